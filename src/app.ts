@@ -1,0 +1,107 @@
+/**
+ * The composition root and the HTTP surface, independent of any runtime:
+ * configuration → broker → chat core, plus the routing of each request
+ * (`/`, `/healthz`, `/ws`). A runtime edge asks `route` what to do with a
+ * request and, for `/ws`, upgrades it and hands the socket to `app.chat`.
+ *
+ * @module
+ */
+import type { Broker } from "./broker/broker.ts";
+import { createMemoryBroker } from "./broker/memory.ts";
+import type { Config } from "./config.ts";
+import { type Chat, createChat } from "./core/chat.ts";
+import { createLogger, type Logger } from "./log.ts";
+import { type Handshake, parseHandshake } from "./protocol/frames.ts";
+import { VERSION } from "./version.ts";
+
+/** What the edge should do with one HTTP request. */
+export type Route =
+  | { type: "respond"; response: Response }
+  | { type: "upgrade"; handshake: Handshake };
+
+/** One Natter instance, ready to be served by a runtime edge. */
+export interface App {
+  readonly chat: Chat;
+  readonly log: Logger;
+  /** Decides how to answer `request`. */
+  route(request: Request): Route;
+  /** Closes every session, then the broker. */
+  shutdown(): Promise<void>;
+}
+
+/** Parts a caller may supply instead of the ones built from configuration. */
+export interface AppParts {
+  broker?: Broker;
+  log?: Logger;
+}
+
+/** Builds and starts an instance: the broker, the chat core, the lobby. */
+export async function createApp(config: Config, parts: AppParts = {}): Promise<App> {
+  const log = parts.log ?? createLogger(config.logLevel);
+  const broker = parts.broker ?? createMemoryBroker();
+  const chat = createChat({
+    broker,
+    log,
+    lobbyChannel: config.lobbyChannel,
+    listUpdateIntervalMs: config.listUpdateIntervalMs,
+    maxMessageChars: config.maxMessageChars,
+    maxFrameBytes: config.maxFrameBytes,
+  });
+  await chat.start();
+  return {
+    chat,
+    log,
+    route: routeRequest,
+    async shutdown() {
+      await chat.shutdown();
+      await broker.close();
+    },
+  };
+}
+
+const INDEX = JSON.stringify({
+  server: "natter",
+  version: VERSION,
+  websocket: "/ws",
+  connect: {
+    kindA: "/ws?username=NAME (or /ws?username= for a guest name)",
+    kindB: '/ws, then send {"sender":"NAME","text":""}',
+  },
+  health: "/healthz",
+});
+
+const UPGRADE_REQUIRED =
+  "This endpoint speaks WebSocket only. Connect with a WebSocket client to " +
+  "/ws?username=NAME (kind A) or /ws (kind B).\n";
+
+function routeRequest(request: Request): Route {
+  const { pathname, searchParams } = new URL(request.url);
+  switch (pathname) {
+    case "/ws":
+      if (request.headers.get("upgrade")?.toLowerCase() === "websocket") {
+        return { type: "upgrade", handshake: parseHandshake(searchParams) };
+      }
+      return respond(UPGRADE_REQUIRED, 426, "text/plain", { upgrade: "websocket" });
+    case "/":
+      return respond(INDEX, 200, "application/json");
+    case "/healthz":
+      return respond("ok\n", 200, "text/plain");
+    default:
+      return respond(`Not found: ${pathname}\n`, 404, "text/plain");
+  }
+}
+
+function respond(
+  body: string,
+  status: number,
+  contentType: string,
+  headers: Record<string, string> = {},
+): Route {
+  return {
+    type: "respond",
+    response: new Response(body, {
+      status,
+      headers: { "content-type": `${contentType}; charset=utf-8`, ...headers },
+    }),
+  };
+}

@@ -1,0 +1,135 @@
+/**
+ * The broker contract: everything the core needs that is shared between
+ * Natter instances. A message bus (publish and subscribe by topic), a user
+ * directory (username claims and who is online) and a channel registry.
+ * The in-memory broker implements it for one process; the Redis broker for a
+ * cluster. The core uses both the same way, and `tests/broker/contract.ts`
+ * holds every implementation to this text.
+ *
+ * @module
+ */
+import type { DeliveredMessage } from "../protocol/commands.ts";
+
+/** A pub/sub address: `channel:<name>` or `user:<key>` (see `channelTopic`, `userTopic`). */
+export type Topic = string;
+
+/** The topic of a channel's messages and typing signals. */
+export function channelTopic(channel: string): Topic {
+  return `channel:${channel}`;
+}
+
+/** The topic of everything addressed to one user's sessions. */
+export function userTopic(key: string): Topic {
+  return `user:${key}`;
+}
+
+/** A chat message as the core hands it to the broker, before it is stamped. */
+export type MessageDraft =
+  | { kind: "channel"; from: string; to: string; text: string }
+  | {
+    kind: "direct";
+    from: string;
+    to: string;
+    text: string;
+    /** The sending session, which gets no copy of its own direct message. */
+    senderSession: string;
+  };
+
+/** What a broker delivers on a topic. */
+export type Envelope =
+  | { kind: "channel"; message: DeliveredMessage }
+  | { kind: "direct"; message: DeliveredMessage; senderSession: string }
+  | { kind: "typing"; from: string; to: string };
+
+/** Receives every envelope published on a topic this instance subscribes to. */
+export type DeliveryHandler = (topic: Topic, envelope: Envelope) => void;
+
+/** Thrown (as a rejection) when the broker cannot do what was asked: nothing happened. */
+export class BrokerUnavailableError extends Error {
+  override name = "BrokerUnavailableError";
+}
+
+/** Publish and subscribe, shared by every instance. */
+export interface MessageBus {
+  /**
+   * Stamps `draft` with an `id` and a `ts` and delivers it once to every
+   * instance subscribed to any of `topics` (an instance subscribed to two of
+   * them receives it once per topic). Ids are unique and, on each topic,
+   * increase in the order deliveries arrive, identical for every
+   * subscriber. Delivery is at most once: an instance that is not subscribed
+   * when the message is published never sees it. Resolves with the stamped
+   * message once the broker has accepted it; rejects with
+   * `BrokerUnavailableError` when it could not, in which case nobody
+   * receives it.
+   */
+  publish(topics: readonly Topic[], draft: MessageDraft): Promise<DeliveredMessage>;
+  /** Delivers a transient, unstamped envelope (typing) like `publish`. */
+  signal(topic: Topic, envelope: Envelope & { kind: "typing" }): Promise<void>;
+  /** Starts delivery of `topic` to this instance; resolves once messages published afterwards will arrive. Idempotent. */
+  subscribe(topic: Topic): Promise<void>;
+  /** Stops delivery of `topic` to this instance. Idempotent. */
+  unsubscribe(topic: Topic): Promise<void>;
+  /** Sets the one handler every delivery goes to. Deliveries before this are dropped. */
+  onDelivery(handler: DeliveryHandler): void;
+}
+
+/** A user as the directory knows it. */
+export interface UserRecord {
+  /** The name as first claimed (uniqueness is case-insensitive). */
+  name: string;
+  /** The client kind of the user's sessions; kind-B users hold exactly one. */
+  kind: "A" | "B";
+}
+
+/** A request to open a session under a user. */
+export interface OpenSessionRequest {
+  /** The wanted username; absent to join the user holding `presentedTokenHash`. */
+  name?: string;
+  /** Hash of the token the client presented, if any. */
+  presentedTokenHash?: string;
+  /** Hash of a fresh token that becomes the user's if this claims a free name. */
+  freshTokenHash: string;
+  sessionId: string;
+  kind: "A" | "B";
+}
+
+/** How an open request ended. */
+export type OpenSessionResult =
+  | { status: "claimed" | "joined"; user: UserRecord }
+  | { status: "taken" }
+  | { status: "unknown_token" };
+
+/** Username claims and presence, shared by every instance. */
+export interface UserDirectory {
+  /**
+   * Opens a session atomically: claims `name` when no live session holds it
+   * ("claimed", the fresh token becomes the user's); adds the session to the
+   * user holding it when the presented token hash matches ("joined");
+   * otherwise refuses ("taken"). Without `name`, joins the user whose token
+   * matches, or answers "unknown_token". Names compare case-insensitively.
+   */
+  open(request: OpenSessionRequest): Promise<OpenSessionResult>;
+  /** Ends one session; the claim on the name ends with the user's last session. Idempotent. */
+  close(name: string, sessionId: string): Promise<void>;
+  /** The online user called `name` (any case), if there is one. */
+  lookup(name: string): Promise<UserRecord | undefined>;
+  /** Names of every user with at least one live session. */
+  online(): Promise<string[]>;
+}
+
+/** The set of channels, shared by every instance. Channels are never removed. */
+export interface ChannelRegistry {
+  /** Registers `name`; resolves true when it did not exist before. */
+  create(name: string): Promise<boolean>;
+  exists(name: string): Promise<boolean>;
+  list(): Promise<string[]>;
+}
+
+/** Everything shared between instances. */
+export interface Broker {
+  bus: MessageBus;
+  users: UserDirectory;
+  channels: ChannelRegistry;
+  /** Releases connections and timers. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,93 @@
+/**
+ * Natter's configuration: every environment variable the server reads, its
+ * default and its bounds, in one zod schema. `loadConfig` is pure (it takes
+ * the environment as a plain record) so that every runtime entry point and
+ * every test loads configuration the same way.
+ *
+ * @module
+ */
+import { z } from "zod";
+import { isChannelName } from "./protocol/names.ts";
+
+const integer = (name: string, fallback: number, min: number, max: number) =>
+  z.string()
+    .optional()
+    .transform((raw, ctx) => {
+      if (raw === undefined || raw.trim() === "") return fallback;
+      const value = Number(raw);
+      if (!Number.isInteger(value) || value < min || value > max) {
+        ctx.addIssue({
+          code: "custom",
+          message: `${name} must be an integer from ${min} to ${max} (got "${raw}")`,
+        });
+        return z.NEVER;
+      }
+      return value;
+    });
+
+const text = (fallback: string) =>
+  z.string().optional().transform((raw) => raw === undefined || raw.trim() === "" ? fallback : raw);
+
+const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
+
+/** The schema of the environment Natter reads; keys are variable names. */
+export const ConfigSchema = z.object({
+  PORT: integer("PORT", 8080, 0, 65535),
+  HOST: text("0.0.0.0"),
+  LOBBY_CHANNEL: text("lobby").refine(isChannelName, {
+    message: "LOBBY_CHANNEL must be a valid channel name: 1-64 letters, digits, '_', '-' or '.'",
+  }),
+  LIST_UPDATE_INTERVAL_MS: integer("LIST_UPDATE_INTERVAL_MS", 1000, 50, 60_000),
+  MAX_MESSAGE_CHARS: integer("MAX_MESSAGE_CHARS", 4000, 1, 1_000_000),
+  MAX_FRAME_BYTES: integer("MAX_FRAME_BYTES", 65536, 256, 16 * 1024 * 1024),
+  LOG_LEVEL: text("info").pipe(
+    z.enum(LOG_LEVELS, { error: `LOG_LEVEL must be one of ${LOG_LEVELS.join(", ")}` }),
+  ),
+});
+
+/** Natter's settings, with defaults applied. */
+export interface Config {
+  /** TCP port to listen on; 0 picks a free one. @default 8080 */
+  port: number;
+  /** Interface to bind. @default "0.0.0.0" */
+  host: string;
+  /** The channel kind-B clients live in. @default "lobby" */
+  lobbyChannel: string;
+  /** Least time between two userList (or channelList) frames to one client. @default 1000 */
+  listUpdateIntervalMs: number;
+  /** Longest text of one message, in Unicode code points. @default 4000 */
+  maxMessageChars: number;
+  /** Largest client frame in UTF-8 bytes; larger ones close the connection with 1009. @default 65536 */
+  maxFrameBytes: number;
+  /** Least severe log level printed. @default "info" */
+  logLevel: (typeof LOG_LEVELS)[number];
+}
+
+/** Raised for an environment Natter cannot run with; the message names every bad variable. */
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+/**
+ * Reads Natter's configuration from an environment record such as
+ * `Deno.env.toObject()` or `process.env`.
+ *
+ * @throws {ConfigError} naming each invalid variable and what it accepts.
+ */
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  const parsed = ConfigSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => issue.message);
+    throw new ConfigError(`Invalid configuration: ${problems.join("; ")}`);
+  }
+  const vars = parsed.data;
+  return {
+    port: vars.PORT,
+    host: vars.HOST,
+    lobbyChannel: vars.LOBBY_CHANNEL,
+    listUpdateIntervalMs: vars.LIST_UPDATE_INTERVAL_MS,
+    maxMessageChars: vars.MAX_MESSAGE_CHARS,
+    maxFrameBytes: vars.MAX_FRAME_BYTES,
+    logLevel: vars.LOG_LEVEL,
+  };
+}

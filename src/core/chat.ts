@@ -1,0 +1,528 @@
+/**
+ * The heart of Natter: it accepts sessions from a runtime edge, runs each
+ * session's commands in order (identity, channel membership, publishing
+ * through the broker) and fans out what the broker delivers to the local
+ * members of each topic. Everything here is runtime-agnostic; both client
+ * kinds reach it through their codecs.
+ *
+ * @module
+ */
+import {
+  type Broker,
+  BrokerUnavailableError,
+  channelTopic,
+  type Envelope,
+  type MessageDraft,
+  type Topic,
+  userTopic,
+} from "../broker/broker.ts";
+import { guestName, hashToken, newSessionId, newToken } from "../ids.ts";
+import type { Logger } from "../log.ts";
+import { createCodecA } from "../protocol/codec_a.ts";
+import { createCodecB } from "../protocol/codec_b.ts";
+import type { Command, Refusal } from "../protocol/commands.ts";
+import { CLOSE_CODES, type ErrorCode, type Handshake } from "../protocol/frames.ts";
+import {
+  isChannelName,
+  isUsername,
+  SERVER_SENDER,
+  userKey,
+  utf8Length,
+} from "../protocol/names.ts";
+import type { Connection, ConnectionEvents } from "./connection.ts";
+import { createListFeed } from "./lists.ts";
+import { createRoster } from "./roster.ts";
+import { createSession, fanOut, send, type Session } from "./session.ts";
+
+/** What the core needs to run. */
+export interface ChatOptions {
+  broker: Broker;
+  log: Logger;
+  lobbyChannel: string;
+  listUpdateIntervalMs: number;
+  maxMessageChars: number;
+  maxFrameBytes: number;
+}
+
+/** The chat service of one instance. */
+export interface Chat {
+  /** Registers the lobby and starts list updates; call once before accepting. */
+  start(): Promise<void>;
+  /** Takes over a freshly opened connection; the edge reports its events to the result. */
+  accept(connection: Connection, handshake: Handshake): ConnectionEvents;
+  /** Closes every session with 1001 and waits until their state is released. */
+  shutdown(): Promise<void>;
+  /** Sessions currently connected to this instance. */
+  sessionCount(): number;
+}
+
+/** Commands a session may have queued before further frames are refused with `rate_limited`. */
+export const MAX_PENDING_COMMANDS = 64;
+
+/** Tries at a free generated guest name before giving up. */
+const GUEST_NAME_TRIES = 5;
+
+/** Creates the chat service on `options.broker`. */
+export function createChat(options: ChatOptions): Chat {
+  const { broker, log, lobbyChannel } = options;
+  const codecs = { A: createCodecA(options), B: createCodecB(options) };
+  const sessions = new Set<Session>();
+  const endings = new Set<Promise<void>>();
+  const roster = createRoster<Session>(broker.bus);
+  const lists = createListFeed({
+    broker,
+    intervalMs: options.listUpdateIntervalMs,
+    sessions: () => sessions,
+    log,
+  });
+
+  broker.bus.onDelivery(deliver);
+
+  // ---- Delivery: from the broker to local sessions. ---------------------
+
+  function deliver(topic: Topic, envelope: Envelope): void {
+    const members = roster.members(topic);
+    if (!members) return;
+    switch (envelope.kind) {
+      case "channel":
+        fanOut(members, { type: "channelMessage", message: envelope.message });
+        return;
+      case "direct": {
+        // On the recipient's topic the sessions get the message; on the sender's, a copy.
+        const copy = topic !== userTopic(userKey(envelope.message.to));
+        fanOut(
+          members,
+          { type: "directMessage", message: envelope.message, copy },
+          (session) => session.id === envelope.senderSession,
+        );
+        return;
+      }
+      case "typing": {
+        const typist = userKey(envelope.from);
+        fanOut(
+          members,
+          { type: "typing", from: envelope.from, to: envelope.to },
+          (session) => session.user?.key === typist,
+        );
+        return;
+      }
+    }
+  }
+
+  // ---- Receiving frames. --------------------------------------------------
+
+  function receiveText(session: Session, data: string): void {
+    if (session.state === "closed") return;
+    if (isOversize(data)) {
+      closeWith(session, CLOSE_CODES.frame_too_large, "frame too large");
+      return;
+    }
+    const decoded = session.codec.decode(data);
+    if (decoded.ok) {
+      enqueue(session, () => handle(session, decoded.command), decoded.command.ref);
+    } else {
+      enqueue(session, () => refuse(session, decoded.refusal), decoded.refusal.ref);
+    }
+  }
+
+  function receiveBinary(session: Session, byteLength: number): void {
+    if (session.state === "closed") return;
+    if (byteLength > options.maxFrameBytes) {
+      closeWith(session, CLOSE_CODES.frame_too_large, "frame too large");
+      return;
+    }
+    enqueue(session, () =>
+      refuse(session, {
+        code: "binary_unsupported",
+        message: "Binary frames are not supported: send JSON text frames",
+      }));
+  }
+
+  function isOversize(data: string): boolean {
+    const limit = options.maxFrameBytes;
+    if (data.length * 3 <= limit) return false;
+    return data.length > limit || utf8Length(data) > limit;
+  }
+
+  /** Runs `task` after the session's earlier commands; a full queue refuses at once. */
+  function enqueue(session: Session, task: () => Promise<void>, ref?: string): void {
+    if (session.pending >= MAX_PENDING_COMMANDS) {
+      refuse(session, {
+        code: "rate_limited",
+        message:
+          `Too many frames in flight: at most ${MAX_PENDING_COMMANDS} are queued per session`,
+        ...(ref === undefined ? {} : { ref }),
+      });
+      return;
+    }
+    session.pending++;
+    session.queue = session.queue
+      .then(task)
+      .catch((error) => reportFault(session, error, ref))
+      .finally(() => session.pending--);
+  }
+
+  function reportFault(session: Session, error: unknown, ref: string | undefined): void {
+    const refPart = ref === undefined ? {} : { ref };
+    if (error instanceof BrokerUnavailableError) {
+      refuse(session, {
+        code: "unavailable",
+        message: `Broker unavailable, nothing was published: ${error.message}`,
+        ...refPart,
+      });
+      return;
+    }
+    log.error("command failed", { session: session.id, error });
+    refuse(session, {
+      code: "internal_error",
+      message: "Internal error: the frame had no effect",
+      ...refPart,
+    });
+  }
+
+  function refuse(session: Session, refusal: Refusal): Promise<void> {
+    send(session, { type: "error", ...refusal });
+    return Promise.resolve();
+  }
+
+  function refusal(code: ErrorCode, message: string, ref: string | undefined): Refusal {
+    return { code, message, ...(ref === undefined ? {} : { ref }) };
+  }
+
+  function ack(session: Session, ref: string | undefined, id?: string): void {
+    if (ref === undefined) return;
+    send(session, { type: "ack", ref, ...(id === undefined ? {} : { id }) });
+  }
+
+  // ---- Commands. ----------------------------------------------------------
+
+  async function handle(session: Session, command: Command): Promise<void> {
+    if (session.state === "closed") return;
+    const user = session.user;
+    if (session.state === "registering" || !user) {
+      if (command.type === "say") await registerKindB(session, command);
+      return;
+    }
+    const { ref } = command;
+    switch (command.type) {
+      case "createChannel":
+      case "joinChannel":
+        await join(session, command.channel);
+        return ack(session, ref);
+      case "leaveChannel":
+        if (!session.channels.has(command.channel)) {
+          return refuse(
+            session,
+            refusal("not_member", `Not a member of channel "${command.channel}"`, ref),
+          );
+        }
+        await leave(session, command.channel);
+        return ack(session, ref);
+      case "broadcast":
+        await join(session, command.channel);
+        return await publishToChannel(session, command.channel, user.name, command.text, ref);
+      case "say":
+        if (command.text === "") {
+          return refuse(
+            session,
+            refusal("invalid_frame", "Invalid frame: text must not be empty", ref),
+          );
+        }
+        return await publishToChannel(session, lobbyChannel, user.name, command.text, ref);
+      case "directMessage":
+        return await directMessage(session, command.to, command.text, ref);
+      case "typing":
+        return await typing(session, command.to, ref);
+    }
+  }
+
+  async function publishToChannel(
+    session: Session,
+    channel: string,
+    from: string,
+    text: string,
+    ref: string | undefined,
+  ): Promise<void> {
+    const draft: MessageDraft = { kind: "channel", from, to: channel, text };
+    const message = await broker.bus.publish([channelTopic(channel)], draft);
+    ack(session, ref, message.id);
+  }
+
+  async function directMessage(
+    session: Session,
+    to: string,
+    text: string,
+    ref: string | undefined,
+  ): Promise<void> {
+    const sender = session.user!;
+    const recipient = await broker.users.lookup(to);
+    if (!recipient) {
+      return refuse(session, refusal("user_offline", `User "${to}" is not online`, ref));
+    }
+    if (recipient.kind === "B") {
+      return refuse(
+        session,
+        refusal(
+          "dm_unsupported",
+          `User "${recipient.name}" uses a lobby-only client and cannot receive direct messages`,
+          ref,
+        ),
+      );
+    }
+    const topics = [...new Set([userTopic(userKey(recipient.name)), userTopic(sender.key)])];
+    const message = await broker.bus.publish(topics, {
+      kind: "direct",
+      from: sender.name,
+      to: recipient.name,
+      text,
+      senderSession: session.id,
+    });
+    ack(session, ref, message.id);
+  }
+
+  async function typing(session: Session, to: string, ref: string | undefined): Promise<void> {
+    const from = session.user!.name;
+    if (session.channels.has(to)) {
+      await broker.bus.signal(channelTopic(to), { kind: "typing", from, to });
+      return ack(session, ref);
+    }
+    const recipient = isUsername(to) ? await broker.users.lookup(to) : undefined;
+    if (recipient) {
+      const topic = userTopic(userKey(recipient.name));
+      await broker.bus.signal(topic, { kind: "typing", from, to: recipient.name });
+      return ack(session, ref);
+    }
+    if (isChannelName(to) && await broker.channels.exists(to)) {
+      return refuse(session, refusal("not_member", `Not a member of channel "${to}"`, ref));
+    }
+    return refuse(
+      session,
+      refusal("user_offline", `No joined channel or online user "${to}"`, ref),
+    );
+  }
+
+  /** Creates `channel` if missing and makes the session a member, subscribed before it resolves. */
+  async function join(session: Session, channel: string): Promise<void> {
+    if (session.channels.has(channel)) return;
+    await broker.channels.create(channel);
+    if (session.state === "closed" || session.channels.has(channel)) return;
+    session.channels.add(channel);
+    try {
+      await roster.add(channelTopic(channel), session);
+    } catch (error) {
+      session.channels.delete(channel);
+      await roster.remove(channelTopic(channel), session);
+      throw error;
+    }
+  }
+
+  function leave(session: Session, channel: string): Promise<void> {
+    session.channels.delete(channel);
+    return roster.remove(channelTopic(channel), session);
+  }
+
+  // ---- Identity. ----------------------------------------------------------
+
+  type Claim =
+    | { ok: true; name: string; token: string }
+    | { ok: false; code: "username_taken" | "invalid_token" };
+
+  /** Claims `name` (or joins the user holding `token`) for the session. */
+  async function claim(
+    session: Session,
+    name: string | undefined,
+    token: string | undefined,
+  ): Promise<Claim> {
+    const fresh = newToken();
+    const [freshTokenHash, presentedTokenHash] = await Promise.all([
+      hashToken(fresh),
+      token === undefined ? undefined : hashToken(token),
+    ]);
+    const result = await broker.users.open({
+      ...(name === undefined ? {} : { name }),
+      ...(presentedTokenHash === undefined ? {} : { presentedTokenHash }),
+      freshTokenHash,
+      sessionId: session.id,
+      kind: session.codec.kind,
+    });
+    switch (result.status) {
+      case "claimed":
+        return { ok: true, name: result.user.name, token: fresh };
+      case "joined":
+        return { ok: true, name: result.user.name, token: token! };
+      case "taken":
+        return { ok: false, code: "username_taken" };
+      case "unknown_token":
+        return { ok: false, code: "invalid_token" };
+    }
+  }
+
+  async function claimGuest(session: Session): Promise<Claim> {
+    for (let attempt = 1;; attempt++) {
+      const outcome = await claim(session, guestName(), undefined);
+      if (outcome.ok || attempt === GUEST_NAME_TRIES) return outcome;
+    }
+  }
+
+  /** Makes a claimed session live; false (and the claim released) if it closed meanwhile. */
+  function adopt(session: Session, name: string, token: string): boolean {
+    if (session.state === "closed") {
+      broker.users.close(name, session.id).catch((error) =>
+        log.warn("could not release claim", { user: name, error })
+      );
+      return false;
+    }
+    session.user = { name, key: userKey(name), token };
+    session.state = "open";
+    return true;
+  }
+
+  async function openKindA(session: Session, handshake: Handshake & { kind: "A" }): Promise<void> {
+    const { username, token } = handshake;
+    if (username !== undefined && !isUsername(username)) {
+      return refuseAndClose(
+        session,
+        "invalid_username",
+        `Invalid username "${
+          username.slice(0, 40)
+        }": usernames are 1-32 letters, digits, '_', '-' or '.', and not Server or system`,
+      );
+    }
+    const outcome = username === undefined && token === undefined
+      ? await claimGuest(session)
+      : await claim(session, username, token);
+    if (!outcome.ok) {
+      return outcome.code === "username_taken"
+        ? refuseAndClose(
+          session,
+          "username_taken",
+          `Username "${username}" is taken: connect with the token from its first session, or choose another name`,
+        )
+        : refuseAndClose(
+          session,
+          "invalid_token",
+          "The token matches no online user: connect with a username instead",
+        );
+    }
+    if (!adopt(session, outcome.name, outcome.token)) return;
+    await roster.add(userTopic(userKey(outcome.name)), session);
+    send(session, {
+      type: "welcome",
+      sessionId: session.id,
+      username: outcome.name,
+      token: outcome.token,
+    });
+    const frames = await lists.current(session.codec);
+    for (const kind of ["userList", "channelList"] as const) {
+      const frame = frames[kind];
+      if (frame === undefined || session.state !== "open") continue;
+      session.sentLists[kind] = frame;
+      session.connection.send(frame);
+    }
+  }
+
+  async function registerKindB(
+    session: Session,
+    command: Command & { type: "say" },
+  ): Promise<void> {
+    const { sender, text, ref } = command;
+    if (!isUsername(sender)) {
+      return refuseAndClose(
+        session,
+        "invalid_username",
+        `Invalid username "${
+          sender.slice(0, 40)
+        }": usernames are 1-32 letters, digits, '_', '-' or '.', and not Server or system`,
+      );
+    }
+    const outcome = await claim(session, sender, undefined);
+    if (!outcome.ok) return refuseAndClose(session, "username_taken", "Username already taken");
+    if (!adopt(session, outcome.name, outcome.token)) return;
+    await join(session, lobbyChannel);
+    await announce(`${outcome.name} has joined the chat`);
+    if (text !== "") return await publishToChannel(session, lobbyChannel, outcome.name, text, ref);
+    ack(session, ref);
+  }
+
+  /** Says `text` in the lobby as `Server`: how kind-B clients learn who comes and goes. */
+  async function announce(text: string): Promise<void> {
+    await broker.bus.publish([channelTopic(lobbyChannel)], {
+      kind: "channel",
+      from: SERVER_SENDER,
+      to: lobbyChannel,
+      text,
+    });
+  }
+
+  // ---- Ending sessions. ---------------------------------------------------
+
+  function refuseAndClose(
+    session: Session,
+    code: keyof typeof CLOSE_CODES & ErrorCode,
+    message: string,
+  ): Promise<void> {
+    send(session, { type: "error", code, message });
+    closeWith(session, CLOSE_CODES[code], code);
+    return Promise.resolve();
+  }
+
+  function closeWith(session: Session, code: number, reason: string): void {
+    session.connection.close(code, reason);
+    end(session);
+  }
+
+  /** Releases everything the session held; safe to call any number of times. */
+  function end(session: Session): void {
+    if (session.state === "closed") return;
+    const wasOpen = session.state === "open";
+    session.state = "closed";
+    sessions.delete(session);
+    const releases: Promise<unknown>[] = [];
+    for (const channel of session.channels) {
+      releases.push(roster.remove(channelTopic(channel), session));
+    }
+    session.channels.clear();
+    const user = session.user;
+    if (user) {
+      releases.push(roster.remove(userTopic(user.key), session));
+      releases.push(broker.users.close(user.name, session.id));
+      if (wasOpen && session.codec.kind === "B") {
+        releases.push(announce(`${user.name} has left the chat`));
+      }
+    }
+    const ending = Promise.allSettled(releases).then((results) => {
+      for (const result of results) {
+        if (result.status === "rejected") {
+          log.warn("session cleanup incomplete", { session: session.id, error: result.reason });
+        }
+      }
+    });
+    endings.add(ending);
+    ending.finally(() => endings.delete(ending));
+  }
+
+  return {
+    async start() {
+      await broker.channels.create(lobbyChannel);
+      lists.start();
+    },
+    accept(connection, handshake) {
+      const session = createSession(newSessionId(), codecs[handshake.kind], connection);
+      sessions.add(session);
+      if (handshake.kind === "A") enqueue(session, () => openKindA(session, handshake));
+      return {
+        text: (data) => receiveText(session, data),
+        binary: (byteLength) => receiveBinary(session, byteLength),
+        closed: () => end(session),
+      };
+    },
+    async shutdown() {
+      lists.stop();
+      for (const session of [...sessions]) {
+        closeWith(session, CLOSE_CODES.going_away, "server shutting down");
+      }
+      await Promise.all([...endings]);
+    },
+    sessionCount: () => sessions.size,
+  };
+}

@@ -1,0 +1,75 @@
+/**
+ * One client session on this instance, and the two ways frames reach
+ * sessions: `send` to one, `fanOut` to many with each frame serialized once
+ * per client kind present, whatever the number of receivers.
+ *
+ * @module
+ */
+import type { Codec, Outbound } from "../protocol/commands.ts";
+import type { Connection } from "./connection.ts";
+
+/** The user a session speaks for, once its name is claimed. */
+export interface SessionUser {
+  name: string;
+  /** Lowercased name: the key of the claim and of the user's topic. */
+  key: string;
+  /** The secret that lets another connection join this user. */
+  token: string;
+}
+
+/** A connected client. */
+export interface Session {
+  readonly id: string;
+  readonly codec: Codec;
+  readonly connection: Connection;
+  /** "registering" until the name is claimed (kind B: until its first frame). */
+  state: "registering" | "open" | "closed";
+  user?: SessionUser;
+  /** Channels this session is a member of. */
+  readonly channels: Set<string>;
+  /** The last userList and channelList frames sent, so an unchanged list is not resent. */
+  readonly sentLists: { userList?: string; channelList?: string };
+  /** Commands run one after another, in arrival order. */
+  queue: Promise<void>;
+  /** Commands queued and not yet finished. */
+  pending: number;
+}
+
+/** A new session in state "registering". */
+export function createSession(id: string, codec: Codec, connection: Connection): Session {
+  return {
+    id,
+    codec,
+    connection,
+    state: "registering",
+    channels: new Set(),
+    sentLists: {},
+    queue: Promise.resolve(),
+    pending: 0,
+  };
+}
+
+/** Sends `event` to `session` if its client kind has a frame for it. */
+export function send(session: Session, event: Outbound): void {
+  if (session.state === "closed") return;
+  const frame = session.codec.encode(event);
+  if (frame !== undefined) session.connection.send(frame);
+}
+
+/** Sends `event` to every open session in `receivers` except those `skip` names. */
+export function fanOut(
+  receivers: Iterable<Session>,
+  event: Outbound,
+  skip?: (session: Session) => boolean,
+): void {
+  const frames = new Map<Codec, string | undefined>();
+  for (const session of receivers) {
+    if (session.state !== "open" || skip?.(session)) continue;
+    let frame = frames.get(session.codec);
+    if (frame === undefined && !frames.has(session.codec)) {
+      frame = session.codec.encode(event);
+      frames.set(session.codec, frame);
+    }
+    if (frame !== undefined) session.connection.send(frame);
+  }
+}

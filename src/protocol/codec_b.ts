@@ -1,0 +1,62 @@
+/**
+ * Codec for kind-B clients (the "Chat Backend" protocol): every frame is
+ * `{"sender","text"}`. The first frame registers `sender`; later ones are
+ * lobby messages, always sent under the registered name whatever `sender`
+ * says. Announcements and errors come from sender `Server`; errors also
+ * carry `type` and `code`, which seed clients ignore.
+ *
+ * @module
+ */
+import type { Codec, Decoded, Outbound } from "./commands.ts";
+import { clientFrameSchemas, type FrameLimits } from "./frames.ts";
+import { readFrameObject, refusalFromIssues } from "./decode.ts";
+import { SERVER_SENDER } from "./names.ts";
+
+/** Creates the kind-B codec for the given limits; it holds no per-connection state. */
+export function createCodecB(limits: FrameLimits): Codec {
+  const schema = clientFrameSchemas(limits).kindB;
+  return {
+    kind: "B",
+    decode(text: string): Decoded {
+      const frame = readFrameObject(text);
+      if (!frame.ok) return frame;
+      const parsed = schema.safeParse(frame.value);
+      if (!parsed.success) {
+        return { ok: false, refusal: refusalFromIssues(parsed.error, frame.ref) };
+      }
+      const { sender, text: said, ref } = parsed.data;
+      return { ok: true, command: { type: "say", sender, text: said, ...(ref ? { ref } : {}) } };
+    },
+    encode: encodeB,
+  };
+}
+
+/** The exact text seed clients compare against when their name is refused. */
+const SEED_TAKEN_TEXT = "Username already taken";
+
+function encodeB(event: Outbound): string | undefined {
+  switch (event.type) {
+    case "channelMessage": {
+      const { from, text, id, ts } = event.message;
+      return JSON.stringify({ sender: from, text, id, ts });
+    }
+    case "ack":
+      return JSON.stringify({
+        type: "ack",
+        sender: SERVER_SENDER,
+        text: "",
+        ref: event.ref,
+        ...(event.id === undefined ? {} : { id: event.id }),
+      });
+    case "error":
+      return JSON.stringify({
+        type: "error",
+        sender: SERVER_SENDER,
+        text: event.code === "username_taken" ? SEED_TAKEN_TEXT : event.message,
+        code: event.code,
+        ...(event.ref === undefined ? {} : { ref: event.ref }),
+      });
+    default:
+      return undefined;
+  }
+}

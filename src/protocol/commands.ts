@@ -1,0 +1,62 @@
+/**
+ * What flows between the codecs and the core: a validated `Command` decoded
+ * from one client frame, and an `Outbound` event the core asks a codec to
+ * encode for its client kind. Neither knows anything about the wire shape,
+ * so both client kinds drive one core.
+ *
+ * @module
+ */
+import type { ErrorCode } from "./frames.ts";
+
+/** One validated client request. `ref` is the client's correlation id, if it sent one. */
+export type Command =
+  | { type: "createChannel"; channel: string; ref?: string }
+  | { type: "joinChannel"; channel: string; ref?: string }
+  | { type: "leaveChannel"; channel: string; ref?: string }
+  | { type: "broadcast"; channel: string; text: string; ref?: string }
+  | { type: "directMessage"; to: string; text: string; ref?: string }
+  | { type: "typing"; to: string; ref?: string }
+  /** Kind B: registers `sender` on the first frame, says `text` in the lobby afterwards. */
+  | { type: "say"; sender: string; text: string; ref?: string };
+
+/** A refusal of one client frame: sent back as an `error` frame. */
+export interface Refusal {
+  code: ErrorCode;
+  message: string;
+  ref?: string;
+}
+
+/** The result of decoding one text frame. */
+export type Decoded = { ok: true; command: Command } | { ok: false; refusal: Refusal };
+
+/** A chat message as delivered: stamped by the broker with `id` and `ts`. */
+export interface DeliveredMessage {
+  /** Unique; string order is the channel's (or conversation's) order. */
+  id: string;
+  /** Milliseconds since the epoch, assigned when published. */
+  ts: number;
+  from: string;
+  /** Channel name, or recipient username for direct messages. */
+  to: string;
+  text: string;
+}
+
+/** Something the core tells a client; each codec encodes it or skips it. */
+export type Outbound =
+  | { type: "welcome"; sessionId: string; username: string; token: string }
+  | { type: "userList"; names: readonly string[] }
+  | { type: "channelList"; names: readonly string[] }
+  | { type: "channelMessage"; message: DeliveredMessage }
+  /** `copy` is true for the sender's other sessions (seed type `sessionUpdate`). */
+  | { type: "directMessage"; message: DeliveredMessage; copy: boolean }
+  | { type: "typing"; from: string; to: string }
+  | { type: "ack"; ref: string; id?: string }
+  | ({ type: "error" } & Refusal);
+
+/** Turns frames of one client kind into commands and outbound events into frames. */
+export interface Codec {
+  readonly kind: "A" | "B";
+  decode(text: string): Decoded;
+  /** The frame for `event`, or `undefined` when this kind has no such frame. */
+  encode(event: Outbound): string | undefined;
+}

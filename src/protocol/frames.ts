@@ -1,0 +1,223 @@
+/**
+ * The wire contract: every frame a client may send and every frame Natter
+ * sends back, for both client kinds, as zod schemas; the error codes and
+ * close codes; and how the `/ws` query string picks the client kind.
+ *
+ * Kind A is the "Distributed-Chat-App" protocol (`/ws?username=NAME`,
+ * `{"type","to","from","sessionID","message"}` frames); kind B is the
+ * "Chat Backend" protocol (`/ws`, `{"sender","text"}` frames). The README's
+ * protocol tables are written from these names and the tests check every
+ * frame they receive against the outbound schemas.
+ *
+ * @module
+ */
+import { z } from "zod";
+import { exceedsCodePoints, isChannelName, isUsername } from "./names.ts";
+
+/** Every `code` an `error` frame can carry, with what it means. */
+export const ERROR_CODES = {
+  invalid_json: "The frame is not a JSON object",
+  unknown_type: "The frame's `type` is missing or not one Natter knows",
+  invalid_frame: "A field is missing, empty or of the wrong type",
+  invalid_channel: "A channel name is not 1-64 letters, digits, '_', '-' or '.'",
+  invalid_username:
+    "A username is not 1-32 letters, digits, '_', '-' or '.', or is reserved (Server, system)",
+  invalid_token: "The session token matches no online user",
+  username_taken: "The username belongs to another live session and no matching token was given",
+  message_too_long: "The message text is longer than MAX_MESSAGE_CHARS",
+  binary_unsupported: "Binary frames are not part of the protocol; send JSON text",
+  user_offline: "The recipient has no open session",
+  dm_unsupported: "The recipient uses a lobby-only (kind-B) client, which has no direct messages",
+  not_member: "The session is not a member of that channel",
+  rate_limited: "Too many frames are waiting to be processed for this session",
+  unavailable: "The broker could not be reached; nothing was published",
+  internal_error: "An unexpected server fault; the frame had no effect",
+} as const;
+
+/** A stable, machine-readable error code. */
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** WebSocket close codes Natter uses, with their meaning. */
+export const CLOSE_CODES = {
+  /** The server is shutting down; reconnect (to another instance). */
+  going_away: 1001,
+  /** A frame was larger than MAX_FRAME_BYTES. */
+  frame_too_large: 1009,
+  /** The username is held by another user (after an `error` frame). */
+  username_taken: 4002,
+  /** The requested username is not allowed (after an `error` frame). */
+  invalid_username: 4003,
+  /** The session token matches no online user (after an `error` frame). */
+  invalid_token: 4004,
+} as const;
+
+/** Longest `ref` a client may attach to a frame. */
+export const MAX_REF_CHARS = 64;
+
+const Ref = z.string().max(MAX_REF_CHARS).optional();
+
+/** A channel name, failing with `invalid_channel`. */
+export const ChannelName = z.string().refine(isChannelName, {
+  message: "Channel names are 1-64 letters, digits, '_', '-' or '.'",
+  params: { code: "invalid_channel" satisfies ErrorCode },
+});
+
+/** A username, failing with `invalid_username`. */
+export const Username = z.string().refine(isUsername, {
+  message: "Usernames are 1-32 letters, digits, '_', '-' or '.', and not Server or system",
+  params: { code: "invalid_username" satisfies ErrorCode },
+});
+
+/** Limits the inbound schemas enforce that come from configuration. */
+export interface FrameLimits {
+  /** Longest message text, in code points. */
+  maxMessageChars: number;
+}
+
+/** The inbound schemas, built for the configured limits. */
+export function clientFrameSchemas(limits: FrameLimits) {
+  const BoundedText = z.string().refine(
+    (text) => !exceedsCodePoints(text, limits.maxMessageChars),
+    {
+      message: `text is longer than ${limits.maxMessageChars} characters`,
+      params: { code: "message_too_long" satisfies ErrorCode },
+    },
+  );
+  const Text = BoundedText.min(1, "text must not be empty");
+  const Target = z.string().refine((to) => isChannelName(to) || isUsername(to), {
+    message: "to must be a channel name or a username",
+  });
+  const kindA = {
+    createChannel: z.object({ type: z.literal("createChannel"), message: ChannelName, ref: Ref }),
+    joinChannel: z.object({ type: z.literal("joinChannel"), to: ChannelName, ref: Ref }),
+    leaveChannel: z.object({ type: z.literal("leaveChannel"), to: ChannelName, ref: Ref }),
+    broadcast: z.object({ type: z.literal("broadcast"), to: ChannelName, message: Text, ref: Ref }),
+    directMessage: z.object({
+      type: z.literal("directMessage"),
+      to: Username,
+      message: Text,
+      ref: Ref,
+    }),
+    typing: z.object({ type: z.literal("typing"), to: Target, ref: Ref }),
+  };
+  /** A kind-B frame: the first one registers `sender`, later ones say `text`. */
+  const kindB = z.object({ sender: z.string(), text: BoundedText, ref: Ref });
+  return { kindA, kindB };
+}
+
+/** The frame types a kind-A client may send. */
+export type ClientTypeA = keyof ReturnType<typeof clientFrameSchemas>["kindA"];
+
+// ---- Outbound: what Natter sends. -----------------------------------------
+
+/**
+ * Kind-A frames always carry the seed's five keys (`type`, `to`, `from`,
+ * `sessionID`, `message`), empty where unused, because seed clients read
+ * them without checking; Natter's additions come as further keys.
+ */
+const baseA = {
+  to: z.string(),
+  from: z.string(),
+  sessionID: z.string(),
+  message: z.string(),
+};
+
+const MessageId = z.string().min(1);
+const Timestamp = z.number().int().nonnegative();
+
+/** Every frame Natter sends to a kind-A client, by `type`. */
+export const ServerFramesA = {
+  sessionID: z.object({
+    ...baseA,
+    type: z.literal("sessionID"),
+    username: z.string(),
+    token: z.string(),
+  }),
+  userList: z.object({ ...baseA, type: z.literal("userList") }),
+  channelList: z.object({ ...baseA, type: z.literal("channelList") }),
+  broadcast: z.object({ ...baseA, type: z.literal("broadcast"), id: MessageId, ts: Timestamp }),
+  directMessage: z.object({
+    ...baseA,
+    type: z.literal("directMessage"),
+    id: MessageId,
+    ts: Timestamp,
+  }),
+  sessionUpdate: z.object({
+    ...baseA,
+    type: z.literal("sessionUpdate"),
+    id: MessageId,
+    ts: Timestamp,
+  }),
+  typing: z.object({ ...baseA, type: z.literal("typing") }),
+  ack: z.object({ ...baseA, type: z.literal("ack"), ref: z.string(), id: MessageId.optional() }),
+  error: z.object({
+    ...baseA,
+    type: z.literal("error"),
+    code: z.enum(Object.keys(ERROR_CODES) as [ErrorCode, ...ErrorCode[]]),
+    ref: z.string().optional(),
+  }),
+};
+
+/** Any frame Natter sends to a kind-A client. */
+export const ServerFrameA = z.discriminatedUnion("type", [
+  ServerFramesA.sessionID,
+  ServerFramesA.userList,
+  ServerFramesA.channelList,
+  ServerFramesA.broadcast,
+  ServerFramesA.directMessage,
+  ServerFramesA.sessionUpdate,
+  ServerFramesA.typing,
+  ServerFramesA.ack,
+  ServerFramesA.error,
+]);
+
+/** Every frame Natter sends to a kind-B client. */
+export const ServerFramesB = {
+  /** A lobby message, or an announcement from `Server`. */
+  message: z.object({ sender: z.string(), text: z.string(), id: MessageId, ts: Timestamp }),
+  ack: z.object({
+    type: z.literal("ack"),
+    sender: z.literal("Server"),
+    text: z.string(),
+    ref: z.string(),
+    id: MessageId.optional(),
+  }),
+  /** Refused input; `username_taken` has the seed's text "Username already taken" and closes. */
+  error: z.object({
+    type: z.literal("error"),
+    sender: z.literal("Server"),
+    text: z.string(),
+    code: z.enum(Object.keys(ERROR_CODES) as [ErrorCode, ...ErrorCode[]]),
+    ref: z.string().optional(),
+  }),
+};
+
+/** Any frame Natter sends to a kind-B client. */
+export const ServerFrameB = z.union([
+  ServerFramesB.message,
+  ServerFramesB.ack,
+  ServerFramesB.error,
+]);
+
+// ---- Handshake: which kind of client is connecting. -----------------------
+
+/** How a `/ws` request identified itself. */
+export type Handshake =
+  | { kind: "A"; username?: string; token?: string }
+  | { kind: "B" };
+
+/**
+ * A request with `username` or `token` in its query is kind A (an empty
+ * `username=` asks for a guest name); one with neither is kind B, which
+ * registers with its first frame.
+ */
+export function parseHandshake(query: URLSearchParams): Handshake {
+  const username = query.get("username");
+  const token = query.get("token");
+  if (username === null && token === null) return { kind: "B" };
+  return {
+    kind: "A",
+    ...(username ? { username } : {}),
+    ...(token ? { token } : {}),
+  };
+}

@@ -1,0 +1,60 @@
+/**
+ * The Deno edge: `Deno.serve` for HTTP and `Deno.upgradeWebSocket` for `/ws`,
+ * each socket mapped onto the core's `Connection`. The only module of the
+ * server (with `main.ts`) that touches `Deno.*`.
+ *
+ * @module
+ */
+import type { App } from "../app.ts";
+import type { Connection } from "../core/connection.ts";
+
+/** Where and how to listen. */
+export interface ServeOptions {
+  hostname: string;
+  port: number;
+  /** Aborting it stops accepting and closes the listener. */
+  signal?: AbortSignal;
+  /** Called once listening, with the bound address. */
+  onListen?: (address: { hostname: string; port: number }) => void;
+}
+
+/** Serves `app` over HTTP and WebSocket until `options.signal` aborts. */
+export function serveDeno(app: App, options: ServeOptions): Deno.HttpServer<Deno.NetAddr> {
+  return Deno.serve({
+    hostname: options.hostname,
+    port: options.port,
+    signal: options.signal,
+    onListen: options.onListen ?? (() => {}),
+  }, (request) => {
+    const route = app.route(request);
+    if (route.type === "respond") return route.response;
+    const { socket, response } = Deno.upgradeWebSocket(request);
+    socket.binaryType = "arraybuffer";
+    socket.onopen = () => {
+      const events = app.chat.accept(toConnection(socket), route.handshake);
+      socket.onmessage = (event) => {
+        if (typeof event.data === "string") events.text(event.data);
+        else events.binary((event.data as ArrayBuffer).byteLength);
+      };
+      socket.onclose = () => events.closed();
+      socket.onerror = () => events.closed();
+    };
+    return response;
+  });
+}
+
+function toConnection(socket: WebSocket): Connection {
+  return {
+    send(text) {
+      if (socket.readyState === WebSocket.OPEN) socket.send(text);
+    },
+    close(code, reason) {
+      if (socket.readyState === WebSocket.OPEN || socket.readyState === WebSocket.CONNECTING) {
+        socket.close(code, reason);
+      }
+    },
+    get bufferedAmount() {
+      return socket.bufferedAmount;
+    },
+  };
+}

@@ -1,0 +1,16 @@
+import { createMemoryHub } from "../../src/broker/memory.ts";
+import { brokerContract } from "./contract.ts";
+
+brokerContract("memory", () => {
+  const hub = createMemoryHub();
+  const first = hub.connect();
+  const second = hub.connect();
+  return Promise.resolve({
+    first,
+    second,
+    async [Symbol.asyncDispose]() {
+      await first.close();
+      await second.close();
+    },
+  });
+});

@@ -1,0 +1,45 @@
+/**
+ * The assertions the tests use, on `node:assert/strict` (built into Deno),
+ * named as in jsr:@std/assert so that this one module can switch back to JSR
+ * (`export * from "jsr:@std/assert"`) once the registry is reachable.
+ *
+ * @module
+ */
+import assert from "node:assert/strict";
+
+export function assertEquals<T>(actual: T, expected: T, message?: string): void {
+  assert.deepStrictEqual(actual, expected, message);
+}
+
+export function assertNotEquals<T>(actual: T, expected: T, message?: string): void {
+  assert.notDeepStrictEqual(actual, expected, message);
+}
+
+export function assert_(condition: unknown, message?: string): asserts condition {
+  assert.ok(condition, message);
+}
+
+export { assert_ as assert };
+
+export function assertMatch(actual: string, pattern: RegExp, message?: string): void {
+  assert.match(actual, pattern, message);
+}
+
+export function assertThrows(
+  fn: () => unknown,
+  errorClass?: new (...args: never[]) => Error,
+  includes?: string,
+): void {
+  assert.throws(fn, (error: unknown) => {
+    if (errorClass && !(error instanceof errorClass)) return false;
+    return includes === undefined || (error instanceof Error && error.message.includes(includes));
+  });
+}
+
+export function assertLessOrEqual(actual: number, expected: number, message?: string): void {
+  assert.ok(actual <= expected, message ?? `expected ${actual} <= ${expected}`);
+}
+
+export function assertGreaterOrEqual(actual: number, expected: number, message?: string): void {
+  assert.ok(actual >= expected, message ?? `expected ${actual} >= ${expected}`);
+}

@@ -1,0 +1,188 @@
+/**
+ * A WebSocket test client: connects for real, checks every frame it receives
+ * against the outbound schemas of its client kind, and lets a test wait for
+ * frames with a generous deadline instead of sleeping.
+ *
+ * @module
+ */
+import { ServerFrameA, ServerFrameB } from "../../src/protocol/frames.ts";
+
+/** A received frame, loosely typed: tests read the keys they care about. */
+export interface Frame {
+  type?: string;
+  to?: string;
+  from?: string;
+  sessionID?: string;
+  message?: string;
+  id?: string;
+  ts?: number;
+  ref?: string;
+  code?: string;
+  username?: string;
+  token?: string;
+  sender?: string;
+  text?: string;
+}
+
+/** How the socket closed. */
+export interface Closed {
+  code: number;
+  reason: string;
+}
+
+/** A connected test client. */
+export interface TestClient extends AsyncDisposable {
+  socket: WebSocket;
+  /** Every frame received so far, in order, including those already taken. */
+  readonly received: Frame[];
+  /** Sends `frame` as JSON, or as is when it is a string or bytes. */
+  send(frame: unknown): void;
+  /** Takes the first untaken frame matching `match`, waiting for it up to `timeoutMs`. */
+  take(match?: Match, timeoutMs?: number): Promise<Frame>;
+  /** Takes `count` frames matching `match`, in order. */
+  takeMany(count: number, match?: Match, timeoutMs?: number): Promise<Frame[]>;
+  /** Untaken frames matching `match`, without taking them. */
+  pending(match?: Match): Frame[];
+  /** Resolves when the socket has closed. */
+  readonly closed: Promise<Closed>;
+  /** Closes the socket and waits until it has. */
+  close(): Promise<void>;
+}
+
+/** A predicate, or the key-values a frame must have. */
+export type Match = ((frame: Frame) => boolean) | Partial<Frame>;
+
+/** Generous default deadline: tests wait for events, never for time. */
+export const DEADLINE_MS = 10_000;
+
+/** Connects a client of `kind` to `url` and waits until the socket is open. */
+export async function connect(url: string, kind: "A" | "B" = "A"): Promise<TestClient> {
+  const socket = new WebSocket(url);
+  const schema = kind === "A" ? ServerFrameA : ServerFrameB;
+  const received: Frame[] = [];
+  const untaken: Frame[] = [];
+  const waiters = new Set<() => void>();
+  const closed = new Promise<Closed>((resolve) => {
+    socket.onclose = (event) => {
+      resolve({ code: event.code, reason: event.reason });
+      for (const wake of waiters) wake();
+    };
+  });
+  let violation: Error | undefined;
+  socket.onmessage = (event) => {
+    const frame = JSON.parse(event.data) as Frame;
+    const checked = schema.safeParse(frame);
+    if (!checked.success) {
+      violation ??= new Error(
+        `Frame breaks the kind-${kind} contract: ${event.data}\n${checked.error.message}`,
+      );
+    }
+    received.push(frame);
+    untaken.push(frame);
+    for (const wake of waiters) wake();
+  };
+  await new Promise<void>((resolve, reject) => {
+    socket.onopen = () => resolve();
+    socket.onerror = () => reject(new Error(`Cannot connect to ${url}`));
+  });
+  socket.onerror = () => {};
+  let isClosed = false;
+  closed.then(() => isClosed = true);
+
+  const matches = (match: Match | undefined) => (frame: Frame) => {
+    if (match === undefined) return true;
+    if (typeof match === "function") return match(frame);
+    return Object.entries(match).every(([key, value]) =>
+      (frame as Record<string, unknown>)[key] === value
+    );
+  };
+
+  async function take(match?: Match, timeoutMs = DEADLINE_MS): Promise<Frame> {
+    const test = matches(match);
+    const deadline = Date.now() + timeoutMs;
+    while (true) {
+      if (violation) throw violation;
+      const index = untaken.findIndex(test);
+      if (index >= 0) return untaken.splice(index, 1)[0];
+      if (isClosed) {
+        throw new Error(`Socket closed before a frame matching ${describe(match)} arrived`);
+      }
+      const left = deadline - Date.now();
+      if (left <= 0) {
+        throw new Error(
+          `No frame matching ${describe(match)} within ${timeoutMs} ms; untaken: ${
+            JSON.stringify(untaken).slice(0, 2000)
+          }`,
+        );
+      }
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(done, left);
+        function done() {
+          clearTimeout(timer);
+          waiters.delete(done);
+          resolve();
+        }
+        waiters.add(done);
+      });
+    }
+  }
+
+  return {
+    socket,
+    received,
+    send(frame) {
+      socket.send(
+        typeof frame === "string" || frame instanceof Uint8Array ? frame : JSON.stringify(frame),
+      );
+    },
+    take,
+    async takeMany(count, match, timeoutMs) {
+      const frames: Frame[] = [];
+      for (let i = 0; i < count; i++) frames.push(await take(match, timeoutMs));
+      return frames;
+    },
+    pending: (match) => untaken.filter(matches(match)),
+    closed,
+    async close() {
+      if (socket.readyState < WebSocket.CLOSING) socket.close();
+      await closed;
+      if (violation) throw violation;
+    },
+    async [Symbol.asyncDispose]() {
+      if (socket.readyState < WebSocket.CLOSING) socket.close();
+      await closed;
+    },
+  };
+}
+
+function describe(match: Match | undefined): string {
+  if (match === undefined) return "anything";
+  return typeof match === "function" ? "the predicate" : JSON.stringify(match);
+}
+
+/** Connects a kind-A client as `username` and takes its three handshake frames. */
+export async function joinA(
+  ws: string,
+  username: string,
+  token?: string,
+): Promise<TestClient & { session: Frame }> {
+  const query = new URLSearchParams({ username, ...(token ? { token } : {}) });
+  const client = await connect(`${ws}?${query}`, "A");
+  const session = await client.take({ type: "sessionID" });
+  await client.take({ type: "userList" });
+  await client.take({ type: "channelList" });
+  return Object.assign(client, { session });
+}
+
+/** Connects a kind-B client and registers `name`, taking its own "joined" announcement. */
+export async function joinB(ws: string, name: string): Promise<TestClient> {
+  const client = await connect(ws, "B");
+  client.send({ sender: name, text: "" });
+  await client.take({ sender: "Server", text: `${name} has joined the chat` });
+  return client;
+}
+
+/** Parses the JSON-encoded name list a `userList` or `channelList` frame carries. */
+export function names(frame: Frame): string[] {
+  return JSON.parse(frame.message ?? "[]");
+}
