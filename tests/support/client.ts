@@ -35,6 +35,8 @@ export interface TestClient extends AsyncDisposable {
   socket: WebSocket;
   /** Every frame received so far, in order, including those already taken. */
   readonly received: Frame[];
+  /** When each frame of `received` arrived (`performance.now()`). */
+  readonly arrivals: number[];
   /** Sends `frame` as JSON, or as is when it is a string or bytes. */
   send(frame: unknown): void;
   /** Takes the first untaken frame matching `match`, waiting for it up to `timeoutMs`. */
@@ -60,6 +62,7 @@ export async function connect(url: string, kind: "A" | "B" = "A"): Promise<TestC
   const socket = new WebSocket(url);
   const schema = kind === "A" ? ServerFrameA : ServerFrameB;
   const received: Frame[] = [];
+  const arrivals: number[] = [];
   const untaken: Frame[] = [];
   const waiters = new Set<() => void>();
   const closed = new Promise<Closed>((resolve) => {
@@ -78,6 +81,7 @@ export async function connect(url: string, kind: "A" | "B" = "A"): Promise<TestC
       );
     }
     received.push(frame);
+    arrivals.push(performance.now());
     untaken.push(frame);
     for (const wake of waiters) wake();
   };
@@ -130,6 +134,7 @@ export async function connect(url: string, kind: "A" | "B" = "A"): Promise<TestC
   return {
     socket,
     received,
+    arrivals,
     send(frame) {
       socket.send(
         typeof frame === "string" || frame instanceof Uint8Array ? frame : JSON.stringify(frame),

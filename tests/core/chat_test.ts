@@ -1,0 +1,207 @@
+/**
+ * The chat core without a network: sessions on recording connections, over
+ * the in-memory broker. Covers what the wire cannot provoke on demand:
+ * teardown twice, a client leaving mid-claim, a full command queue, and a
+ * broker that fails.
+ */
+import { type Broker, BrokerUnavailableError } from "../../src/broker/broker.ts";
+import { createMemoryBroker } from "../../src/broker/memory.ts";
+import { type Chat, createChat, MAX_PENDING_COMMANDS } from "../../src/core/chat.ts";
+import type { Connection, ConnectionEvents } from "../../src/core/connection.ts";
+import type { Logger } from "../../src/log.ts";
+import type { Frame } from "../support/client.ts";
+import { assertEquals } from "../support/assert.ts";
+
+interface Recorded extends Connection {
+  frames: Frame[];
+  closedWith?: { code: number; reason: string };
+  events: ConnectionEvents;
+  /** Waits until a frame matching `match` has been sent (all keys equal). */
+  until(match: Partial<Frame>): Promise<Frame>;
+}
+
+function open(chat: Chat, query: Record<string, string> | "B"): Recorded {
+  const frames: Frame[] = [];
+  const waiters = new Set<() => void>();
+  const connection: Recorded = {
+    frames,
+    bufferedAmount: 0,
+    events: undefined as unknown as ConnectionEvents,
+    send(text) {
+      frames.push(JSON.parse(text));
+      for (const wake of waiters) wake();
+    },
+    close(code, reason) {
+      connection.closedWith = { code, reason };
+    },
+    until(match) {
+      const found = () =>
+        frames.find((f) =>
+          Object.entries(match).every(([k, v]) => (f as Record<string, unknown>)[k] === v)
+        );
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => {
+          waiters.delete(check);
+          reject(new Error(`No frame ${JSON.stringify(match)} in ${JSON.stringify(frames)}`));
+        }, 5000);
+        function check() {
+          const frame = found();
+          if (!frame) return;
+          clearTimeout(timer);
+          waiters.delete(check);
+          resolve(frame);
+        }
+        waiters.add(check);
+        check();
+      });
+    },
+  };
+  connection.events = chat.accept(
+    connection,
+    query === "B" ? { kind: "B" } : { kind: "A", ...query },
+  );
+  return connection;
+}
+
+const silent: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+
+async function withChat(broker: Broker, fn: (chat: Chat) => Promise<void>): Promise<void> {
+  const chat = createChat({
+    broker,
+    log: silent,
+    lobbyChannel: "lobby",
+    listUpdateIntervalMs: 1000,
+    maxMessageChars: 100,
+    maxFrameBytes: 4096,
+  });
+  await chat.start();
+  try {
+    await fn(chat);
+  } finally {
+    await chat.shutdown();
+    await broker.close();
+  }
+}
+
+Deno.test("core: a close reported twice tears the session down once", async () => {
+  const broker = createMemoryBroker();
+  await withChat(broker, async (chat) => {
+    const alice = open(chat, "B");
+    alice.events.text(JSON.stringify({ sender: "Alice", text: "" }));
+    await alice.until({ text: "Alice has joined the chat" });
+    const bob = open(chat, "B");
+    bob.events.text(JSON.stringify({ sender: "Bob", text: "" }));
+    await alice.until({ text: "Bob has joined the chat" });
+    bob.events.closed();
+    bob.events.closed();
+    await alice.until({ text: "Bob has left the chat" });
+    alice.events.text(JSON.stringify({ sender: "Alice", text: "barrier" }));
+    await alice.until({ text: "barrier" });
+    assertEquals(alice.frames.filter((f) => f.text === "Bob has left the chat").length, 1);
+    assertEquals(await broker.users.online(), ["Alice"]);
+    assertEquals(chat.sessionCount(), 1);
+  });
+});
+
+Deno.test("core: a client gone before its claim completes leaves no claim behind", async () => {
+  const broker = createMemoryBroker();
+  await withChat(broker, async (chat) => {
+    const ghost = open(chat, { username: "ghost" });
+    ghost.events.closed();
+    const alice = open(chat, { username: "alice" });
+    await alice.until({ type: "channelList" });
+    assertEquals(await broker.users.online(), ["alice"]);
+    assertEquals(ghost.frames, []);
+  });
+});
+
+/** Resolves after every queued microtask has run (timers run only once the microtask queue is empty). */
+function microtasksDrained(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0));
+}
+
+/** The memory broker with publishes held until `release` is called. */
+function gated(inner: Broker): { broker: Broker; release(): void } {
+  let release = () => {};
+  const gate = new Promise<void>((resolve) => release = resolve);
+  const bus = {
+    ...inner.bus,
+    publish: async (...args: Parameters<Broker["bus"]["publish"]>) => {
+      await gate;
+      return inner.bus.publish(...args);
+    },
+  };
+  return { broker: { ...inner, bus }, release: () => release() };
+}
+
+Deno.test("core: frames beyond the command queue are refused with rate_limited", async () => {
+  const { broker, release } = gated(createMemoryBroker());
+  await withChat(broker, async (chat) => {
+    const alice = open(chat, { username: "alice" });
+    await alice.until({ type: "channelList" });
+    await microtasksDrained();
+    const total = MAX_PENDING_COMMANDS + 6;
+    for (let i = 0; i < total; i++) {
+      alice.events.text(
+        JSON.stringify({ type: "broadcast", to: "x", message: `${i}`, ref: `r${i}` }),
+      );
+    }
+    const limited = alice.frames.filter((f) => f.code === "rate_limited").map((f) => f.ref);
+    assertEquals(limited, ["r64", "r65", "r66", "r67", "r68", "r69"]);
+    release();
+    await alice.until({ type: "ack", ref: `r${MAX_PENDING_COMMANDS - 1}` });
+    assertEquals(alice.frames.filter((f) => f.type === "ack").length, MAX_PENDING_COMMANDS);
+  });
+});
+
+Deno.test("core: a broker that cannot publish gets unavailable, never a silent drop", async () => {
+  const inner = createMemoryBroker();
+  const failing: Broker = {
+    ...inner,
+    bus: {
+      ...inner.bus,
+      publish: () => Promise.reject(new BrokerUnavailableError("connection refused")),
+    },
+  };
+  await withChat(failing, async (chat) => {
+    const alice = open(chat, { username: "alice" });
+    await alice.until({ type: "channelList" });
+    alice.events.text(JSON.stringify({ type: "broadcast", to: "x", message: "hi", ref: "b1" }));
+    const error = await alice.until({ type: "error", ref: "b1" });
+    assertEquals(error.code, "unavailable");
+    alice.events.text(JSON.stringify({ type: "joinChannel", to: "y", ref: "j1" }));
+    await alice.until({ type: "ack", ref: "j1" });
+  });
+});
+
+Deno.test("core: an unexpected fault answers internal_error and the session goes on", async () => {
+  const inner = createMemoryBroker();
+  let broken = false;
+  const faulty: Broker = {
+    ...inner,
+    channels: {
+      ...inner.channels,
+      create: (name) => broken ? Promise.reject(new TypeError("bug")) : inner.channels.create(name),
+    },
+  };
+  await withChat(faulty, async (chat) => {
+    broken = true;
+    const alice = open(chat, { username: "alice" });
+    await alice.until({ type: "channelList" });
+    alice.events.text(JSON.stringify({ type: "joinChannel", to: "x", ref: "j1" }));
+    assertEquals((await alice.until({ type: "error", ref: "j1" })).code, "internal_error");
+    broken = false;
+    alice.events.text(JSON.stringify({ type: "joinChannel", to: "x", ref: "j2" }));
+    await alice.until({ type: "ack", ref: "j2" });
+  });
+});
+
+Deno.test("core: shutdown closes every session with 1001 and releases its claim", async () => {
+  const broker = createMemoryBroker();
+  let alice: Recorded | undefined;
+  await withChat(broker, async (chat) => {
+    alice = open(chat, { username: "alice" });
+    await alice.until({ type: "channelList" });
+  });
+  assertEquals(alice?.closedWith?.code, 1001);
+});

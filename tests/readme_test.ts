@@ -1,0 +1,55 @@
+/**
+ * The README's tables are the user's manual: every variable, frame type,
+ * error code and close code the code defines must appear there, with the
+ * defaults the code really uses.
+ */
+import { ConfigSchema, loadConfig } from "../src/config.ts";
+import {
+  clientFrameSchemas,
+  CLOSE_CODES,
+  ERROR_CODES,
+  ServerFramesA,
+} from "../src/protocol/frames.ts";
+import { assert } from "./support/assert.ts";
+
+const readme = await Deno.readTextFile(new URL("../README.md", import.meta.url));
+const rows = readme.split("\n").filter((line) => line.startsWith("|"));
+
+function row(name: string): string | undefined {
+  return rows.find((line) => line.split("|")[1]?.trim() === `\`${name}\``);
+}
+
+Deno.test("README: every configuration variable has a row with its real default", () => {
+  const defaults = loadConfig({}) as unknown as Record<string, unknown>;
+  const byVariable: Record<string, unknown> = {
+    PORT: defaults.port,
+    HOST: defaults.host,
+    LOBBY_CHANNEL: defaults.lobbyChannel,
+    LIST_UPDATE_INTERVAL_MS: defaults.listUpdateIntervalMs,
+    MAX_MESSAGE_CHARS: defaults.maxMessageChars,
+    MAX_FRAME_BYTES: defaults.maxFrameBytes,
+    LOG_LEVEL: defaults.logLevel,
+  };
+  for (const variable of Object.keys(ConfigSchema.shape)) {
+    const line = row(variable);
+    assert(line, `README has no configuration row for ${variable}`);
+    assert(variable in byVariable, `this test does not know the default of ${variable}`);
+    assert(
+      line.split("|")[2].includes(`\`${byVariable[variable]}\``),
+      `README's default of ${variable}`,
+    );
+  }
+});
+
+Deno.test("README: every frame type, error code and close code is documented", () => {
+  const kindA = Object.keys(clientFrameSchemas({ maxMessageChars: 1 }).kindA);
+  for (const type of [...kindA, ...Object.keys(ServerFramesA)]) {
+    assert(row(type), `README has no row for frame type ${type}`);
+  }
+  for (const code of Object.keys(ERROR_CODES)) {
+    assert(row(code), `README has no row for error ${code}`);
+  }
+  for (const code of Object.values(CLOSE_CODES)) {
+    assert(row(String(code)), `README has no row for close code ${code}`);
+  }
+});

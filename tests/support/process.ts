@@ -1,0 +1,87 @@
+/**
+ * Runs the real `main.ts` as a child process, the way a user starts Natter,
+ * and finds the port it bound from its startup log line.
+ *
+ * @module
+ */
+
+/** A running Natter process. */
+export interface NatterProcess extends AsyncDisposable {
+  child: Deno.ChildProcess;
+  port: number;
+  ws: string;
+  /** Everything the process printed so far (stdout and stderr). */
+  output(): string;
+  /** Waits for the process to exit. */
+  status: Promise<Deno.CommandStatus>;
+}
+
+const MAIN = new URL("../../main.ts", import.meta.url).pathname;
+
+/** Output and exit status of a process that is expected to stop by itself. */
+export async function runMain(
+  env: Record<string, string>,
+): Promise<{ code: number; output: string }> {
+  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-net", "--allow-env", MAIN],
+    env,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const decoder = new TextDecoder();
+  return { code, output: decoder.decode(stdout) + decoder.decode(stderr) };
+}
+
+/** Starts `main.ts` with `env` and waits (up to 30 s) until it listens. */
+export async function startMain(env: Record<string, string>): Promise<NatterProcess> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-net", "--allow-env", MAIN],
+    env: { HOST: "127.0.0.1", PORT: "0", LOG_LEVEL: "info", NO_COLOR: "1", ...env },
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  let output = "";
+  let onOutput = () => {};
+  const drain = async (stream: ReadableStream<Uint8Array>) => {
+    for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+      output += chunk;
+      onOutput();
+    }
+  };
+  const drained = Promise.all([drain(child.stdout), drain(child.stderr)]);
+  const status = child.status;
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => fail(new Error(`main.ts did not start:\n${output}`)), 30_000);
+    function fail(error: Error) {
+      clearTimeout(timer);
+      reject(error);
+    }
+    onOutput = () => {
+      const match = output.match(/listening url=http:\/\/[^:]+:(\d+)/);
+      if (match) {
+        clearTimeout(timer);
+        resolve(Number(match[1]));
+      }
+    };
+    status.then((s) => fail(new Error(`main.ts exited with ${s.code}:\n${output}`)));
+  });
+  const finished = status.then(async (s) => {
+    await drained;
+    return s;
+  });
+  return {
+    child,
+    port,
+    ws: `ws://127.0.0.1:${port}/ws`,
+    output: () => output,
+    status: finished,
+    async [Symbol.asyncDispose]() {
+      try {
+        child.kill("SIGKILL");
+      } catch {
+        // Already exited.
+      }
+      await finished;
+    },
+  };
+}
