@@ -24,12 +24,11 @@ async function main(): Promise<void> {
     hostname: config.host,
     port: config.port,
     signal: stop.signal,
+    // The startup line prints at every log level: operators and scripts look for it.
     onListen: ({ hostname, port }) =>
-      app.log.info(`natter ${VERSION} listening`, {
-        url: `http://${hostname}:${port}`,
-        websocket: `ws://${hostname}:${port}/ws`,
-        broker: "memory",
-      }),
+      console.log(
+        `natter ${VERSION} listening url=http://${hostname}:${port} websocket=ws://${hostname}:${port}/ws broker=memory`,
+      ),
   });
   let stopping = false;
   const shutdown = async (signal: string) => {

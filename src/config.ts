@@ -14,8 +14,8 @@ const integer = (name: string, fallback: number, min: number, max: number) =>
     .optional()
     .transform((raw, ctx) => {
       if (raw === undefined || raw.trim() === "") return fallback;
-      const value = Number(raw);
-      if (!Number.isInteger(value) || value < min || value > max) {
+      const value = Number(raw.trim());
+      if (!/^\d+$/.test(raw.trim()) || value < min || value > max) {
         ctx.addIssue({
           code: "custom",
           message: `${name} must be an integer from ${min} to ${max} (got "${raw}")`,
@@ -26,7 +26,9 @@ const integer = (name: string, fallback: number, min: number, max: number) =>
     });
 
 const text = (fallback: string) =>
-  z.string().optional().transform((raw) => raw === undefined || raw.trim() === "" ? fallback : raw);
+  z.string().optional().transform((raw) =>
+    raw === undefined || raw.trim() === "" ? fallback : raw.trim()
+  );
 
 const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
 

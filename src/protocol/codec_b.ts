@@ -25,7 +25,8 @@ export function createCodecB(limits: FrameLimits): Codec {
         return { ok: false, refusal: refusalFromIssues(parsed.error, frame.ref) };
       }
       const { sender, text: said, ref } = parsed.data;
-      return { ok: true, command: { type: "say", sender, text: said, ...(ref ? { ref } : {}) } };
+      const refPart = ref === undefined ? {} : { ref };
+      return { ok: true, command: { type: "say", sender, text: said, ...refPart } };
     },
     encode: encodeB,
   };

@@ -1,0 +1,138 @@
+/**
+ * Configuration: defaults, reading values, empty values, and refusing
+ * values Natter cannot run with, naming every bad variable.
+ */
+import { type Config, ConfigError, loadConfig } from "../src/config.ts";
+import { assert, assertEquals, assertMatch, assertThrows } from "./support/assert.ts";
+
+const DEFAULTS: Config = {
+  port: 8080,
+  host: "0.0.0.0",
+  lobbyChannel: "lobby",
+  listUpdateIntervalMs: 1000,
+  maxMessageChars: 4000,
+  maxFrameBytes: 65536,
+  logLevel: "info",
+};
+
+/** The ConfigError `env` raises; fails if it raises nothing or something else. */
+function configError(env: Record<string, string | undefined>): ConfigError {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    assert(error instanceof ConfigError, `expected a ConfigError, got ${error}`);
+    return error;
+  }
+  throw new Error(`loadConfig accepted ${JSON.stringify(env)}`);
+}
+
+Deno.test("config: an empty environment gives every default", () => {
+  assertEquals(loadConfig({}), DEFAULTS);
+});
+
+Deno.test("config: unrelated variables are ignored", () => {
+  assertEquals(loadConfig({ HOME: "/root", PATH: "/bin", REDIS: "x" }), DEFAULTS);
+});
+
+Deno.test("config: every variable is read", () => {
+  assertEquals(
+    loadConfig({
+      PORT: "9000",
+      HOST: "127.0.0.1",
+      LOBBY_CHANNEL: "main-hall",
+      LIST_UPDATE_INTERVAL_MS: "250",
+      MAX_MESSAGE_CHARS: "280",
+      MAX_FRAME_BYTES: "4096",
+      LOG_LEVEL: "debug",
+    }),
+    {
+      port: 9000,
+      host: "127.0.0.1",
+      lobbyChannel: "main-hall",
+      listUpdateIntervalMs: 250,
+      maxMessageChars: 280,
+      maxFrameBytes: 4096,
+      logLevel: "debug",
+    },
+  );
+});
+
+Deno.test("config: PORT 0 (pick a free port) and 65535 are accepted", () => {
+  assertEquals(loadConfig({ PORT: "0" }).port, 0);
+  assertEquals(loadConfig({ PORT: "65535" }).port, 65535);
+});
+
+Deno.test("config: every log level is accepted", () => {
+  for (const level of ["debug", "info", "warn", "error"] as const) {
+    assertEquals(loadConfig({ LOG_LEVEL: level }).logLevel, level);
+  }
+});
+
+Deno.test("config: empty or blank values fall back to the defaults", () => {
+  const empty = {
+    PORT: "",
+    HOST: "",
+    LOBBY_CHANNEL: "",
+    LIST_UPDATE_INTERVAL_MS: "",
+    MAX_MESSAGE_CHARS: "",
+    MAX_FRAME_BYTES: "",
+    LOG_LEVEL: "",
+  };
+  assertEquals(loadConfig(empty), DEFAULTS);
+  const blank = Object.fromEntries(Object.keys(empty).map((key) => [key, "  "]));
+  assertEquals(loadConfig(blank), DEFAULTS);
+  assertEquals(loadConfig({ PORT: undefined, LOG_LEVEL: undefined }), DEFAULTS);
+});
+
+Deno.test("config: a PORT that is not an integer from 0 to 65535 throws a ConfigError naming PORT", () => {
+  for (const port of ["abc", "70000", "-1", "1.5", "65536", "80 80", "NaN", "0x50", "1e3", "+80"]) {
+    const error = configError({ PORT: port });
+    assertMatch(error.message, /\bPORT\b/, `for PORT=${port}: ${error.message}`);
+    assert(error.message.includes(port), `the message shows the bad value ${port}`);
+  }
+});
+
+Deno.test("config: out-of-range numeric settings throw a ConfigError naming the variable", () => {
+  const cases: Record<string, string> = {
+    LIST_UPDATE_INTERVAL_MS: "10",
+    MAX_MESSAGE_CHARS: "0",
+    MAX_FRAME_BYTES: "100",
+  };
+  for (const [name, value] of Object.entries(cases)) {
+    const error = configError({ [name]: value });
+    assert(error.message.includes(name), `for ${name}=${value}: ${error.message}`);
+  }
+});
+
+Deno.test("config: an unknown LOG_LEVEL throws a ConfigError naming LOG_LEVEL", () => {
+  const error = configError({ LOG_LEVEL: "loud" });
+  assert(error.message.includes("LOG_LEVEL"), error.message);
+  assertThrows(() => loadConfig({ LOG_LEVEL: "INFO" }), ConfigError, "LOG_LEVEL");
+});
+
+Deno.test("config: a LOBBY_CHANNEL that is no channel name throws a ConfigError naming it", () => {
+  for (const lobby of ["no spaces", "a/b", "c".repeat(65)]) {
+    const error = configError({ LOBBY_CHANNEL: lobby });
+    assert(error.message.includes("LOBBY_CHANNEL"), `for ${lobby}: ${error.message}`);
+  }
+});
+
+Deno.test("config: a ConfigError is an Error called ConfigError", () => {
+  const error = configError({ PORT: "abc" });
+  assert(error instanceof Error);
+  assertEquals(error.name, "ConfigError");
+});
+
+Deno.test("config: two bad variables are both named in one error", () => {
+  const error = configError({ PORT: "abc", LOG_LEVEL: "loud" });
+  assert(error.message.includes("PORT"), error.message);
+  assert(error.message.includes("LOG_LEVEL"), error.message);
+  const other = configError({ LOBBY_CHANNEL: "no spaces", MAX_FRAME_BYTES: "-5" });
+  assert(other.message.includes("LOBBY_CHANNEL"), other.message);
+  assert(other.message.includes("MAX_FRAME_BYTES"), other.message);
+});
+
+Deno.test("config: values are read without surrounding whitespace", () => {
+  const config = loadConfig({ PORT: " 9000 ", HOST: " 127.0.0.1 ", LOG_LEVEL: " debug " });
+  assertEquals([config.port, config.host, config.logLevel], [9000, "127.0.0.1", "debug"]);
+});
