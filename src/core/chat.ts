@@ -81,6 +81,10 @@ export function createChat(options: ChatOptions): Chat {
   // ---- Delivery: from the broker to local sessions. ---------------------
 
   function deliver(topic: Topic, envelope: Envelope): void {
+    guard(undefined, () => fanOutEnvelope(topic, envelope));
+  }
+
+  function fanOutEnvelope(topic: Topic, envelope: Envelope): void {
     const members = roster.members(topic);
     if (!members) return;
     switch (envelope.kind) {
@@ -156,10 +160,34 @@ export function createChat(options: ChatOptions): Chat {
       return;
     }
     session.pending++;
-    session.queue = session.queue
-      .then(task)
-      .catch((error) => reportFault(session, error, ref))
-      .finally(() => session.pending--);
+    session.queue = session.queue.then(async () => {
+      try {
+        await task();
+      } catch (error) {
+        guard(session, () => reportFault(session, error, ref));
+      } finally {
+        session.pending--;
+      }
+    });
+  }
+
+  /**
+   * Runs `work` for `session`; if it throws, the fault is logged and that one
+   * session closed with 1011. Every entry from the edge or the broker goes
+   * through here, so no fault can reach the runtime and stop the process.
+   */
+  function guard(session: Session | undefined, work: () => void): void {
+    try {
+      work();
+    } catch (error) {
+      log.error("internal fault", { session: session?.id, error });
+      if (!session) return;
+      try {
+        session.connection.close(CLOSE_CODES.internal_error, "internal error");
+      } finally {
+        end(session);
+      }
+    }
   }
 
   function reportFault(session: Session, error: unknown, ref: string | undefined): void {
@@ -511,9 +539,9 @@ export function createChat(options: ChatOptions): Chat {
       sessions.add(session);
       if (handshake.kind === "A") enqueue(session, () => openKindA(session, handshake));
       return {
-        text: (data) => receiveText(session, data),
-        binary: (byteLength) => receiveBinary(session, byteLength),
-        closed: () => end(session),
+        text: (data) => guard(session, () => receiveText(session, data)),
+        binary: (byteLength) => guard(session, () => receiveBinary(session, byteLength)),
+        closed: () => guard(undefined, () => end(session)),
       };
     },
     async shutdown() {

@@ -85,7 +85,7 @@ export function createListFeed(options: ListFeedOptions): ListFeed {
         }
       }
     } catch (error) {
-      log.warn("list update skipped: broker unavailable", { error });
+      log.warn("list update skipped", { error });
     } finally {
       ticking = false;
     }

@@ -43,6 +43,8 @@ export const CLOSE_CODES = {
   going_away: 1001,
   /** A frame was larger than MAX_FRAME_BYTES. */
   frame_too_large: 1009,
+  /** The server failed while handling this connection (logged); reconnect. */
+  internal_error: 1011,
   /** The username is held by another user (after an `error` frame). */
   username_taken: 4002,
   /** The requested username is not allowed (after an `error` frame). */

@@ -28,7 +28,14 @@ export function serveDeno(app: App, options: ServeOptions): Deno.HttpServer<Deno
   }, (request) => {
     const route = app.route(request);
     if (route.type === "respond") return route.response;
-    const { socket, response } = Deno.upgradeWebSocket(request);
+    let upgraded: { socket: WebSocket; response: Response };
+    try {
+      upgraded = Deno.upgradeWebSocket(request);
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      return new Response(`Bad WebSocket upgrade: ${reason}\n`, { status: 400 });
+    }
+    const { socket, response } = upgraded;
     socket.binaryType = "arraybuffer";
     socket.onopen = () => {
       const events = app.chat.accept(toConnection(socket), route.handshake);
@@ -46,7 +53,13 @@ export function serveDeno(app: App, options: ServeOptions): Deno.HttpServer<Deno
 function toConnection(socket: WebSocket): Connection {
   return {
     send(text) {
-      if (socket.readyState === WebSocket.OPEN) socket.send(text);
+      // The Connection contract: sending never throws, whatever state the socket is in.
+      if (socket.readyState !== WebSocket.OPEN) return;
+      try {
+        socket.send(text);
+      } catch {
+        // The socket closed under us; its close event tears the session down.
+      }
     },
     close(code, reason) {
       if (socket.readyState === WebSocket.OPEN || socket.readyState === WebSocket.CONNECTING) {

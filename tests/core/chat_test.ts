@@ -20,7 +20,11 @@ interface Recorded extends Connection {
   until(match: Partial<Frame>): Promise<Frame>;
 }
 
-function open(chat: Chat, query: Record<string, string> | "B"): Recorded {
+function open(
+  chat: Chat,
+  query: Record<string, string> | "B",
+  options: { brokenSend?: boolean } = {},
+): Recorded {
   const frames: Frame[] = [];
   const waiters = new Set<() => void>();
   const connection: Recorded = {
@@ -28,6 +32,7 @@ function open(chat: Chat, query: Record<string, string> | "B"): Recorded {
     bufferedAmount: 0,
     events: undefined as unknown as ConnectionEvents,
     send(text) {
+      if (options.brokenSend) throw new Error("broken edge");
       frames.push(JSON.parse(text));
       for (const wake of waiters) wake();
     },
@@ -204,4 +209,24 @@ Deno.test("core: shutdown closes every session with 1001 and releases its claim"
     await alice.until({ type: "channelList" });
   });
   assertEquals(alice?.closedWith?.code, 1001);
+});
+
+Deno.test("core: a connection that throws is closed with 1011; the process and others go on", async () => {
+  const broker = createMemoryBroker();
+  await withChat(broker, async (chat) => {
+    const alice = open(chat, { username: "alice" });
+    await alice.until({ type: "channelList" });
+    const broken = open(chat, { username: "broken" }, { brokenSend: true });
+    broken.events.text(JSON.stringify({ type: "joinChannel", to: "x" }));
+    await microtasksDrained();
+    assertEquals(broken.closedWith?.code, 1011);
+    alice.events.text(
+      JSON.stringify({ type: "directMessage", to: "broken", message: "hi", ref: "d" }),
+    );
+    assertEquals((await alice.until({ type: "error", ref: "d" })).code, "user_offline");
+    alice.events.text(
+      JSON.stringify({ type: "broadcast", to: "x", message: "still here", ref: "b" }),
+    );
+    await alice.until({ type: "ack", ref: "b" });
+  });
 });

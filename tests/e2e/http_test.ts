@@ -30,3 +30,18 @@ Deno.test("http: anything else is 404", async () => {
   assertEquals(response.status, 404);
   await response.body?.cancel();
 });
+
+Deno.test("http: a malformed WebSocket upgrade gets 400, not a server fault", async () => {
+  await using server = await startServer();
+  const { port } = new URL(server.http);
+  using tcp = await Deno.connect({ hostname: "127.0.0.1", port: Number(port) });
+  // Upgrade headers without Sec-WebSocket-Key or version: not a valid handshake.
+  const request = "GET /ws?username=alice HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\n" +
+    "Connection: Upgrade\r\n\r\n";
+  await tcp.write(new TextEncoder().encode(request));
+  const buffer = new Uint8Array(1024);
+  const read = await tcp.read(buffer);
+  const response = new TextDecoder().decode(buffer.subarray(0, read ?? 0));
+  assertMatch(response, /^HTTP\/1\.1 400/);
+  assertMatch(response, /Bad WebSocket upgrade/);
+});
