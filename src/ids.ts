@@ -1,20 +1,51 @@
 /**
- * Identifiers and secrets: ULIDs for sessions and messages (npm:ulid, the
- * same spec as jsr:@std/ulid, which this one import could switch back to),
- * random session tokens, and the hash under which a token is stored.
+ * Identifiers and secrets: ULIDs for sessions (npm:ulid, the same spec as
+ * jsr:@std/ulid, which this one import could switch back to), sortable
+ * message ids, random session tokens, and the hash under which a token is
+ * stored.
  *
  * @module
  */
-import { monotonicFactory, ulid } from "ulid";
+import { ulid } from "ulid";
 
 /** A new globally unique session id. */
 export function newSessionId(): string {
   return ulid();
 }
 
-/** A source of ULIDs that strictly increase in string order, even within one millisecond. */
-export function createMonotonicIds(): () => string {
-  return monotonicFactory();
+/** A stamped message id and the millisecond it carries. */
+export interface MessageStamp {
+  id: string;
+  ts: number;
+}
+
+/** Largest sequence number within one millisecond; the next one moves to the next millisecond. */
+export const MAX_SEQUENCE = 999_999;
+
+/**
+ * Message ids: `<13-digit ms>-<6-digit sequence>`, e.g. `1795271816712-000003`.
+ * Plain string order is numeric order, and the ms part is the message's `ts`.
+ * The Redis broker's publish script builds the same ids from Redis's clock.
+ */
+export function formatMessageId(ms: number, sequence: number): string {
+  return `${String(ms).padStart(13, "0")}-${String(sequence).padStart(6, "0")}`;
+}
+
+/** A source of strictly increasing message stamps from `now`, even if the clock steps back. */
+export function createMessageClock(now: () => number = Date.now): () => MessageStamp {
+  let lastMs = 0;
+  let sequence = 0;
+  return () => {
+    const ms = now();
+    if (ms > lastMs) {
+      lastMs = ms;
+      sequence = 0;
+    } else if (++sequence > MAX_SEQUENCE) {
+      lastMs++;
+      sequence = 0;
+    }
+    return { id: formatMessageId(lastMs, sequence), ts: lastMs };
+  };
 }
 
 /** A session token: 256 random bits, base64url. */

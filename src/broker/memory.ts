@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { createMonotonicIds } from "../ids.ts";
+import { createMessageClock } from "../ids.ts";
 import { userKey } from "../protocol/names.ts";
 import type { DeliveredMessage } from "../protocol/commands.ts";
 import type {
@@ -38,7 +38,7 @@ interface Claim extends UserRecord {
 
 /** Creates an empty in-memory deployment. */
 export function createMemoryHub(): MemoryHub {
-  const nextId = createMonotonicIds();
+  const stamp = createMessageClock();
   const instances = new Set<Instance>();
   const claims = new Map<string, Claim>();
   const claimsByToken = new Map<string, Claim>();
@@ -115,13 +115,7 @@ export function createMemoryHub(): MemoryHub {
       instances.add(instance);
       const bus: MessageBus = {
         publish(topics: readonly Topic[], draft: MessageDraft): Promise<DeliveredMessage> {
-          const message = {
-            id: nextId(),
-            ts: Date.now(),
-            from: draft.from,
-            to: draft.to,
-            text: draft.text,
-          };
+          const message = { ...stamp(), from: draft.from, to: draft.to, text: draft.text };
           deliver(
             topics,
             draft.kind === "direct"

@@ -7,6 +7,7 @@ import { startServer } from "../support/server.ts";
 import { assert, assertEquals, assertMatch, assertNotEquals } from "../support/assert.ts";
 
 const ULID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
+const MESSAGE_ID = /^\d{13}-\d{6}$/;
 
 Deno.test("kind A: handshake sends sessionID, userList, channelList in that order", async () => {
   await using server = await startServer();
@@ -107,7 +108,7 @@ Deno.test("kind A: a direct message reaches every recipient session; the sender'
   await using b2 = await joinA(server.ws, "bob", b1.session.token);
   a1.send({ type: "directMessage", to: "BOB", message: "psst", ref: "d1" });
   const ack = await a1.take({ type: "ack", ref: "d1" });
-  assertMatch(ack.id!, ULID);
+  assertMatch(ack.id!, MESSAGE_ID);
   for (const client of [b1, b2]) {
     const frame = await client.take({ type: "directMessage" });
     assertEquals(
