@@ -27,7 +27,9 @@ async function main(): Promise<void> {
     // The startup line prints at every log level: operators and scripts look for it.
     onListen: ({ hostname, port }) =>
       console.log(
-        `natter ${VERSION} listening url=http://${hostname}:${port} websocket=ws://${hostname}:${port}/ws broker=memory`,
+        `natter ${VERSION} listening url=http://${hostname}:${port} websocket=ws://${hostname}:${port}/ws broker=${
+          config.redisUrl === undefined ? "memory" : "redis"
+        }`,
       ),
   });
   let stopping = false;

@@ -1,13 +1,14 @@
 /**
  * The composition root and the HTTP surface, independent of any runtime:
  * configuration → broker → chat core, plus the routing of each request
- * (`/`, `/healthz`, `/ws`). A runtime edge asks `route` what to do with a
+ * (`/`, `/healthz`, `/readyz`, `/ws`). A runtime edge asks `route` what to do with a
  * request and, for `/ws`, upgrades it and hands the socket to `app.chat`.
  *
  * @module
  */
 import type { Broker } from "./broker/broker.ts";
 import { createMemoryBroker } from "./broker/memory.ts";
+import { createRedisBroker } from "./broker/redis.ts";
 import type { Config } from "./config.ts";
 import { type Chat, createChat } from "./core/chat.ts";
 import { createLogger, type Logger } from "./log.ts";
@@ -38,7 +39,7 @@ export interface AppParts {
 /** Builds and starts an instance: the broker, the chat core, the lobby. */
 export async function createApp(config: Config, parts: AppParts = {}): Promise<App> {
   const log = parts.log ?? createLogger(config.logLevel);
-  const broker = parts.broker ?? createMemoryBroker();
+  const broker = parts.broker ?? createBroker(config, log);
   const chat = createChat({
     broker,
     log,
@@ -51,12 +52,23 @@ export async function createApp(config: Config, parts: AppParts = {}): Promise<A
   return {
     chat,
     log,
-    route: routeRequest,
+    route: (request) => routeRequest(request, broker),
     async shutdown() {
       await chat.shutdown();
       await broker.close();
     },
   };
+}
+
+/** The broker configuration asks for: Redis when `REDIS_URL` is set, else the embedded one. */
+export function createBroker(config: Config, log: Logger): Broker {
+  if (config.redisUrl === undefined) return createMemoryBroker();
+  return createRedisBroker({
+    url: config.redisUrl,
+    prefix: config.redisPrefix,
+    presenceTtlMs: config.presenceTtlMs,
+    log,
+  });
 }
 
 const INDEX = JSON.stringify({
@@ -68,13 +80,14 @@ const INDEX = JSON.stringify({
     kindB: '/ws, then send {"sender":"NAME","text":""}',
   },
   health: "/healthz",
+  ready: "/readyz",
 });
 
 const UPGRADE_REQUIRED =
   "This endpoint speaks WebSocket only. Connect with a WebSocket client to " +
   "/ws?username=NAME (kind A) or /ws (kind B).\n";
 
-function routeRequest(request: Request): Route {
+function routeRequest(request: Request, broker: Broker): Route {
   const { pathname, searchParams } = new URL(request.url);
   switch (pathname) {
     case "/ws":
@@ -86,6 +99,10 @@ function routeRequest(request: Request): Route {
       return respond(INDEX, 200, "application/json");
     case "/healthz":
       return respond("ok\n", 200, "text/plain");
+    case "/readyz":
+      return broker.isReady()
+        ? respond("ready\n", 200, "text/plain")
+        : respond("not ready: the broker is unreachable\n", 503, "text/plain");
     default:
       return respond(`Not found: ${pathname}\n`, 404, "text/plain");
   }

@@ -42,6 +42,14 @@ export const ConfigSchema = z.object({
   LIST_UPDATE_INTERVAL_MS: integer("LIST_UPDATE_INTERVAL_MS", 1000, 50, 60_000),
   MAX_MESSAGE_CHARS: integer("MAX_MESSAGE_CHARS", 4000, 1, 1_000_000),
   MAX_FRAME_BYTES: integer("MAX_FRAME_BYTES", 65536, 256, 16 * 1024 * 1024),
+  REDIS_URL: z.string().optional().transform((raw) => raw?.trim() || undefined).refine(
+    (url) => url === undefined || /^rediss?:\/\/[^\s]+$/.test(url),
+    { message: "REDIS_URL must be a redis:// or rediss:// URL, e.g. redis://127.0.0.1:6379" },
+  ),
+  REDIS_PREFIX: text("natter:").refine((prefix) => /^[^\s*?[\]]{1,64}$/.test(prefix), {
+    message: "REDIS_PREFIX must be 1-64 characters without spaces or glob characters (*?[])",
+  }),
+  PRESENCE_TTL_MS: integer("PRESENCE_TTL_MS", 15_000, 1000, 3_600_000),
   LOG_LEVEL: text("info").pipe(
     z.enum(LOG_LEVELS, { error: `LOG_LEVEL must be one of ${LOG_LEVELS.join(", ")}` }),
   ),
@@ -61,6 +69,12 @@ export interface Config {
   maxMessageChars: number;
   /** Largest client frame in UTF-8 bytes; larger ones close the connection with 1009. @default 65536 */
   maxFrameBytes: number;
+  /** Redis to share state with other instances; without it, the embedded broker. */
+  redisUrl?: string;
+  /** Start of every Redis key and topic. @default "natter:" */
+  redisPrefix: string;
+  /** How long a crashed instance's users stay online (Redis mode). @default 15000 */
+  presenceTtlMs: number;
   /** Least severe log level printed. @default "info" */
   logLevel: (typeof LOG_LEVELS)[number];
 }
@@ -90,6 +104,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     listUpdateIntervalMs: vars.LIST_UPDATE_INTERVAL_MS,
     maxMessageChars: vars.MAX_MESSAGE_CHARS,
     maxFrameBytes: vars.MAX_FRAME_BYTES,
+    ...(vars.REDIS_URL === undefined ? {} : { redisUrl: vars.REDIS_URL }),
+    redisPrefix: vars.REDIS_PREFIX,
+    presenceTtlMs: vars.PRESENCE_TTL_MS,
     logLevel: vars.LOG_LEVEL,
   };
 }

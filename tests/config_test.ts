@@ -12,6 +12,8 @@ const DEFAULTS: Config = {
   listUpdateIntervalMs: 1000,
   maxMessageChars: 4000,
   maxFrameBytes: 65536,
+  redisPrefix: "natter:",
+  presenceTtlMs: 15000,
   logLevel: "info",
 };
 
@@ -43,6 +45,9 @@ Deno.test("config: every variable is read", () => {
       LIST_UPDATE_INTERVAL_MS: "250",
       MAX_MESSAGE_CHARS: "280",
       MAX_FRAME_BYTES: "4096",
+      REDIS_URL: "redis://user:secret@redis.internal:6380/2",
+      REDIS_PREFIX: "chat-eu:",
+      PRESENCE_TTL_MS: "5000",
       LOG_LEVEL: "debug",
     }),
     {
@@ -52,6 +57,9 @@ Deno.test("config: every variable is read", () => {
       listUpdateIntervalMs: 250,
       maxMessageChars: 280,
       maxFrameBytes: 4096,
+      redisUrl: "redis://user:secret@redis.internal:6380/2",
+      redisPrefix: "chat-eu:",
+      presenceTtlMs: 5000,
       logLevel: "debug",
     },
   );
@@ -135,4 +143,22 @@ Deno.test("config: two bad variables are both named in one error", () => {
 Deno.test("config: values are read without surrounding whitespace", () => {
   const config = loadConfig({ PORT: " 9000 ", HOST: " 127.0.0.1 ", LOG_LEVEL: " debug " });
   assertEquals([config.port, config.host, config.logLevel], [9000, "127.0.0.1", "debug"]);
+});
+
+Deno.test("config: Redis settings that cannot work are refused, naming the variable", () => {
+  for (
+    const [variable, value] of [
+      ["REDIS_URL", "localhost:6379"],
+      ["REDIS_URL", "http://127.0.0.1:6379"],
+      ["REDIS_PREFIX", "has space"],
+      ["REDIS_PREFIX", "glob*"],
+      ["PRESENCE_TTL_MS", "10"],
+    ]
+  ) {
+    assertMatch(
+      configError({ [variable]: value }).message,
+      new RegExp(variable),
+      `${variable}=${value}`,
+    );
+  }
 });

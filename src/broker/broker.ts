@@ -115,6 +115,12 @@ export interface UserDirectory {
   lookup(name: string): Promise<UserRecord | undefined>;
   /** Names of every user with at least one live session. */
   online(): Promise<string[]>;
+  /**
+   * Sets the one handler told when a session of this instance lost its
+   * claim (another user holds the name after a broker outage): the core
+   * closes that session.
+   */
+  onRevoked(handler: (sessionId: string) => void): void;
 }
 
 /** The set of channels, shared by every instance. Channels are never removed. */
@@ -130,6 +136,8 @@ export interface Broker {
   bus: MessageBus;
   users: UserDirectory;
   channels: ChannelRegistry;
+  /** Whether the broker can serve requests now (for `/readyz`). */
+  isReady(): boolean;
   /** Releases connections and timers. */
   close(): Promise<void>;
 }

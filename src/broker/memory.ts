@@ -76,6 +76,9 @@ export function createMemoryHub(): MemoryHub {
     online() {
       return Promise.resolve(Array.from(claims.values(), (claim) => claim.name));
     },
+    onRevoked() {
+      // Claims in one process are never lost.
+    },
   };
 
   function openSession(request: OpenSessionRequest): OpenSessionResult {
@@ -144,6 +147,7 @@ export function createMemoryHub(): MemoryHub {
         bus,
         users,
         channels: registry,
+        isReady: () => true,
         close() {
           instances.delete(instance);
           return Promise.resolve();

@@ -66,17 +66,28 @@ const GUEST_NAME_TRIES = 5;
 export function createChat(options: ChatOptions): Chat {
   const { broker, log, lobbyChannel } = options;
   const codecs = { A: createCodecA(options), B: createCodecB(options) };
-  const sessions = new Set<Session>();
+  const sessions = new Map<string, Session>();
   const endings = new Set<Promise<void>>();
   const roster = createRoster<Session>(broker.bus);
   const lists = createListFeed({
     broker,
     intervalMs: options.listUpdateIntervalMs,
-    sessions: () => sessions,
+    sessions: () => sessions.values(),
     log,
   });
 
   broker.bus.onDelivery(deliver);
+  broker.users.onRevoked((sessionId) => {
+    const session = sessions.get(sessionId);
+    if (!session) return;
+    guard(session, () => {
+      refuseAndClose(
+        session,
+        "username_taken",
+        "Username taken by someone else while the broker was unreachable: reconnect with another name",
+      );
+    });
+  });
 
   // ---- Delivery: from the broker to local sessions. ---------------------
 
@@ -195,7 +206,7 @@ export function createChat(options: ChatOptions): Chat {
     if (error instanceof BrokerUnavailableError) {
       refuse(session, {
         code: "unavailable",
-        message: `Broker unavailable, nothing was published: ${error.message}`,
+        message: `Broker unavailable: ${error.message}`,
         ...refPart,
       });
       return;
@@ -228,7 +239,9 @@ export function createChat(options: ChatOptions): Chat {
     if (session.state === "closed") return;
     const user = session.user;
     if (session.state === "registering" || !user) {
-      if (command.type === "say") await registerKindB(session, command);
+      if (command.type === "say") {
+        await registerKindB(session, command).catch((error) => failOpening(session, error));
+      }
       return;
     }
     const { ref } = command;
@@ -484,6 +497,19 @@ export function createChat(options: ChatOptions): Chat {
 
   // ---- Ending sessions. ---------------------------------------------------
 
+  /** A session that could not be opened is of no use: report why and close it. */
+  function failOpening(session: Session, error: unknown): Promise<void> {
+    if (error instanceof BrokerUnavailableError) {
+      return refuseAndClose(
+        session,
+        "unavailable",
+        `Cannot open the session now, the broker is unreachable: ${error.message}`,
+      );
+    }
+    log.error("opening a session failed", { session: session.id, error });
+    return refuseAndClose(session, "internal_error", "Internal error while opening the session");
+  }
+
   function refuseAndClose(
     session: Session,
     code: keyof typeof CLOSE_CODES & ErrorCode,
@@ -504,7 +530,7 @@ export function createChat(options: ChatOptions): Chat {
     if (session.state === "closed") return;
     const wasOpen = session.state === "open";
     session.state = "closed";
-    sessions.delete(session);
+    sessions.delete(session.id);
     const releases: Promise<unknown>[] = [];
     for (const channel of session.channels) {
       releases.push(roster.remove(channelTopic(channel), session));
@@ -531,13 +557,21 @@ export function createChat(options: ChatOptions): Chat {
 
   return {
     async start() {
-      await broker.channels.create(lobbyChannel);
+      // A broker that is still unreachable registers the lobby once it is back.
+      await broker.channels.create(lobbyChannel).catch((error) =>
+        log.warn("lobby not registered yet", { error })
+      );
       lists.start();
     },
     accept(connection, handshake) {
       const session = createSession(newSessionId(), codecs[handshake.kind], connection);
-      sessions.add(session);
-      if (handshake.kind === "A") enqueue(session, () => openKindA(session, handshake));
+      sessions.set(session.id, session);
+      if (handshake.kind === "A") {
+        enqueue(
+          session,
+          () => openKindA(session, handshake).catch((error) => failOpening(session, error)),
+        );
+      }
       return {
         text: (data) => guard(session, () => receiveText(session, data)),
         binary: (byteLength) => guard(session, () => receiveBinary(session, byteLength)),
@@ -546,7 +580,7 @@ export function createChat(options: ChatOptions): Chat {
     },
     async shutdown() {
       lists.stop();
-      for (const session of [...sessions]) {
+      for (const session of [...sessions.values()]) {
         closeWith(session, CLOSE_CODES.going_away, "server shutting down");
       }
       await Promise.all([...endings]);

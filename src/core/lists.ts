@@ -67,7 +67,7 @@ export function createListFeed(options: ListFeedOptions): ListFeed {
     ticking = true;
     try {
       const receivers = [...options.sessions()].filter((session) => session.state === "open");
-      if (receivers.length === 0) return;
+      if (receivers.length === 0 || !broker.isReady()) return;
       const lists = await read();
       const framesByCodec = new Map<Codec, ListFrames>();
       for (const session of receivers) {

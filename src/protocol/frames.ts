@@ -45,6 +45,8 @@ export const CLOSE_CODES = {
   frame_too_large: 1009,
   /** The server failed while handling this connection (logged); reconnect. */
   internal_error: 1011,
+  /** The broker was unreachable while the session was being opened; reconnect later. */
+  unavailable: 1013,
   /** The username is held by another user (after an `error` frame). */
   username_taken: 4002,
   /** The requested username is not allowed (after an `error` frame). */

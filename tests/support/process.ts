@@ -10,8 +10,12 @@ export interface NatterProcess extends AsyncDisposable {
   child: Deno.ChildProcess;
   port: number;
   ws: string;
+  /** `http://127.0.0.1:PORT` */
+  http: string;
   /** Everything the process printed so far (stdout and stderr). */
   output(): string;
+  /** Waits (up to 10 s) until the output matches `pattern`. */
+  untilOutput(pattern: RegExp): Promise<void>;
   /** Waits for the process to exit. */
   status: Promise<Deno.CommandStatus>;
 }
@@ -65,6 +69,10 @@ export async function startMain(env: Record<string, string>): Promise<NatterProc
     };
     status.then((s) => fail(new Error(`main.ts exited with ${s.code}:\n${output}`)));
   });
+  const outputWaiters = new Set<() => void>();
+  onOutput = () => {
+    for (const wake of outputWaiters) wake();
+  };
   const finished = status.then(async (s) => {
     await drained;
     return s;
@@ -73,7 +81,24 @@ export async function startMain(env: Record<string, string>): Promise<NatterProc
     child,
     port,
     ws: `ws://127.0.0.1:${port}/ws`,
+    http: `http://127.0.0.1:${port}`,
     output: () => output,
+    untilOutput(pattern) {
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => {
+          outputWaiters.delete(check);
+          reject(new Error(`Output never matched ${pattern}:\n${output}`));
+        }, 10_000);
+        function check() {
+          if (!pattern.test(output)) return;
+          clearTimeout(timer);
+          outputWaiters.delete(check);
+          resolve();
+        }
+        outputWaiters.add(check);
+        check();
+      });
+    },
     status: finished,
     async [Symbol.asyncDispose]() {
       try {

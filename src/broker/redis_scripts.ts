@@ -1,0 +1,179 @@
+/**
+ * The Lua scripts of the Redis broker. Each runs atomically in Redis, so a
+ * claim, a presence refresh or a stamped publish is one step that no other
+ * instance can interleave with. Every key is built from the prefix passed as
+ * ARGV[1]; `docs/redis.md` lists them all.
+ *
+ * Time comes from Redis (`TIME`), so instances with skewed clocks still agree
+ * on expiries and on message order.
+ *
+ * @module
+ */
+
+/** Shared helpers, prepended to every script that needs them. */
+const PRELUDE = `
+local prefix = ARGV[1]
+local function now_ms()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+local function claim_key(key) return prefix .. 'claim:' .. key end
+local function sessions_key(key) return prefix .. 'sessions:' .. key end
+local function token_key(hash) return prefix .. 'token:' .. hash end
+local online_key = prefix .. 'online'
+
+-- Live sessions of a user, after dropping the expired ones.
+local function live_sessions(key, now)
+  redis.call('ZREMRANGEBYSCORE', sessions_key(key), '-inf', now)
+  return redis.call('ZCARD', sessions_key(key))
+end
+
+-- Takes the free name for a new holder, clearing what a dead holder left.
+local function take_claim(key, name, kind, token, expiry, ttl)
+  local old = redis.call('HMGET', claim_key(key), 'name', 'token')
+  if old[1] then redis.call('ZREM', online_key, old[1]) end
+  if old[2] then redis.call('DEL', token_key(old[2])) end
+  redis.call('HSET', claim_key(key), 'name', name, 'kind', kind, 'token', token)
+  redis.call('SET', token_key(token), key)
+  redis.call('ZADD', online_key, expiry, name)
+end
+
+-- Pushes every expiry of a live user forward.
+local function refresh(key, name, token, expiry, ttl)
+  redis.call('ZADD', online_key, 'GT', expiry, name)
+  redis.call('PEXPIRE', claim_key(key), ttl)
+  redis.call('PEXPIRE', sessions_key(key), ttl)
+  redis.call('PEXPIRE', token_key(token), ttl)
+end
+`;
+
+/**
+ * Opens a session. ARGV: prefix, name ('' to go by token), presented token
+ * hash (or ''), fresh token hash, session id, kind, ttl ms.
+ * Returns {status, name, kind, tokenHash}.
+ */
+export const OPEN_SESSION = PRELUDE + `
+local name, presented, fresh, session, kind = ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
+local ttl = tonumber(ARGV[7])
+local now = now_ms()
+local expiry = now + ttl
+local key
+if name == '' then
+  key = redis.call('GET', token_key(presented))
+  if not key then return {'unknown_token'} end
+else
+  key = string.lower(name)
+end
+if live_sessions(key, now) > 0 then
+  local held = redis.call('HMGET', claim_key(key), 'name', 'kind', 'token')
+  if held[3] ~= presented or held[2] ~= kind then return {'taken'} end
+  redis.call('ZADD', sessions_key(key), expiry, session)
+  refresh(key, held[1], held[3], expiry, ttl)
+  return {'joined', held[1], held[2], held[3]}
+end
+if name == '' then return {'unknown_token'} end
+take_claim(key, name, kind, fresh, expiry, ttl)
+redis.call('ZADD', sessions_key(key), expiry, session)
+refresh(key, name, fresh, expiry, ttl)
+return {'claimed', name, kind, fresh}
+`;
+
+/**
+ * Ends a session; with the user's last live session, the claim ends.
+ * ARGV: prefix, name, session id.
+ */
+export const CLOSE_SESSION = PRELUDE + `
+local key = string.lower(ARGV[2])
+redis.call('ZREM', sessions_key(key), ARGV[3])
+if live_sessions(key, now_ms()) == 0 then
+  local held = redis.call('HMGET', claim_key(key), 'name', 'token')
+  if held[1] then redis.call('ZREM', online_key, held[1]) end
+  if held[2] then redis.call('DEL', token_key(held[2])) end
+  redis.call('DEL', claim_key(key), sessions_key(key))
+end
+return 1
+`;
+
+/** The live user called ARGV[2] (any case): {name, kind}, or nil. ARGV: prefix, name. */
+export const LOOKUP_USER = PRELUDE + `
+local key = string.lower(ARGV[2])
+if live_sessions(key, now_ms()) == 0 then return nil end
+return redis.call('HMGET', claim_key(key), 'name', 'kind')
+`;
+
+/** Names of users with a live session (and drops expired ones). ARGV: prefix. */
+export const ONLINE_USERS = PRELUDE + `
+local now = now_ms()
+redis.call('ZREMRANGEBYSCORE', online_key, '-inf', now)
+return redis.call('ZRANGE', online_key, 0, -1)
+`;
+
+/**
+ * Refreshes this instance's sessions. ARGV: prefix, ttl ms, then one
+ * (key, name, token hash, session id) quadruple per local session.
+ * Returns the user keys whose session was no longer there (to be restored).
+ */
+export const HEARTBEAT = PRELUDE + `
+local ttl = tonumber(ARGV[2])
+local now = now_ms()
+local expiry = now + ttl
+local missing = {}
+for i = 3, #ARGV, 4 do
+  local key, name, token, session = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
+  if redis.call('ZSCORE', sessions_key(key), session) then
+    redis.call('ZADD', sessions_key(key), 'XX', expiry, session)
+    refresh(key, name, token, expiry, ttl)
+  else
+    table.insert(missing, key)
+  end
+end
+return missing
+`;
+
+/**
+ * Puts a user's local sessions back after Redis lost them (restart, expiry
+ * during a partition). ARGV: prefix, ttl ms, name, kind, token hash, then
+ * session ids. Returns 1, or 0 when someone else now holds the name.
+ */
+export const RESTORE_USER = PRELUDE + `
+local ttl = tonumber(ARGV[2])
+local name, kind, token = ARGV[3], ARGV[4], ARGV[5]
+local key = string.lower(name)
+local now = now_ms()
+local expiry = now + ttl
+if live_sessions(key, now) > 0 then
+  local held = redis.call('HMGET', claim_key(key), 'kind', 'token')
+  if held[2] ~= token or held[1] ~= kind then return 0 end
+else
+  take_claim(key, name, kind, token, expiry, ttl)
+end
+for i = 6, #ARGV do redis.call('ZADD', sessions_key(key), expiry, ARGV[i]) end
+refresh(key, name, token, expiry, ttl)
+return 1
+`;
+
+/**
+ * Stamps a message with an id from Redis's clock and publishes it to every
+ * topic, in one step: the order of ids is the order of delivery on every
+ * instance. ARGV: prefix, the message as a JSON object without id and ts,
+ * then the topics. Returns {id, ts}.
+ */
+export const PUBLISH_MESSAGE = PRELUDE + `
+local clock = prefix .. 'clock'
+local ms = now_ms()
+local last = redis.call('HMGET', clock, 'ms', 'seq')
+local seq = 0
+if last[1] and ms <= tonumber(last[1]) then
+  ms = tonumber(last[1])
+  seq = tonumber(last[2]) + 1
+  if seq > 999999 then
+    ms = ms + 1
+    seq = 0
+  end
+end
+redis.call('HSET', clock, 'ms', ms, 'seq', seq)
+local id = string.format('%013d-%06d', ms, seq)
+local message = '{"id":"' .. id .. '","ts":' .. string.format('%d', ms) .. ',' .. string.sub(ARGV[2], 2)
+for i = 3, #ARGV do redis.call('PUBLISH', prefix .. ARGV[i], message) end
+return {id, ms}
+`;

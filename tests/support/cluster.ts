@@ -1,0 +1,72 @@
+/**
+ * Several real Natter processes (`main.ts`) sharing one private Redis, the
+ * way a deployment behind a load balancer runs.
+ *
+ * @module
+ */
+import { type NatterProcess, startMain } from "./process.ts";
+import { startRedis, type TestRedis } from "./redis.ts";
+
+/** A running cluster. */
+export interface TestCluster extends AsyncDisposable {
+  redis: TestRedis;
+  instances: NatterProcess[];
+  /** The key and topic prefix the instances use. */
+  prefix: string;
+}
+
+let clusters = 0;
+
+/** Starts Redis and `size` instances with `env` (REDIS_URL and a unique REDIS_PREFIX added). */
+export async function startCluster(
+  size: number,
+  env: Record<string, string> = {},
+): Promise<TestCluster> {
+  const redis = await startRedis();
+  const prefix = `test${++clusters}:`;
+  const instances: NatterProcess[] = [];
+  try {
+    for (let i = 0; i < size; i++) {
+      const instance = await startMain({
+        REDIS_URL: redis.url,
+        REDIS_PREFIX: prefix,
+        LOG_LEVEL: "warn",
+        ...env,
+      });
+      instances.push(instance);
+      // As a load balancer would: send clients only once the instance is ready.
+      await untilStatus(`${instance.http}/readyz`, 200);
+    }
+  } catch (error) {
+    for (const instance of instances) await instance[Symbol.asyncDispose]();
+    await redis[Symbol.asyncDispose]();
+    throw error;
+  }
+  return {
+    redis,
+    instances,
+    prefix,
+    async [Symbol.asyncDispose]() {
+      for (const instance of instances) await instance[Symbol.asyncDispose]();
+      await redis[Symbol.asyncDispose]();
+    },
+  };
+}
+
+/** Polls `url` until it answers `status` (instances have no event for readiness). */
+export async function untilStatus(url: string, status: number, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (true) {
+    try {
+      const response = await fetch(url);
+      await response.body?.cancel();
+      if (response.status === status) return;
+    } catch {
+      // Not listening: keep polling until the deadline.
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`${url} did not answer ${status} within ${timeoutMs} ms`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
