@@ -73,6 +73,7 @@ export function createChat(options: ChatOptions): Chat {
     broker,
     intervalMs: options.listUpdateIntervalMs,
     sessions: () => sessions.values(),
+    onFailure: (session, error) => onFailure(session, error),
     log,
   });
 
@@ -100,7 +101,7 @@ export function createChat(options: ChatOptions): Chat {
     if (!members) return;
     switch (envelope.kind) {
       case "channel":
-        fanOut(members, { type: "channelMessage", message: envelope.message });
+        fanOut(members, { type: "channelMessage", message: envelope.message }, { onFailure });
         return;
       case "direct": {
         // On the recipient's topic the sessions get the message; on the sender's, a copy.
@@ -108,7 +109,7 @@ export function createChat(options: ChatOptions): Chat {
         fanOut(
           members,
           { type: "directMessage", message: envelope.message, copy },
-          (session) => session.id === envelope.senderSession,
+          { skip: (session) => session.id === envelope.senderSession, onFailure },
         );
         return;
       }
@@ -117,7 +118,7 @@ export function createChat(options: ChatOptions): Chat {
         fanOut(
           members,
           { type: "typing", from: envelope.from, to: envelope.to },
-          (session) => session.user?.key === typist,
+          { skip: (session) => session.user?.key === typist, onFailure },
         );
         return;
       }
@@ -179,6 +180,13 @@ export function createChat(options: ChatOptions): Chat {
       } finally {
         session.pending--;
       }
+    });
+  }
+
+  /** A receiver whose connection threw is closed; the others still get their frame. */
+  function onFailure(session: Session, error: unknown): void {
+    guard(session, () => {
+      throw error;
     });
   }
 
@@ -405,7 +413,7 @@ export function createChat(options: ChatOptions): Chat {
     }
   }
 
-  /** Makes a claimed session live; false (and the claim released) if it closed meanwhile. */
+  /** Gives a claimed session its user; false (and the claim released) if it closed meanwhile. */
   function adopt(session: Session, name: string, token: string): boolean {
     if (session.state === "closed") {
       broker.users.close(name, session.id).catch((error) =>
@@ -414,7 +422,6 @@ export function createChat(options: ChatOptions): Chat {
       return false;
     }
     session.user = { name, key: userKey(name), token };
-    session.state = "open";
     return true;
   }
 
@@ -446,17 +453,21 @@ export function createChat(options: ChatOptions): Chat {
         );
     }
     if (!adopt(session, outcome.name, outcome.token)) return;
-    await roster.add(userTopic(userKey(outcome.name)), session);
+    // sessionID goes first: only then may deliveries and list updates reach the session.
     send(session, {
       type: "welcome",
       sessionId: session.id,
       username: outcome.name,
       token: outcome.token,
     });
+    session.state = "open";
+    await roster.add(userTopic(userKey(outcome.name)), session);
     const frames = await lists.current(session.codec);
     for (const kind of ["userList", "channelList"] as const) {
       const frame = frames[kind];
-      if (frame === undefined || session.state !== "open") continue;
+      if (frame === undefined || session.state !== "open" || session.sentLists[kind] === frame) {
+        continue;
+      }
       session.sentLists[kind] = frame;
       session.connection.send(frame);
     }
@@ -474,15 +485,27 @@ export function createChat(options: ChatOptions): Chat {
         `Invalid username "${
           sender.slice(0, 40)
         }": usernames are 1-32 letters, digits, '_', '-' or '.', and not Server or system`,
+        ref,
       );
     }
     const outcome = await claim(session, sender, undefined);
-    if (!outcome.ok) return refuseAndClose(session, "username_taken", "Username already taken");
+    if (!outcome.ok) {
+      return refuseAndClose(session, "username_taken", "Username already taken", ref);
+    }
     if (!adopt(session, outcome.name, outcome.token)) return;
+    session.state = "open";
     await join(session, lobbyChannel);
+    if (isClosed(session)) return;
+    // Set before publishing, so that a close from now on announces the leave after the join.
+    session.joinAnnounced = true;
     await announce(`${outcome.name} has joined the chat`);
     if (text !== "") return await publishToChannel(session, lobbyChannel, outcome.name, text, ref);
     ack(session, ref);
+  }
+
+  /** Whether the session closed, read afresh after an await. */
+  function isClosed(session: Session): boolean {
+    return session.state === "closed";
   }
 
   /** Says `text` in the lobby as `Server`: how kind-B clients learn who comes and goes. */
@@ -514,8 +537,9 @@ export function createChat(options: ChatOptions): Chat {
     session: Session,
     code: keyof typeof CLOSE_CODES & ErrorCode,
     message: string,
+    ref?: string,
   ): Promise<void> {
-    send(session, { type: "error", code, message });
+    send(session, { type: "error", code, message, ...(ref === undefined ? {} : { ref }) });
     closeWith(session, CLOSE_CODES[code], code);
     return Promise.resolve();
   }
@@ -528,7 +552,6 @@ export function createChat(options: ChatOptions): Chat {
   /** Releases everything the session held; safe to call any number of times. */
   function end(session: Session): void {
     if (session.state === "closed") return;
-    const wasOpen = session.state === "open";
     session.state = "closed";
     sessions.delete(session.id);
     const releases: Promise<unknown>[] = [];
@@ -540,7 +563,7 @@ export function createChat(options: ChatOptions): Chat {
     if (user) {
       releases.push(roster.remove(userTopic(user.key), session));
       releases.push(broker.users.close(user.name, session.id));
-      if (wasOpen && session.codec.kind === "B") {
+      if (session.joinAnnounced) {
         releases.push(announce(`${user.name} has left the chat`));
       }
     }

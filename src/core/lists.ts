@@ -2,8 +2,9 @@
  * Coalesced `userList` and `channelList` updates. Once per interval the
  * feed reads both lists from the broker (one read per instance, whatever the
  * number of clients), serializes each once, and sends it to every session
- * whose last copy differs. So a client gets at most one of each list per
- * interval, always the current one, and a change shows within one interval;
+ * whose last copy differs. So a client gets at most one update of each list
+ * per interval (its handshake lists aside, which the first update may follow
+ * sooner), always the current one, and a change shows within one interval;
  * 5,000 clients connecting cost 5,000 list reads' worth of frames per
  * interval at most, not 5,000².
  *
@@ -12,7 +13,7 @@
 import type { Broker } from "../broker/broker.ts";
 import type { Codec } from "../protocol/commands.ts";
 import type { Logger } from "../log.ts";
-import type { Session } from "./session.ts";
+import { sendFrame, type Session } from "./session.ts";
 
 type ListKind = "userList" | "channelList";
 
@@ -35,6 +36,8 @@ export interface ListFeedOptions {
   intervalMs: number;
   /** The sessions to keep up to date. */
   sessions: () => Iterable<Session>;
+  /** Told when a session's connection throws; the others still get their lists. */
+  onFailure: (session: Session, error: unknown) => void;
   log: Logger;
 }
 
@@ -81,7 +84,7 @@ export function createListFeed(options: ListFeedOptions): ListFeed {
           const frame = frames[kind];
           if (frame === undefined || session.sentLists[kind] === frame) continue;
           session.sentLists[kind] = frame;
-          session.connection.send(frame);
+          sendFrame(session, frame, options.onFailure);
         }
       }
     } catch (error) {

@@ -27,6 +27,8 @@ export interface Session {
   user?: SessionUser;
   /** Channels this session is a member of. */
   readonly channels: Set<string>;
+  /** Kind B: its "has joined the chat" went out, so its leave is announced too. */
+  joinAnnounced: boolean;
   /** The last userList and channelList frames sent, so an unchanged list is not resent. */
   readonly sentLists: { userList?: string; channelList?: string };
   /** Commands run one after another, in arrival order. */
@@ -42,6 +44,7 @@ export function createSession(id: string, codec: Codec, connection: Connection):
     codec,
     connection,
     state: "registering",
+    joinAnnounced: false,
     channels: new Set(),
     sentLists: {},
     queue: Promise.resolve(),
@@ -56,20 +59,42 @@ export function send(session: Session, event: Outbound): void {
   if (frame !== undefined) session.connection.send(frame);
 }
 
-/** Sends `event` to every open session in `receivers` except those `skip` names. */
+/** Options of `fanOut`. */
+export interface FanOutOptions {
+  /** Receivers to leave out. */
+  skip?: (session: Session) => boolean;
+  /** Told when a receiver's connection throws; the fan-out goes on to the others. */
+  onFailure?: (session: Session, error: unknown) => void;
+}
+
+/** Sends `event` to every open session in `receivers`, encoded once per client kind. */
 export function fanOut(
   receivers: Iterable<Session>,
   event: Outbound,
-  skip?: (session: Session) => boolean,
+  options: FanOutOptions = {},
 ): void {
   const frames = new Map<Codec, string | undefined>();
   for (const session of receivers) {
-    if (session.state !== "open" || skip?.(session)) continue;
+    if (session.state !== "open" || options.skip?.(session)) continue;
     let frame = frames.get(session.codec);
     if (frame === undefined && !frames.has(session.codec)) {
       frame = session.codec.encode(event);
       frames.set(session.codec, frame);
     }
-    if (frame !== undefined) session.connection.send(frame);
+    if (frame !== undefined) sendFrame(session, frame, options.onFailure);
+  }
+}
+
+/** Sends an encoded frame; a throwing connection is reported to `onFailure` (or rethrown). */
+export function sendFrame(
+  session: Session,
+  frame: string,
+  onFailure?: (session: Session, error: unknown) => void,
+): void {
+  try {
+    session.connection.send(frame);
+  } catch (error) {
+    if (!onFailure) throw error;
+    onFailure(session, error);
   }
 }

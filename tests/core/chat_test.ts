@@ -15,6 +15,8 @@ import { assertEquals } from "../support/assert.ts";
 interface Recorded extends Connection {
   frames: Frame[];
   closedWith?: { code: number; reason: string };
+  /** Resolves when the core closes the connection. */
+  closing: Promise<{ code: number; reason: string }>;
   events: ConnectionEvents;
   /** Waits until a frame matching `match` has been sent (all keys equal). */
   until(match: Partial<Frame>): Promise<Frame>;
@@ -27,8 +29,10 @@ function open(
 ): Recorded {
   const frames: Frame[] = [];
   const waiters = new Set<() => void>();
+  let closed: (how: { code: number; reason: string }) => void = () => {};
   const connection: Recorded = {
     frames,
+    closing: new Promise((resolve) => closed = resolve),
     bufferedAmount: 0,
     events: undefined as unknown as ConnectionEvents,
     send(text) {
@@ -38,6 +42,7 @@ function open(
     },
     close(code, reason) {
       connection.closedWith = { code, reason };
+      closed({ code, reason });
     },
     until(match) {
       const found = () =>
@@ -70,12 +75,16 @@ function open(
 
 const silent: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 
-async function withChat(broker: Broker, fn: (chat: Chat) => Promise<void>): Promise<void> {
+async function withChat(
+  broker: Broker,
+  fn: (chat: Chat) => Promise<void>,
+  listUpdateIntervalMs = 1000,
+): Promise<void> {
   const chat = createChat({
     broker,
     log: silent,
     lobbyChannel: "lobby",
-    listUpdateIntervalMs: 1000,
+    listUpdateIntervalMs,
     maxMessageChars: 100,
     maxFrameBytes: 4096,
   });
@@ -218,8 +227,7 @@ Deno.test("core: a connection that throws is closed with 1011; the process and o
     await alice.until({ type: "channelList" });
     const broken = open(chat, { username: "broken" }, { brokenSend: true });
     broken.events.text(JSON.stringify({ type: "joinChannel", to: "x" }));
-    await microtasksDrained();
-    assertEquals(broken.closedWith?.code, 1011);
+    assertEquals((await broken.closing).code, 1011);
     alice.events.text(
       JSON.stringify({ type: "directMessage", to: "broken", message: "hi", ref: "d" }),
     );
@@ -228,5 +236,76 @@ Deno.test("core: a connection that throws is closed with 1011; the process and o
       JSON.stringify({ type: "broadcast", to: "x", message: "still here", ref: "b" }),
     );
     await alice.until({ type: "ack", ref: "b" });
+  });
+});
+
+/** A gate that holds calls until opened. */
+function gate(): { wait(): Promise<void>; open(): void; close(): void } {
+  let opened = Promise.resolve();
+  let release = () => {};
+  return {
+    wait: () => opened,
+    open: () => release(),
+    close() {
+      opened = new Promise((resolve) => release = resolve);
+    },
+  };
+}
+
+Deno.test("core: sessionID is the first frame even when subscribing is slow", async () => {
+  const inner = createMemoryBroker();
+  const subscribing = gate();
+  const slow: Broker = {
+    ...inner,
+    bus: {
+      ...inner.bus,
+      subscribe: async (topic) => {
+        await subscribing.wait();
+        return inner.bus.subscribe(topic);
+      },
+    },
+  };
+  await withChat(slow, async (chat) => {
+    subscribing.close();
+    const alice = open(chat, { username: "alice" });
+    // A list update arrives while the subscription is still pending...
+    await alice.until({ type: "userList" });
+    subscribing.open();
+    await alice.until({ type: "channelList" });
+    // ...but never before sessionID.
+    assertEquals(alice.frames[0].type, "sessionID");
+  }, 20);
+});
+
+Deno.test("core: a kind-B client gone during registration is never announced", async () => {
+  const inner = createMemoryBroker();
+  const creating = gate();
+  const slow: Broker = {
+    ...inner,
+    channels: {
+      ...inner.channels,
+      create: async (name) => {
+        await creating.wait();
+        return inner.channels.create(name);
+      },
+    },
+  };
+  await withChat(slow, async (chat) => {
+    const watcher = open(chat, "B");
+    watcher.events.text(JSON.stringify({ sender: "Watcher", text: "" }));
+    await watcher.until({ text: "Watcher has joined the chat" });
+    creating.close();
+    const ghost = open(chat, "B");
+    ghost.events.text(JSON.stringify({ sender: "Ghost", text: "first words" }));
+    await microtasksDrained();
+    ghost.events.closed();
+    creating.open();
+    watcher.events.text(JSON.stringify({ sender: "Watcher", text: "barrier" }));
+    await watcher.until({ text: "barrier" });
+    assertEquals(
+      watcher.frames.filter((f) => f.text?.includes("Ghost") || f.sender === "Ghost"),
+      [],
+    );
+    assertEquals(await inner.users.online(), ["Watcher"]);
   });
 });

@@ -96,3 +96,23 @@ Deno.test("lobby: kind-A members and kind-B clients hear each other", async () =
   alice.send({ type: "directMessage", to: "bob", message: "psst", ref: "d" });
   assertEquals((await alice.take({ type: "error", ref: "d" })).code, "dm_unsupported");
 });
+
+Deno.test("kind B: a reserved or invalid name is refused with invalid_username and 4003, with the ref", async () => {
+  await using server = await startServer();
+  for (const name of ["Server", "system", "no spaces", "x".repeat(33)]) {
+    await using impostor = await connect(server.ws, "B");
+    impostor.send({ sender: name, text: "", ref: "reg" });
+    const error = await impostor.take();
+    assertEquals([error.type, error.code, error.sender, error.ref], [
+      "error",
+      "invalid_username",
+      "Server",
+      "reg",
+    ]);
+    assertEquals((await impostor.closed).code, 4003);
+  }
+  await using _alice = await joinB(server.ws, "Alice");
+  await using copycat = await connect(server.ws, "B");
+  copycat.send({ sender: "ALICE", text: "", ref: "reg2" });
+  assertEquals((await copycat.take()).ref, "reg2");
+});
