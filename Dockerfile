@@ -1,5 +1,5 @@
 # Natter on the official Deno image: dependencies are cached at build time,
-# the container runs `deno task start` (embedded broker).
+# the container runs `deno task start` (embedded broker unless REDIS_URL is set).
 FROM denoland/deno:2.9.6
 WORKDIR /app
 RUN chown deno:deno /app
