@@ -62,11 +62,17 @@ export async function createApp(config: Config, parts: AppParts = {}): Promise<A
 
 /** The broker configuration asks for: Redis when `REDIS_URL` is set, else the embedded one. */
 export function createBroker(config: Config, log: Logger): Broker {
-  if (config.redisUrl === undefined) return createMemoryBroker();
+  const retention = {
+    historyLimit: config.historyLimit,
+    historyTtlMs: config.historyTtlSeconds * 1000,
+    dedupWindowMs: config.dedupWindowMs,
+  };
+  if (config.redisUrl === undefined) return createMemoryBroker(retention);
   return createRedisBroker({
     url: config.redisUrl,
     prefix: config.redisPrefix,
     presenceTtlMs: config.presenceTtlMs,
+    ...retention,
     log,
   });
 }

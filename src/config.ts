@@ -50,6 +50,9 @@ export const ConfigSchema = z.object({
     message: "REDIS_PREFIX must be 1-64 characters without spaces or glob characters (*?[])",
   }),
   PRESENCE_TTL_MS: integer("PRESENCE_TTL_MS", 15_000, 1000, 3_600_000),
+  HISTORY_LIMIT: integer("HISTORY_LIMIT", 1000, 1, 1_000_000),
+  HISTORY_TTL_SECONDS: integer("HISTORY_TTL_SECONDS", 604_800, 1, 31_536_000),
+  DEDUP_WINDOW_MS: integer("DEDUP_WINDOW_MS", 120_000, 1000, 86_400_000),
   LOG_LEVEL: text("info").pipe(
     z.enum(LOG_LEVELS, { error: `LOG_LEVEL must be one of ${LOG_LEVELS.join(", ")}` }),
   ),
@@ -75,6 +78,12 @@ export interface Config {
   redisPrefix: string;
   /** How long a crashed instance's users stay online (Redis mode). @default 15000 */
   presenceTtlMs: number;
+  /** Messages kept per channel and per user inbox. @default 1000 */
+  historyLimit: number;
+  /** Age after which a kept message is dropped. @default 604800 (7 days) */
+  historyTtlSeconds: number;
+  /** How long a `ref` makes a re-sent message a duplicate. @default 120000 */
+  dedupWindowMs: number;
   /** Least severe log level printed. @default "info" */
   logLevel: (typeof LOG_LEVELS)[number];
 }
@@ -107,6 +116,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     ...(vars.REDIS_URL === undefined ? {} : { redisUrl: vars.REDIS_URL }),
     redisPrefix: vars.REDIS_PREFIX,
     presenceTtlMs: vars.PRESENCE_TTL_MS,
+    historyLimit: vars.HISTORY_LIMIT,
+    historyTtlSeconds: vars.HISTORY_TTL_SECONDS,
+    dedupWindowMs: vars.DEDUP_WINDOW_MS,
     logLevel: vars.LOG_LEVEL,
   };
 }

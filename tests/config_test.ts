@@ -14,6 +14,9 @@ const DEFAULTS: Config = {
   maxFrameBytes: 65536,
   redisPrefix: "natter:",
   presenceTtlMs: 15000,
+  historyLimit: 1000,
+  historyTtlSeconds: 604800,
+  dedupWindowMs: 120000,
   logLevel: "info",
 };
 
@@ -48,6 +51,9 @@ Deno.test("config: every variable is read", () => {
       REDIS_URL: "redis://user:secret@redis.internal:6380/2",
       REDIS_PREFIX: "chat-eu:",
       PRESENCE_TTL_MS: "5000",
+      HISTORY_LIMIT: "50",
+      HISTORY_TTL_SECONDS: "3600",
+      DEDUP_WINDOW_MS: "5000",
       LOG_LEVEL: "debug",
     }),
     {
@@ -60,6 +66,9 @@ Deno.test("config: every variable is read", () => {
       redisUrl: "redis://user:secret@redis.internal:6380/2",
       redisPrefix: "chat-eu:",
       presenceTtlMs: 5000,
+      historyLimit: 50,
+      historyTtlSeconds: 3600,
+      dedupWindowMs: 5000,
       logLevel: "debug",
     },
   );

@@ -32,6 +32,9 @@ Deno.test("README: every configuration variable has a row with its real default"
     REDIS_URL: defaults.redisUrl,
     REDIS_PREFIX: defaults.redisPrefix,
     PRESENCE_TTL_MS: defaults.presenceTtlMs,
+    HISTORY_LIMIT: defaults.historyLimit,
+    HISTORY_TTL_SECONDS: defaults.historyTtlSeconds,
+    DEDUP_WINDOW_MS: defaults.dedupWindowMs,
   };
   for (const variable of Object.keys(ConfigSchema.shape)) {
     const line = row(variable);

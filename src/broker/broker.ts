@@ -25,15 +25,42 @@ export function userTopic(key: string): Topic {
 
 /** A chat message as the core hands it to the broker, before it is stamped. */
 export type MessageDraft =
-  | { kind: "channel"; from: string; to: string; text: string }
-  | {
-    kind: "direct";
-    from: string;
-    to: string;
-    text: string;
-    /** The sending session, which gets no copy of its own direct message. */
-    senderSession: string;
+  & (
+    | { kind: "channel"; from: string; to: string; text: string }
+    | {
+      kind: "direct";
+      from: string;
+      to: string;
+      text: string;
+      /** The sending session, which gets no copy of its own direct message. */
+      senderSession: string;
+    }
+  )
+  & {
+    /**
+     * Makes the publish idempotent: a second publish with the same key within
+     * the dedup window stores and delivers nothing and returns the first
+     * message (`<user key>:<ref>`).
+     */
+    dedupKey?: string;
   };
+
+/** What `publish` answers. */
+export interface Published {
+  message: DeliveredMessage;
+  /** True when `dedupKey` matched an earlier publish: `message` is that one's. */
+  duplicate: boolean;
+}
+
+/** One retained message of a topic, as stored. */
+export type StoredEnvelope = Envelope & { kind: "channel" | "direct" };
+
+/** Retained messages after an id. */
+export interface HistorySince {
+  envelopes: StoredEnvelope[];
+  /** True when messages after the id were dropped (limit or age): `envelopes` is what is left. */
+  truncated: boolean;
+}
 
 /** What a broker delivers on a topic. */
 export type Envelope =
@@ -52,17 +79,18 @@ export class BrokerUnavailableError extends Error {
 /** Publish and subscribe, shared by every instance. */
 export interface MessageBus {
   /**
-   * Stamps `draft` with an `id` and a `ts` and delivers it once to every
-   * instance subscribed to any of `topics` (an instance subscribed to two of
-   * them receives it once per topic). Ids are unique and, on each topic,
-   * increase in the order deliveries arrive, identical for every
-   * subscriber. Delivery is at most once: an instance that is not subscribed
-   * when the message is published never sees it. Resolves with the stamped
-   * message once the broker has accepted it; rejects with
-   * `BrokerUnavailableError` when it could not, in which case nobody
-   * receives it.
+   * Stamps `draft` with an `id` and a `ts`, stores it in the history of each
+   * of `topics` and delivers it once to every instance subscribed to any of
+   * them (an instance subscribed to two of them receives it once per topic),
+   * all in one atomic step. Ids are unique and, on each topic, increase in
+   * the order of storage and of delivery, identical for every subscriber.
+   * Live delivery is at most once: an instance not subscribed when the
+   * message is published never sees it live, but finds it in the history.
+   * Resolves once the message is stored; rejects with
+   * `BrokerUnavailableError` when it could not be, in which case no other
+   * instance receives it.
    */
-  publish(topics: readonly Topic[], draft: MessageDraft): Promise<DeliveredMessage>;
+  publish(topics: readonly Topic[], draft: MessageDraft): Promise<Published>;
   /** Delivers a transient, unstamped envelope (typing) like `publish`. */
   signal(topic: Topic, envelope: Envelope & { kind: "typing" }): Promise<void>;
   /** Starts delivery of `topic` to this instance; resolves once messages published afterwards will arrive. Idempotent. */
@@ -131,9 +159,25 @@ export interface ChannelRegistry {
   list(): Promise<string[]>;
 }
 
+/** Retained messages per topic, bounded by count and age. */
+export interface HistoryStore {
+  /**
+   * Up to `limit` retained messages of `topic` older than `before` (the
+   * newest ones when absent), oldest first. With `between`, only the direct
+   * messages between those two users (keys) count.
+   */
+  page(
+    topic: Topic,
+    query: { before?: string; limit: number; between?: [string, string] },
+  ): Promise<StoredEnvelope[]>;
+  /** Every retained message of `topic` with an id greater than `after`, oldest first. */
+  since(topic: Topic, after: string): Promise<HistorySince>;
+}
+
 /** Everything shared between instances. */
 export interface Broker {
   bus: MessageBus;
+  history: HistoryStore;
   users: UserDirectory;
   channels: ChannelRegistry;
   /** Whether the broker can serve requests now (for `/readyz`). */

@@ -1,10 +1,11 @@
 /**
  * The embedded broker: the whole broker contract inside one process, with no
- * Redis. A hub holds the shared state; each `connect()` is one instance's
- * view of it, so several cores in one process behave exactly as several
- * instances on one Redis (the contract suite relies on this). Deliveries
- * are queued as microtasks, never run inside `publish`, as they would arrive
- * from a network.
+ * Redis. A hub holds the shared state (claims, channels, bounded history,
+ * dedup keys); each `connect()` is one instance's view of it, so several
+ * cores in one process behave exactly as several instances on one Redis
+ * (the contract suite relies on this). Deliveries are queued as
+ * microtasks, never run inside `publish`, as they would arrive from a
+ * network.
  *
  * @module
  */
@@ -16,14 +17,39 @@ import type {
   ChannelRegistry,
   DeliveryHandler,
   Envelope,
+  HistoryStore,
   MessageBus,
   MessageDraft,
   OpenSessionRequest,
   OpenSessionResult,
+  Published,
+  StoredEnvelope,
   Topic,
   UserDirectory,
   UserRecord,
 } from "./broker.ts";
+
+/** Bounds of what the hub retains. */
+export interface MemoryHubOptions {
+  /** Messages kept per topic. @default 1000 */
+  historyLimit: number;
+  /** Age (ms) after which a kept message is dropped. @default 7 days */
+  historyTtlMs: number;
+  /** How long a dedup key is remembered. @default 120000 */
+  dedupWindowMs: number;
+}
+
+const DEFAULT_OPTIONS: MemoryHubOptions = {
+  historyLimit: 1000,
+  historyTtlMs: 7 * 24 * 3600 * 1000,
+  dedupWindowMs: 120_000,
+};
+
+/** One topic's retained messages, oldest first, and the newest id dropped from them. */
+interface Retained {
+  envelopes: StoredEnvelope[];
+  maxDropped?: string;
+}
 
 /** State shared by the instances of one in-memory deployment. */
 export interface MemoryHub {
@@ -37,8 +63,12 @@ interface Claim extends UserRecord {
 }
 
 /** Creates an empty in-memory deployment. */
-export function createMemoryHub(): MemoryHub {
+export function createMemoryHub(options: Partial<MemoryHubOptions> = {}): MemoryHub {
+  const { historyLimit, historyTtlMs, dedupWindowMs } = { ...DEFAULT_OPTIONS, ...options };
   const stamp = createMessageClock();
+  const retained = new Map<Topic, Retained>();
+  /** Insertion order is expiry order: the window is the same for every key. */
+  const dedup = new Map<string, { message: DeliveredMessage; expires: number }>();
   const instances = new Set<Instance>();
   const claims = new Map<string, Claim>();
   const claimsByToken = new Map<string, Claim>();
@@ -98,6 +128,69 @@ export function createMemoryHub(): MemoryHub {
     return { status: "claimed", user: { name, kind } };
   }
 
+  function retainedOf(topic: Topic): Retained {
+    let topicRetained = retained.get(topic);
+    if (!topicRetained) retained.set(topic, topicRetained = { envelopes: [] });
+    const oldest = Date.now() - historyTtlMs;
+    const { envelopes } = topicRetained;
+    while (envelopes.length > 0 && envelopes[0].message.ts < oldest) drop(topicRetained);
+    return topicRetained;
+  }
+
+  function drop(topicRetained: Retained): void {
+    topicRetained.maxDropped = topicRetained.envelopes.shift()?.message.id;
+  }
+
+  function store(topic: Topic, envelope: StoredEnvelope): void {
+    const topicRetained = retainedOf(topic);
+    topicRetained.envelopes.push(envelope);
+    while (topicRetained.envelopes.length > historyLimit) drop(topicRetained);
+  }
+
+  function remembered(key: string): DeliveredMessage | undefined {
+    const now = Date.now();
+    for (const [oldest, entry] of dedup) {
+      if (entry.expires > now) break;
+      dedup.delete(oldest);
+    }
+    return dedup.get(key)?.message;
+  }
+
+  function publish(topics: readonly Topic[], draft: MessageDraft): Published {
+    const earlier = draft.dedupKey === undefined ? undefined : remembered(draft.dedupKey);
+    if (earlier) return { message: earlier, duplicate: true };
+    const message = { ...stamp(), from: draft.from, to: draft.to, text: draft.text };
+    const envelope: StoredEnvelope = draft.kind === "direct"
+      ? { kind: "direct", message, senderSession: draft.senderSession }
+      : { kind: "channel", message };
+    if (draft.dedupKey !== undefined) {
+      dedup.set(draft.dedupKey, { message, expires: Date.now() + dedupWindowMs });
+    }
+    const unique = [...new Set(topics)];
+    for (const topic of unique) store(topic, envelope);
+    deliver(unique, envelope);
+    return { message, duplicate: false };
+  }
+
+  const history: HistoryStore = {
+    page(topic, { before, limit, between }) {
+      const matches = retainedOf(topic).envelopes.filter((envelope) =>
+        (before === undefined || envelope.message.id < before) &&
+        (between === undefined || isBetween(envelope, between))
+      );
+      return Promise.resolve(matches.slice(-limit));
+    },
+    since(topic, after) {
+      const { envelopes, maxDropped } = retainedOf(topic);
+      // As with Redis streams: some were dropped, and `after` is older than what is left.
+      const firstLeft = envelopes[0]?.message.id ?? maxDropped;
+      return Promise.resolve({
+        envelopes: envelopes.filter((envelope) => envelope.message.id > after),
+        truncated: maxDropped !== undefined && firstLeft !== undefined && after < firstLeft,
+      });
+    },
+  };
+
   const registry: ChannelRegistry = {
     create(name) {
       const created = !channels.has(name);
@@ -117,15 +210,8 @@ export function createMemoryHub(): MemoryHub {
       const instance: Instance = { topics: new Set(), handler: () => {} };
       instances.add(instance);
       const bus: MessageBus = {
-        publish(topics: readonly Topic[], draft: MessageDraft): Promise<DeliveredMessage> {
-          const message = { ...stamp(), from: draft.from, to: draft.to, text: draft.text };
-          deliver(
-            topics,
-            draft.kind === "direct"
-              ? { kind: "direct", message, senderSession: draft.senderSession }
-              : { kind: "channel", message },
-          );
-          return Promise.resolve(message);
+        publish(topics, draft) {
+          return Promise.resolve(publish(topics, draft));
         },
         signal(topic, envelope) {
           deliver([topic], envelope);
@@ -145,6 +231,7 @@ export function createMemoryHub(): MemoryHub {
       };
       return {
         bus,
+        history,
         users,
         channels: registry,
         isReady: () => true,
@@ -158,6 +245,14 @@ export function createMemoryHub(): MemoryHub {
 }
 
 /** The broker of a single-process deployment. */
-export function createMemoryBroker(): Broker {
-  return createMemoryHub().connect();
+export function createMemoryBroker(options: Partial<MemoryHubOptions> = {}): Broker {
+  return createMemoryHub(options).connect();
+}
+
+/** Whether a direct message is between the two user keys `pair`. */
+export function isBetween(envelope: StoredEnvelope, [one, other]: [string, string]): boolean {
+  if (envelope.kind !== "direct") return false;
+  const from = userKey(envelope.message.from);
+  const to = userKey(envelope.message.to);
+  return (from === one && to === other) || (from === other && to === one);
 }

@@ -14,13 +14,18 @@
  *   killed connection heals without a human.
  * - Presence expires: each session has an expiry that a heartbeat pushes
  *   forward every third of `presenceTtlMs`; a dead instance's users vanish.
+ * - Every message is stored in its topics' history streams in the same
+ *   script that publishes it. Pub/Sub drops what is published while the
+ *   subscriber connection is down, so after it reconnects the broker reads
+ *   each subscribed topic's stream after the last id it delivered and
+ *   delivers what it missed, in order, before any newer live message.
  *
  * @module
  */
 import { Redis, type RedisOptions } from "ioredis";
 import type { DeliveredMessage } from "../protocol/commands.ts";
 import { userKey } from "../protocol/names.ts";
-import { createMessageClock } from "../ids.ts";
+import { createMessageClock, formatMessageId } from "../ids.ts";
 import type { Logger } from "../log.ts";
 import {
   type Broker,
@@ -28,10 +33,12 @@ import {
   type ChannelRegistry,
   type DeliveryHandler,
   type Envelope,
+  type HistoryStore,
   type MessageBus,
   type MessageDraft,
   type OpenSessionRequest,
   type OpenSessionResult,
+  type StoredEnvelope,
   type Topic,
   type UserDirectory,
 } from "./broker.ts";
@@ -45,6 +52,12 @@ export interface RedisBrokerOptions {
   prefix: string;
   /** How long a session outlives its instance's last heartbeat. @default 15000 */
   presenceTtlMs: number;
+  /** Messages kept per topic. @default 1000 */
+  historyLimit: number;
+  /** Age (ms) after which a kept message is dropped. @default 7 days */
+  historyTtlMs: number;
+  /** How long a dedup key is remembered. @default 120000 */
+  dedupWindowMs: number;
   log: Logger;
 }
 
@@ -66,7 +79,7 @@ const MAX_RECONNECT_DELAY_MS = 1000;
 
 /** Connects to Redis (in the background: the instance starts even while Redis is down). */
 export function createRedisBroker(options: RedisBrokerOptions): Broker {
-  const { prefix, presenceTtlMs, log } = options;
+  const { prefix, presenceTtlMs, historyLimit, historyTtlMs, dedupWindowMs, log } = options;
   const where = redactUrl(options.url);
   const connection: RedisOptions = {
     enableOfflineQueue: false,
@@ -91,14 +104,28 @@ export function createRedisBroker(options: RedisBrokerOptions): Broker {
   let deliver: DeliveryHandler = () => {};
   let revoke: (sessionId: string) => void = () => {};
   let closing = false;
+  /** Per topic, the id of the last message delivered (or the stream's last id when subscribed). */
+  const lastDelivered = new Map<Topic, string>();
+  /** While backfilling after a reconnect, live messages wait here. */
+  let heldBack: { topic: Topic; envelope: Envelope }[] | undefined;
+  let subscriberWasReady = false;
 
   watch(command, "commands", restoreState);
-  watch(subscriber, "subscriber", resubscribe);
+  watch(subscriber, "subscriber", async () => {
+    const reconnected = subscriberWasReady;
+    subscriberWasReady = true;
+    await (reconnected ? backfill() : resubscribe());
+  });
   subscriber.on("message", (channel: string, payload: string) => {
     if (!channel.startsWith(prefix)) return;
     const envelope = parseEnvelope(payload);
-    if (envelope) deliver(channel.slice(prefix.length), envelope);
-    else log.warn("ignored a malformed message", { topic: channel });
+    if (!envelope) {
+      log.warn("ignored a malformed message", { topic: channel });
+      return;
+    }
+    const topic = channel.slice(prefix.length);
+    if (heldBack && envelope.kind !== "typing") heldBack.push({ topic, envelope });
+    else deliverOnce(topic, envelope);
   });
   const heartbeat = setInterval(beat, Math.max(250, Math.floor(presenceTtlMs / 3)));
 
@@ -192,6 +219,55 @@ export function createRedisBroker(options: RedisBrokerOptions): Broker {
     await subscriber.subscribe(...[...wantedTopics].map((topic) => prefix + topic));
   }
 
+  /** Delivers a stored message unless this topic already had it (ids only grow per topic). */
+  function deliverOnce(topic: Topic, envelope: Envelope): void {
+    if (envelope.kind !== "typing") {
+      const last = lastDelivered.get(topic);
+      if (last !== undefined && envelope.message.id <= last) return;
+      lastDelivered.set(topic, envelope.message.id);
+    }
+    deliver(topic, envelope);
+  }
+
+  /**
+   * After the subscriber reconnects: subscribe again, then deliver from the
+   * streams what was published meanwhile, then the live messages that
+   * arrived during the read, each once and in order.
+   */
+  async function backfill(): Promise<void> {
+    heldBack ??= [];
+    try {
+      await resubscribe();
+      for (const topic of wantedTopics) {
+        const after = lastDelivered.get(topic);
+        if (after === undefined) continue;
+        const missed = await readSince(topic, after);
+        if (missed.truncated) log.warn("backfill incomplete: history was trimmed", { topic });
+        for (const envelope of missed.envelopes) deliverOnce(topic, envelope);
+      }
+    } finally {
+      const live = heldBack ?? [];
+      heldBack = undefined;
+      for (const { topic, envelope } of live) deliverOnce(topic, envelope);
+    }
+  }
+
+  async function readSince(topic: Topic, after: string) {
+    const reply = await run("HISTORY_SINCE", topic, toStreamId(after), historyTtlMs) as [
+      number,
+      ...string[],
+    ];
+    const [truncated, ...messages] = reply;
+    return { truncated: truncated === 1, envelopes: messages.map(parseStored) };
+  }
+
+  /** Remembers where a newly subscribed topic's stream ends, so a later backfill starts there. */
+  async function markSubscribed(topic: Topic): Promise<void> {
+    if (lastDelivered.has(topic)) return;
+    const [newest] = await command.xrevrange(`${prefix}history:${topic}`, "+", "-", "COUNT", 1);
+    if (newest && !lastDelivered.has(topic)) lastDelivered.set(topic, fromStreamId(newest[0]));
+  }
+
   // ---- The contract. ------------------------------------------------------
 
   const bus: MessageBus = {
@@ -203,8 +279,16 @@ export function createRedisBroker(options: RedisBrokerOptions): Broker {
           : { kind, from, to, text },
       );
       try {
-        const [id, ts] = await run("PUBLISH_MESSAGE", body, ...topics) as [string, number];
-        return { id, ts: Number(ts), from, to, text };
+        const [stored, duplicate] = await run(
+          "PUBLISH_MESSAGE",
+          body,
+          draft.dedupKey ?? "",
+          dedupWindowMs,
+          historyLimit,
+          historyTtlMs,
+          ...new Set(topics),
+        ) as [string, number];
+        return { message: parseStored(stored).message, duplicate: duplicate === 1 };
       } catch (error) {
         if (!(error instanceof BrokerUnavailableError)) throw error;
         deliverLocally(topics, draft);
@@ -221,9 +305,13 @@ export function createRedisBroker(options: RedisBrokerOptions): Broker {
       // While the subscriber is down, the topic is subscribed when it is back.
       if (subscriber.status !== "ready") return;
       await attempt(() => subscriber.subscribe(prefix + topic));
+      await markSubscribed(topic).catch((error) =>
+        log.warn("could not read where a topic's history ends", { topic, error })
+      );
     },
     async unsubscribe(topic) {
       wantedTopics.delete(topic);
+      lastDelivered.delete(topic);
       if (subscriber.status !== "ready") return;
       await attempt(() => subscriber.unsubscribe(prefix + topic));
     },
@@ -232,13 +320,28 @@ export function createRedisBroker(options: RedisBrokerOptions): Broker {
     },
   };
 
-  /** Redis is out of reach: this instance's own members still get the message. */
+  const history: HistoryStore = {
+    async page(topic, { before, limit, between }) {
+      const reply = await run(
+        "HISTORY_PAGE",
+        topic,
+        before === undefined ? "" : toStreamId(before),
+        limit,
+        ...(between ?? []),
+      ) as string[];
+      return reply.map(parseStored).reverse();
+    },
+    since: (topic, after) => readSince(topic, after),
+  };
+
+  /** Redis is out of reach: this instance's own members still get the message, marked local. */
   function deliverLocally(topics: readonly Topic[], draft: MessageDraft): void {
     const message: DeliveredMessage = {
       ...localStamp(),
       from: draft.from,
       to: draft.to,
       text: draft.text,
+      local: true,
     };
     const envelope: Envelope = draft.kind === "direct"
       ? { kind: "direct", message, senderSession: draft.senderSession }
@@ -303,6 +406,7 @@ export function createRedisBroker(options: RedisBrokerOptions): Broker {
 
   return {
     bus,
+    history,
     users,
     channels,
     isReady: () => command.status === "ready" && subscriber.status === "ready",
@@ -341,6 +445,23 @@ function parseEnvelope(payload: string): Envelope | undefined {
     // Not JSON: reported by the caller.
   }
   return undefined;
+}
+
+function parseStored(json: string): StoredEnvelope {
+  const envelope = parseEnvelope(json);
+  if (!envelope || envelope.kind === "typing") throw new TypeError(`Not a stored message: ${json}`);
+  return envelope;
+}
+
+/** `1795271816712-000003` → `1795271816712-3`: stream ids carry no padding. */
+function toStreamId(id: string): string {
+  const [ms, sequence] = id.split("-");
+  return `${ms}-${Number(sequence)}`;
+}
+
+function fromStreamId(id: string): string {
+  const [ms, sequence] = id.split("-");
+  return formatMessageId(Number(ms), Number(sequence));
 }
 
 /** The URL without its password, for logs. */

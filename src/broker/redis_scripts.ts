@@ -152,13 +152,38 @@ refresh(key, name, token, expiry, ttl)
 return 1
 `;
 
+/** Helpers for history streams, whose entry ids are message ids without the sequence padding. */
+const STREAMS = `
+local function stream_key(topic) return prefix .. 'history:' .. topic end
+local function parse_id(id)
+  local ms, seq = string.match(id, '^(%d+)-(%d+)$')
+  return tonumber(ms), tonumber(seq)
+end
+local function id_less(a, b)
+  local ams, aseq = parse_id(a)
+  local bms, bseq = parse_id(b)
+  return ams < bms or (ams == bms and aseq < bseq)
+end
+`;
+
 /**
- * Stamps a message with an id from Redis's clock and publishes it to every
- * topic, in one step: the order of ids is the order of delivery on every
- * instance. ARGV: prefix, the message as a JSON object without id and ts,
- * then the topics. Returns {id, ts}.
+ * Stamps a message with an id from Redis's clock, stores it in the history
+ * stream of every topic and publishes it there, in one step: the order of
+ * ids is the order of storage and of delivery on every instance. With a
+ * dedup key already seen within the window, returns the first message
+ * instead and does nothing else.
+ * ARGV: prefix, the message as a JSON object without id and ts, dedup key
+ * (or ''), dedup window ms, history limit, history ttl ms, then the topics.
+ * Returns {message JSON, 1 if duplicate else 0}.
  */
-export const PUBLISH_MESSAGE = PRELUDE + `
+export const PUBLISH_MESSAGE = PRELUDE + STREAMS + `
+local body, dedup = ARGV[2], ARGV[3]
+local window, limit, ttl = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
+local dedup_key = prefix .. 'dedup:' .. dedup
+if dedup ~= '' then
+  local earlier = redis.call('GET', dedup_key)
+  if earlier then return {earlier, 1} end
+end
 local clock = prefix .. 'clock'
 local ms = now_ms()
 local last = redis.call('HMGET', clock, 'ms', 'seq')
@@ -173,7 +198,76 @@ if last[1] and ms <= tonumber(last[1]) then
 end
 redis.call('HSET', clock, 'ms', ms, 'seq', seq)
 local id = string.format('%013d-%06d', ms, seq)
-local message = '{"id":"' .. id .. '","ts":' .. string.format('%d', ms) .. ',' .. string.sub(ARGV[2], 2)
-for i = 3, #ARGV do redis.call('PUBLISH', prefix .. ARGV[i], message) end
-return {id, ms}
+local message = '{"id":"' .. id .. '","ts":' .. string.format('%d', ms) .. ',' .. string.sub(body, 2)
+if dedup ~= '' then redis.call('SET', dedup_key, message, 'PX', window) end
+local entry = string.format('%d-%d', ms, seq)
+local oldest = string.format('%d-0', ms - ttl)
+for i = 7, #ARGV do
+  local stream = stream_key(ARGV[i])
+  redis.call('XADD', stream, 'MAXLEN', limit, entry, 'm', message)
+  redis.call('XTRIM', stream, 'MINID', oldest)
+  redis.call('PEXPIRE', stream, ttl)
+  redis.call('PUBLISH', prefix .. ARGV[i], message)
+end
+return {message, 0}
+`;
+
+/**
+ * A page of a topic's history, newest first. ARGV: prefix, topic, before
+ * (stream id, or '' for the newest), limit, then optionally two user keys:
+ * only direct messages between them count. Returns message JSONs.
+ */
+export const HISTORY_PAGE = PRELUDE + STREAMS + `
+local stream = stream_key(ARGV[2])
+local before, limit, one, other = ARGV[3], tonumber(ARGV[4]), ARGV[5], ARGV[6]
+local function wanted(json)
+  if not one or one == '' then return true end
+  local message = cjson.decode(json)
+  if message.kind ~= 'direct' then return false end
+  local from, to = string.lower(message.from), string.lower(message.to)
+  return (from == one and to == other) or (from == other and to == one)
+end
+local upper = before == '' and '+' or ('(' .. before)
+local found = {}
+while #found < limit do
+  local batch = redis.call('XREVRANGE', stream, upper, '-', 'COUNT', 100)
+  if #batch == 0 then break end
+  for _, entry in ipairs(batch) do
+    if wanted(entry[2][2]) then
+      table.insert(found, entry[2][2])
+      if #found == limit then break end
+    end
+  end
+  upper = '(' .. batch[#batch][1]
+end
+return found
+`;
+
+/**
+ * Every retained message of a topic after a stream id, oldest first, and
+ * whether some were dropped (by limit or age) that may have come after it.
+ * ARGV: prefix, topic, after (stream id), history ttl ms.
+ * Returns {1 or 0 truncated, message JSONs...}.
+ */
+export const HISTORY_SINCE = PRELUDE + STREAMS + `
+local stream = stream_key(ARGV[2])
+local after, ttl = ARGV[3], tonumber(ARGV[4])
+if redis.call('EXISTS', stream) == 0 then
+  -- The whole stream expired (or never existed): only an id older than the ttl can have lost messages.
+  local after_ms = parse_id(after)
+  return {now_ms() - ttl > after_ms and 1 or 0}
+end
+local info = redis.call('XINFO', 'STREAM', stream)
+local fields = {}
+for i = 1, #info, 2 do fields[info[i]] = info[i + 1] end
+local truncated = 0
+if tonumber(fields['entries-added']) > tonumber(fields['length']) then
+  local first = fields['length'] > 0 and fields['first-entry'][1] or fields['last-generated-id']
+  if id_less(after, first) then truncated = 1 end
+end
+local out = {truncated}
+for _, entry in ipairs(redis.call('XRANGE', stream, '(' .. after, '+')) do
+  table.insert(out, entry[2][2])
+end
+return out
 `;

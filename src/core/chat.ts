@@ -20,8 +20,13 @@ import { guestName, hashToken, newSessionId, newToken } from "../ids.ts";
 import type { Logger } from "../log.ts";
 import { createCodecA } from "../protocol/codec_a.ts";
 import { createCodecB } from "../protocol/codec_b.ts";
-import type { Command, Refusal } from "../protocol/commands.ts";
-import { CLOSE_CODES, type ErrorCode, type Handshake } from "../protocol/frames.ts";
+import type { Command, Outbound, Refusal } from "../protocol/commands.ts";
+import {
+  CLOSE_CODES,
+  type ErrorCode,
+  type Handshake,
+  MESSAGE_ID_PATTERN,
+} from "../protocol/frames.ts";
 import {
   isChannelName,
   isUsername,
@@ -99,28 +104,78 @@ export function createChat(options: ChatOptions): Chat {
   function fanOutEnvelope(topic: Topic, envelope: Envelope): void {
     const members = roster.members(topic);
     if (!members) return;
+    const { event, skip } = eventOf(topic, envelope);
+    fanOut(members, event, {
+      skip: (session) => holdForReplay(session, topic, envelope) || (skip?.(session) ?? false),
+      onFailure,
+    });
+  }
+
+  /** What an envelope on `topic` tells its receivers, and which of them it is not for. */
+  function eventOf(
+    topic: Topic,
+    envelope: Envelope,
+  ): { event: Outbound; skip?: (session: Session) => boolean } {
     switch (envelope.kind) {
       case "channel":
-        fanOut(members, { type: "channelMessage", message: envelope.message }, { onFailure });
-        return;
-      case "direct": {
-        // On the recipient's topic the sessions get the message; on the sender's, a copy.
-        const copy = topic !== userTopic(userKey(envelope.message.to));
-        fanOut(
-          members,
-          { type: "directMessage", message: envelope.message, copy },
-          { skip: (session) => session.id === envelope.senderSession, onFailure },
-        );
-        return;
-      }
+        return { event: { type: "channelMessage", message: envelope.message } };
+      case "direct":
+        return {
+          // On the recipient's topic the sessions get the message; on the sender's, a copy.
+          event: {
+            type: "directMessage",
+            message: envelope.message,
+            copy: topic !== userTopic(userKey(envelope.message.to)),
+          },
+          skip: (session) => session.id === envelope.senderSession,
+        };
       case "typing": {
         const typist = userKey(envelope.from);
-        fanOut(
-          members,
-          { type: "typing", from: envelope.from, to: envelope.to },
-          { skip: (session) => session.user?.key === typist, onFailure },
-        );
-        return;
+        return {
+          event: { type: "typing", from: envelope.from, to: envelope.to },
+          skip: (session) => session.user?.key === typist,
+        };
+      }
+    }
+  }
+
+  /** Keeps a stored message for a session still replaying `topic`; true when kept. */
+  function holdForReplay(session: Session, topic: Topic, envelope: Envelope): boolean {
+    const held = envelope.kind === "typing" ? undefined : session.replaying.get(topic);
+    held?.push(envelope);
+    return held !== undefined;
+  }
+
+  /**
+   * Sends `session` every retained message of `topic` after `since`, marked
+   * as replay, then the live ones held back meanwhile, skipping those the
+   * replay had: no gap, no repeat. The caller starts holding `topic` back
+   * before subscribing to it.
+   */
+  async function resume(session: Session, topic: Topic, since: string, what: string) {
+    let last = since;
+    try {
+      const { envelopes, truncated } = await broker.history.since(topic, since);
+      if (truncated) {
+        send(session, {
+          type: "error",
+          code: "history_truncated",
+          message: `Some messages of ${what} after ${since} are no longer kept: replaying the rest`,
+        });
+      }
+      for (const envelope of envelopes) {
+        const { event, skip } = eventOf(topic, envelope);
+        if (skip?.(session)) continue;
+        send(session, { ...event, replay: true } as Outbound);
+        last = envelope.message.id;
+      }
+    } finally {
+      const held = session.replaying.get(topic) ?? [];
+      session.replaying.delete(topic);
+      for (const envelope of held) {
+        if (envelope.kind === "typing" || envelope.message.id <= last) continue;
+        const { event, skip } = eventOf(topic, envelope);
+        if (!skip?.(session)) send(session, event);
       }
     }
   }
@@ -236,9 +291,57 @@ export function createChat(options: ChatOptions): Chat {
     return { code, message, ...(ref === undefined ? {} : { ref }) };
   }
 
-  function ack(session: Session, ref: string | undefined, id?: string): void {
+  function ack(session: Session, ref: string | undefined, id?: string, duplicate = false): void {
     if (ref === undefined) return;
-    send(session, { type: "ack", ref, ...(id === undefined ? {} : { id }) });
+    send(session, {
+      type: "ack",
+      ref,
+      ...(id === undefined ? {} : { id }),
+      ...(duplicate ? { duplicate } : {}),
+    });
+  }
+
+  /** A message re-sent with the same `ref` by the same user is not published twice. */
+  function dedup(session: Session, ref: string | undefined): { dedupKey?: string } {
+    return ref === undefined || !session.user ? {} : { dedupKey: `${session.user.key}:${ref}` };
+  }
+
+  async function joinAndResume(session: Session, channel: string, since: string): Promise<void> {
+    const topic = channelTopic(channel);
+    session.replaying.set(topic, []);
+    try {
+      await join(session, channel);
+    } catch (error) {
+      session.replaying.delete(topic);
+      throw error;
+    }
+    await resume(session, topic, since, `channel "${channel}"`);
+  }
+
+  async function sendHistory(
+    session: Session,
+    command: Command & { type: "history" },
+  ): Promise<void> {
+    const { before, limit, ref } = command;
+    const page = { limit, ...(before === undefined ? {} : { before }) };
+    const refPart = ref === undefined ? {} : { ref };
+    if (command.channel !== undefined) {
+      const envelopes = await broker.history.page(channelTopic(command.channel), page);
+      const messages = envelopes.map((envelope) => ({
+        type: "channelMessage" as const,
+        message: envelope.message,
+      }));
+      return send(session, { type: "history", to: command.channel, messages, ...refPart });
+    }
+    const me = session.user!.key;
+    const other = userKey(command.with!);
+    const envelopes = await broker.history.page(userTopic(me), { ...page, between: [me, other] });
+    const messages = envelopes.map((envelope) => ({
+      type: "directMessage" as const,
+      message: envelope.message,
+      copy: userKey(envelope.message.to) !== me,
+    }));
+    send(session, { type: "history", with: command.with!, messages, ...refPart });
   }
 
   // ---- Commands. ----------------------------------------------------------
@@ -255,9 +358,14 @@ export function createChat(options: ChatOptions): Chat {
     const { ref } = command;
     switch (command.type) {
       case "createChannel":
-      case "joinChannel":
         await join(session, command.channel);
         return ack(session, ref);
+      case "joinChannel":
+        if (command.since === undefined) await join(session, command.channel);
+        else await joinAndResume(session, command.channel, command.since);
+        return ack(session, ref);
+      case "history":
+        return await sendHistory(session, command);
       case "leaveChannel":
         if (!session.channels.has(command.channel)) {
           return refuse(
@@ -292,9 +400,15 @@ export function createChat(options: ChatOptions): Chat {
     text: string,
     ref: string | undefined,
   ): Promise<void> {
-    const draft: MessageDraft = { kind: "channel", from, to: channel, text };
-    const message = await broker.bus.publish([channelTopic(channel)], draft);
-    ack(session, ref, message.id);
+    const draft: MessageDraft = {
+      kind: "channel",
+      from,
+      to: channel,
+      text,
+      ...dedup(session, ref),
+    };
+    const { message, duplicate } = await broker.bus.publish([channelTopic(channel)], draft);
+    ack(session, ref, message.id, duplicate);
   }
 
   async function directMessage(
@@ -319,14 +433,15 @@ export function createChat(options: ChatOptions): Chat {
       );
     }
     const topics = [...new Set([userTopic(userKey(recipient.name)), userTopic(sender.key)])];
-    const message = await broker.bus.publish(topics, {
+    const { message, duplicate } = await broker.bus.publish(topics, {
       kind: "direct",
       from: sender.name,
       to: recipient.name,
       text,
       senderSession: session.id,
+      ...dedup(session, ref),
     });
-    ack(session, ref, message.id);
+    ack(session, ref, message.id, duplicate);
   }
 
   async function typing(session: Session, to: string, ref: string | undefined): Promise<void> {
@@ -461,7 +576,10 @@ export function createChat(options: ChatOptions): Chat {
       token: outcome.token,
     });
     session.state = "open";
-    await roster.add(userTopic(userKey(outcome.name)), session);
+    const inbox = userTopic(userKey(outcome.name));
+    const since = resumePoint(session, handshake.since);
+    if (since !== undefined) session.replaying.set(inbox, []);
+    await roster.add(inbox, session);
     const frames = await lists.current(session.codec);
     for (const kind of ["userList", "channelList"] as const) {
       const frame = frames[kind];
@@ -471,6 +589,20 @@ export function createChat(options: ChatOptions): Chat {
       session.sentLists[kind] = frame;
       session.connection.send(frame);
     }
+    if (since !== undefined) await resume(session, inbox, since, "your direct messages");
+  }
+
+  /** The `since` of a handshake, if it is a message id; a malformed one is reported and ignored. */
+  function resumePoint(session: Session, since: string | undefined): string | undefined {
+    if (since === undefined || MESSAGE_ID_PATTERN.test(since)) return since;
+    send(session, {
+      type: "error",
+      code: "invalid_frame",
+      message: `Invalid since "${
+        since.slice(0, 40)
+      }": it must be a message id such as 1795271816712-000003; nothing was replayed`,
+    });
+    return undefined;
   }
 
   async function registerKindB(

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import type { Envelope, Topic } from "../broker/broker.ts";
 import type { Codec, Outbound } from "../protocol/commands.ts";
 import type { Connection } from "./connection.ts";
 
@@ -27,6 +28,8 @@ export interface Session {
   user?: SessionUser;
   /** Channels this session is a member of. */
   readonly channels: Set<string>;
+  /** Topics being replayed from history: live deliveries wait here until the replay is sent. */
+  readonly replaying: Map<Topic, Envelope[]>;
   /** Kind B: its "has joined the chat" went out, so its leave is announced too. */
   joinAnnounced: boolean;
   /** The last userList and channelList frames sent, so an unchanged list is not resent. */
@@ -46,6 +49,7 @@ export function createSession(id: string, codec: Codec, connection: Connection):
     state: "registering",
     joinAnnounced: false,
     channels: new Set(),
+    replaying: new Map(),
     sentLists: {},
     queue: Promise.resolve(),
     pending: 0,

@@ -6,8 +6,13 @@
  *
  * @module
  */
-import type { Codec, Command, Decoded, Outbound } from "./commands.ts";
-import { clientFrameSchemas, type ClientTypeA, type FrameLimits } from "./frames.ts";
+import type { Codec, Command, Decoded, DeliveredMessage, Outbound } from "./commands.ts";
+import {
+  clientFrameSchemas,
+  type ClientTypeA,
+  DEFAULT_HISTORY_LIMIT,
+  type FrameLimits,
+} from "./frames.ts";
 import { readFrameObject, refusalFromIssues } from "./decode.ts";
 
 /** Creates the kind-A codec for the given limits; it holds no per-connection state. */
@@ -52,7 +57,12 @@ function toCommand(frame: FrameA): Command {
     case "createChannel":
       return { type: "createChannel", channel: frame.message, ...ref };
     case "joinChannel":
-      return { type: "joinChannel", channel: frame.to, ...ref };
+      return {
+        type: "joinChannel",
+        channel: frame.to,
+        ...(frame.since === undefined ? {} : { since: frame.since }),
+        ...ref,
+      };
     case "leaveChannel":
       return { type: "leaveChannel", channel: frame.to, ...ref };
     case "broadcast":
@@ -61,12 +71,39 @@ function toCommand(frame: FrameA): Command {
       return { type: "directMessage", to: frame.to, text: frame.message, ...ref };
     case "typing":
       return { type: "typing", to: frame.to, ...ref };
+    case "history":
+      return {
+        type: "history",
+        ...(frame.to === undefined ? {} : { channel: frame.to }),
+        ...(frame.with === undefined ? {} : { with: frame.with }),
+        ...(frame.before === undefined ? {} : { before: frame.before }),
+        limit: frame.limit ?? DEFAULT_HISTORY_LIMIT,
+        ...ref,
+      };
   }
 }
 
 /** A kind-A frame: the seed's five keys first, empty unless given, then Natter's extras. */
+function frameObject(type: string, fields: Record<string, unknown>): Record<string, unknown> {
+  return { type, to: "", from: "", sessionID: "", message: "", ...fields };
+}
+
 function frame(type: string, fields: Record<string, unknown>): string {
-  return JSON.stringify({ type, to: "", from: "", sessionID: "", message: "", ...fields });
+  return JSON.stringify(frameObject(type, fields));
+}
+
+/** A delivered message as a kind-A frame object, with its flags. */
+function messageObject(type: string, message: DeliveredMessage, replay?: true) {
+  const { id, ts, from, to, text, local } = message;
+  return frameObject(type, {
+    to,
+    from,
+    message: text,
+    id,
+    ts,
+    ...(replay ? { replay } : {}),
+    ...(local ? { local } : {}),
+  });
 }
 
 function encodeA(event: Outbound): string | undefined {
@@ -81,24 +118,31 @@ function encodeA(event: Outbound): string | undefined {
     case "userList":
     case "channelList":
       return frame(event.type, { message: JSON.stringify(event.names) });
-    case "channelMessage": {
-      const { id, ts, from, to, text } = event.message;
-      return frame("broadcast", { to, from, message: text, id, ts });
-    }
-    case "directMessage": {
-      const { id, ts, from, to, text } = event.message;
-      return frame(event.copy ? "sessionUpdate" : "directMessage", {
-        to,
-        from,
-        message: text,
-        id,
-        ts,
+    case "channelMessage":
+      return JSON.stringify(messageObject("broadcast", event.message, event.replay));
+    case "directMessage":
+      return JSON.stringify(
+        messageObject(event.copy ? "sessionUpdate" : "directMessage", event.message, event.replay),
+      );
+    case "history":
+      return frame("history", {
+        to: event.to ?? "",
+        ...(event.with === undefined ? {} : { with: event.with }),
+        ...(event.ref === undefined ? {} : { ref: event.ref }),
+        messages: event.messages.map((item) =>
+          item.type === "channelMessage"
+            ? messageObject("broadcast", item.message)
+            : messageObject(item.copy ? "sessionUpdate" : "directMessage", item.message)
+        ),
       });
-    }
     case "typing":
       return frame("typing", { from: event.from, to: event.to });
     case "ack":
-      return frame("ack", { ref: event.ref, ...(event.id === undefined ? {} : { id: event.id }) });
+      return frame("ack", {
+        ref: event.ref,
+        ...(event.id === undefined ? {} : { id: event.id }),
+        ...(event.duplicate ? { duplicate: true } : {}),
+      });
     case "error":
       return frame("error", {
         code: event.code,

@@ -38,8 +38,8 @@ const SEED_TAKEN_TEXT = "Username already taken";
 function encodeB(event: Outbound): string | undefined {
   switch (event.type) {
     case "channelMessage": {
-      const { from, text, id, ts } = event.message;
-      return JSON.stringify({ sender: from, text, id, ts });
+      const { from, text, id, ts, local } = event.message;
+      return JSON.stringify({ sender: from, text, id, ts, ...(local ? { local } : {}) });
     }
     case "ack":
       return JSON.stringify({
@@ -48,6 +48,7 @@ function encodeB(event: Outbound): string | undefined {
         text: "",
         ref: event.ref,
         ...(event.id === undefined ? {} : { id: event.id }),
+        ...(event.duplicate ? { duplicate: true } : {}),
       });
     case "error":
       return JSON.stringify({

@@ -11,11 +11,20 @@ import type { ErrorCode } from "./frames.ts";
 /** One validated client request. `ref` is the client's correlation id, if it sent one. */
 export type Command =
   | { type: "createChannel"; channel: string; ref?: string }
-  | { type: "joinChannel"; channel: string; ref?: string }
+  | { type: "joinChannel"; channel: string; since?: string; ref?: string }
   | { type: "leaveChannel"; channel: string; ref?: string }
   | { type: "broadcast"; channel: string; text: string; ref?: string }
   | { type: "directMessage"; to: string; text: string; ref?: string }
   | { type: "typing"; to: string; ref?: string }
+  /** A page of a channel's history (`channel`) or of the conversation with a user (`with`). */
+  | {
+    type: "history";
+    channel?: string;
+    with?: string;
+    before?: string;
+    limit: number;
+    ref?: string;
+  }
   /** Kind B: registers `sender` on the first frame, says `text` in the lobby afterwards. */
   | { type: "say"; sender: string; text: string; ref?: string };
 
@@ -39,6 +48,8 @@ export interface DeliveredMessage {
   /** Channel name, or recipient username for direct messages. */
   to: string;
   text: string;
+  /** Set when the broker was unreachable: only members on the sender's instance got it. */
+  local?: true;
 }
 
 /** Something the core tells a client; each codec encodes it or skips it. */
@@ -46,11 +57,22 @@ export type Outbound =
   | { type: "welcome"; sessionId: string; username: string; token: string }
   | { type: "userList"; names: readonly string[] }
   | { type: "channelList"; names: readonly string[] }
-  | { type: "channelMessage"; message: DeliveredMessage }
+  | { type: "channelMessage"; message: DeliveredMessage; replay?: true }
   /** `copy` is true for the sender's other sessions (seed type `sessionUpdate`). */
-  | { type: "directMessage"; message: DeliveredMessage; copy: boolean }
+  | { type: "directMessage"; message: DeliveredMessage; copy: boolean; replay?: true }
+  /** Messages oldest first, each as it was delivered: channel or direct messages. */
+  | {
+    type: "history";
+    to?: string;
+    with?: string;
+    ref?: string;
+    messages: (
+      | { type: "channelMessage"; message: DeliveredMessage }
+      | { type: "directMessage"; message: DeliveredMessage; copy: boolean }
+    )[];
+  }
   | { type: "typing"; from: string; to: string }
-  | { type: "ack"; ref: string; id?: string }
+  | { type: "ack"; ref: string; id?: string; duplicate?: true }
   | ({ type: "error" } & Refusal);
 
 /** Turns frames of one client kind into commands and outbound events into frames. */

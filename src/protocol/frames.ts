@@ -29,6 +29,8 @@ export const ERROR_CODES = {
   user_offline: "The recipient has no open session",
   dm_unsupported: "The recipient uses a lobby-only (kind-B) client, which has no direct messages",
   not_member: "The session is not a member of that channel",
+  history_truncated:
+    "Messages after `since` were dropped (HISTORY_LIMIT or HISTORY_TTL_SECONDS): the replay has what is left",
   rate_limited: "Too many frames are waiting to be processed for this session",
   unavailable: "The broker could not be reached; nothing was published",
   internal_error: "An unexpected server fault; the frame had no effect",
@@ -57,6 +59,21 @@ export const CLOSE_CODES = {
 
 /** Longest `ref` a client may attach to a frame. */
 export const MAX_REF_CHARS = 64;
+
+/** Message ids: `<13-digit ms>-<6-digit sequence>`. */
+export const MESSAGE_ID_PATTERN = /^\d{13}-\d{6}$/;
+
+/** Most messages one `history` answer carries. */
+export const MAX_HISTORY_LIMIT = 100;
+
+/** Messages a `history` answer carries when the request names no `limit`. */
+export const DEFAULT_HISTORY_LIMIT = 50;
+
+/** A message id sent by a client (`since`, `before`). */
+const MessageIdField = z.string().regex(
+  MESSAGE_ID_PATTERN,
+  "must be a message id such as 1795271816712-000003",
+);
 
 const Ref = z.string().max(MAX_REF_CHARS).optional();
 
@@ -93,7 +110,12 @@ export function clientFrameSchemas(limits: FrameLimits) {
   });
   const kindA = {
     createChannel: z.object({ type: z.literal("createChannel"), message: ChannelName, ref: Ref }),
-    joinChannel: z.object({ type: z.literal("joinChannel"), to: ChannelName, ref: Ref }),
+    joinChannel: z.object({
+      type: z.literal("joinChannel"),
+      to: ChannelName,
+      since: MessageIdField.optional(),
+      ref: Ref,
+    }),
     leaveChannel: z.object({ type: z.literal("leaveChannel"), to: ChannelName, ref: Ref }),
     broadcast: z.object({ type: z.literal("broadcast"), to: ChannelName, message: Text, ref: Ref }),
     directMessage: z.object({
@@ -103,6 +125,16 @@ export function clientFrameSchemas(limits: FrameLimits) {
       ref: Ref,
     }),
     typing: z.object({ type: z.literal("typing"), to: Target, ref: Ref }),
+    history: z.object({
+      type: z.literal("history"),
+      to: ChannelName.optional(),
+      with: Username.optional(),
+      before: MessageIdField.optional(),
+      limit: z.number().int().min(1).max(MAX_HISTORY_LIMIT).optional(),
+      ref: Ref,
+    }).refine((frame) => (frame.to === undefined) !== (frame.with === undefined), {
+      message: "history needs exactly one of to (a channel) or with (a username)",
+    }),
   };
   /** A kind-B frame: the first one registers `sender`, later ones say `text`. */
   const kindB = z.object({ sender: z.string(), text: BoundedText, ref: Ref });
@@ -126,8 +158,16 @@ const baseA = {
   message: z.string(),
 };
 
-const MessageId = z.string().min(1);
+const MessageId = z.string().regex(MESSAGE_ID_PATTERN);
 const Timestamp = z.number().int().nonnegative();
+
+/** Flags a delivered message may carry. */
+const MessageFlags = {
+  /** Sent again from history (resume), not live. */
+  replay: z.literal(true).optional(),
+  /** The broker was unreachable: only members on the sender's instance got it. */
+  local: z.literal(true).optional(),
+};
 
 /** Every frame Natter sends to a kind-A client, by `type`. */
 export const ServerFramesA = {
@@ -139,26 +179,49 @@ export const ServerFramesA = {
   }),
   userList: z.object({ ...baseA, type: z.literal("userList") }),
   channelList: z.object({ ...baseA, type: z.literal("channelList") }),
-  broadcast: z.object({ ...baseA, type: z.literal("broadcast"), id: MessageId, ts: Timestamp }),
+  broadcast: z.object({
+    ...baseA,
+    ...MessageFlags,
+    type: z.literal("broadcast"),
+    id: MessageId,
+    ts: Timestamp,
+  }),
   directMessage: z.object({
     ...baseA,
+    ...MessageFlags,
     type: z.literal("directMessage"),
     id: MessageId,
     ts: Timestamp,
   }),
   sessionUpdate: z.object({
     ...baseA,
+    ...MessageFlags,
     type: z.literal("sessionUpdate"),
     id: MessageId,
     ts: Timestamp,
   }),
   typing: z.object({ ...baseA, type: z.literal("typing") }),
-  ack: z.object({ ...baseA, type: z.literal("ack"), ref: z.string(), id: MessageId.optional() }),
+  ack: z.object({
+    ...baseA,
+    type: z.literal("ack"),
+    ref: z.string(),
+    id: MessageId.optional(),
+    /** The `ref` was already published within DEDUP_WINDOW_MS: `id` is the first publish's. */
+    duplicate: z.literal(true).optional(),
+  }),
   error: z.object({
     ...baseA,
     type: z.literal("error"),
     code: z.enum(Object.keys(ERROR_CODES) as [ErrorCode, ...ErrorCode[]]),
     ref: z.string().optional(),
+  }),
+  /** The answer to a `history` request: `to` (channel) or `with` (user), messages oldest first. */
+  history: z.object({
+    ...baseA,
+    type: z.literal("history"),
+    with: z.string().optional(),
+    ref: z.string().optional(),
+    messages: z.array(z.record(z.string(), z.unknown())),
   }),
 };
 
@@ -173,18 +236,26 @@ export const ServerFrameA = z.discriminatedUnion("type", [
   ServerFramesA.typing,
   ServerFramesA.ack,
   ServerFramesA.error,
+  ServerFramesA.history,
 ]);
 
 /** Every frame Natter sends to a kind-B client. */
 export const ServerFramesB = {
   /** A lobby message, or an announcement from `Server`. */
-  message: z.object({ sender: z.string(), text: z.string(), id: MessageId, ts: Timestamp }),
+  message: z.object({
+    sender: z.string(),
+    text: z.string(),
+    id: MessageId,
+    ts: Timestamp,
+    local: z.literal(true).optional(),
+  }),
   ack: z.object({
     type: z.literal("ack"),
     sender: z.literal("Server"),
     text: z.string(),
     ref: z.string(),
     id: MessageId.optional(),
+    duplicate: z.literal(true).optional(),
   }),
   /** Refused input; `username_taken` has the seed's text "Username already taken" and closes. */
   error: z.object({
@@ -207,7 +278,7 @@ export const ServerFrameB = z.union([
 
 /** How a `/ws` request identified itself. */
 export type Handshake =
-  | { kind: "A"; username?: string; token?: string }
+  | { kind: "A"; username?: string; token?: string; since?: string }
   | { kind: "B" };
 
 /**
@@ -219,9 +290,11 @@ export function parseHandshake(query: URLSearchParams): Handshake {
   const username = query.get("username");
   const token = query.get("token");
   if (username === null && token === null) return { kind: "B" };
+  const since = query.get("since");
   return {
     kind: "A",
     ...(username ? { username } : {}),
     ...(token ? { token } : {}),
+    ...(since ? { since } : {}),
   };
 }

@@ -15,6 +15,16 @@ export interface Deployment extends AsyncDisposable {
   second: Broker;
 }
 
+/** Retention settings a test may ask a deployment for. */
+export interface Retention {
+  historyLimit: number;
+  historyTtlMs: number;
+  dedupWindowMs: number;
+}
+
+/** Builds a deployment with the given retention (defaults for the rest). */
+export type Deploy = (retention?: Partial<Retention>) => Promise<Deployment>;
+
 interface Recorder {
   deliveries: { topic: Topic; envelope: Envelope }[];
   /** Waits until `count` deliveries have arrived. */
@@ -50,19 +60,132 @@ function record(broker: Broker): Recorder {
 }
 
 /** Registers the contract tests for the broker `deploy` builds. */
-export function brokerContract(name: string, deploy: () => Promise<Deployment>): void {
-  const test = (title: string, fn: (deployment: Deployment) => Promise<void>) =>
+export function brokerContract(name: string, deploy: Deploy): void {
+  const test = (
+    title: string,
+    fn: (deployment: Deployment) => Promise<void>,
+    retention?: Partial<Retention>,
+  ) =>
     Deno.test(`${name} broker: ${title}`, async () => {
-      await using deployment = await deploy();
+      await using deployment = await deploy(retention);
       await fn(deployment);
     });
+
+  const say = (broker: Broker, topic: string, text: string, dedupKey?: string) =>
+    broker.bus.publish([topic], {
+      kind: "channel",
+      from: "alice",
+      to: topic.slice("channel:".length),
+      text,
+      ...(dedupKey === undefined ? {} : { dedupKey }),
+    });
+
+  test("stores every message; paging backwards walks it all, oldest first, no gap or repeat", async ({ first, second }) => {
+    const ids: string[] = [];
+    for (let i = 0; i < 25; i++) {
+      ids.push((await say(i % 2 ? first : second, "channel:h", `${i}`)).message.id);
+    }
+    const walked: string[] = [];
+    let before: string | undefined;
+    while (true) {
+      const page = await first.history.page("channel:h", {
+        limit: 10,
+        ...(before ? { before } : {}),
+      });
+      if (page.length === 0) break;
+      assert(page.length <= 10);
+      walked.unshift(...page.map((envelope) => envelope.message.id));
+      before = page[0].message.id;
+    }
+    assertEquals(walked, ids);
+    const newest = await second.history.page("channel:h", { limit: 3 });
+    assertEquals(newest.map((e) => e.message.text), ["22", "23", "24"]);
+  });
+
+  test("a user's inbox holds both sides of direct messages; pages can keep one conversation", async ({ first, second }) => {
+    const dm = (broker: Broker, from: string, to: string, text: string) =>
+      broker.bus.publish([`user:${to.toLowerCase()}`, `user:${from.toLowerCase()}`], {
+        kind: "direct",
+        from,
+        to,
+        text,
+        senderSession: "S",
+      });
+    await dm(first, "Alice", "bob", "a1");
+    await dm(second, "bob", "carol", "b1");
+    await dm(first, "bob", "Alice", "b2");
+    await dm(second, "carol", "bob", "c1");
+    const withAlice = await first.history.page("user:bob", {
+      limit: 10,
+      between: ["bob", "alice"],
+    });
+    assertEquals(withAlice.map((e) => e.message.text), ["a1", "b2"]);
+    const all = await second.history.page("user:bob", { limit: 10 });
+    assertEquals(all.map((e) => e.message.text), ["a1", "b1", "b2", "c1"]);
+    assertEquals((await first.history.page("user:carol", { limit: 10 })).length, 2);
+  });
+
+  test(
+    "since gives every retained message after an id, and says when some were dropped",
+    async ({ first, second }) => {
+      const ids: string[] = [];
+      for (let i = 0; i < 5; i++) ids.push((await say(first, "channel:s", `${i}`)).message.id);
+      // The limit is 3: messages 0 and 1 are gone.
+      const fromStart = await second.history.since("channel:s", ids[0]);
+      assertEquals(fromStart.envelopes.map((e) => e.message.text), ["2", "3", "4"]);
+      assertEquals(fromStart.truncated, true);
+      const recent = await second.history.since("channel:s", ids[2]);
+      assertEquals(recent.envelopes.map((e) => e.message.text), ["3", "4"]);
+      assertEquals(recent.truncated, false);
+      assertEquals(await first.history.since("channel:s", ids[4]), {
+        envelopes: [],
+        truncated: false,
+      });
+      assertEquals(await first.history.since("channel:never", ids[0]), {
+        envelopes: [],
+        truncated: false,
+      });
+    },
+    { historyLimit: 3 },
+  );
+
+  test("a dedup key publishes once, on any instance; the repeat returns the first message", async ({ first, second }) => {
+    const two = record(second);
+    await second.bus.subscribe("channel:d");
+    const original = await say(first, "channel:d", "once", "alice:r1");
+    const repeat = await say(second, "channel:d", "once again", "alice:r1");
+    assertEquals([original.duplicate, repeat.duplicate], [false, true]);
+    assertEquals(repeat.message, original.message);
+    const other = await say(second, "channel:d", "other", "alice:r2");
+    await two.until(2);
+    assertEquals(
+      two.deliveries.map((d) => d.envelope.kind === "channel" && d.envelope.message.id),
+      [
+        original.message.id,
+        other.message.id,
+      ],
+    );
+    assertEquals((await first.history.page("channel:d", { limit: 10 })).length, 2);
+  });
+
+  test("a dedup key is forgotten after the window", async ({ first }) => {
+    const original = await say(first, "channel:w", "x", "alice:w");
+    const deadline = Date.now() + 10_000;
+    let again = await say(first, "channel:w", "x", "alice:w");
+    while (again.duplicate && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      again = await say(first, "channel:w", "x", "alice:w");
+    }
+    assertEquals(again.duplicate, false);
+    assert(again.message.id > original.message.id);
+  }, { dedupWindowMs: 100 });
 
   test("delivers a publish once to each subscribed instance, stamped", async ({ first, second }) => {
     const one = record(first);
     const two = record(second);
     await first.bus.subscribe("channel:a");
     await second.bus.subscribe("channel:a");
-    const sent = await second.bus.publish(["channel:a"], {
+    const { message: sent } = await second.bus.publish(["channel:a"], {
       kind: "channel",
       from: "alice",
       to: "a",
@@ -88,7 +211,7 @@ export function brokerContract(name: string, deploy: () => Promise<Deployment>):
       to: "other",
       text: "x",
     });
-    const marker = await first.bus.publish(["channel:b"], {
+    const { message: marker } = await first.bus.publish(["channel:b"], {
       kind: "channel",
       from: "a",
       to: "b",
@@ -110,7 +233,7 @@ export function brokerContract(name: string, deploy: () => Promise<Deployment>):
     await first.bus.subscribe("user:bob");
     await second.bus.subscribe("user:alice");
     await second.bus.subscribe("user:bob");
-    const sent = await first.bus.publish(["user:bob", "user:alice"], {
+    const { message: sent } = await first.bus.publish(["user:bob", "user:alice"], {
       kind: "direct",
       from: "alice",
       to: "bob",

@@ -1,8 +1,8 @@
 import { createMemoryHub } from "../../src/broker/memory.ts";
 import { brokerContract } from "./contract.ts";
 
-brokerContract("memory", () => {
-  const hub = createMemoryHub();
+brokerContract("memory", (retention) => {
+  const hub = createMemoryHub(retention);
   const first = hub.connect();
   const second = hub.connect();
   return Promise.resolve({

@@ -16,11 +16,20 @@ async function ready(broker: Broker): Promise<void> {
   }
 }
 
-brokerContract("redis", async () => {
+brokerContract("redis", async (retention) => {
   const redis = await startRedis();
   // Each deployment gets its own prefix, as several deployments would on one Redis.
   const prefix = `contract-${++deployments}:`;
-  const options = { url: redis.url, prefix, presenceTtlMs: 15_000, log: silent };
+  const options = {
+    url: redis.url,
+    prefix,
+    presenceTtlMs: 15_000,
+    historyLimit: 1000,
+    historyTtlMs: 7 * 24 * 3600 * 1000,
+    dedupWindowMs: 120_000,
+    ...retention,
+    log: silent,
+  };
   const first = createRedisBroker(options);
   const second = createRedisBroker(options);
   await Promise.all([ready(first), ready(second)]);

@@ -340,13 +340,13 @@ Deno.test("codec B: over-long text is refused with message_too_long", () => {
 // ---- Encoding. ------------------------------------------------------------
 
 const message: DeliveredMessage = {
-  id: "01HZZZZZZZZZZZZZZZZZZZZZZZ",
+  id: "1700000000000-000000",
   ts: 1_700_000_000_000,
   from: "alice",
   to: "general",
   text: "hello",
 };
-const dm: DeliveredMessage = { ...message, id: "01J00000000000000000000000", to: "bob" };
+const dm: DeliveredMessage = { ...message, id: "1700000000000-000001", to: "bob" };
 
 const outbound: Outbound[] = [
   { type: "welcome", sessionId: "01SESSION", username: "alice", token: "secret" },
@@ -360,7 +360,55 @@ const outbound: Outbound[] = [
   { type: "ack", ref: "r2", id: message.id },
   { type: "error", code: "not_member", message: "Not a member", ref: "r3" },
   { type: "error", code: "invalid_json", message: "Cannot parse frame" },
+  { type: "channelMessage", message, replay: true },
+  { type: "channelMessage", message: { ...message, local: true } },
+  { type: "directMessage", message: dm, copy: true, replay: true },
+  { type: "ack", ref: "r4", id: message.id, duplicate: true },
+  { type: "error", code: "history_truncated", message: "Some messages are no longer kept" },
+  {
+    type: "history",
+    to: "general",
+    ref: "h1",
+    messages: [{ type: "channelMessage", message }],
+  },
+  {
+    type: "history",
+    with: "bob",
+    messages: [
+      { type: "directMessage", message: dm, copy: false },
+      { type: "directMessage", message: dm, copy: true },
+    ],
+  },
 ];
+
+Deno.test("codec A: replayed, local and duplicate flags appear only when set", () => {
+  assertEquals(encodedA({ type: "channelMessage", message, replay: true }).replay, true);
+  assertEquals(encodedA({ type: "channelMessage", message }).replay, undefined);
+  assertEquals(
+    encodedA({ type: "channelMessage", message: { ...message, local: true } }).local,
+    true,
+  );
+  assertEquals(
+    encodedA({ type: "ack", ref: "r", id: message.id, duplicate: true }).duplicate,
+    true,
+  );
+});
+
+Deno.test("codec A: a history answer carries each message as the frame that was delivered", () => {
+  const answer = encodedA({
+    type: "history",
+    with: "bob",
+    messages: [
+      { type: "directMessage", message: dm, copy: false },
+      { type: "directMessage", message: dm, copy: true },
+    ],
+  });
+  const live = [
+    encodedA({ type: "directMessage", message: dm, copy: false }),
+    encodedA({ type: "directMessage", message: dm, copy: true }),
+  ];
+  assertEquals([answer.type, answer.with, answer.messages], ["history", "bob", live]);
+});
 
 function encodedA(event: Outbound): Record<string, unknown> {
   const text = codecA.encode(event);
@@ -511,7 +559,7 @@ Deno.test("codec B: every frame it encodes satisfies ServerFrameB", () => {
     const checked = ServerFrameB.safeParse(frame);
     assert(checked.success, `${text}: ${checked.error?.message}`);
   }
-  assertEquals(encoded, 6, "channelMessage, two acks and three errors");
+  assertEquals(encoded, 10, "three channel messages, three acks and four errors");
   const ack = codecB.encode({ type: "ack", ref: "r2", id: "01ID" });
   assertEquals(JSON.parse(ack!), {
     type: "ack",
