@@ -17,12 +17,16 @@ export interface TestCluster extends AsyncDisposable {
 
 let clusters = 0;
 
-/** Starts Redis and `size` instances with `env` (REDIS_URL and a unique REDIS_PREFIX added). */
+/**
+ * Starts Redis (with `redisArgs` on its command line) and `size` instances
+ * with `env` (REDIS_URL and a unique REDIS_PREFIX added).
+ */
 export async function startCluster(
   size: number,
   env: Record<string, string> = {},
+  redisArgs: string[] = [],
 ): Promise<TestCluster> {
-  const redis = await startRedis();
+  const redis = await startRedis(redisArgs);
   const prefix = `test${++clusters}:`;
   const instances: NatterProcess[] = [];
   try {

@@ -1,0 +1,211 @@
+/**
+ * No lost messages, proven under faults with real processes and a real
+ * Redis: a client away during a burst, a publisher's instance SIGKILLed
+ * mid-stream, an instance's subscriber connection killed while messages
+ * flow, and Redis (append-only, fsync always) restarted during a run.
+ */
+import { connect, type Frame, joinA, type TestClient } from "../support/client.ts";
+import { startCluster, untilStatus } from "../support/cluster.ts";
+import { assert, assertEquals } from "../support/assert.ts";
+
+async function joinChannel(client: TestClient, channel: string, since?: string): Promise<void> {
+  const ref = `join-${channel}-${since ?? "now"}`;
+  client.send({ type: "joinChannel", to: channel, ref, ...(since ? { since } : {}) });
+  await client.take({ type: "ack", ref });
+}
+
+/** The channel messages a client got, in order, without local-only ones (never acknowledged). */
+function stored(client: TestClient, channel: string): Frame[] {
+  return client.received.filter((f) =>
+    f.type === "broadcast" && f.to === channel && !(f as { local?: boolean }).local
+  );
+}
+
+function assertOnceInOrder(frames: Frame[], what: string): void {
+  const ids = frames.map((f) => f.id!);
+  assertEquals(new Set(ids).size, ids.length, `${what}: a message arrived twice`);
+  assertEquals([...ids].sort(), ids, `${what}: out of order`);
+}
+
+/**
+ * Sends broadcasts keeping at most `window` unanswered, as a well-behaved
+ * client does (the server refuses more than 64 in flight per session).
+ * Stops early, without throwing, if the socket closes.
+ */
+async function sendWindowed(
+  client: TestClient,
+  channel: string,
+  items: { text: string; ref: string }[],
+  window = 32,
+): Promise<void> {
+  let answered = 0;
+  for (let i = 0; i < items.length; i++) {
+    if (i - answered >= window) {
+      try {
+        await client.take((f) => f.ref === items[answered].ref && f.type === "ack");
+      } catch {
+        return;
+      }
+      answered++;
+    }
+    client.send({ type: "broadcast", to: channel, message: items[i].text, ref: items[i].ref });
+  }
+}
+
+/** Sends `final` from `publisher` and waits until every member has it: everything before is in. */
+async function drain(publisher: TestClient, members: TestClient[], channel: string): Promise<void> {
+  publisher.send({ type: "broadcast", to: channel, message: "final", ref: "final" });
+  await publisher.take({ type: "ack", ref: "final" });
+  for (const member of members) await member.take({ type: "broadcast", message: "final" }, 20_000);
+}
+
+Deno.test("faults: a client away while 200 messages are published resumes with since: all 200, in order, once", async () => {
+  await using cluster = await startCluster(2);
+  const [one, two] = cluster.instances;
+  await using alice = await joinA(one.ws, "alice");
+  const bob = await joinA(two.ws, "bob");
+  await joinChannel(bob, "burst");
+  alice.send({ type: "broadcast", to: "burst", message: "before", ref: "before" });
+  const lastSeen = (await bob.take({ type: "broadcast", message: "before" })).id!;
+  const token = bob.session.token!;
+  await bob.close();
+  const burst = Array.from({ length: 200 }, (_, i) => ({ text: `m${i}`, ref: `${i}` }));
+  await sendWindowed(alice, "burst", burst);
+  await alice.take({ type: "ack", ref: "199" });
+  // Back on the other instance, as after a network switch.
+  await using back = await joinA(one.ws, "bob", token);
+  await joinChannel(back, "burst", lastSeen);
+  const replayed = await back.takeMany(200, { type: "broadcast" });
+  assertEquals(replayed.map((f) => f.message), Array.from({ length: 200 }, (_, i) => `m${i}`));
+  assertOnceInOrder(replayed, "bob");
+  await drain(alice, [back], "burst");
+  assertEquals(stored(back, "burst").length, 201);
+});
+
+Deno.test("faults: a publisher's instance SIGKILLed mid-stream; retries and resume leave every member with each message once", async () => {
+  await using cluster = await startCluster(3);
+  const [one, two, three] = cluster.instances;
+  await using m2 = await joinA(two.ws, "m2");
+  await using m3 = await joinA(three.ws, "m3");
+  const publisher = await joinA(one.ws, "pub");
+  for (const client of [m2, m3, publisher]) await joinChannel(client, "crash");
+  const total = 150;
+  const items = Array.from({ length: total }, (_, i) => ({ text: `m${i}`, ref: `r${i}` }));
+  const sending = sendWindowed(publisher, "crash", items);
+  await publisher.take({ type: "ack", ref: "r20" });
+  one.child.kill("SIGKILL");
+  await publisher.closed;
+  await sending;
+  const acked = new Map(
+    publisher.received.filter((f) => f.type === "ack").map((f) => [f.ref!, f.id!]),
+  );
+  const seenLive = publisher.received.filter((f) => f.type === "broadcast");
+  const lastSeen = seenLive.at(-1)?.id;
+  assert(acked.size >= 20 && acked.size < total, `${acked.size} acks before the crash`);
+
+  // The client comes back on another instance, resumes, and retries every unacknowledged frame.
+  await using again = await joinA(two.ws, "pub", publisher.session.token);
+  await joinChannel(again, "crash", lastSeen);
+  const unacknowledged = items.filter((item) => !acked.has(item.ref));
+  await sendWindowed(again, "crash", unacknowledged);
+  await again.take({ type: "ack", ref: unacknowledged.at(-1)!.ref });
+  const retried = again.received.filter((f) => f.type === "ack" && f.ref!.startsWith("r"));
+  assertEquals(retried.length, unacknowledged.length, "every retry is acknowledged");
+  await drain(again, [m2, m3, again], "crash");
+  const expected = Array.from({ length: total }, (_, i) => `m${i}`).sort();
+  for (const [name, member] of [["m2", m2], ["m3", m3]] as const) {
+    const frames = stored(member, "crash").filter((f) => f.message !== "final");
+    assertOnceInOrder(frames, name);
+    assertEquals(frames.map((f) => f.message).sort(), expected, `${name} has every message once`);
+  }
+  assertEquals(stored(m2, "crash").map((f) => f.id), stored(m3, "crash").map((f) => f.id));
+  // The publisher's own view, before and after the crash, is the same set, each once.
+  const own = [...seenLive, ...stored(again, "crash")].filter((f) => f.message !== "final");
+  assertOnceInOrder(own, "publisher");
+  assertEquals(own.map((f) => f.message).sort(), expected);
+});
+
+Deno.test("faults: an instance's subscriber connection killed while messages flow: its clients miss nothing", async () => {
+  await using cluster = await startCluster(2);
+  const [one, two] = cluster.instances;
+  await using alice = await joinA(one.ws, "alice");
+  await using bob = await joinA(two.ws, "bob");
+  await using carol = await joinA(one.ws, "carol");
+  for (const client of [alice, bob, carol]) await joinChannel(client, "flow");
+  const total = 300;
+  const publishing = (async () => {
+    for (let i = 0; i < total; i++) {
+      alice.send({ type: "broadcast", to: "flow", message: `m${i}`, ref: `${i}` });
+      await alice.take({ type: "ack", ref: `${i}` });
+    }
+  })();
+  await bob.take({ type: "broadcast", message: "m50" });
+  const killed = await cluster.redis.client.call(
+    "CLIENT",
+    "KILL",
+    "TYPE",
+    "pubsub",
+    "SKIPME",
+    "yes",
+  );
+  assertEquals(Number(killed), 2);
+  await publishing;
+  await drain(alice, [bob, carol], "flow");
+  for (const [name, member] of [["bob", bob], ["carol", carol]] as const) {
+    const frames = stored(member, "flow");
+    assertOnceInOrder(frames, name);
+    assertEquals(frames.length, total + 1, `${name} got every message`);
+  }
+});
+
+Deno.test("faults: Redis (append-only, fsync always) restarted mid-run: every acked message reaches every member once", async () => {
+  await using cluster = await startCluster(2, {}, [
+    "--appendonly",
+    "yes",
+    "--appendfsync",
+    "always",
+  ]);
+  const [one, two] = cluster.instances;
+  await using alice = await joinA(one.ws, "alice");
+  await using near = await joinA(one.ws, "near");
+  await using far = await joinA(two.ws, "far");
+  for (const client of [alice, near, far]) await joinChannel(client, "durable");
+  const acked: string[] = [];
+  let refused = 0;
+  let stop = false;
+  const publishing = (async () => {
+    for (let i = 0; !stop; i++) {
+      alice.send({ type: "broadcast", to: "durable", message: `m${i}`, ref: `${i}` });
+      const answer = await alice.take((f) => f.ref === `${i}`, 20_000);
+      if (answer.type === "ack") acked.push(answer.id!);
+      else {
+        assertEquals(answer.code, "unavailable");
+        refused++;
+      }
+    }
+  })();
+  await far.take({ type: "broadcast", message: "m30" });
+  await cluster.redis.stop(true);
+  await untilStatus(`${one.http}/readyz`, 503);
+  await cluster.redis.start();
+  for (const instance of [one, two]) await untilStatus(`${instance.http}/readyz`, 200);
+  const resumedAt = acked.length;
+  while (acked.length < resumedAt + 30) await far.take({ type: "broadcast" }, 20_000);
+  stop = true;
+  await publishing;
+  await drain(alice, [near, far], "durable");
+  assert(refused > 0, "publishes while Redis was down were refused");
+  for (const [name, member] of [["near", near], ["far", far]] as const) {
+    const frames = stored(member, "durable");
+    assertOnceInOrder(frames, name);
+    const got = new Set(frames.map((f) => f.id));
+    const missing = acked.filter((id) => !got.has(id));
+    assertEquals(missing, [], `${name} is missing acknowledged messages`);
+  }
+  // A client that connects now finds the acknowledged messages in the history that survived.
+  await using late = await connect(`${two.ws}?username=late`);
+  await late.take({ type: "channelList" });
+  late.send({ type: "history", to: "durable", limit: 100, ref: "h" });
+  const { messages } = await late.take({ type: "history" }) as Frame & { messages: Frame[] };
+  assert(messages.length > 0);
+});
