@@ -55,6 +55,8 @@ interface Retained {
 export interface MemoryHub {
   /** A new instance's broker on this hub. */
   connect(): Broker;
+  /** How much the hub holds: topics with history, remembered dedup keys, claims. */
+  stats(): { historyTopics: number; dedupKeys: number; claims: number };
 }
 
 interface Claim extends UserRecord {
@@ -128,9 +130,13 @@ export function createMemoryHub(options: Partial<MemoryHubOptions> = {}): Memory
     return { status: "claimed", user: { name, kind } };
   }
 
-  function retainedOf(topic: Topic): Retained {
+  /** A topic's retained messages, aged; reading an unknown topic creates nothing. */
+  function retainedOf(topic: Topic, create = false): Retained {
     let topicRetained = retained.get(topic);
-    if (!topicRetained) retained.set(topic, topicRetained = { envelopes: [] });
+    if (!topicRetained) {
+      topicRetained = { envelopes: [] };
+      if (create) retained.set(topic, topicRetained);
+    }
     const oldest = Date.now() - historyTtlMs;
     const { envelopes } = topicRetained;
     while (envelopes.length > 0 && envelopes[0].message.ts < oldest) drop(topicRetained);
@@ -142,7 +148,7 @@ export function createMemoryHub(options: Partial<MemoryHubOptions> = {}): Memory
   }
 
   function store(topic: Topic, envelope: StoredEnvelope): void {
-    const topicRetained = retainedOf(topic);
+    const topicRetained = retainedOf(topic, true);
     topicRetained.envelopes.push(envelope);
     while (topicRetained.envelopes.length > historyLimit) drop(topicRetained);
   }
@@ -206,6 +212,7 @@ export function createMemoryHub(options: Partial<MemoryHubOptions> = {}): Memory
   };
 
   return {
+    stats: () => ({ historyTopics: retained.size, dedupKeys: dedup.size, claims: claims.size }),
     connect(): Broker {
       const instance: Instance = { topics: new Set(), handler: () => {} };
       instances.add(instance);

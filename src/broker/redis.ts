@@ -104,8 +104,14 @@ export function createRedisBroker(options: RedisBrokerOptions): Broker {
   let deliver: DeliveryHandler = () => {};
   let revoke: (sessionId: string) => void = () => {};
   let closing = false;
-  /** Per topic, the id of the last message delivered (or the stream's last id when subscribed). */
+  /** Per topic, the id of the last message delivered. */
   const lastDelivered = new Map<Topic, string>();
+  /**
+   * Per topic, where its stream ended when subscribed: a backfill before the
+   * first delivery starts there. Never used to filter live messages, which
+   * may still be on their way when it is read.
+   */
+  const subscribedAt = new Map<Topic, string>();
   /** While backfilling after a reconnect, live messages wait here. */
   let heldBack: { topic: Topic; envelope: Envelope }[] | undefined;
   let subscriberWasReady = false;
@@ -239,7 +245,7 @@ export function createRedisBroker(options: RedisBrokerOptions): Broker {
     try {
       await resubscribe();
       for (const topic of wantedTopics) {
-        const after = lastDelivered.get(topic);
+        const after = lastDelivered.get(topic) ?? subscribedAt.get(topic);
         if (after === undefined) continue;
         const missed = await readSince(topic, after);
         if (missed.truncated) log.warn("backfill incomplete: history was trimmed", { topic });
@@ -263,9 +269,8 @@ export function createRedisBroker(options: RedisBrokerOptions): Broker {
 
   /** Remembers where a newly subscribed topic's stream ends, so a later backfill starts there. */
   async function markSubscribed(topic: Topic): Promise<void> {
-    if (lastDelivered.has(topic)) return;
     const [newest] = await command.xrevrange(`${prefix}history:${topic}`, "+", "-", "COUNT", 1);
-    if (newest && !lastDelivered.has(topic)) lastDelivered.set(topic, fromStreamId(newest[0]));
+    subscribedAt.set(topic, newest ? fromStreamId(newest[0]) : formatMessageId(0, 0));
   }
 
   // ---- The contract. ------------------------------------------------------
@@ -312,6 +317,7 @@ export function createRedisBroker(options: RedisBrokerOptions): Broker {
     async unsubscribe(topic) {
       wantedTopics.delete(topic);
       lastDelivered.delete(topic);
+      subscribedAt.delete(topic);
       if (subscriber.status !== "ready") return;
       await attempt(() => subscriber.unsubscribe(prefix + topic));
     },

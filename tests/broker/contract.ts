@@ -283,6 +283,38 @@ export function brokerContract(name: string, deploy: Deploy): void {
     assertEquals(new Set(ids(one)).size, 50);
   });
 
+  test("a subscription racing publishes gets every message after its first, with no hole", async ({ first, second }) => {
+    const one = record(first);
+    const topics = Array.from({ length: 30 }, (_, i) => `channel:race${i}`);
+    const sent = new Map<string, string[]>(topics.map((topic) => [topic, []]));
+    const publishing = Promise.all(topics.map(async (topic) => {
+      for (let i = 0; i < 20; i++) {
+        sent.get(topic)!.push((await say(second, topic, `${i}`)).message.id);
+      }
+    }));
+    await Promise.all(topics.map((topic) => first.bus.subscribe(topic)));
+    await publishing;
+    // A last message per topic, published once everything is subscribed, marks the end.
+    for (const topic of topics) {
+      sent.get(topic)!.push((await say(second, topic, "last")).message.id);
+    }
+    await one.until(topics.length);
+    const deadline = Date.now() + 10_000;
+    const got = (topic: string) =>
+      one.deliveries.filter((d) => d.topic === topic).map((d) =>
+        d.envelope.kind === "channel" ? d.envelope.message.id : ""
+      );
+    while (topics.some((topic) => got(topic).at(-1) !== sent.get(topic)!.at(-1))) {
+      if (Date.now() > deadline) throw new Error("the last messages did not all arrive");
+      await one.until(one.deliveries.length + 1);
+    }
+    for (const topic of topics) {
+      const ids = got(topic);
+      const all = sent.get(topic)!;
+      assertEquals(ids, all.slice(all.indexOf(ids[0])), `a hole in ${topic}`);
+    }
+  });
+
   test("signals carry typing without an id", async ({ first, second }) => {
     const two = record(second);
     await second.bus.subscribe("channel:t");
