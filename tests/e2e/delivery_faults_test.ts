@@ -71,7 +71,7 @@ Deno.test("faults: a client away while 200 messages are published resumes with s
   await bob.close();
   const burst = Array.from({ length: 200 }, (_, i) => ({ text: `m${i}`, ref: `${i}` }));
   await sendWindowed(alice, "burst", burst);
-  await alice.take({ type: "ack", ref: "199" });
+  await alice.seen({ type: "ack", ref: "199" });
   // Back on the other instance, as after a network switch.
   await using back = await joinA(one.ws, "bob", token);
   await joinChannel(back, "burst", lastSeen);
@@ -92,7 +92,7 @@ Deno.test("faults: a publisher's instance SIGKILLed mid-stream; retries and resu
   const total = 150;
   const items = Array.from({ length: total }, (_, i) => ({ text: `m${i}`, ref: `r${i}` }));
   const sending = sendWindowed(publisher, "crash", items);
-  await publisher.take({ type: "ack", ref: "r20" });
+  await publisher.seen({ type: "ack", ref: "r20" });
   one.child.kill("SIGKILL");
   await publisher.closed;
   await sending;
@@ -108,7 +108,7 @@ Deno.test("faults: a publisher's instance SIGKILLed mid-stream; retries and resu
   await joinChannel(again, "crash", lastSeen);
   const unacknowledged = items.filter((item) => !acked.has(item.ref));
   await sendWindowed(again, "crash", unacknowledged);
-  await again.take({ type: "ack", ref: unacknowledged.at(-1)!.ref });
+  await again.seen({ type: "ack", ref: unacknowledged.at(-1)!.ref });
   const retried = again.received.filter((f) => f.type === "ack" && f.ref!.startsWith("r"));
   assertEquals(retried.length, unacknowledged.length, "every retry is acknowledged");
   await drain(again, [m2, m3, again], "crash");

@@ -41,6 +41,8 @@ export interface TestClient extends AsyncDisposable {
   send(frame: unknown): void;
   /** Takes the first untaken frame matching `match`, waiting for it up to `timeoutMs`. */
   take(match?: Match, timeoutMs?: number): Promise<Frame>;
+  /** Waits until some frame matching `match` has arrived, taken or not; does not take it. */
+  seen(match: Match, timeoutMs?: number): Promise<Frame>;
   /** Takes `count` frames matching `match`, in order. */
   takeMany(count: number, match?: Match, timeoutMs?: number): Promise<Frame[]>;
   /** Untaken frames matching `match`, without taking them. */
@@ -101,13 +103,28 @@ export async function connect(url: string, kind: "A" | "B" = "A"): Promise<TestC
     );
   };
 
-  async function take(match?: Match, timeoutMs = DEADLINE_MS): Promise<Frame> {
+  function take(match?: Match, timeoutMs = DEADLINE_MS): Promise<Frame> {
+    return waitFor(match, timeoutMs, (test) => {
+      const index = untaken.findIndex(test);
+      return index >= 0 ? untaken.splice(index, 1)[0] : undefined;
+    });
+  }
+
+  function seen(match: Match, timeoutMs = DEADLINE_MS): Promise<Frame> {
+    return waitFor(match, timeoutMs, (test) => received.find(test));
+  }
+
+  async function waitFor(
+    match: Match | undefined,
+    timeoutMs: number,
+    find: (test: (frame: Frame) => boolean) => Frame | undefined,
+  ): Promise<Frame> {
     const test = matches(match);
     const deadline = Date.now() + timeoutMs;
     while (true) {
       if (violation) throw violation;
-      const index = untaken.findIndex(test);
-      if (index >= 0) return untaken.splice(index, 1)[0];
+      const found = find(test);
+      if (found) return found;
       if (isClosed) {
         throw new Error(`Socket closed before a frame matching ${describe(match)} arrived`);
       }
@@ -141,6 +158,7 @@ export async function connect(url: string, kind: "A" | "B" = "A"): Promise<TestC
       );
     },
     take,
+    seen,
     async takeMany(count, match, timeoutMs) {
       const frames: Frame[] = [];
       for (let i = 0; i < count; i++) frames.push(await take(match, timeoutMs));
