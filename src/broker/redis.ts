@@ -247,7 +247,7 @@ export function createRedisBroker(options: RedisBrokerOptions): Broker {
       for (const topic of wantedTopics) {
         const after = lastDelivered.get(topic) ?? subscribedAt.get(topic);
         if (after === undefined) continue;
-        const missed = await readSince(topic, after);
+        const missed = await whenCommandsWork(() => readSince(topic, after));
         if (missed.truncated) log.warn("backfill incomplete: history was trimmed", { topic });
         for (const envelope of missed.envelopes) deliverOnce(topic, envelope);
       }
@@ -255,6 +255,31 @@ export function createRedisBroker(options: RedisBrokerOptions): Broker {
       const live = heldBack ?? [];
       heldBack = undefined;
       for (const { topic, envelope } of live) deliverOnce(topic, envelope);
+    }
+  }
+
+  /**
+   * Runs `read` once the command connection works: after a Redis restart the
+   * subscriber may be back before it, and giving up then would lose what was
+   * published meanwhile.
+   */
+  async function whenCommandsWork<T>(read: () => Promise<T>): Promise<T> {
+    while (true) {
+      try {
+        return await read();
+      } catch (error) {
+        if (!(error instanceof BrokerUnavailableError) || closing) throw error;
+        await new Promise<void>((resolve) => {
+          if (command.status === "ready") return resolve();
+          const done = () => {
+            command.off("ready", done);
+            command.off("end", done);
+            resolve();
+          };
+          command.on("ready", done);
+          command.on("end", done);
+        });
+      }
     }
   }
 
