@@ -2,16 +2,11 @@
  * Distributed mode: three `main.ts` processes on one real Redis behave as
  * one server, whichever instance a client lands on.
  */
-import { connect, joinA, joinB, names, type TestClient } from "../support/client.ts";
+import { connect, joinA, joinB, joinChannel, names, type TestClient } from "../support/client.ts";
 import { startCluster } from "../support/cluster.ts";
 import { assert, assertEquals } from "../support/assert.ts";
 
 const FAST_LISTS = { LIST_UPDATE_INTERVAL_MS: "100" };
-
-async function joinChannel(client: TestClient, channel: string): Promise<void> {
-  client.send({ type: "joinChannel", to: channel, ref: `join-${channel}` });
-  await client.take({ type: "ack", ref: `join-${channel}` });
-}
 
 Deno.test("cluster: broadcasts reach every member on every instance once, in one order", async () => {
   await using cluster = await startCluster(3);

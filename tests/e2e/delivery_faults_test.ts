@@ -4,15 +4,9 @@
  * mid-stream, an instance's subscriber connection killed while messages
  * flow, and Redis (append-only, fsync always) restarted during a run.
  */
-import { connect, type Frame, joinA, type TestClient } from "../support/client.ts";
+import { connect, type Frame, joinA, joinChannel, type TestClient } from "../support/client.ts";
 import { startCluster, untilStatus } from "../support/cluster.ts";
 import { assert, assertEquals } from "../support/assert.ts";
-
-async function joinChannel(client: TestClient, channel: string, since?: string): Promise<void> {
-  const ref = `join-${channel}-${since ?? "now"}`;
-  client.send({ type: "joinChannel", to: channel, ref, ...(since ? { since } : {}) });
-  await client.take({ type: "ack", ref });
-}
 
 /** The channel messages a client got, in order, without local-only ones (never acknowledged). */
 function stored(client: TestClient, channel: string): Frame[] {

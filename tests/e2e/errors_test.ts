@@ -4,7 +4,14 @@
  * the connection goes on working, and nobody else notices. Oversized frames
  * and refused handshake usernames close the connection with their code.
  */
-import { connect, DEADLINE_MS, type Frame, joinA, type TestClient } from "../support/client.ts";
+import {
+  connect,
+  DEADLINE_MS,
+  type Frame,
+  joinA,
+  joinChannel,
+  type TestClient,
+} from "../support/client.ts";
 import { startServer } from "../support/server.ts";
 import { assert, assertEquals } from "../support/assert.ts";
 
@@ -14,11 +21,6 @@ const ENV = { MAX_MESSAGE_CHARS: "50", MAX_FRAME_BYTES: "1024" };
 const ROOM = "room";
 
 /** Joins `client` to `channel` and waits for the ack. */
-async function joinChannel(client: TestClient, channel: string): Promise<void> {
-  const ref = `join-${channel}`;
-  client.send({ type: "joinChannel", to: channel, ref });
-  await client.take({ type: "ack", ref });
-}
 
 let counter = 0;
 

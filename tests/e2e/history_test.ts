@@ -2,19 +2,9 @@
  * History, resume and idempotent publish over real WebSockets: what a client
  * needs to come back and get exactly what it missed.
  */
-import { connect, type Frame, joinA, type TestClient } from "../support/client.ts";
+import { connect, type Frame, joinA, joinChannel, type TestClient } from "../support/client.ts";
 import { startServer } from "../support/server.ts";
 import { assert, assertEquals } from "../support/assert.ts";
-
-async function joinChannel(client: TestClient, channel: string, since?: string): Promise<void> {
-  client.send({
-    type: "joinChannel",
-    to: channel,
-    ref: `join-${channel}`,
-    ...(since ? { since } : {}),
-  });
-  await client.take({ type: "ack", ref: `join-${channel}` });
-}
 
 async function say(client: TestClient, channel: string, text: string): Promise<string> {
   client.send({ type: "broadcast", to: channel, message: text, ref: `say-${text}` });

@@ -4,16 +4,11 @@
  * Redis is down. Instances stay up, keep their WebSocket sessions, report
  * failed publishes, and heal by themselves.
  */
-import { connect, joinA, names, type TestClient } from "../support/client.ts";
+import { connect, joinA, joinChannel, names, type TestClient } from "../support/client.ts";
 import { startCluster, untilStatus } from "../support/cluster.ts";
 import { startMain } from "../support/process.ts";
 import { startRedis } from "../support/redis.ts";
 import { assert, assertEquals, assertLessOrEqual, assertMatch } from "../support/assert.ts";
-
-async function joinChannel(client: TestClient, channel: string): Promise<void> {
-  client.send({ type: "joinChannel", to: channel, ref: `join-${channel}` });
-  await client.take({ type: "ack", ref: `join-${channel}` });
-}
 
 /** Broadcasts from `sender` until `receiver` hears one; returns how long that took. */
 async function untilDelivered(

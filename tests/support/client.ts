@@ -209,3 +209,14 @@ export async function joinB(ws: string, name: string): Promise<TestClient> {
 export function names(frame: Frame): string[] {
   return JSON.parse(frame.message ?? "[]");
 }
+
+/** Joins `channel` (resuming after `since` if given) and waits for the ack. */
+export async function joinChannel(
+  client: TestClient,
+  channel: string,
+  since?: string,
+): Promise<void> {
+  const ref = `join-${channel}-${since ?? "now"}`;
+  client.send({ type: "joinChannel", to: channel, ref, ...(since ? { since } : {}) });
+  await client.take({ type: "ack", ref });
+}
