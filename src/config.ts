@@ -50,7 +50,7 @@ export const ConfigSchema = z.object({
     message: "REDIS_PREFIX must be 1-64 characters without spaces or glob characters (*?[])",
   }),
   PRESENCE_TTL_MS: integer("PRESENCE_TTL_MS", 15_000, 1000, 3_600_000),
-  HISTORY_LIMIT: integer("HISTORY_LIMIT", 1000, 1, 1_000_000),
+  HISTORY_LIMIT: integer("HISTORY_LIMIT", 1000, 1, 10_000),
   HISTORY_TTL_SECONDS: integer("HISTORY_TTL_SECONDS", 604_800, 1, 31_536_000),
   DEDUP_WINDOW_MS: integer("DEDUP_WINDOW_MS", 120_000, 1000, 86_400_000),
   LOG_LEVEL: text("info").pipe(

@@ -91,6 +91,8 @@ export interface MessageBus {
    * instance receives it.
    */
   publish(topics: readonly Topic[], draft: MessageDraft): Promise<Published>;
+  /** The message published with `dedupKey` within the dedup window, if any. */
+  recall(dedupKey: string): Promise<DeliveredMessage | undefined>;
   /** Delivers a transient, unstamped envelope (typing) like `publish`. */
   signal(topic: Topic, envelope: Envelope & { kind: "typing" }): Promise<void>;
   /** Starts delivery of `topic` to this instance; resolves once messages published afterwards will arrive. Idempotent. */

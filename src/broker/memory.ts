@@ -9,9 +9,10 @@
  *
  * @module
  */
-import { createMessageClock } from "../ids.ts";
+import { createMessageClock, formatMessageId } from "../ids.ts";
 import { userKey } from "../protocol/names.ts";
 import type { DeliveredMessage } from "../protocol/commands.ts";
+import { userTopic } from "./broker.ts";
 import type {
   Broker,
   ChannelRegistry,
@@ -71,6 +72,10 @@ export function createMemoryHub(options: Partial<MemoryHubOptions> = {}): Memory
   const retained = new Map<Topic, Retained>();
   /** Insertion order is expiry order: the window is the same for every key. */
   const dedup = new Map<string, { message: DeliveredMessage; expires: number }>();
+  /** Whose token hash each user key's inbox belongs to: a new holder of the name starts empty. */
+  const inboxOwners = new Map<string, string>();
+  /** Ids before this one were never stored here (an earlier process): a resume from there lost them. */
+  const epoch = formatMessageId(Date.now(), 0);
   const instances = new Set<Instance>();
   const claims = new Map<string, Claim>();
   const claimsByToken = new Map<string, Claim>();
@@ -126,6 +131,10 @@ export function createMemoryHub(options: Partial<MemoryHubOptions> = {}): Memory
     if (name === undefined) return { status: "unknown_token" };
     const claim = { name, kind, tokenHash: request.freshTokenHash, sessions: new Set([sessionId]) };
     claims.set(userKey(name), claim);
+    if (inboxOwners.get(userKey(name)) !== claim.tokenHash) {
+      retained.delete(userTopic(userKey(name)));
+    }
+    inboxOwners.set(userKey(name), claim.tokenHash);
     claimsByToken.set(claim.tokenHash, claim);
     return { status: "claimed", user: { name, kind } };
   }
@@ -188,11 +197,11 @@ export function createMemoryHub(options: Partial<MemoryHubOptions> = {}): Memory
     },
     since(topic, after) {
       const { envelopes, maxDropped } = retainedOf(topic);
-      // As with Redis streams: some were dropped, and `after` is older than what is left.
-      const firstLeft = envelopes[0]?.message.id ?? maxDropped;
+      const fromStart = after === formatMessageId(0, 0);
       return Promise.resolve({
         envelopes: envelopes.filter((envelope) => envelope.message.id > after),
-        truncated: maxDropped !== undefined && firstLeft !== undefined && after < firstLeft,
+        truncated: (maxDropped !== undefined && after < maxDropped) ||
+          (!fromStart && after < epoch),
       });
     },
   };
@@ -234,6 +243,9 @@ export function createMemoryHub(options: Partial<MemoryHubOptions> = {}): Memory
         },
         onDelivery(handler) {
           instance.handler = handler;
+        },
+        recall(dedupKey) {
+          return Promise.resolve(remembered(dedupKey));
         },
       };
       return {

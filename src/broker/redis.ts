@@ -115,6 +115,8 @@ export function createRedisBroker(options: RedisBrokerOptions): Broker {
   /** While backfilling after a reconnect, live messages wait here. */
   let heldBack: { topic: Topic; envelope: Envelope }[] | undefined;
   let subscriberWasReady = false;
+  let backfilling: Promise<void> | undefined;
+  let backfillAgain = false;
 
   watch(command, "commands", restoreState);
   watch(subscriber, "subscriber", async () => {
@@ -130,6 +132,8 @@ export function createRedisBroker(options: RedisBrokerOptions): Broker {
       return;
     }
     const topic = channel.slice(prefix.length);
+    // A message still in flight when the topic was dropped belongs to nobody here.
+    if (!wantedTopics.has(topic)) return;
     if (heldBack && envelope.kind !== "typing") heldBack.push({ topic, envelope });
     else deliverOnce(topic, envelope);
   });
@@ -180,6 +184,7 @@ export function createRedisBroker(options: RedisBrokerOptions): Broker {
   // ---- Healing: put back what this instance holds. ----------------------
 
   async function restoreState(): Promise<void> {
+    await run("MARK_EPOCH");
     if (knownChannels.size > 0) {
       await attempt(() => command.sadd(`${prefix}channels`, ...knownChannels));
     }
@@ -197,7 +202,15 @@ export function createRedisBroker(options: RedisBrokerOptions): Broker {
     await Promise.all([...byUser.values()].map(async (sessions) => {
       const { name, kind, tokenHash } = sessions[0][1];
       const ids = sessions.map(([id]) => id);
-      const restored = await run("RESTORE_USER", presenceTtlMs, name, kind, tokenHash, ...ids);
+      const restored = await run(
+        "RESTORE_USER",
+        presenceTtlMs,
+        historyTtlMs,
+        name,
+        kind,
+        tokenHash,
+        ...ids,
+      );
       if (restored === 1) return;
       log.warn("a claim was lost while Redis was unreachable; closing its sessions", {
         user: name,
@@ -236,26 +249,49 @@ export function createRedisBroker(options: RedisBrokerOptions): Broker {
   }
 
   /**
-   * After the subscriber reconnects: subscribe again, then deliver from the
-   * streams what was published meanwhile, then the live messages that
-   * arrived during the read, each once and in order.
+   * After the subscriber reconnects: subscribe again, read from the streams
+   * what was published meanwhile, and deliver it merged by id with the live
+   * messages held back during the read, each once and in order per topic.
+   * One backfill runs at a time; a reconnect during it makes it start over.
    */
-  async function backfill(): Promise<void> {
-    heldBack ??= [];
-    try {
-      await resubscribe();
-      for (const topic of wantedTopics) {
-        const after = lastDelivered.get(topic) ?? subscribedAt.get(topic);
-        if (after === undefined) continue;
-        const missed = await whenCommandsWork(() => readSince(topic, after));
-        if (missed.truncated) log.warn("backfill incomplete: history was trimmed", { topic });
-        for (const envelope of missed.envelopes) deliverOnce(topic, envelope);
-      }
-    } finally {
-      const live = heldBack ?? [];
-      heldBack = undefined;
-      for (const { topic, envelope } of live) deliverOnce(topic, envelope);
+  function backfill(): Promise<void> {
+    if (backfilling) {
+      backfillAgain = true;
+      return backfilling;
     }
+    heldBack ??= [];
+    backfilling = (async () => {
+      const read = new Map<Topic, Envelope[]>();
+      try {
+        do {
+          backfillAgain = false;
+          await resubscribe();
+          for (const topic of wantedTopics) {
+            const after = lastDelivered.get(topic) ?? subscribedAt.get(topic);
+            if (after === undefined) continue;
+            const missed = await whenCommandsWork(() => readSince(topic, after));
+            if (missed.truncated) log.warn("backfill incomplete: history was trimmed", { topic });
+            read.set(topic, missed.envelopes);
+          }
+        } while (backfillAgain);
+      } finally {
+        const held = heldBack ?? [];
+        heldBack = undefined;
+        backfilling = undefined;
+        for (const { topic, envelope } of held) {
+          const envelopes = read.get(topic);
+          if (envelopes) envelopes.push(envelope);
+          else read.set(topic, [envelope]);
+        }
+        for (const [topic, envelopes] of read) {
+          envelopes.sort((a, b) =>
+            a.kind === "typing" || b.kind === "typing" ? 0 : a.message.id < b.message.id ? -1 : 1
+          );
+          for (const envelope of envelopes) deliverOnce(topic, envelope);
+        }
+      }
+    })();
+    return backfilling;
   }
 
   /**
@@ -316,6 +352,8 @@ export function createRedisBroker(options: RedisBrokerOptions): Broker {
           dedupWindowMs,
           historyLimit,
           historyTtlMs,
+          draft.kind === "direct" ? userKey(from) : "",
+          draft.kind === "direct" ? userKey(to) : "",
           ...new Set(topics),
         ) as [string, number];
         return { message: parseStored(stored).message, duplicate: duplicate === 1 };
@@ -332,9 +370,8 @@ export function createRedisBroker(options: RedisBrokerOptions): Broker {
     },
     async subscribe(topic) {
       wantedTopics.add(topic);
-      // While the subscriber is down, the topic is subscribed when it is back.
-      if (subscriber.status !== "ready") return;
-      await attempt(() => subscriber.subscribe(prefix + topic));
+      // While the subscriber is down, the topic is subscribed (and backfilled) when it is back.
+      if (subscriber.status === "ready") await attempt(() => subscriber.subscribe(prefix + topic));
       await markSubscribed(topic).catch((error) =>
         log.warn("could not read where a topic's history ends", { topic, error })
       );
@@ -348,6 +385,10 @@ export function createRedisBroker(options: RedisBrokerOptions): Broker {
     },
     onDelivery(handler) {
       deliver = handler;
+    },
+    async recall(dedupKey) {
+      const stored = await run("RECALL_MESSAGE", dedupKey) as string | null;
+      return stored === null ? undefined : parseStored(stored).message;
     },
   };
 
@@ -392,6 +433,7 @@ export function createRedisBroker(options: RedisBrokerOptions): Broker {
         request.sessionId,
         request.kind,
         presenceTtlMs,
+        historyTtlMs,
       ) as string[];
       const [status, name, kind, tokenHash] = reply;
       if (status === "taken" || status === "unknown_token") return { status };

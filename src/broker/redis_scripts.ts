@@ -20,6 +20,7 @@ end
 local function claim_key(key) return prefix .. 'claim:' .. key end
 local function sessions_key(key) return prefix .. 'sessions:' .. key end
 local function token_key(hash) return prefix .. 'token:' .. hash end
+local function owner_key(key) return prefix .. 'owner:' .. key end
 local online_key = prefix .. 'online'
 
 -- Live sessions of a user, after dropping the expired ones.
@@ -28,11 +29,16 @@ local function live_sessions(key, now)
   return redis.call('ZCARD', sessions_key(key))
 end
 
--- Takes the free name for a new holder, clearing what a dead holder left.
-local function take_claim(key, name, kind, token, expiry, ttl)
+-- Takes the free name for a holder, clearing what a dead holder left. A
+-- holder's inbox is theirs alone: a different holder of the name starts empty.
+local function take_claim(key, name, kind, token, expiry, ttl, history_ttl)
   local old = redis.call('HMGET', claim_key(key), 'name', 'token')
   if old[1] then redis.call('ZREM', online_key, old[1]) end
   if old[2] then redis.call('DEL', token_key(old[2])) end
+  if redis.call('GET', owner_key(key)) ~= token then
+    redis.call('DEL', prefix .. 'history:user:' .. key)
+  end
+  redis.call('SET', owner_key(key), token, 'PX', history_ttl)
   redis.call('HSET', claim_key(key), 'name', name, 'kind', kind, 'token', token)
   redis.call('SET', token_key(token), key)
   redis.call('ZADD', online_key, expiry, name)
@@ -49,12 +55,12 @@ end
 
 /**
  * Opens a session. ARGV: prefix, name ('' to go by token), presented token
- * hash (or ''), fresh token hash, session id, kind, ttl ms.
+ * hash (or ''), fresh token hash, session id, kind, ttl ms, history ttl ms.
  * Returns {status, name, kind, tokenHash}.
  */
 export const OPEN_SESSION = PRELUDE + `
 local name, presented, fresh, session, kind = ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
-local ttl = tonumber(ARGV[7])
+local ttl, history_ttl = tonumber(ARGV[7]), tonumber(ARGV[8])
 local now = now_ms()
 local expiry = now + ttl
 local key
@@ -72,7 +78,7 @@ if live_sessions(key, now) > 0 then
   return {'joined', held[1], held[2], held[3]}
 end
 if name == '' then return {'unknown_token'} end
-take_claim(key, name, kind, fresh, expiry, ttl)
+take_claim(key, name, kind, fresh, expiry, ttl, history_ttl)
 redis.call('ZADD', sessions_key(key), expiry, session)
 refresh(key, name, fresh, expiry, ttl)
 return {'claimed', name, kind, fresh}
@@ -132,12 +138,13 @@ return missing
 
 /**
  * Puts a user's local sessions back after Redis lost them (restart, expiry
- * during a partition). ARGV: prefix, ttl ms, name, kind, token hash, then
- * session ids. Returns 1, or 0 when someone else now holds the name.
+ * during a partition). ARGV: prefix, ttl ms, history ttl ms, name, kind,
+ * token hash, then session ids. Returns 1, or 0 when someone else now holds
+ * the name.
  */
 export const RESTORE_USER = PRELUDE + `
-local ttl = tonumber(ARGV[2])
-local name, kind, token = ARGV[3], ARGV[4], ARGV[5]
+local ttl, history_ttl = tonumber(ARGV[2]), tonumber(ARGV[3])
+local name, kind, token = ARGV[4], ARGV[5], ARGV[6]
 local key = string.lower(name)
 local now = now_ms()
 local expiry = now + ttl
@@ -145,9 +152,9 @@ if live_sessions(key, now) > 0 then
   local held = redis.call('HMGET', claim_key(key), 'kind', 'token')
   if held[2] ~= token or held[1] ~= kind then return 0 end
 else
-  take_claim(key, name, kind, token, expiry, ttl)
+  take_claim(key, name, kind, token, expiry, ttl, history_ttl)
 end
-for i = 6, #ARGV do redis.call('ZADD', sessions_key(key), expiry, ARGV[i]) end
+for i = 7, #ARGV do redis.call('ZADD', sessions_key(key), expiry, ARGV[i]) end
 refresh(key, name, token, expiry, ttl)
 return 1
 `;
@@ -171,14 +178,17 @@ end
  * stream of every topic and publishes it there, in one step: the order of
  * ids is the order of storage and of delivery on every instance. With a
  * dedup key already seen within the window, returns the first message
- * instead and does nothing else.
+ * instead and does nothing else. The dedup key is set last, so that a
+ * failing step can never leave a key for a message that was not stored.
  * ARGV: prefix, the message as a JSON object without id and ts, dedup key
- * (or ''), dedup window ms, history limit, history ttl ms, then the topics.
+ * (or ''), dedup window ms, history limit, history ttl ms, sender key and
+ * recipient key of a direct message (or ''), then the topics.
  * Returns {message JSON, 1 if duplicate else 0}.
  */
 export const PUBLISH_MESSAGE = PRELUDE + STREAMS + `
 local body, dedup = ARGV[2], ARGV[3]
 local window, limit, ttl = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
+local from_key, to_key = ARGV[7], ARGV[8]
 local dedup_key = prefix .. 'dedup:' .. dedup
 if dedup ~= '' then
   local earlier = redis.call('GET', dedup_key)
@@ -199,32 +209,56 @@ end
 redis.call('HSET', clock, 'ms', ms, 'seq', seq)
 local id = string.format('%013d-%06d', ms, seq)
 local message = '{"id":"' .. id .. '","ts":' .. string.format('%d', ms) .. ',' .. string.sub(body, 2)
-if dedup ~= '' then redis.call('SET', dedup_key, message, 'PX', window) end
 local entry = string.format('%d-%d', ms, seq)
+-- The first id this Redis ever stored: a resume from before it lost its history.
+redis.call('SET', prefix .. 'epoch', entry, 'NX')
 local oldest = string.format('%d-0', ms - ttl)
-for i = 7, #ARGV do
+for i = 9, #ARGV do
   local stream = stream_key(ARGV[i])
-  redis.call('XADD', stream, 'MAXLEN', limit, entry, 'm', message)
+  if from_key ~= '' then
+    redis.call('XADD', stream, 'MAXLEN', limit, entry, 'm', message, 'f', from_key, 't', to_key)
+  else
+    redis.call('XADD', stream, 'MAXLEN', limit, entry, 'm', message)
+  end
   redis.call('XTRIM', stream, 'MINID', oldest)
   redis.call('PEXPIRE', stream, ttl)
   redis.call('PUBLISH', prefix .. ARGV[i], message)
 end
+if dedup ~= '' then redis.call('SET', dedup_key, message, 'PX', window) end
 return {message, 0}
+`;
+
+/**
+ * Marks where this Redis's data begins, if nothing marked it yet (a Redis
+ * that restarted without persistence): a resume from before it was
+ * truncated. ARGV: prefix.
+ */
+export const MARK_EPOCH = PRELUDE + `
+redis.call('SET', prefix .. 'epoch', string.format('%d-0', now_ms()), 'NX')
+return 1
+`;
+
+/** The message first published with a dedup key, or nil. ARGV: prefix, dedup key. */
+export const RECALL_MESSAGE = PRELUDE + `
+return redis.call('GET', prefix .. 'dedup:' .. ARGV[2])
 `;
 
 /**
  * A page of a topic's history, newest first. ARGV: prefix, topic, before
  * (stream id, or '' for the newest), limit, then optionally two user keys:
- * only direct messages between them count. Returns message JSONs.
+ * only direct messages between them count (read from the entries' `f` and
+ * `t` fields, never by decoding the message). Returns message JSONs.
  */
 export const HISTORY_PAGE = PRELUDE + STREAMS + `
 local stream = stream_key(ARGV[2])
 local before, limit, one, other = ARGV[3], tonumber(ARGV[4]), ARGV[5], ARGV[6]
-local function wanted(json)
+if before == '0-0' then return {} end
+local function wanted(fields)
   if not one or one == '' then return true end
-  local message = cjson.decode(json)
-  if message.kind ~= 'direct' then return false end
-  local from, to = string.lower(message.from), string.lower(message.to)
+  local from, to
+  for i = 1, #fields, 2 do
+    if fields[i] == 'f' then from = fields[i + 1] elseif fields[i] == 't' then to = fields[i + 1] end
+  end
   return (from == one and to == other) or (from == other and to == one)
 end
 local upper = before == '' and '+' or ('(' .. before)
@@ -233,7 +267,7 @@ while #found < limit do
   local batch = redis.call('XREVRANGE', stream, upper, '-', 'COUNT', 100)
   if #batch == 0 then break end
   for _, entry in ipairs(batch) do
-    if wanted(entry[2][2]) then
+    if wanted(entry[2]) then
       table.insert(found, entry[2][2])
       if #found == limit then break end
     end
@@ -245,28 +279,33 @@ return found
 
 /**
  * Every retained message of a topic after a stream id, oldest first, and
- * whether some were dropped (by limit or age) that may have come after it.
+ * whether some were dropped (by limit, age, or a Redis that lost its data)
+ * that may have come after it.
  * ARGV: prefix, topic, after (stream id), history ttl ms.
  * Returns {1 or 0 truncated, message JSONs...}.
  */
 export const HISTORY_SINCE = PRELUDE + STREAMS + `
 local stream = stream_key(ARGV[2])
 local after, ttl = ARGV[3], tonumber(ARGV[4])
+-- A since from before this Redis's first stored message: its history was lost (restart without persistence).
+local epoch = redis.call('GET', prefix .. 'epoch')
+local before_epoch = after ~= '0-0' and epoch and id_less(after, epoch)
 if redis.call('EXISTS', stream) == 0 then
-  -- The whole stream expired (or never existed): only an id older than the ttl can have lost messages.
+  -- No stream: it expired or never existed; an id older than the ttl may have lost messages.
   local after_ms = parse_id(after)
-  return {now_ms() - ttl > after_ms and 1 or 0}
+  return {(before_epoch or now_ms() - ttl > after_ms) and 1 or 0}
 end
 local info = redis.call('XINFO', 'STREAM', stream)
 local fields = {}
 for i = 1, #info, 2 do fields[info[i]] = info[i + 1] end
-local truncated = 0
+local truncated = before_epoch and 1 or 0
 if tonumber(fields['entries-added']) > tonumber(fields['length']) then
   local first = fields['length'] > 0 and fields['first-entry'][1] or fields['last-generated-id']
   if id_less(after, first) then truncated = 1 end
 end
 local out = {truncated}
-for _, entry in ipairs(redis.call('XRANGE', stream, '(' .. after, '+')) do
+local start = after == '0-0' and '-' or ('(' .. after)
+for _, entry in ipairs(redis.call('XRANGE', stream, start, '+')) do
   table.insert(out, entry[2][2])
 end
 return out

@@ -16,7 +16,7 @@ import {
   type Topic,
   userTopic,
 } from "../broker/broker.ts";
-import { guestName, hashToken, newSessionId, newToken } from "../ids.ts";
+import { fingerprint, guestName, hashToken, newSessionId, newToken } from "../ids.ts";
 import type { Logger } from "../log.ts";
 import { createCodecA } from "../protocol/codec_a.ts";
 import { createCodecB } from "../protocol/codec_b.ts";
@@ -106,7 +106,9 @@ export function createChat(options: ChatOptions): Chat {
     if (!members) return;
     const { event, skip } = eventOf(topic, envelope);
     fanOut(members, event, {
-      skip: (session) => holdForReplay(session, topic, envelope) || (skip?.(session) ?? false),
+      skip: (session) =>
+        holdForReplay(session, topic, envelope) || alreadySent(session, topic, envelope) ||
+        (skip?.(session) ?? false),
       onFailure,
     });
   }
@@ -154,8 +156,16 @@ export function createChat(options: ChatOptions): Chat {
    */
   async function resume(session: Session, topic: Topic, since: string, what: string) {
     let last = since;
+    let read;
     try {
-      const { envelopes, truncated } = await broker.history.since(topic, since);
+      read = await broker.history.since(topic, since);
+    } catch (error) {
+      // Nothing was replayed: drop what was held, so that a retry starts clean.
+      session.replaying.delete(topic);
+      throw error;
+    }
+    try {
+      const { envelopes, truncated } = read;
       if (truncated) {
         send(session, {
           type: "error",
@@ -176,8 +186,21 @@ export function createChat(options: ChatOptions): Chat {
         if (envelope.kind === "typing" || envelope.message.id <= last) continue;
         const { event, skip } = eventOf(topic, envelope);
         if (!skip?.(session)) send(session, event);
+        last = envelope.message.id;
       }
+      // The live copy of a replayed message may still be on its way (another connection).
+      session.sentUpTo.set(topic, last);
     }
+  }
+
+  /** True for a message this session already got by replay; the first newer one ends the check. */
+  function alreadySent(session: Session, topic: Topic, envelope: Envelope): boolean {
+    if (envelope.kind === "typing" || session.sentUpTo.size === 0) return false;
+    const upTo = session.sentUpTo.get(topic);
+    if (upTo === undefined) return false;
+    if (envelope.message.id <= upTo) return true;
+    session.sentUpTo.delete(topic);
+    return false;
   }
 
   // ---- Receiving frames. --------------------------------------------------
@@ -301,21 +324,38 @@ export function createChat(options: ChatOptions): Chat {
     });
   }
 
-  /** A message re-sent with the same `ref` by the same user is not published twice. */
-  function dedup(session: Session, ref: string | undefined): { dedupKey?: string } {
-    return ref === undefined || !session.user ? {} : { dedupKey: `${session.user.key}:${ref}` };
+  /**
+   * The same message re-sent with the same `ref` by the same holder of the
+   * name is not published again. The key covers the message itself, so a
+   * `ref` reused for another message (another tab's counter) publishes it.
+   */
+  function dedup(
+    session: Session,
+    ref: string | undefined,
+    kind: string,
+    to: string,
+    text: string,
+  ): { dedupKey?: string } {
+    const user = session.user;
+    if (ref === undefined || !user) return {};
+    return {
+      dedupKey: `${user.key}:${user.claimTag}:${ref}:${fingerprint(`${kind}\n${to}\n${text}`)}`,
+    };
   }
 
   async function joinAndResume(session: Session, channel: string, since: string): Promise<void> {
     const topic = channelTopic(channel);
+    const wasMember = session.channels.has(channel);
     session.replaying.set(topic, []);
     try {
       await join(session, channel);
+      await resume(session, topic, since, `channel "${channel}"`);
     } catch (error) {
       session.replaying.delete(topic);
+      // A resume that failed leaves no half-joined channel: the client retries it whole.
+      if (!wasMember && session.channels.has(channel)) await leave(session, channel);
       throw error;
     }
-    await resume(session, topic, since, `channel "${channel}"`);
   }
 
   async function sendHistory(
@@ -405,7 +445,7 @@ export function createChat(options: ChatOptions): Chat {
       from,
       to: channel,
       text,
-      ...dedup(session, ref),
+      ...dedup(session, ref, "channel", channel, text),
     };
     const { message, duplicate } = await broker.bus.publish([channelTopic(channel)], draft);
     ack(session, ref, message.id, duplicate);
@@ -418,6 +458,10 @@ export function createChat(options: ChatOptions): Chat {
     ref: string | undefined,
   ): Promise<void> {
     const sender = session.user!;
+    const { dedupKey } = dedup(session, ref, "direct", userKey(to), text);
+    // A retry of a stored message gets its ack even if the recipient has left since.
+    const earlier = dedupKey === undefined ? undefined : await broker.bus.recall(dedupKey);
+    if (earlier) return ack(session, ref, earlier.id, true);
     const recipient = await broker.users.lookup(to);
     if (!recipient) {
       return refuse(session, refusal("user_offline", `User "${to}" is not online`, ref));
@@ -439,7 +483,7 @@ export function createChat(options: ChatOptions): Chat {
       to: recipient.name,
       text,
       senderSession: session.id,
-      ...dedup(session, ref),
+      ...(dedupKey === undefined ? {} : { dedupKey }),
     });
     ack(session, ref, message.id, duplicate);
   }
@@ -488,7 +532,7 @@ export function createChat(options: ChatOptions): Chat {
   // ---- Identity. ----------------------------------------------------------
 
   type Claim =
-    | { ok: true; name: string; token: string }
+    | { ok: true; name: string; token: string; claimTag: string }
     | { ok: false; code: "username_taken" | "invalid_token" };
 
   /** Claims `name` (or joins the user holding `token`) for the session. */
@@ -511,9 +555,14 @@ export function createChat(options: ChatOptions): Chat {
     });
     switch (result.status) {
       case "claimed":
-        return { ok: true, name: result.user.name, token: fresh };
+        return { ok: true, name: result.user.name, token: fresh, claimTag: tag(freshTokenHash) };
       case "joined":
-        return { ok: true, name: result.user.name, token: token! };
+        return {
+          ok: true,
+          name: result.user.name,
+          token: token!,
+          claimTag: tag(presentedTokenHash!),
+        };
       case "taken":
         return { ok: false, code: "username_taken" };
       case "unknown_token":
@@ -529,15 +578,21 @@ export function createChat(options: ChatOptions): Chat {
   }
 
   /** Gives a claimed session its user; false (and the claim released) if it closed meanwhile. */
-  function adopt(session: Session, name: string, token: string): boolean {
+  function adopt(session: Session, claimed: Claim & { ok: true }): boolean {
+    const { name, token, claimTag } = claimed;
     if (session.state === "closed") {
       broker.users.close(name, session.id).catch((error) =>
         log.warn("could not release claim", { user: name, error })
       );
       return false;
     }
-    session.user = { name, key: userKey(name), token };
+    session.user = { name, key: userKey(name), token, claimTag };
     return true;
+  }
+
+  /** A short, non-secret tag of one holding of a name: part of its token's hash. */
+  function tag(tokenHash: string): string {
+    return tokenHash.slice(0, 16);
   }
 
   async function openKindA(session: Session, handshake: Handshake & { kind: "A" }): Promise<void> {
@@ -567,7 +622,7 @@ export function createChat(options: ChatOptions): Chat {
           "The token matches no online user: connect with a username instead",
         );
     }
-    if (!adopt(session, outcome.name, outcome.token)) return;
+    if (!adopt(session, outcome)) return;
     // sessionID goes first: only then may deliveries and list updates reach the session.
     send(session, {
       type: "welcome",
@@ -624,7 +679,7 @@ export function createChat(options: ChatOptions): Chat {
     if (!outcome.ok) {
       return refuseAndClose(session, "username_taken", "Username already taken", ref);
     }
-    if (!adopt(session, outcome.name, outcome.token)) return;
+    if (!adopt(session, outcome)) return;
     session.state = "open";
     await join(session, lobbyChannel);
     if (isClosed(session)) return;

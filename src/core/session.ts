@@ -16,6 +16,8 @@ export interface SessionUser {
   key: string;
   /** The secret that lets another connection join this user. */
   token: string;
+  /** Tells this holding of the name from a later one (dedup keys are per holding). */
+  claimTag: string;
 }
 
 /** A connected client. */
@@ -30,6 +32,8 @@ export interface Session {
   readonly channels: Set<string>;
   /** Topics being replayed from history: live deliveries wait here until the replay is sent. */
   readonly replaying: Map<Topic, Envelope[]>;
+  /** After a replay, per topic, the last id sent: late live copies up to it are skipped. */
+  readonly sentUpTo: Map<Topic, string>;
   /** Kind B: its "has joined the chat" went out, so its leave is announced too. */
   joinAnnounced: boolean;
   /** The last userList and channelList frames sent, so an unchanged list is not resent. */
@@ -50,6 +54,7 @@ export function createSession(id: string, codec: Codec, connection: Connection):
     joinAnnounced: false,
     channels: new Set(),
     replaying: new Map(),
+    sentUpTo: new Map(),
     sentLists: {},
     queue: Promise.resolve(),
     pending: 0,
