@@ -529,7 +529,7 @@ function parseStored(json: string): StoredEnvelope {
 /** `1795271816712-000003` → `1795271816712-3`: stream ids carry no padding. */
 function toStreamId(id: string): string {
   const [ms, sequence] = id.split("-");
-  return `${ms}-${Number(sequence)}`;
+  return `${Number(ms)}-${Number(sequence)}`;
 }
 
 function fromStreamId(id: string): string {

@@ -315,6 +315,76 @@ export function brokerContract(name: string, deploy: Deploy): void {
     }
   });
 
+  test("a new holder of a name starts with an empty inbox; the same holder keeps theirs", async ({ first, second }) => {
+    const dm = (text: string) =>
+      first.bus.publish(["user:carol", "user:dave"], {
+        kind: "direct",
+        from: "dave",
+        to: "carol",
+        text,
+        senderSession: "S",
+      });
+    await first.users.open({
+      name: "carol",
+      freshTokenHash: "holder-1",
+      sessionId: "s1",
+      kind: "A",
+    });
+    await dm("for the first carol");
+    await first.users.close("carol", "s1");
+    await second.users.open({
+      name: "carol",
+      freshTokenHash: "holder-1",
+      sessionId: "s2",
+      kind: "A",
+    });
+    assertEquals((await second.history.page("user:carol", { limit: 10 })).length, 1, "same holder");
+    await second.users.close("carol", "s2");
+    await second.users.open({
+      name: "Carol",
+      freshTokenHash: "holder-2",
+      sessionId: "s3",
+      kind: "A",
+    });
+    assertEquals(await first.history.page("user:carol", { limit: 10 }), []);
+    assertEquals((await first.history.since("user:carol", "0000000000000-000000")).envelopes, []);
+    assertEquals(
+      (await first.history.page("user:dave", { limit: 10 })).length,
+      1,
+      "the sender keeps theirs",
+    );
+  });
+
+  test("history reads survive odd ids and texts", async ({ first }) => {
+    await first.bus.publish(["user:erin", "user:fay"], {
+      kind: "direct",
+      from: "fay",
+      to: "erin",
+      text: "lone \ud800 surrogate",
+      senderSession: "S",
+    });
+    const page = await first.history.page("user:erin", { limit: 10, between: ["erin", "fay"] });
+    assertEquals(page.map((e) => e.message.text), ["lone \ud800 surrogate"]);
+    assertEquals(
+      await first.history.page("user:erin", { limit: 10, before: "0000000000000-000000" }),
+      [],
+    );
+    const all = await first.history.since("user:erin", "0000000000000-000000");
+    assertEquals([all.envelopes.length, all.truncated], [1, false]);
+  });
+
+  test("a since from before the deployment's data is truncated", async ({ first }) => {
+    await say(first, "channel:e", "now");
+    const ancient = await first.history.since("channel:e", "0000000001000-000000");
+    assertEquals([ancient.truncated, ancient.envelopes.length], [true, 1]);
+  });
+
+  test("a dedup key can be recalled within the window", async ({ first, second }) => {
+    const original = await say(first, "channel:r", "x", "alice:tag:r9:f");
+    assertEquals(await second.bus.recall("alice:tag:r9:f"), original.message);
+    assertEquals(await second.bus.recall("alice:tag:nothing"), undefined);
+  });
+
   test("signals carry typing without an id", async ({ first, second }) => {
     const two = record(second);
     await second.bus.subscribe("channel:t");

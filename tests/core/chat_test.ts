@@ -309,3 +309,87 @@ Deno.test("core: a kind-B client gone during registration is never announced", a
     assertEquals(await inner.users.online(), ["Watcher"]);
   });
 });
+
+Deno.test("core: a live copy arriving after its replay is not sent twice", async () => {
+  const inner = createMemoryBroker();
+  const delivering = gate();
+  let deliver: (
+    topic: string,
+    envelope: Parameters<Parameters<Broker["bus"]["onDelivery"]>[0]>[1],
+  ) => void = () => {};
+  // Deliveries wait at the gate, as a Redis subscriber connection may lag the command connection.
+  inner.bus.onDelivery((topic, envelope) => {
+    delivering.wait().then(() => deliver(topic, envelope));
+  });
+  const lagging: Broker = {
+    ...inner,
+    bus: { ...inner.bus, onDelivery: (handler) => deliver = handler },
+  };
+  await withChat(lagging, async (chat) => {
+    const alice = open(chat, { username: "alice" });
+    await alice.until({ type: "channelList" });
+    alice.events.text(JSON.stringify({ type: "joinChannel", to: "news", ref: "j" }));
+    await alice.until({ type: "ack", ref: "j" });
+    delivering.close();
+    alice.events.text(
+      JSON.stringify({ type: "broadcast", to: "news", message: "first", ref: "b1" }),
+    );
+    const first = await alice.until({ type: "ack", ref: "b1" });
+    const bob = open(chat, { username: "bob" });
+    await bob.until({ type: "channelList" });
+    alice.events.text(
+      JSON.stringify({ type: "broadcast", to: "news", message: "second", ref: "b2" }),
+    );
+    await alice.until({ type: "ack", ref: "b2" });
+    bob.events.text(JSON.stringify({ type: "joinChannel", to: "news", since: first.id, ref: "r" }));
+    await bob.until({ type: "ack", ref: "r" });
+    delivering.open();
+    alice.events.text(
+      JSON.stringify({ type: "broadcast", to: "news", message: "third", ref: "b3" }),
+    );
+    await bob.until({ message: "third" });
+    assertEquals(bob.frames.filter((f) => f.type === "broadcast").map((f) => f.message), [
+      "second",
+      "third",
+    ]);
+  });
+});
+
+Deno.test("core: a resume whose history read fails leaves no half-joined channel", async () => {
+  const inner = createMemoryBroker();
+  let failing = true;
+  const flaky: Broker = {
+    ...inner,
+    history: {
+      ...inner.history,
+      since: (topic, after) =>
+        failing
+          ? Promise.reject(new BrokerUnavailableError("down"))
+          : inner.history.since(topic, after),
+    },
+  };
+  await withChat(flaky, async (chat) => {
+    const alice = open(chat, { username: "alice" });
+    const bob = open(chat, { username: "bob" });
+    await alice.until({ type: "channelList" });
+    await bob.until({ type: "channelList" });
+    bob.events.text(
+      JSON.stringify({ type: "joinChannel", to: "news", since: "0000000000000-000000", ref: "r1" }),
+    );
+    assertEquals((await bob.until({ ref: "r1" })).code, "unavailable");
+    alice.events.text(
+      JSON.stringify({ type: "broadcast", to: "news", message: "missed", ref: "b" }),
+    );
+    await alice.until({ type: "ack", ref: "b" });
+    failing = false;
+    bob.events.text(
+      JSON.stringify({ type: "joinChannel", to: "news", since: "0000000000000-000000", ref: "r2" }),
+    );
+    await bob.until({ type: "ack", ref: "r2" });
+    const got = bob.frames.filter((f) => f.type === "broadcast");
+    assertEquals(got.map((f) => [f.message, (f as { replay?: boolean }).replay]), [[
+      "missed",
+      true,
+    ]]);
+  });
+});

@@ -172,3 +172,59 @@ Deno.test("dedup: a message re-sent with the same ref is not published again; th
   bob.send({ type: "broadcast", to: "general", message: "mine", ref: "r1" });
   assertEquals((await bob.take({ type: "ack", ref: "r1" })).id !== first.id, true);
 });
+
+Deno.test("history: whoever takes a freed name never reads the previous holder's direct messages", async () => {
+  await using server = await startServer();
+  const alice = await joinA(server.ws, "alice");
+  await using bob = await joinA(server.ws, "bob");
+  bob.send({ type: "directMessage", to: "alice", message: "my PIN is 1234", ref: "1" });
+  await alice.take({ type: "directMessage" });
+  await alice.close();
+  await using watcher = await connect(`${server.ws}?username=watcher`);
+  await watcher.take((f) => f.type === "userList" && !JSON.parse(f.message!).includes("alice"));
+  await using mallory = await connect(`${server.ws}?username=alice&since=0000000000000-000000`);
+  await mallory.take({ type: "channelList" });
+  mallory.send({ type: "history", with: "bob", ref: "h" });
+  const { messages } = await mallory.take({ type: "history" }) as Frame & { messages: Frame[] };
+  assertEquals(messages, []);
+  assertEquals(
+    mallory.pending((f) => f.type === "directMessage" || f.type === "sessionUpdate"),
+    [],
+  );
+});
+
+Deno.test("dedup: a ref reused for another message (another tab's counter) publishes it", async () => {
+  await using server = await startServer();
+  await using tab1 = await joinA(server.ws, "alice");
+  await using tab2 = await joinA(server.ws, "alice", tab1.session.token);
+  await using bob = await joinA(server.ws, "bob");
+  await joinChannel(bob, "general");
+  tab1.send({ type: "broadcast", to: "general", message: "from tab one", ref: "1" });
+  const one = await tab1.take({ type: "ack", ref: "1" });
+  tab2.send({ type: "broadcast", to: "general", message: "from tab two", ref: "1" });
+  const two = await tab2.take({ type: "ack", ref: "1" });
+  assert(one.id !== two.id && (two as { duplicate?: boolean }).duplicate === undefined);
+  await bob.take({ message: "from tab one" });
+  await bob.take({ message: "from tab two" });
+});
+
+Deno.test("dedup: retrying a stored direct message after the recipient left gets the original ack", async () => {
+  await using server = await startServer();
+  await using alice = await joinA(server.ws, "alice");
+  const bob = await joinA(server.ws, "bob");
+  alice.send({ type: "directMessage", to: "bob", message: "bye", ref: "d" });
+  const first = await alice.take({ type: "ack", ref: "d" });
+  await bob.close();
+  // Bob is gone once a new message to him is refused.
+  for (let probe = 0;; probe++) {
+    alice.send({ type: "directMessage", to: "bob", message: `probe ${probe}`, ref: `p${probe}` });
+    if ((await alice.take({ ref: `p${probe}` })).code === "user_offline") break;
+  }
+  alice.send({ type: "directMessage", to: "bob", message: "bye", ref: "d" });
+  const retry = await alice.take({ ref: "d" });
+  assertEquals([retry.type, retry.id, (retry as { duplicate?: boolean }).duplicate], [
+    "ack",
+    first.id,
+    true,
+  ]);
+});
