@@ -4,7 +4,7 @@
  * mid-stream, an instance's subscriber connection killed while messages
  * flow, and Redis (append-only, fsync always) restarted during a run.
  */
-import { connect, type Frame, joinA, joinChannel, type TestClient } from "../support/client.ts";
+import { type Frame, joinA, joinChannel, type TestClient } from "../support/client.ts";
 import { startCluster, untilStatus } from "../support/cluster.ts";
 import { assert, assertEquals } from "../support/assert.ts";
 
@@ -66,14 +66,20 @@ Deno.test("faults: a client away while 200 messages are published resumes with s
   const burst = Array.from({ length: 200 }, (_, i) => ({ text: `m${i}`, ref: `${i}` }));
   await sendWindowed(alice, "burst", burst);
   await alice.seen({ type: "ack", ref: "199" });
-  // Back on the other instance, as after a network switch.
+  // Back on the other instance, as after a network switch, while alice goes on publishing.
+  await using carol = await joinA(two.ws, "carol");
+  const more = Array.from({ length: 100 }, (_, i) => ({ text: `live${i}`, ref: `live${i}` }));
+  const publishing = sendWindowed(carol, "burst", more, 8);
   await using back = await joinA(one.ws, "bob", token);
   await joinChannel(back, "burst", lastSeen);
-  const replayed = await back.takeMany(200, { type: "broadcast" });
-  assertEquals(replayed.map((f) => f.message), Array.from({ length: 200 }, (_, i) => `m${i}`));
-  assertOnceInOrder(replayed, "bob");
+  await publishing;
+  await carol.seen({ type: "ack", ref: "live99" });
   await drain(alice, [back], "burst");
-  assertEquals(stored(back, "burst").length, 201);
+  const got = stored(back, "burst").filter((f) => f.message !== "final");
+  assertOnceInOrder(got, "bob");
+  const texts = got.map((f) => f.message!);
+  assertEquals(texts.slice(0, 200), Array.from({ length: 200 }, (_, i) => `m${i}`));
+  assertEquals(texts.slice(200).sort(), more.map((item) => item.text).sort());
 });
 
 Deno.test("faults: a publisher's instance SIGKILLed mid-stream; retries and resume leave every member with each message once", async () => {
@@ -96,6 +102,11 @@ Deno.test("faults: a publisher's instance SIGKILLed mid-stream; retries and resu
   const seenLive = publisher.received.filter((f) => f.type === "broadcast");
   const lastSeen = seenLive.at(-1)?.id;
   assert(acked.size >= 20 && acked.size < total, `${acked.size} acks before the crash`);
+  // Others go on talking while the publisher is away: only its resume can bring these.
+  for (let i = 0; i < 10; i++) {
+    m2.send({ type: "broadcast", to: "crash", message: `meanwhile${i}`, ref: `w${i}` });
+    await m2.take({ type: "ack", ref: `w${i}` });
+  }
 
   // The client comes back on another instance, resumes, and retries every unacknowledged frame.
   await using again = await joinA(two.ws, "pub", publisher.session.token);
@@ -106,7 +117,10 @@ Deno.test("faults: a publisher's instance SIGKILLed mid-stream; retries and resu
   const retried = again.received.filter((f) => f.type === "ack" && f.ref!.startsWith("r"));
   assertEquals(retried.length, unacknowledged.length, "every retry is acknowledged");
   await drain(again, [m2, m3, again], "crash");
-  const expected = Array.from({ length: total }, (_, i) => `m${i}`).sort();
+  const expected = [
+    ...Array.from({ length: total }, (_, i) => `m${i}`),
+    ...Array.from({ length: 10 }, (_, i) => `meanwhile${i}`),
+  ].sort();
   for (const [name, member] of [["m2", m2], ["m3", m3]] as const) {
     const frames = stored(member, "crash").filter((f) => f.message !== "final");
     assertOnceInOrder(frames, name);
@@ -163,7 +177,8 @@ Deno.test("faults: Redis (append-only, fsync always) restarted mid-run: every ac
   await using alice = await joinA(one.ws, "alice");
   await using near = await joinA(one.ws, "near");
   await using far = await joinA(two.ws, "far");
-  for (const client of [alice, near, far]) await joinChannel(client, "durable");
+  const away = await joinA(two.ws, "away");
+  for (const client of [alice, near, far, away]) await joinChannel(client, "durable");
   const acked: string[] = [];
   let refused = 0;
   let stop = false;
@@ -179,6 +194,10 @@ Deno.test("faults: Redis (append-only, fsync always) restarted mid-run: every ac
     }
   })();
   await far.take({ type: "broadcast", message: "m30" });
+  // One member is offline through the whole restart and comes back with since.
+  const awaySince = (await away.take({ type: "broadcast", message: "m10" })).id!;
+  const awayToken = away.session.token!;
+  await away.close();
   await cluster.redis.stop(true);
   await untilStatus(`${one.http}/readyz`, 503);
   await cluster.redis.start();
@@ -196,10 +215,32 @@ Deno.test("faults: Redis (append-only, fsync always) restarted mid-run: every ac
     const missing = acked.filter((id) => !got.has(id));
     assertEquals(missing, [], `${name} is missing acknowledged messages`);
   }
-  // A client that connects now finds the acknowledged messages in the history that survived.
-  await using late = await connect(`${two.ws}?username=late`);
-  await late.take({ type: "channelList" });
-  late.send({ type: "history", to: "durable", limit: 100, ref: "h" });
-  const { messages } = await late.take({ type: "history" }) as Frame & { messages: Frame[] };
-  assert(messages.length > 0);
+  // The member who was away resumes: every acknowledged message after its since, from history.
+  await using back = await joinA(one.ws, "away", awayToken);
+  await joinChannel(back, "durable", awaySince);
+  const resumed = stored(back, "durable");
+  assertOnceInOrder(resumed, "away");
+  const resumedIds = new Set(resumed.map((f) => f.id));
+  assertEquals(
+    acked.filter((id) => id > awaySince && !resumedIds.has(id)),
+    [],
+    "lost across the restart",
+  );
+  // And the history that survived the crash holds every acknowledged message.
+  const kept = new Set<string>();
+  let before: string | undefined;
+  for (let page = 0;; page++) {
+    back.send({
+      type: "history",
+      to: "durable",
+      limit: 100,
+      ref: `h${page}`,
+      ...(before ? { before } : {}),
+    });
+    const { messages } = await back.take({ ref: `h${page}` }) as Frame & { messages: Frame[] };
+    if (messages.length === 0) break;
+    for (const message of messages) kept.add(message.id!);
+    before = messages[0].id;
+  }
+  assertEquals(acked.filter((id) => !kept.has(id)), [], "acknowledged but not in the history");
 });
