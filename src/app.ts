@@ -47,6 +47,7 @@ export async function createApp(config: Config, parts: AppParts = {}): Promise<A
     listUpdateIntervalMs: config.listUpdateIntervalMs,
     maxMessageChars: config.maxMessageChars,
     maxFrameBytes: config.maxFrameBytes,
+    slowConsumerBytes: config.slowConsumerBytes,
   });
   await chat.start();
   return {

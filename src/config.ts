@@ -42,6 +42,7 @@ export const ConfigSchema = z.object({
   LIST_UPDATE_INTERVAL_MS: integer("LIST_UPDATE_INTERVAL_MS", 1000, 50, 60_000),
   MAX_MESSAGE_CHARS: integer("MAX_MESSAGE_CHARS", 4000, 1, 1_000_000),
   MAX_FRAME_BYTES: integer("MAX_FRAME_BYTES", 65536, 256, 16 * 1024 * 1024),
+  SLOW_CONSUMER_BYTES: integer("SLOW_CONSUMER_BYTES", 1_048_576, 65_536, 1_073_741_824),
   REDIS_URL: z.string().optional().transform((raw) => raw?.trim() || undefined).refine(
     (url) => url === undefined || /^rediss?:\/\/[^\s]+$/.test(url),
     { message: "REDIS_URL must be a redis:// or rediss:// URL, e.g. redis://127.0.0.1:6379" },
@@ -72,6 +73,8 @@ export interface Config {
   maxMessageChars: number;
   /** Largest client frame in UTF-8 bytes; larger ones close the connection with 1009. @default 65536 */
   maxFrameBytes: number;
+  /** Bytes queued to a client that does not read before it is disconnected (4005). @default 1048576 */
+  slowConsumerBytes: number;
   /** Redis to share state with other instances; without it, the embedded broker. */
   redisUrl?: string;
   /** Start of every Redis key and topic. @default "natter:" */
@@ -113,6 +116,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     listUpdateIntervalMs: vars.LIST_UPDATE_INTERVAL_MS,
     maxMessageChars: vars.MAX_MESSAGE_CHARS,
     maxFrameBytes: vars.MAX_FRAME_BYTES,
+    slowConsumerBytes: vars.SLOW_CONSUMER_BYTES,
     ...(vars.REDIS_URL === undefined ? {} : { redisUrl: vars.REDIS_URL }),
     redisPrefix: vars.REDIS_PREFIX,
     presenceTtlMs: vars.PRESENCE_TTL_MS,

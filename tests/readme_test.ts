@@ -28,6 +28,7 @@ Deno.test("README: every configuration variable has a row with its real default"
     LIST_UPDATE_INTERVAL_MS: defaults.listUpdateIntervalMs,
     MAX_MESSAGE_CHARS: defaults.maxMessageChars,
     MAX_FRAME_BYTES: defaults.maxFrameBytes,
+    SLOW_CONSUMER_BYTES: defaults.slowConsumerBytes,
     LOG_LEVEL: defaults.logLevel,
     REDIS_URL: defaults.redisUrl,
     REDIS_PREFIX: defaults.redisPrefix,

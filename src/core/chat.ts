@@ -47,6 +47,8 @@ export interface ChatOptions {
   listUpdateIntervalMs: number;
   maxMessageChars: number;
   maxFrameBytes: number;
+  /** Bytes queued to one client beyond which it is disconnected as a slow consumer. */
+  slowConsumerBytes: number;
 }
 
 /** The chat service of one instance. */
@@ -707,6 +709,34 @@ export function createChat(options: ChatOptions): Chat {
 
   // ---- Ending sessions. ---------------------------------------------------
 
+  /**
+   * The edge's connection, checked after every send: a client that does not
+   * read makes its queue grow (Deno's idle timeout does not notice), so past
+   * `slowConsumerBytes` it is dropped and gets nothing more.
+   */
+  function watchBackpressure(connection: Connection, onOverflow: () => void): Connection {
+    return {
+      send(text) {
+        connection.send(text);
+        if (connection.bufferedAmount > options.slowConsumerBytes) onOverflow();
+      },
+      close: (code, reason) => connection.close(code, reason),
+      get bufferedAmount() {
+        return connection.bufferedAmount;
+      },
+    };
+  }
+
+  function dropSlowConsumer(session: Session): void {
+    if (session.state === "closed") return;
+    log.warn("slow consumer disconnected", {
+      session: session.id,
+      user: session.user?.name,
+      bufferedBytes: session.connection.bufferedAmount,
+    });
+    closeWith(session, CLOSE_CODES.slow_consumer, "slow consumer");
+  }
+
   /** A session that could not be opened is of no use: report why and close it. */
   function failOpening(session: Session, error: unknown): Promise<void> {
     if (error instanceof BrokerUnavailableError) {
@@ -774,7 +804,9 @@ export function createChat(options: ChatOptions): Chat {
       lists.start();
     },
     accept(connection, handshake) {
-      const session = createSession(newSessionId(), codecs[handshake.kind], connection);
+      // The overflow callback runs only on a send, after the session exists.
+      const watched = watchBackpressure(connection, () => dropSlowConsumer(session));
+      const session = createSession(newSessionId(), codecs[handshake.kind], watched);
       sessions.set(session.id, session);
       if (handshake.kind === "A") {
         enqueue(

@@ -55,6 +55,8 @@ export const CLOSE_CODES = {
   invalid_username: 4003,
   /** The session token matches no online user (after an `error` frame). */
   invalid_token: 4004,
+  /** The client did not read: more than SLOW_CONSUMER_BYTES were waiting to be sent to it. */
+  slow_consumer: 4005,
 } as const;
 
 /** Longest `ref` a client may attach to a frame. */

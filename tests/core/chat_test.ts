@@ -87,6 +87,7 @@ async function withChat(
     listUpdateIntervalMs,
     maxMessageChars: 100,
     maxFrameBytes: 4096,
+    slowConsumerBytes: 1_048_576,
   });
   await chat.start();
   try {

@@ -45,6 +45,8 @@ export interface TestClient extends AsyncDisposable {
   seen(match: Match, timeoutMs?: number): Promise<Frame>;
   /** Takes `count` frames matching `match`, in order. */
   takeMany(count: number, match?: Match, timeoutMs?: number): Promise<Frame[]>;
+  /** From now on, drops frames matching `match` on arrival (and those already untaken). */
+  discard(match: Match): void;
   /** Untaken frames matching `match`, without taking them. */
   pending(match?: Match): Frame[];
   /** Resolves when the socket has closed. */
@@ -74,8 +76,10 @@ export async function connect(url: string, kind: "A" | "B" = "A"): Promise<TestC
     };
   });
   let violation: Error | undefined;
+  let discarded: ((frame: Frame) => boolean) | undefined;
   socket.onmessage = (event) => {
     const frame = JSON.parse(event.data) as Frame;
+    if (discarded?.(frame)) return;
     const checked = schema.safeParse(frame);
     if (!checked.success) {
       violation ??= new Error(
@@ -165,6 +169,12 @@ export async function connect(url: string, kind: "A" | "B" = "A"): Promise<TestC
       return frames;
     },
     pending: (match) => untaken.filter(matches(match)),
+    discard(match) {
+      discarded = matches(match);
+      for (let i = untaken.length - 1; i >= 0; i--) {
+        if (discarded(untaken[i])) untaken.splice(i, 1);
+      }
+    },
     closed,
     async close() {
       if (socket.readyState < WebSocket.CLOSING) socket.close();
