@@ -17,6 +17,8 @@ const intervalMs = 1000;
 await using natter = await startMain({
   LOG_LEVEL: "warn",
   LIST_UPDATE_INTERVAL_MS: `${intervalMs}`,
+  // Every bench client comes from 127.0.0.1.
+  MAX_CONNECTIONS_PER_IP: `${clients + 10}`,
 });
 let listFrames = 0;
 let listBytes = 0;

@@ -10,6 +10,13 @@ import type { Broker } from "./broker/broker.ts";
 import { createMemoryBroker } from "./broker/memory.ts";
 import { createRedisBroker } from "./broker/redis.ts";
 import type { Config } from "./config.ts";
+import {
+  type Admission,
+  clientAddress,
+  createAdmission,
+  isRefused,
+  type Ticket,
+} from "./core/admission.ts";
 import { type Chat, createChat } from "./core/chat.ts";
 import { createLogger, type Logger } from "./log.ts";
 import { type Handshake, parseHandshake } from "./protocol/frames.ts";
@@ -18,14 +25,16 @@ import { VERSION } from "./version.ts";
 /** What the edge should do with one HTTP request. */
 export type Route =
   | { type: "respond"; response: Response }
-  | { type: "upgrade"; handshake: Handshake };
+  /** Upgrade; the edge releases `ticket` when the socket closes or the upgrade fails. */
+  | { type: "upgrade"; handshake: Handshake; ticket: Ticket };
 
 /** One Natter instance, ready to be served by a runtime edge. */
 export interface App {
   readonly chat: Chat;
   readonly log: Logger;
-  /** Decides how to answer `request`. */
-  route(request: Request): Route;
+  readonly config: Config;
+  /** Decides how to answer `request` from the peer address `peer`. */
+  route(request: Request, peer: string): Route;
   /** Closes every session, then the broker. */
   shutdown(): Promise<void>;
 }
@@ -50,10 +59,12 @@ export async function createApp(config: Config, parts: AppParts = {}): Promise<A
     slowConsumerBytes: config.slowConsumerBytes,
   });
   await chat.start();
+  const admission = createAdmission(config);
   return {
     chat,
     log,
-    route: (request) => routeRequest(request, broker),
+    config,
+    route: (request, peer) => routeRequest(request, peer, broker, admission, config.trustProxy),
     async shutdown() {
       await chat.shutdown();
       await broker.close();
@@ -94,12 +105,23 @@ const UPGRADE_REQUIRED =
   "This endpoint speaks WebSocket only. Connect with a WebSocket client to " +
   "/ws?username=NAME (kind A) or /ws (kind B).\n";
 
-function routeRequest(request: Request, broker: Broker): Route {
+function routeRequest(
+  request: Request,
+  peer: string,
+  broker: Broker,
+  admission: Admission,
+  trustProxy: boolean,
+): Route {
   const { pathname, searchParams } = new URL(request.url);
   switch (pathname) {
     case "/ws":
       if (request.headers.get("upgrade")?.toLowerCase() === "websocket") {
-        return { type: "upgrade", handshake: parseHandshake(searchParams) };
+        const ip = clientAddress(peer, request.headers.get("x-forwarded-for"), trustProxy);
+        const admitted = admission.admit(ip, request.headers.get("origin"));
+        if (isRefused(admitted)) {
+          return respond(`${admitted.reason}\n`, admitted.status, "text/plain");
+        }
+        return { type: "upgrade", handshake: parseHandshake(searchParams), ticket: admitted };
       }
       return respond(UPGRADE_REQUIRED, 426, "text/plain", { upgrade: "websocket" });
     case "/":

@@ -32,6 +32,15 @@ const text = (fallback: string) =>
 
 const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
 
+const flag = (name: string) =>
+  z.string().optional().transform((raw, ctx) => {
+    const value = raw?.trim().toLowerCase() ?? "";
+    if (value === "" || value === "false") return false;
+    if (value === "true") return true;
+    ctx.addIssue({ code: "custom", message: `${name} must be true or false (got "${raw}")` });
+    return z.NEVER;
+  });
+
 /** The schema of the environment Natter reads; keys are variable names. */
 export const ConfigSchema = z.object({
   PORT: integer("PORT", 8080, 0, 65535),
@@ -54,6 +63,16 @@ export const ConfigSchema = z.object({
   HISTORY_LIMIT: integer("HISTORY_LIMIT", 1000, 1, 10_000),
   HISTORY_TTL_SECONDS: integer("HISTORY_TTL_SECONDS", 604_800, 1, 31_536_000),
   DEDUP_WINDOW_MS: integer("DEDUP_WINDOW_MS", 120_000, 1000, 86_400_000),
+  ALLOWED_ORIGINS: text("*").transform((raw) =>
+    raw.split(",").map((origin) => origin.trim()).filter(Boolean)
+  ).refine((origins) => origins.every((o) => o === "*" || /^https?:\/\/[^\s/]+$/.test(o)), {
+    message:
+      "ALLOWED_ORIGINS must be * or a comma list of origins such as https://chat.example.com",
+  }),
+  TRUST_PROXY: flag("TRUST_PROXY"),
+  MAX_CONNECTIONS: integer("MAX_CONNECTIONS", 10_000, 1, 1_000_000),
+  MAX_CONNECTIONS_PER_IP: integer("MAX_CONNECTIONS_PER_IP", 100, 1, 1_000_000),
+  IDLE_TIMEOUT_MS: integer("IDLE_TIMEOUT_MS", 60_000, 1000, 3_600_000),
   LOG_LEVEL: text("info").pipe(
     z.enum(LOG_LEVELS, { error: `LOG_LEVEL must be one of ${LOG_LEVELS.join(", ")}` }),
   ),
@@ -87,6 +106,16 @@ export interface Config {
   historyTtlSeconds: number;
   /** How long a `ref` makes a re-sent message a duplicate. @default 120000 */
   dedupWindowMs: number;
+  /** Origins browsers may connect from (checked on upgrade). @default ["*"] */
+  allowedOrigins: string[];
+  /** Take the client address from X-Forwarded-For (behind one trusted proxy). @default false */
+  trustProxy: boolean;
+  /** Open connections per instance; more are refused with 503. @default 10000 */
+  maxConnections: number;
+  /** Open connections per client address; more are refused with 429. @default 100 */
+  maxConnectionsPerIp: number;
+  /** A client that answers no ping for this long is disconnected. @default 60000 */
+  idleTimeoutMs: number;
   /** Least severe log level printed. @default "info" */
   logLevel: (typeof LOG_LEVELS)[number];
 }
@@ -123,6 +152,11 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     historyLimit: vars.HISTORY_LIMIT,
     historyTtlSeconds: vars.HISTORY_TTL_SECONDS,
     dedupWindowMs: vars.DEDUP_WINDOW_MS,
+    allowedOrigins: vars.ALLOWED_ORIGINS,
+    trustProxy: vars.TRUST_PROXY,
+    maxConnections: vars.MAX_CONNECTIONS,
+    maxConnectionsPerIp: vars.MAX_CONNECTIONS_PER_IP,
+    idleTimeoutMs: vars.IDLE_TIMEOUT_MS,
     logLevel: vars.LOG_LEVEL,
   };
 }

@@ -18,6 +18,11 @@ const DEFAULTS: Config = {
   historyLimit: 1000,
   historyTtlSeconds: 604800,
   dedupWindowMs: 120000,
+  allowedOrigins: ["*"],
+  trustProxy: false,
+  maxConnections: 10000,
+  maxConnectionsPerIp: 100,
+  idleTimeoutMs: 60000,
   logLevel: "info",
 };
 
@@ -55,6 +60,11 @@ Deno.test("config: every variable is read", () => {
       HISTORY_LIMIT: "50",
       HISTORY_TTL_SECONDS: "3600",
       DEDUP_WINDOW_MS: "5000",
+      ALLOWED_ORIGINS: "https://chat.example.com, http://localhost:3000",
+      TRUST_PROXY: "true",
+      MAX_CONNECTIONS: "500",
+      MAX_CONNECTIONS_PER_IP: "5",
+      IDLE_TIMEOUT_MS: "30000",
       LOG_LEVEL: "debug",
     }),
     {
@@ -71,6 +81,11 @@ Deno.test("config: every variable is read", () => {
       historyLimit: 50,
       historyTtlSeconds: 3600,
       dedupWindowMs: 5000,
+      allowedOrigins: ["https://chat.example.com", "http://localhost:3000"],
+      trustProxy: true,
+      maxConnections: 500,
+      maxConnectionsPerIp: 5,
+      idleTimeoutMs: 30000,
       logLevel: "debug",
     },
   );
@@ -164,6 +179,25 @@ Deno.test("config: Redis settings that cannot work are refused, naming the varia
       ["REDIS_PREFIX", "has space"],
       ["REDIS_PREFIX", "glob*"],
       ["PRESENCE_TTL_MS", "10"],
+    ]
+  ) {
+    assertMatch(
+      configError({ [variable]: value }).message,
+      new RegExp(variable),
+      `${variable}=${value}`,
+    );
+  }
+});
+
+Deno.test("config: admission settings that cannot work are refused, naming the variable", () => {
+  for (
+    const [variable, value] of [
+      ["ALLOWED_ORIGINS", "chat.example.com"],
+      ["ALLOWED_ORIGINS", "https://chat.example.com/path"],
+      ["TRUST_PROXY", "yes"],
+      ["MAX_CONNECTIONS", "0"],
+      ["MAX_CONNECTIONS_PER_IP", "-3"],
+      ["IDLE_TIMEOUT_MS", "10"],
     ]
   ) {
     assertMatch(

@@ -25,13 +25,18 @@ export function serveDeno(app: App, options: ServeOptions): Deno.HttpServer<Deno
     port: options.port,
     signal: options.signal,
     onListen: options.onListen ?? (() => {}),
-  }, (request) => {
-    const route = app.route(request);
+  }, (request, info) => {
+    const route = app.route(request, info.remoteAddr.hostname);
     if (route.type === "respond") return route.response;
+    const { ticket } = route;
     let upgraded: { socket: WebSocket; response: Response };
     try {
-      upgraded = Deno.upgradeWebSocket(request);
+      // Deno pings every idleTimeout and closes a peer that answers no pong.
+      upgraded = Deno.upgradeWebSocket(request, {
+        idleTimeout: Math.ceil(app.config.idleTimeoutMs / 1000),
+      });
     } catch (error) {
+      ticket.release();
       const reason = error instanceof Error ? error.message : String(error);
       return new Response(`Bad WebSocket upgrade: ${reason}\n`, { status: 400 });
     }
@@ -46,6 +51,8 @@ export function serveDeno(app: App, options: ServeOptions): Deno.HttpServer<Deno
       socket.onclose = () => events.closed();
       socket.onerror = () => events.closed();
     };
+    // Also when the socket closes before it ever opened.
+    socket.addEventListener("close", () => ticket.release());
     return response;
   });
 }

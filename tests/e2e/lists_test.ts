@@ -10,7 +10,10 @@ const INTERVAL_MS = 250;
 const CLIENTS = 200;
 
 Deno.test("lists: a burst of connections is coalesced to one list per client per interval", async () => {
-  await using server = await startServer({ LIST_UPDATE_INTERVAL_MS: `${INTERVAL_MS}` });
+  await using server = await startServer({
+    LIST_UPDATE_INTERVAL_MS: `${INTERVAL_MS}`,
+    MAX_CONNECTIONS_PER_IP: `${CLIENTS + 10}`,
+  });
   const clients: TestClient[] = [];
   try {
     const started = performance.now();

@@ -1,7 +1,8 @@
 /**
  * A raw WebSocket client over TCP for hostile and stalled peers: it does
- * the upgrade handshake itself, sends (masked) frames of any shape, and
- * reads nothing unless asked, the way a peer that stopped reading behaves.
+ * the upgrade handshake itself (with any headers), sends masked frames of
+ * any shape, and reads nothing after the handshake, the way a peer that
+ * stopped reading behaves.
  *
  * @module
  */
@@ -14,24 +15,48 @@ export interface RawClient extends Disposable {
   sendText(text: string): Promise<void>;
 }
 
-/** Connects to `ws://127.0.0.1:port` + `path` and completes the upgrade. */
-export async function rawConnect(port: number, path: string): Promise<RawClient> {
+/** Connects to `ws://127.0.0.1:port` + `path` and completes the upgrade (or throws). */
+export async function rawConnect(
+  port: number,
+  path: string,
+  headers: Record<string, string> = {},
+): Promise<RawClient> {
+  const attempt = await rawUpgrade(port, path, headers);
+  if (!attempt.client) throw new Error(`Upgrade refused with ${attempt.status}`);
+  return attempt.client;
+}
+
+/** Tries the upgrade: the HTTP status, and the open client when it was 101. */
+export async function rawUpgrade(
+  port: number,
+  path: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; client?: RawClient }> {
   const tcp = await Deno.connect({ hostname: "127.0.0.1", port });
-  const request = `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\n` +
-    "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n" +
-    "Sec-WebSocket-Version: 13\r\n\r\n";
-  await tcp.write(new TextEncoder().encode(request));
+  const lines = [
+    `GET ${path} HTTP/1.1`,
+    `Host: 127.0.0.1:${port}`,
+    "Upgrade: websocket",
+    "Connection: Upgrade",
+    "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==",
+    "Sec-WebSocket-Version: 13",
+    ...Object.entries(headers).map(([name, value]) => `${name}: ${value}`),
+  ];
+  await tcp.write(new TextEncoder().encode(lines.join("\r\n") + "\r\n\r\n"));
   // Read the response headers only; whatever follows stays unread.
   let head = "";
   const byte = new Uint8Array(1);
   while (!head.endsWith("\r\n\r\n")) {
-    if (await tcp.read(byte) === null) throw new Error(`Upgrade refused: ${head}`);
+    if (await tcp.read(byte) === null) break;
     head += String.fromCharCode(byte[0]);
   }
-  if (!head.startsWith("HTTP/1.1 101")) {
-    throw new Error(`Upgrade refused: ${head.split("\r\n")[0]}`);
+  const status = Number(head.match(/^HTTP\/1\.1 (\d{3})/)?.[1] ?? 0);
+  if (status !== 101) {
+    tcp.close();
+    return { status };
   }
-  async function sendFrame(payload: Uint8Array, opcode = 1, fin = true) {
+
+  async function sendFrame(payload: Uint8Array, opcode = 1, fin = true): Promise<void> {
     const length = payload.length;
     const header = length < 126 ? 2 : length < 65536 ? 4 : 10;
     const frame = new Uint8Array(header + 4 + length);
@@ -50,7 +75,8 @@ export async function rawConnect(port: number, path: string): Promise<RawClient>
     let written = 0;
     while (written < frame.length) written += await tcp.write(frame.subarray(written));
   }
-  return {
+
+  const client: RawClient = {
     sendFrame,
     sendText: (text) => sendFrame(new TextEncoder().encode(text)),
     [Symbol.dispose]() {
@@ -61,4 +87,5 @@ export async function rawConnect(port: number, path: string): Promise<RawClient>
       }
     },
   };
+  return { status, client };
 }
