@@ -57,6 +57,11 @@ export async function createApp(config: Config, parts: AppParts = {}): Promise<A
     maxMessageChars: config.maxMessageChars,
     maxFrameBytes: config.maxFrameBytes,
     slowConsumerBytes: config.slowConsumerBytes,
+    rateMessagesPerSecond: config.rateMessagesPerSecond,
+    rateBurst: config.rateBurst,
+    maxChannelsPerSession: config.maxChannelsPerSession,
+    maxSessionsPerUser: config.maxSessionsPerUser,
+    channelCreationsPerMinute: config.channelCreationsPerMinute,
   });
   await chat.start();
   const admission = createAdmission(config);

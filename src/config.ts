@@ -73,6 +73,11 @@ export const ConfigSchema = z.object({
   MAX_CONNECTIONS: integer("MAX_CONNECTIONS", 10_000, 1, 1_000_000),
   MAX_CONNECTIONS_PER_IP: integer("MAX_CONNECTIONS_PER_IP", 100, 1, 1_000_000),
   IDLE_TIMEOUT_MS: integer("IDLE_TIMEOUT_MS", 60_000, 1000, 3_600_000),
+  RATE_MESSAGES_PER_SECOND: integer("RATE_MESSAGES_PER_SECOND", 20, 1, 1_000_000),
+  RATE_BURST: integer("RATE_BURST", 40, 1, 1_000_000),
+  MAX_CHANNELS_PER_SESSION: integer("MAX_CHANNELS_PER_SESSION", 100, 1, 100_000),
+  MAX_SESSIONS_PER_USER: integer("MAX_SESSIONS_PER_USER", 10, 1, 100_000),
+  CHANNEL_CREATIONS_PER_MINUTE: integer("CHANNEL_CREATIONS_PER_MINUTE", 10, 1, 1_000_000),
   LOG_LEVEL: text("info").pipe(
     z.enum(LOG_LEVELS, { error: `LOG_LEVEL must be one of ${LOG_LEVELS.join(", ")}` }),
   ),
@@ -116,6 +121,16 @@ export interface Config {
   maxConnectionsPerIp: number;
   /** A client that answers no ping for this long is disconnected. @default 60000 */
   idleTimeoutMs: number;
+  /** Frames a session may send per second, on average. @default 20 */
+  rateMessagesPerSecond: number;
+  /** Frames a session may send at once after a quiet spell. @default 40 */
+  rateBurst: number;
+  /** Channels one session may be a member of. @default 100 */
+  maxChannelsPerSession: number;
+  /** Sessions one user may hold at once, across all instances. @default 10 */
+  maxSessionsPerUser: number;
+  /** New channels one session may create per minute. @default 10 */
+  channelCreationsPerMinute: number;
   /** Least severe log level printed. @default "info" */
   logLevel: (typeof LOG_LEVELS)[number];
 }
@@ -157,6 +172,11 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     maxConnections: vars.MAX_CONNECTIONS,
     maxConnectionsPerIp: vars.MAX_CONNECTIONS_PER_IP,
     idleTimeoutMs: vars.IDLE_TIMEOUT_MS,
+    rateMessagesPerSecond: vars.RATE_MESSAGES_PER_SECOND,
+    rateBurst: vars.RATE_BURST,
+    maxChannelsPerSession: vars.MAX_CHANNELS_PER_SESSION,
+    maxSessionsPerUser: vars.MAX_SESSIONS_PER_USER,
+    channelCreationsPerMinute: vars.CHANNEL_CREATIONS_PER_MINUTE,
     logLevel: vars.LOG_LEVEL,
   };
 }

@@ -23,6 +23,11 @@ const DEFAULTS: Config = {
   maxConnections: 10000,
   maxConnectionsPerIp: 100,
   idleTimeoutMs: 60000,
+  rateMessagesPerSecond: 20,
+  rateBurst: 40,
+  maxChannelsPerSession: 100,
+  maxSessionsPerUser: 10,
+  channelCreationsPerMinute: 10,
   logLevel: "info",
 };
 
@@ -65,6 +70,11 @@ Deno.test("config: every variable is read", () => {
       MAX_CONNECTIONS: "500",
       MAX_CONNECTIONS_PER_IP: "5",
       IDLE_TIMEOUT_MS: "30000",
+      RATE_MESSAGES_PER_SECOND: "5",
+      RATE_BURST: "8",
+      MAX_CHANNELS_PER_SESSION: "20",
+      MAX_SESSIONS_PER_USER: "3",
+      CHANNEL_CREATIONS_PER_MINUTE: "4",
       LOG_LEVEL: "debug",
     }),
     {
@@ -86,6 +96,11 @@ Deno.test("config: every variable is read", () => {
       maxConnections: 500,
       maxConnectionsPerIp: 5,
       idleTimeoutMs: 30000,
+      rateMessagesPerSecond: 5,
+      rateBurst: 8,
+      maxChannelsPerSession: 20,
+      maxSessionsPerUser: 3,
+      channelCreationsPerMinute: 4,
       logLevel: "debug",
     },
   );

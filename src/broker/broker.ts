@@ -121,13 +121,16 @@ export interface OpenSessionRequest {
   freshTokenHash: string;
   sessionId: string;
   kind: "A" | "B";
+  /** Sessions the user may hold at once; joining beyond it answers "too_many_sessions". */
+  maxSessions: number;
 }
 
 /** How an open request ended. */
 export type OpenSessionResult =
   | { status: "claimed" | "joined"; user: UserRecord }
   | { status: "taken" }
-  | { status: "unknown_token" };
+  | { status: "unknown_token" }
+  | { status: "too_many_sessions" };
 
 /** Username claims and presence, shared by every instance. */
 export interface UserDirectory {

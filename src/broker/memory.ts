@@ -125,6 +125,7 @@ export function createMemoryHub(options: Partial<MemoryHubOptions> = {}): Memory
       : claims.get(userKey(name));
     if (held) {
       if (held.tokenHash !== presentedTokenHash || held.kind !== kind) return { status: "taken" };
+      if (held.sessions.size >= request.maxSessions) return { status: "too_many_sessions" };
       held.sessions.add(sessionId);
       return { status: "joined", user: { name: held.name, kind } };
     }

@@ -434,9 +434,12 @@ export function createRedisBroker(options: RedisBrokerOptions): Broker {
         request.kind,
         presenceTtlMs,
         historyTtlMs,
+        request.maxSessions,
       ) as string[];
       const [status, name, kind, tokenHash] = reply;
-      if (status === "taken" || status === "unknown_token") return { status };
+      if (status === "taken" || status === "unknown_token" || status === "too_many_sessions") {
+        return { status };
+      }
       const user = { name, kind: kind as "A" | "B" };
       localSessions.set(request.sessionId, {
         key: userKey(name),

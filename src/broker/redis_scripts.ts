@@ -55,12 +55,13 @@ end
 
 /**
  * Opens a session. ARGV: prefix, name ('' to go by token), presented token
- * hash (or ''), fresh token hash, session id, kind, ttl ms, history ttl ms.
+ * hash (or ''), fresh token hash, session id, kind, ttl ms, history ttl ms,
+ * most sessions per user.
  * Returns {status, name, kind, tokenHash}.
  */
 export const OPEN_SESSION = PRELUDE + `
 local name, presented, fresh, session, kind = ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
-local ttl, history_ttl = tonumber(ARGV[7]), tonumber(ARGV[8])
+local ttl, history_ttl, max_sessions = tonumber(ARGV[7]), tonumber(ARGV[8]), tonumber(ARGV[9])
 local now = now_ms()
 local expiry = now + ttl
 local key
@@ -70,9 +71,11 @@ if name == '' then
 else
   key = string.lower(name)
 end
-if live_sessions(key, now) > 0 then
+local live = live_sessions(key, now)
+if live > 0 then
   local held = redis.call('HMGET', claim_key(key), 'name', 'kind', 'token')
   if held[3] ~= presented or held[2] ~= kind then return {'taken'} end
+  if live >= max_sessions then return {'too_many_sessions'} end
   redis.call('ZADD', sessions_key(key), expiry, session)
   refresh(key, held[1], held[3], expiry, ttl)
   return {'joined', held[1], held[2], held[3]}

@@ -21,6 +21,7 @@ import type { Logger } from "../log.ts";
 import { createCodecA } from "../protocol/codec_a.ts";
 import { createCodecB } from "../protocol/codec_b.ts";
 import type { Command, Outbound, Refusal } from "../protocol/commands.ts";
+import { readFrameObject } from "../protocol/decode.ts";
 import {
   CLOSE_CODES,
   type ErrorCode,
@@ -37,6 +38,12 @@ import {
 import type { Connection, ConnectionEvents } from "./connection.ts";
 import { createListFeed } from "./lists.ts";
 import { createRoster } from "./roster.ts";
+import {
+  createStrikeCounter,
+  createTokenBucket,
+  type StrikeCounter,
+  type TokenBucket,
+} from "./limits.ts";
 import { createSession, fanOut, send, type Session } from "./session.ts";
 
 /** What the core needs to run. */
@@ -49,6 +56,29 @@ export interface ChatOptions {
   maxFrameBytes: number;
   /** Bytes queued to one client beyond which it is disconnected as a slow consumer. */
   slowConsumerBytes: number;
+  /** Frames per second a session may send on average, and at once. */
+  rateMessagesPerSecond: number;
+  rateBurst: number;
+  maxChannelsPerSession: number;
+  maxSessionsPerUser: number;
+  channelCreationsPerMinute: number;
+}
+
+/** Refusals of frames far over the rate, within 10 s, that close the session (1008). */
+export const RATE_ABUSE_STRIKES = 100;
+
+/** A command refused from deep inside its handling; the frame gets this error. */
+class CommandRefused extends Error {
+  constructor(readonly code: ErrorCode, message: string) {
+    super(message);
+  }
+}
+
+/** What one session may still do. */
+interface SessionLimits {
+  frames: TokenBucket;
+  creations: TokenBucket;
+  strikes: StrikeCounter;
 }
 
 /** The chat service of one instance. */
@@ -74,6 +104,7 @@ export function createChat(options: ChatOptions): Chat {
   const { broker, log, lobbyChannel } = options;
   const codecs = { A: createCodecA(options), B: createCodecB(options) };
   const sessions = new Map<string, Session>();
+  const limits = new WeakMap<Session, SessionLimits>();
   const endings = new Set<Promise<void>>();
   const roster = createRoster<Session>(broker.bus);
   const lists = createListFeed({
@@ -213,6 +244,7 @@ export function createChat(options: ChatOptions): Chat {
       closeWith(session, CLOSE_CODES.frame_too_large, "frame too large");
       return;
     }
+    if (!withinRate(session, data)) return;
     const decoded = session.codec.decode(data);
     if (decoded.ok) {
       enqueue(session, () => handle(session, decoded.command), decoded.command.ref);
@@ -227,11 +259,32 @@ export function createChat(options: ChatOptions): Chat {
       closeWith(session, CLOSE_CODES.frame_too_large, "frame too large");
       return;
     }
+    if (!withinRate(session)) return;
     enqueue(session, () =>
       refuse(session, {
         code: "binary_unsupported",
         message: "Binary frames are not supported: send JSON text frames",
       }));
+  }
+
+  /** Takes a token for one frame; over the rate the frame is refused, and a flood closes the session. */
+  function withinRate(session: Session, data?: string): boolean {
+    const own = limits.get(session);
+    if (!own || own.frames.take()) return true;
+    if (own.strikes.strike()) {
+      closeWith(session, CLOSE_CODES.rate_abuse, "rate limit abuse");
+      return false;
+    }
+    // The ref, if the frame has one, tells the client which frame to send again later.
+    const frame = data === undefined ? undefined : readFrameObject(data);
+    const ref = frame?.ok ? frame.ref : undefined;
+    refuse(session, {
+      code: "rate_limited",
+      message:
+        `Too many frames: at most ${options.rateMessagesPerSecond} a second (${options.rateBurst} at once)`,
+      ...(ref === undefined ? {} : { ref }),
+    });
+    return false;
   }
 
   function isOversize(data: string): boolean {
@@ -291,6 +344,10 @@ export function createChat(options: ChatOptions): Chat {
 
   function reportFault(session: Session, error: unknown, ref: string | undefined): void {
     const refPart = ref === undefined ? {} : { ref };
+    if (error instanceof CommandRefused) {
+      refuse(session, { code: error.code, message: error.message, ...refPart });
+      return;
+    }
     if (error instanceof BrokerUnavailableError) {
       refuse(session, {
         code: "unavailable",
@@ -514,6 +571,19 @@ export function createChat(options: ChatOptions): Chat {
   /** Creates `channel` if missing and makes the session a member, subscribed before it resolves. */
   async function join(session: Session, channel: string): Promise<void> {
     if (session.channels.has(channel)) return;
+    if (session.channels.size >= options.maxChannelsPerSession) {
+      throw new CommandRefused(
+        "too_many_channels",
+        `Already in ${options.maxChannelsPerSession} channels: leave one first`,
+      );
+    }
+    const own = limits.get(session);
+    if (own && !(await broker.channels.exists(channel)) && !own.creations.take()) {
+      throw new CommandRefused(
+        "rate_limited",
+        `Too many new channels: at most ${options.channelCreationsPerMinute} a minute`,
+      );
+    }
     await broker.channels.create(channel);
     if (session.state === "closed" || session.channels.has(channel)) return;
     session.channels.add(channel);
@@ -535,7 +605,7 @@ export function createChat(options: ChatOptions): Chat {
 
   type Claim =
     | { ok: true; name: string; token: string; claimTag: string }
-    | { ok: false; code: "username_taken" | "invalid_token" };
+    | { ok: false; code: "username_taken" | "invalid_token" | "too_many_sessions" };
 
   /** Claims `name` (or joins the user holding `token`) for the session. */
   async function claim(
@@ -554,6 +624,7 @@ export function createChat(options: ChatOptions): Chat {
       freshTokenHash,
       sessionId: session.id,
       kind: session.codec.kind,
+      maxSessions: options.maxSessionsPerUser,
     });
     switch (result.status) {
       case "claimed":
@@ -569,6 +640,8 @@ export function createChat(options: ChatOptions): Chat {
         return { ok: false, code: "username_taken" };
       case "unknown_token":
         return { ok: false, code: "invalid_token" };
+      case "too_many_sessions":
+        return { ok: false, code: "too_many_sessions" };
     }
   }
 
@@ -612,17 +685,26 @@ export function createChat(options: ChatOptions): Chat {
       ? await claimGuest(session)
       : await claim(session, username, token);
     if (!outcome.ok) {
-      return outcome.code === "username_taken"
-        ? refuseAndClose(
-          session,
-          "username_taken",
-          `Username "${username}" is taken: connect with the token from its first session, or choose another name`,
-        )
-        : refuseAndClose(
-          session,
-          "invalid_token",
-          "The token matches no online user: connect with a username instead",
-        );
+      switch (outcome.code) {
+        case "username_taken":
+          return refuseAndClose(
+            session,
+            "username_taken",
+            `Username "${username}" is taken: connect with the token from its first session, or choose another name`,
+          );
+        case "invalid_token":
+          return refuseAndClose(
+            session,
+            "invalid_token",
+            "The token matches no online user: connect with a username instead",
+          );
+        case "too_many_sessions":
+          return refuseAndClose(
+            session,
+            "too_many_sessions",
+            `This user already holds ${options.maxSessionsPerUser} sessions: close one first`,
+          );
+      }
     }
     if (!adopt(session, outcome)) return;
     // sessionID goes first: only then may deliveries and list updates reach the session.
@@ -807,6 +889,14 @@ export function createChat(options: ChatOptions): Chat {
       // The overflow callback runs only on a send, after the session exists.
       const watched = watchBackpressure(connection, () => dropSlowConsumer(session));
       const session = createSession(newSessionId(), codecs[handshake.kind], watched);
+      limits.set(session, {
+        frames: createTokenBucket(options.rateMessagesPerSecond, options.rateBurst),
+        creations: createTokenBucket(
+          options.channelCreationsPerMinute / 60,
+          options.channelCreationsPerMinute,
+        ),
+        strikes: createStrikeCounter(RATE_ABUSE_STRIKES, 10_000),
+      });
       sessions.set(session.id, session);
       if (handshake.kind === "A") {
         enqueue(

@@ -31,7 +31,10 @@ export const ERROR_CODES = {
   not_member: "The session is not a member of that channel",
   history_truncated:
     "Messages after `since` were dropped (HISTORY_LIMIT or HISTORY_TTL_SECONDS): the replay has what is left",
-  rate_limited: "Too many frames are waiting to be processed for this session",
+  rate_limited:
+    "Too many frames: over RATE_MESSAGES_PER_SECOND (or 64 waiting), or over CHANNEL_CREATIONS_PER_MINUTE",
+  too_many_channels: "The session is already in MAX_CHANNELS_PER_SESSION channels",
+  too_many_sessions: "The user already holds MAX_SESSIONS_PER_USER sessions",
   unavailable: "The broker could not be reached; nothing was published",
   internal_error: "An unexpected server fault; the frame had no effect",
 } as const;
@@ -57,6 +60,10 @@ export const CLOSE_CODES = {
   invalid_token: 4004,
   /** The client did not read: more than SLOW_CONSUMER_BYTES were waiting to be sent to it. */
   slow_consumer: 4005,
+  /** The user already holds MAX_SESSIONS_PER_USER sessions (after an `error` frame). */
+  too_many_sessions: 4006,
+  /** Sustained flooding: frames kept coming far over the rate limit. */
+  rate_abuse: 1008,
 } as const;
 
 /** Longest `ref` a client may attach to a frame. */

@@ -329,6 +329,7 @@ export function brokerContract(name: string, deploy: Deploy): void {
       freshTokenHash: "holder-1",
       sessionId: "s1",
       kind: "A",
+      maxSessions: 10,
     });
     await dm("for the first carol");
     await first.users.close("carol", "s1");
@@ -337,6 +338,7 @@ export function brokerContract(name: string, deploy: Deploy): void {
       freshTokenHash: "holder-1",
       sessionId: "s2",
       kind: "A",
+      maxSessions: 10,
     });
     assertEquals((await second.history.page("user:carol", { limit: 10 })).length, 1, "same holder");
     await second.users.close("carol", "s2");
@@ -345,6 +347,7 @@ export function brokerContract(name: string, deploy: Deploy): void {
       freshTokenHash: "holder-2",
       sessionId: "s3",
       kind: "A",
+      maxSessions: 10,
     });
     assertEquals(await first.history.page("user:carol", { limit: 10 }), []);
     assertEquals((await first.history.since("user:carol", "0000000000000-000000")).envelopes, []);
@@ -402,10 +405,20 @@ export function brokerContract(name: string, deploy: Deploy): void {
       freshTokenHash: "h1",
       sessionId: "s1",
       kind: "A",
+      maxSessions: 10,
     });
-    assertEquals(claimed, { status: "claimed", user: { name: "Alice", kind: "A" } });
+    assertEquals(claimed, {
+      status: "claimed",
+      user: { name: "Alice", kind: "A" },
+    });
     assertEquals(
-      await second.users.open({ name: "alice", freshTokenHash: "h2", sessionId: "s2", kind: "A" }),
+      await second.users.open({
+        name: "alice",
+        freshTokenHash: "h2",
+        sessionId: "s2",
+        kind: "A",
+        maxSessions: 10,
+      }),
       { status: "taken" },
     );
     assertEquals(
@@ -415,18 +428,31 @@ export function brokerContract(name: string, deploy: Deploy): void {
         freshTokenHash: "h3",
         sessionId: "s3",
         kind: "A",
+        maxSessions: 10,
       }),
       { status: "taken" },
     );
     assertEquals(
-      await second.users.open({ name: "alice", freshTokenHash: "h4", sessionId: "s4", kind: "B" }),
+      await second.users.open({
+        name: "alice",
+        freshTokenHash: "h4",
+        sessionId: "s4",
+        kind: "B",
+        maxSessions: 10,
+      }),
       { status: "taken" },
     );
     assertEquals(await second.users.lookup("ALICE"), { name: "Alice", kind: "A" });
   });
 
   test("the holder's token adds sessions, by name or alone", async ({ first, second }) => {
-    await first.users.open({ name: "bob", freshTokenHash: "tb", sessionId: "s1", kind: "A" });
+    await first.users.open({
+      name: "bob",
+      freshTokenHash: "tb",
+      sessionId: "s1",
+      kind: "A",
+      maxSessions: 10,
+    });
     assertEquals(
       await second.users.open({
         name: "Bob",
@@ -434,6 +460,7 @@ export function brokerContract(name: string, deploy: Deploy): void {
         freshTokenHash: "x",
         sessionId: "s2",
         kind: "A",
+        maxSessions: 10,
       }),
       { status: "joined", user: { name: "bob", kind: "A" } },
     );
@@ -443,6 +470,7 @@ export function brokerContract(name: string, deploy: Deploy): void {
         freshTokenHash: "y",
         sessionId: "s3",
         kind: "A",
+        maxSessions: 10,
       }),
       { status: "joined", user: { name: "bob", kind: "A" } },
     );
@@ -452,19 +480,27 @@ export function brokerContract(name: string, deploy: Deploy): void {
         freshTokenHash: "z",
         sessionId: "s4",
         kind: "A",
+        maxSessions: 10,
       }),
       { status: "unknown_token" },
     );
   });
 
   test("the claim ends with the user's last session, and only then", async ({ first, second }) => {
-    await first.users.open({ name: "carol", freshTokenHash: "tc", sessionId: "s1", kind: "A" });
+    await first.users.open({
+      name: "carol",
+      freshTokenHash: "tc",
+      sessionId: "s1",
+      kind: "A",
+      maxSessions: 10,
+    });
     await second.users.open({
       name: "carol",
       presentedTokenHash: "tc",
       freshTokenHash: "-",
       sessionId: "s2",
       kind: "A",
+      maxSessions: 10,
     });
     await first.users.close("carol", "s1");
     await first.users.close("carol", "s1");
@@ -478,6 +514,7 @@ export function brokerContract(name: string, deploy: Deploy): void {
         freshTokenHash: "-",
         sessionId: "s5",
         kind: "A",
+        maxSessions: 10,
       }),
       { status: "unknown_token" },
       "the old token must die with the claim",
@@ -488,9 +525,27 @@ export function brokerContract(name: string, deploy: Deploy): void {
         freshTokenHash: "new",
         sessionId: "s3",
         kind: "A",
+        maxSessions: 10,
       })).status,
       "claimed",
     );
+  });
+
+  test("a user holds at most maxSessions sessions, counted across instances", async ({ first, second }) => {
+    const open = (broker: Broker, sessionId: string) =>
+      broker.users.open({
+        name: "gina",
+        presentedTokenHash: "tg",
+        freshTokenHash: "tg",
+        sessionId,
+        kind: "A",
+        maxSessions: 2,
+      });
+    assertEquals((await open(first, "s1")).status, "claimed");
+    assertEquals((await open(second, "s2")).status, "joined");
+    assertEquals(await open(first, "s3"), { status: "too_many_sessions" });
+    await second.users.close("gina", "s2");
+    assertEquals((await open(first, "s4")).status, "joined");
   });
 
   test("two instances racing for one name: exactly one wins", async ({ first, second }) => {
@@ -498,7 +553,13 @@ export function brokerContract(name: string, deploy: Deploy): void {
     for (let i = 0; i < 20; i++) {
       const broker = i % 2 === 0 ? first : second;
       attempts.push(
-        broker.users.open({ name: "dave", freshTokenHash: `t${i}`, sessionId: `s${i}`, kind: "A" }),
+        broker.users.open({
+          name: "dave",
+          freshTokenHash: `t${i}`,
+          sessionId: `s${i}`,
+          kind: "A",
+          maxSessions: 10,
+        }),
       );
     }
     const outcomes = await Promise.all(attempts);

@@ -88,6 +88,11 @@ async function withChat(
     maxMessageChars: 100,
     maxFrameBytes: 4096,
     slowConsumerBytes: 1_048_576,
+    rateMessagesPerSecond: 1_000_000,
+    rateBurst: 1_000_000,
+    maxChannelsPerSession: 100,
+    maxSessionsPerUser: 10,
+    channelCreationsPerMinute: 1_000_000,
   });
   await chat.start();
   try {

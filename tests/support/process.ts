@@ -20,6 +20,8 @@ export interface NatterProcess extends AsyncDisposable {
   status: Promise<Deno.CommandStatus>;
 }
 
+import { UNTHROTTLED } from "./server.ts";
+
 const MAIN = new URL("../../main.ts", import.meta.url).pathname;
 
 /** Output and exit status of a process that is expected to stop by itself. */
@@ -40,7 +42,7 @@ export async function runMain(
 export async function startMain(env: Record<string, string>): Promise<NatterProcess> {
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "--allow-net", "--allow-env", MAIN],
-    env: { HOST: "127.0.0.1", PORT: "0", LOG_LEVEL: "info", NO_COLOR: "1", ...env },
+    env: { HOST: "127.0.0.1", PORT: "0", LOG_LEVEL: "info", NO_COLOR: "1", ...UNTHROTTLED, ...env },
     stdout: "piped",
     stderr: "piped",
   }).spawn();

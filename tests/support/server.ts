@@ -9,6 +9,16 @@ import { type App, type AppParts, createApp } from "../../src/app.ts";
 import { loadConfig } from "../../src/config.ts";
 import { serveDeno } from "../../src/runtime/deno.ts";
 
+/**
+ * Rate limits high enough for tests that send bursts on purpose; the
+ * tests of the limits themselves set their own values.
+ */
+export const UNTHROTTLED = {
+  RATE_MESSAGES_PER_SECOND: "1000000",
+  RATE_BURST: "1000000",
+  CHANNEL_CREATIONS_PER_MINUTE: "1000000",
+};
+
 /** A running instance. */
 export interface TestServer extends AsyncDisposable {
   app: App;
@@ -23,7 +33,13 @@ export async function startServer(
   env: Record<string, string> = {},
   parts: AppParts = {},
 ): Promise<TestServer> {
-  const config = loadConfig({ LOG_LEVEL: "error", ...env, HOST: "127.0.0.1", PORT: "0" });
+  const config = loadConfig({
+    LOG_LEVEL: "error",
+    ...UNTHROTTLED,
+    ...env,
+    HOST: "127.0.0.1",
+    PORT: "0",
+  });
   const app = await createApp(config, parts);
   const stop = new AbortController();
   const server = serveDeno(app, { hostname: config.host, port: 0, signal: stop.signal });
