@@ -12,7 +12,7 @@
  * @module
  */
 import { z } from "zod";
-import { exceedsCodePoints, isChannelName, isUsername } from "./names.ts";
+import { exceedsCodePoints, isChannelName, isPrintableText, isUsername } from "./names.ts";
 
 /** Every `code` an `error` frame can carry, with what it means. */
 export const ERROR_CODES = {
@@ -113,7 +113,11 @@ export function clientFrameSchemas(limits: FrameLimits) {
       params: { code: "message_too_long" satisfies ErrorCode },
     },
   );
-  const Text = BoundedText.min(1, "text must not be empty");
+  const PrintableText = BoundedText.refine(isPrintableText, {
+    message:
+      "text must be well-formed Unicode without control characters (tab and newlines allowed)",
+  });
+  const Text = PrintableText.min(1, "text must not be empty");
   const Target = z.string().refine((to) => isChannelName(to) || isUsername(to), {
     message: "to must be a channel name or a username",
   });
@@ -146,7 +150,7 @@ export function clientFrameSchemas(limits: FrameLimits) {
     }),
   };
   /** A kind-B frame: the first one registers `sender`, later ones say `text`. */
-  const kindB = z.object({ sender: z.string(), text: BoundedText, ref: Ref });
+  const kindB = z.object({ sender: z.string(), text: PrintableText, ref: Ref });
   return { kindA, kindB };
 }
 

@@ -44,6 +44,19 @@ export function exceedsCodePoints(text: string, limit: number): boolean {
   return false;
 }
 
+/** Control characters a message text may not hold: C0 (but tab, newline, return), DEL, C1. */
+const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]/;
+
+/**
+ * Whether `text` is fit to show: well-formed Unicode (no lone surrogate,
+ * which no client can render and some JSON decoders reject) and no
+ * control characters besides tab, newline and carriage return. Bidi
+ * marks stay allowed: right-to-left languages need them.
+ */
+export function isPrintableText(text: string): boolean {
+  return text.isWellFormed() && !CONTROL.test(text);
+}
+
 /** Size of `text` encoded as UTF-8, computed without allocating. */
 export function utf8Length(text: string): number {
   let bytes = 0;

@@ -670,3 +670,28 @@ Deno.test("names: channel names are 1-64 allowed characters", () => {
     assertEquals(isChannelName(name), false, JSON.stringify(name));
   }
 });
+
+Deno.test("codec A: texts must be printable: lone surrogates and control characters are refused", () => {
+  const codec = createCodecA({ maxMessageChars: 100 });
+  for (
+    const text of [
+      "lone \ud800 high",
+      "lone \udc00 low",
+      "nul \u0000",
+      "bell \u0007",
+      "del \u007f",
+      "c1 \u0085",
+    ]
+  ) {
+    const decoded = codec.decode(
+      JSON.stringify({ type: "broadcast", to: "general", message: text }),
+    );
+    assert(!decoded.ok && decoded.refusal.code === "invalid_frame", JSON.stringify(text));
+  }
+  for (const text of ["tab\tand\nnewline\r\n", "עברית \u202B mixed \u202C", "emoji 😀", "é"]) {
+    const decoded = codec.decode(
+      JSON.stringify({ type: "broadcast", to: "general", message: text }),
+    );
+    assert(decoded.ok, JSON.stringify(text));
+  }
+});
