@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { createJwtAuthenticator } from "./auth.ts";
 import type { Broker } from "./broker/broker.ts";
 import { createMemoryBroker } from "./broker/memory.ts";
 import { createRedisBroker } from "./broker/redis.ts";
@@ -19,7 +20,7 @@ import {
 } from "./core/admission.ts";
 import { type Chat, createChat } from "./core/chat.ts";
 import { createLogger, type Logger } from "./log.ts";
-import { type Handshake, parseHandshake } from "./protocol/frames.ts";
+import { bearerToken, type Handshake, parseHandshake } from "./protocol/frames.ts";
 import { VERSION } from "./version.ts";
 
 /** What the edge should do with one HTTP request. */
@@ -62,6 +63,8 @@ export async function createApp(config: Config, parts: AppParts = {}): Promise<A
     maxChannelsPerSession: config.maxChannelsPerSession,
     maxSessionsPerUser: config.maxSessionsPerUser,
     channelCreationsPerMinute: config.channelCreationsPerMinute,
+    ...(config.jwt ? { authenticator: createJwtAuthenticator(config.jwt) } : {}),
+    allowAnonymousLobby: config.allowAnonymousLobby,
   });
   await chat.start();
   const admission = createAdmission(config);
@@ -126,7 +129,12 @@ function routeRequest(
         if (isRefused(admitted)) {
           return respond(`${admitted.reason}\n`, admitted.status, "text/plain");
         }
-        return { type: "upgrade", handshake: parseHandshake(searchParams), ticket: admitted };
+        const bearer = bearerToken(request.headers.get("authorization"));
+        return {
+          type: "upgrade",
+          handshake: parseHandshake(searchParams, bearer),
+          ticket: admitted,
+        };
       }
       return respond(UPGRADE_REQUIRED, 426, "text/plain", { upgrade: "websocket" });
     case "/":

@@ -78,6 +78,22 @@ export const ConfigSchema = z.object({
   MAX_CHANNELS_PER_SESSION: integer("MAX_CHANNELS_PER_SESSION", 100, 1, 100_000),
   MAX_SESSIONS_PER_USER: integer("MAX_SESSIONS_PER_USER", 10, 1, 100_000),
   CHANNEL_CREATIONS_PER_MINUTE: integer("CHANNEL_CREATIONS_PER_MINUTE", 10, 1, 1_000_000),
+  AUTH_MODE: text("anonymous").pipe(
+    z.enum(["anonymous", "jwt"], { error: "AUTH_MODE must be anonymous or jwt" }),
+  ),
+  JWT_SECRET: z.string().optional().refine((secret) => !secret || secret.length >= 32, {
+    message: "JWT_SECRET must be at least 32 characters (HS256 needs a long random secret)",
+  }),
+  JWT_PUBLIC_KEY: z.string().optional().refine(
+    (pem) => !pem || pem.includes("-----BEGIN PUBLIC KEY-----"),
+    { message: "JWT_PUBLIC_KEY must be a PEM public key (-----BEGIN PUBLIC KEY-----)" },
+  ),
+  JWKS_URL: z.string().optional().refine((url) => !url || /^https?:\/\/\S+$/.test(url), {
+    message: "JWKS_URL must be an http(s) URL",
+  }),
+  JWT_ISSUER: z.string().optional(),
+  JWT_AUDIENCE: z.string().optional(),
+  ALLOW_ANONYMOUS_LOBBY: flag("ALLOW_ANONYMOUS_LOBBY"),
   LOG_LEVEL: text("info").pipe(
     z.enum(LOG_LEVELS, { error: `LOG_LEVEL must be one of ${LOG_LEVELS.join(", ")}` }),
   ),
@@ -131,6 +147,18 @@ export interface Config {
   maxSessionsPerUser: number;
   /** New channels one session may create per minute. @default 10 */
   channelCreationsPerMinute: number;
+  /** How clients prove who they are. @default "anonymous" */
+  authMode: "anonymous" | "jwt";
+  /** Where JWTs are verified (AUTH_MODE=jwt): exactly one key source, and optional checks. */
+  jwt?: {
+    secret?: string;
+    publicKeyPem?: string;
+    jwksUrl?: string;
+    issuer?: string;
+    audience?: string;
+  };
+  /** With AUTH_MODE=jwt: let kind-B clients into the lobby without a token. @default false */
+  allowAnonymousLobby: boolean;
   /** Least severe log level printed. @default "info" */
   logLevel: (typeof LOG_LEVELS)[number];
 }
@@ -153,6 +181,19 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     throw new ConfigError(`Invalid configuration: ${problems.join("; ")}`);
   }
   const vars = parsed.data;
+  const keySources = [vars.JWT_SECRET, vars.JWT_PUBLIC_KEY, vars.JWKS_URL].filter(Boolean).length;
+  if (vars.AUTH_MODE === "jwt" && keySources !== 1) {
+    throw new ConfigError(
+      "Invalid configuration: AUTH_MODE=jwt needs exactly one of JWT_SECRET, JWT_PUBLIC_KEY or JWKS_URL",
+    );
+  }
+  const jwt = {
+    ...(vars.JWT_SECRET ? { secret: vars.JWT_SECRET } : {}),
+    ...(vars.JWT_PUBLIC_KEY ? { publicKeyPem: vars.JWT_PUBLIC_KEY } : {}),
+    ...(vars.JWKS_URL ? { jwksUrl: vars.JWKS_URL } : {}),
+    ...(vars.JWT_ISSUER ? { issuer: vars.JWT_ISSUER } : {}),
+    ...(vars.JWT_AUDIENCE ? { audience: vars.JWT_AUDIENCE } : {}),
+  };
   return {
     port: vars.PORT,
     host: vars.HOST,
@@ -177,6 +218,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     maxChannelsPerSession: vars.MAX_CHANNELS_PER_SESSION,
     maxSessionsPerUser: vars.MAX_SESSIONS_PER_USER,
     channelCreationsPerMinute: vars.CHANNEL_CREATIONS_PER_MINUTE,
+    authMode: vars.AUTH_MODE,
+    ...(vars.AUTH_MODE === "jwt" ? { jwt } : {}),
+    allowAnonymousLobby: vars.ALLOW_ANONYMOUS_LOBBY,
     logLevel: vars.LOG_LEVEL,
   };
 }

@@ -28,6 +28,8 @@ const DEFAULTS: Config = {
   maxChannelsPerSession: 100,
   maxSessionsPerUser: 10,
   channelCreationsPerMinute: 10,
+  authMode: "anonymous",
+  allowAnonymousLobby: false,
   logLevel: "info",
 };
 
@@ -101,6 +103,8 @@ Deno.test("config: every variable is read", () => {
       maxChannelsPerSession: 20,
       maxSessionsPerUser: 3,
       channelCreationsPerMinute: 4,
+      authMode: "anonymous",
+      allowAnonymousLobby: false,
       logLevel: "debug",
     },
   );
@@ -221,4 +225,21 @@ Deno.test("config: admission settings that cannot work are refused, naming the v
       `${variable}=${value}`,
     );
   }
+});
+
+Deno.test("config: AUTH_MODE=jwt needs exactly one key source and sound values", () => {
+  const secret = "s".repeat(32);
+  assertEquals(loadConfig({ AUTH_MODE: "jwt", JWT_SECRET: secret, JWT_AUDIENCE: "chat" }).jwt, {
+    secret,
+    audience: "chat",
+  });
+  assertMatch(configError({ AUTH_MODE: "jwt" }).message, /exactly one of JWT_SECRET/);
+  assertMatch(
+    configError({ AUTH_MODE: "jwt", JWT_SECRET: secret, JWKS_URL: "https://x/jwks" }).message,
+    /exactly one of JWT_SECRET/,
+  );
+  assertMatch(configError({ AUTH_MODE: "jwt", JWT_SECRET: "short" }).message, /JWT_SECRET/);
+  assertMatch(configError({ AUTH_MODE: "oauth" }).message, /AUTH_MODE/);
+  assertMatch(configError({ JWT_PUBLIC_KEY: "not a pem" }).message, /JWT_PUBLIC_KEY/);
+  assertMatch(configError({ ALLOW_ANONYMOUS_LOBBY: "maybe" }).message, /ALLOW_ANONYMOUS_LOBBY/);
 });

@@ -38,6 +38,7 @@ import {
 import type { Connection, ConnectionEvents } from "./connection.ts";
 import { createListFeed } from "./lists.ts";
 import { createRoster } from "./roster.ts";
+import { type Authenticator, type Identity, InvalidTokenError, mayUseChannel } from "../auth.ts";
 import {
   createStrikeCounter,
   createTokenBucket,
@@ -62,6 +63,16 @@ export interface ChatOptions {
   maxChannelsPerSession: number;
   maxSessionsPerUser: number;
   channelCreationsPerMinute: number;
+  /** AUTH_MODE=jwt: verifies tokens; absent in anonymous mode. */
+  authenticator?: Authenticator;
+  /** AUTH_MODE=jwt: let kind-B clients into the lobby without a token (as guest-NAME). */
+  allowAnonymousLobby: boolean;
+}
+
+/** What a verified JWT grants a session, and the timer that ends it at expiry. */
+interface Grant {
+  channels?: string[];
+  expiry: ReturnType<typeof setTimeout>;
 }
 
 /** Refusals of frames far over the rate, within 10 s, that close the session (1008). */
@@ -105,6 +116,8 @@ export function createChat(options: ChatOptions): Chat {
   const codecs = { A: createCodecA(options), B: createCodecB(options) };
   const sessions = new Map<string, Session>();
   const limits = new WeakMap<Session, SessionLimits>();
+  const grants = new Map<Session, Grant>();
+  const { authenticator } = options;
   const endings = new Set<Promise<void>>();
   const roster = createRoster<Session>(broker.bus);
   const lists = createListFeed({
@@ -425,6 +438,7 @@ export function createChat(options: ChatOptions): Chat {
     const page = { limit, ...(before === undefined ? {} : { before }) };
     const refPart = ref === undefined ? {} : { ref };
     if (command.channel !== undefined) {
+      checkChannelGrant(session, command.channel);
       const envelopes = await broker.history.page(channelTopic(command.channel), page);
       const messages = envelopes.map((envelope) => ({
         type: "channelMessage" as const,
@@ -465,6 +479,8 @@ export function createChat(options: ChatOptions): Chat {
         return ack(session, ref);
       case "history":
         return await sendHistory(session, command);
+      case "refresh":
+        return await refresh(session, command.token, ref);
       case "leaveChannel":
         if (!session.channels.has(command.channel)) {
           return refuse(
@@ -571,6 +587,7 @@ export function createChat(options: ChatOptions): Chat {
   /** Creates `channel` if missing and makes the session a member, subscribed before it resolves. */
   async function join(session: Session, channel: string): Promise<void> {
     if (session.channels.has(channel)) return;
+    checkChannelGrant(session, channel);
     if (session.channels.size >= options.maxChannelsPerSession) {
       throw new CommandRefused(
         "too_many_channels",
@@ -671,42 +688,10 @@ export function createChat(options: ChatOptions): Chat {
   }
 
   async function openKindA(session: Session, handshake: Handshake & { kind: "A" }): Promise<void> {
-    const { username, token } = handshake;
-    if (username !== undefined && !isUsername(username)) {
-      return refuseAndClose(
-        session,
-        "invalid_username",
-        `Invalid username "${
-          username.slice(0, 40)
-        }": usernames are 1-32 letters, digits, '_', '-' or '.', and not Server or system`,
-      );
-    }
-    const outcome = username === undefined && token === undefined
-      ? await claimGuest(session)
-      : await claim(session, username, token);
-    if (!outcome.ok) {
-      switch (outcome.code) {
-        case "username_taken":
-          return refuseAndClose(
-            session,
-            "username_taken",
-            `Username "${username}" is taken: connect with the token from its first session, or choose another name`,
-          );
-        case "invalid_token":
-          return refuseAndClose(
-            session,
-            "invalid_token",
-            "The token matches no online user: connect with a username instead",
-          );
-        case "too_many_sessions":
-          return refuseAndClose(
-            session,
-            "too_many_sessions",
-            `This user already holds ${options.maxSessionsPerUser} sessions: close one first`,
-          );
-      }
-    }
-    if (!adopt(session, outcome)) return;
+    const outcome = authenticator
+      ? await claimWithJwt(session, authenticator, handshake.token)
+      : await claimAnonymously(session, handshake);
+    if (!outcome || !adopt(session, outcome)) return;
     // sessionID goes first: only then may deliveries and list updates reach the session.
     send(session, {
       type: "welcome",
@@ -731,6 +716,141 @@ export function createChat(options: ChatOptions): Chat {
     if (since !== undefined) await resume(session, inbox, since, "your direct messages");
   }
 
+  /**
+   * AUTH_MODE=jwt: the user is the verified token's `sub`; every session of
+   * a subject joins one claim (keyed by a hash of the subject, so it works on
+   * any instance), and the session ends when the token expires.
+   */
+  async function claimWithJwt(
+    session: Session,
+    authenticator: Authenticator,
+    token: string | undefined,
+  ): Promise<(Claim & { ok: true }) | undefined> {
+    if (token === undefined) {
+      await refuseAndClose(
+        session,
+        "auth_required",
+        "Connect with a token: ?token=JWT or Authorization: Bearer JWT",
+      );
+      return undefined;
+    }
+    let identity: Identity;
+    try {
+      identity = await authenticator.verify(token);
+    } catch (error) {
+      if (!(error instanceof InvalidTokenError)) throw error;
+      await refuseAndClose(session, "invalid_token", `Invalid token: ${error.message}`);
+      return undefined;
+    }
+    const subjectHash = await hashToken(`jwt:${userKey(identity.user)}`);
+    const result = await broker.users.open({
+      name: identity.user,
+      presentedTokenHash: subjectHash,
+      freshTokenHash: subjectHash,
+      sessionId: session.id,
+      kind: "A",
+      maxSessions: options.maxSessionsPerUser,
+    });
+    if (result.status === "too_many_sessions") {
+      await refuseAndClose(
+        session,
+        "too_many_sessions",
+        `This user already holds ${options.maxSessionsPerUser} sessions: close one first`,
+      );
+      return undefined;
+    }
+    if (result.status !== "claimed" && result.status !== "joined") {
+      await refuseAndClose(
+        session,
+        "username_taken",
+        `Username "${identity.user}" is held by an anonymous lobby client`,
+      );
+      return undefined;
+    }
+    grant(session, identity);
+    return { ok: true, name: result.user.name, token: "", claimTag: tag(subjectHash) };
+  }
+
+  /** Records what the token allows and schedules the close at its expiry. */
+  function grant(session: Session, identity: Identity): void {
+    const previous = grants.get(session);
+    if (previous) clearTimeout(previous.expiry);
+    const expiry = setTimeout(() =>
+      guard(session, () => {
+        refuseAndClose(session, "token_expired", "The token expired: reconnect with a new one");
+      }), Math.max(0, identity.expiresAt * 1000 - Date.now()));
+    grants.set(session, { ...(identity.channels ? { channels: identity.channels } : {}), expiry });
+  }
+
+  async function refresh(session: Session, token: string, ref: string | undefined): Promise<void> {
+    if (!authenticator) {
+      return refuse(session, refusal("invalid_frame", "refresh is for AUTH_MODE=jwt only", ref));
+    }
+    let identity: Identity;
+    try {
+      identity = await authenticator.verify(token);
+    } catch (error) {
+      if (!(error instanceof InvalidTokenError)) throw error;
+      return refuse(session, refusal("invalid_token", `Invalid token: ${error.message}`, ref));
+    }
+    if (userKey(identity.user) !== session.user?.key || session.state === "closed") {
+      return refuse(session, refusal("invalid_token", "The token is for another user", ref));
+    }
+    grant(session, identity);
+    ack(session, ref);
+  }
+
+  /** Throws unless the session's token allows `channel` (anonymous sessions may use any). */
+  function checkChannelGrant(session: Session, channel: string): void {
+    if (mayUseChannel(grants.get(session)?.channels, channel)) return;
+    throw new CommandRefused("forbidden", `Your token does not allow channel "${channel}"`);
+  }
+
+  async function claimAnonymously(
+    session: Session,
+    handshake: Handshake & { kind: "A" },
+  ): Promise<(Claim & { ok: true }) | undefined> {
+    const { username, token } = handshake;
+    if (username !== undefined && !isUsername(username)) {
+      await refuseAndClose(
+        session,
+        "invalid_username",
+        `Invalid username "${
+          username.slice(0, 40)
+        }": usernames are 1-32 letters, digits, '_', '-' or '.', and not Server or system`,
+      );
+      return undefined;
+    }
+    const outcome = username === undefined && token === undefined
+      ? await claimGuest(session)
+      : await claim(session, username, token);
+    if (outcome.ok) return outcome;
+    switch (outcome.code) {
+      case "username_taken":
+        await refuseAndClose(
+          session,
+          "username_taken",
+          `Username "${username}" is taken: connect with the token from its first session, or choose another name`,
+        );
+        break;
+      case "invalid_token":
+        await refuseAndClose(
+          session,
+          "invalid_token",
+          "The token matches no online user: connect with a username instead",
+        );
+        break;
+      case "too_many_sessions":
+        await refuseAndClose(
+          session,
+          "too_many_sessions",
+          `This user already holds ${options.maxSessionsPerUser} sessions: close one first`,
+        );
+        break;
+    }
+    return undefined;
+  }
+
   /** The `since` of a handshake, if it is a message id; a malformed one is reported and ignored. */
   function resumePoint(session: Session, since: string | undefined): string | undefined {
     if (since === undefined || MESSAGE_ID_PATTERN.test(since)) return since;
@@ -748,7 +868,17 @@ export function createChat(options: ChatOptions): Chat {
     session: Session,
     command: Command & { type: "say" },
   ): Promise<void> {
-    const { sender, text, ref } = command;
+    const { text, ref } = command;
+    if (authenticator && !options.allowAnonymousLobby) {
+      return refuseAndClose(
+        session,
+        "auth_required",
+        "This server requires a token: lobby clients without one are not allowed",
+        ref,
+      );
+    }
+    // With JWT, anonymous lobby clients are guests, so they can never take a user's name.
+    const sender = authenticator ? `guest-${command.sender}` : command.sender;
     if (!isUsername(sender)) {
       return refuseAndClose(
         session,
@@ -853,6 +983,9 @@ export function createChat(options: ChatOptions): Chat {
     if (session.state === "closed") return;
     session.state = "closed";
     sessions.delete(session.id);
+    const granted = grants.get(session);
+    if (granted) clearTimeout(granted.expiry);
+    grants.delete(session);
     const releases: Promise<unknown>[] = [];
     for (const channel of session.channels) {
       releases.push(roster.remove(channelTopic(channel), session));

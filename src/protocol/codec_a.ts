@@ -71,6 +71,8 @@ function toCommand(frame: FrameA): Command {
       return { type: "directMessage", to: frame.to, text: frame.message, ...ref };
     case "typing":
       return { type: "typing", to: frame.to, ...ref };
+    case "refresh":
+      return { type: "refresh", token: frame.token, ...ref };
     case "history":
       return {
         type: "history",

@@ -22,7 +22,11 @@ export const ERROR_CODES = {
   invalid_channel: "A channel name is not 1-64 letters, digits, '_', '-' or '.'",
   invalid_username:
     "A username is not 1-32 letters, digits, '_', '-' or '.', or is reserved (Server, system)",
-  invalid_token: "The session token matches no online user",
+  invalid_token:
+    "The token is not valid: no online user holds it, or (AUTH_MODE=jwt) it is expired, badly signed or for another audience",
+  auth_required: "AUTH_MODE=jwt: connect with a token (?token= or Authorization: Bearer)",
+  token_expired: "The session's JWT expired before a newer one came with refresh",
+  forbidden: "The token's channels claim does not include that channel",
   username_taken: "The username belongs to another live session and no matching token was given",
   message_too_long: "The message text is longer than MAX_MESSAGE_CHARS",
   binary_unsupported: "Binary frames are not part of the protocol; send JSON text",
@@ -58,6 +62,10 @@ export const CLOSE_CODES = {
   invalid_username: 4003,
   /** The session token matches no online user (after an `error` frame). */
   invalid_token: 4004,
+  /** AUTH_MODE=jwt: the JWT expired and no refresh came (after an `error` frame). */
+  token_expired: 4001,
+  /** AUTH_MODE=jwt: the connection brought no token (after an `error` frame). */
+  auth_required: 4007,
   /** The client did not read: more than SLOW_CONSUMER_BYTES were waiting to be sent to it. */
   slow_consumer: 4005,
   /** The user already holds MAX_SESSIONS_PER_USER sessions (after an `error` frame). */
@@ -138,6 +146,7 @@ export function clientFrameSchemas(limits: FrameLimits) {
       ref: Ref,
     }),
     typing: z.object({ type: z.literal("typing"), to: Target, ref: Ref }),
+    refresh: z.object({ type: z.literal("refresh"), token: z.string().min(1).max(8192), ref: Ref }),
     history: z.object({
       type: z.literal("history"),
       to: ChannelName.optional(),
@@ -294,14 +303,20 @@ export type Handshake =
   | { kind: "A"; username?: string; token?: string; since?: string }
   | { kind: "B" };
 
+/** The token of an `Authorization: Bearer …` header, if there is one. */
+export function bearerToken(authorization: string | null): string | undefined {
+  const match = authorization?.match(/^Bearer\s+(\S+)\s*$/i);
+  return match?.[1];
+}
+
 /**
  * A request with `username` or `token` in its query is kind A (an empty
  * `username=` asks for a guest name); one with neither is kind B, which
  * registers with its first frame.
  */
-export function parseHandshake(query: URLSearchParams): Handshake {
+export function parseHandshake(query: URLSearchParams, bearer?: string): Handshake {
   const username = query.get("username");
-  const token = query.get("token");
+  const token = bearer ?? query.get("token");
   if (username === null && token === null) return { kind: "B" };
   const since = query.get("since");
   return {

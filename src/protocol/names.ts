@@ -45,6 +45,7 @@ export function exceedsCodePoints(text: string, limit: number): boolean {
 }
 
 /** Control characters a message text may not hold: C0 (but tab, newline, return), DEL, C1. */
+// deno-lint-ignore no-control-regex -- matching control characters is what this is for
 const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]/;
 
 /**

@@ -93,6 +93,7 @@ async function withChat(
     maxChannelsPerSession: 100,
     maxSessionsPerUser: 10,
     channelCreationsPerMinute: 1_000_000,
+    allowAnonymousLobby: false,
   });
   await chat.start();
   try {

@@ -6,7 +6,7 @@
  * conversation is delivered unchanged, and memory comes back near its
  * baseline.
  */
-import { connect, type Frame, joinA, joinChannel, type TestClient } from "../support/client.ts";
+import { connect, type Frame, joinA, joinChannel } from "../support/client.ts";
 import { startMain } from "../support/process.ts";
 import { rawConnect } from "../support/raw.ts";
 import { assert, assertEquals, assertLessOrEqual } from "../support/assert.ts";
