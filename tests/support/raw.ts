@@ -13,6 +13,8 @@ export interface RawClient extends Disposable {
   sendFrame(payload: Uint8Array, opcode?: number, fin?: boolean): Promise<void>;
   /** Sends a text frame. */
   sendText(text: string): Promise<void>;
+  /** Reads the next frame the server sent (unfragmented): its opcode and payload as text. */
+  readFrame(): Promise<{ opcode: number; text: string }>;
 }
 
 /** Connects to `ws://127.0.0.1:port` + `path` and completes the upgrade (or throws). */
@@ -76,8 +78,35 @@ export async function rawUpgrade(
     while (written < frame.length) written += await tcp.write(frame.subarray(written));
   }
 
+  let buffered = new Uint8Array(0);
+  async function readBytes(count: number): Promise<Uint8Array> {
+    while (buffered.length < count) {
+      const chunk = new Uint8Array(65536);
+      const read = await tcp.read(chunk);
+      if (read === null) throw new Error("The server closed the connection");
+      const joined = new Uint8Array(buffered.length + read);
+      joined.set(buffered);
+      joined.set(chunk.subarray(0, read), buffered.length);
+      buffered = joined;
+    }
+    const bytes = buffered.slice(0, count);
+    buffered = buffered.slice(count);
+    return bytes;
+  }
+
+  async function readFrame(): Promise<{ opcode: number; text: string }> {
+    const [first, second] = await readBytes(2);
+    let length = second & 0x7f;
+    if (length === 126) length = new DataView((await readBytes(2)).buffer).getUint16(0);
+    else if (length === 127) {
+      length = Number(new DataView((await readBytes(8)).buffer).getBigUint64(0));
+    }
+    return { opcode: first & 0x0f, text: new TextDecoder().decode(await readBytes(length)) };
+  }
+
   const client: RawClient = {
     sendFrame,
+    readFrame,
     sendText: (text) => sendFrame(new TextEncoder().encode(text)),
     [Symbol.dispose]() {
       try {
