@@ -39,6 +39,7 @@ Deno.test("README: every configuration variable has a row with its real default"
     MAX_CHANNELS_PER_SESSION: defaults.maxChannelsPerSession,
     MAX_SESSIONS_PER_USER: defaults.maxSessionsPerUser,
     CHANNEL_CREATIONS_PER_MINUTE: defaults.channelCreationsPerMinute,
+    EDGE: defaults.edge,
     AUTH_MODE: defaults.authMode,
     JWT_SECRET: undefined,
     JWT_PUBLIC_KEY: undefined,

@@ -7,22 +7,28 @@
  */
 import assert from "node:assert/strict";
 
+// Node's typings take a message only as a given string, so each call has two forms.
+
 export function assertEquals<T>(actual: T, expected: T, message?: string): void {
-  assert.deepStrictEqual(actual, expected, message);
+  if (message === undefined) assert.deepStrictEqual(actual, expected);
+  else assert.deepStrictEqual(actual, expected, message);
 }
 
 export function assertNotEquals<T>(actual: T, expected: T, message?: string): void {
-  assert.notDeepStrictEqual(actual, expected, message);
+  if (message === undefined) assert.notDeepStrictEqual(actual, expected);
+  else assert.notDeepStrictEqual(actual, expected, message);
 }
 
-export function assert_(condition: unknown, message?: string): asserts condition {
-  assert.ok(condition, message);
+function assert_(condition: unknown, message?: string): asserts condition {
+  if (message === undefined) assert.ok(condition);
+  else assert.ok(condition, message);
 }
 
 export { assert_ as assert };
 
 export function assertMatch(actual: string, pattern: RegExp, message?: string): void {
-  assert.match(actual, pattern, message);
+  if (message === undefined) assert.match(actual, pattern);
+  else assert.match(actual, pattern, message);
 }
 
 export function assertThrows(

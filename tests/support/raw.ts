@@ -13,8 +13,8 @@ export interface RawClient extends Disposable {
   sendFrame(payload: Uint8Array, opcode?: number, fin?: boolean): Promise<void>;
   /** Sends a text frame. */
   sendText(text: string): Promise<void>;
-  /** Reads the next frame the server sent (unfragmented): its opcode and payload as text. */
-  readFrame(): Promise<{ opcode: number; text: string }>;
+  /** Reads the next frame the server sent (unfragmented): its opcode and payload. */
+  readFrame(): Promise<{ opcode: number; text: string; bytes: Uint8Array }>;
 }
 
 /** Connects to `ws://127.0.0.1:port` + `path` and completes the upgrade (or throws). */
@@ -94,14 +94,15 @@ export async function rawUpgrade(
     return bytes;
   }
 
-  async function readFrame(): Promise<{ opcode: number; text: string }> {
+  async function readFrame(): Promise<{ opcode: number; text: string; bytes: Uint8Array }> {
     const [first, second] = await readBytes(2);
     let length = second & 0x7f;
     if (length === 126) length = new DataView((await readBytes(2)).buffer).getUint16(0);
     else if (length === 127) {
       length = Number(new DataView((await readBytes(8)).buffer).getBigUint64(0));
     }
-    return { opcode: first & 0x0f, text: new TextDecoder().decode(await readBytes(length)) };
+    const bytes = await readBytes(length);
+    return { opcode: first & 0x0f, text: new TextDecoder().decode(bytes), bytes };
   }
 
   const client: RawClient = {

@@ -1,0 +1,140 @@
+/**
+ * The `ws` edge: `node:http` for HTTP and `ws` (`noServer`, `handleUpgrade`)
+ * for `/ws`, each socket mapped onto the core's `Connection`, exactly as the
+ * Deno edge does. It is the edge of the Node distribution, and Deno can run
+ * it too (`EDGE=ws`): `ws` enforces `maxPayload` across a message's
+ * fragments and caps their number, so an oversized message is refused while
+ * it arrives instead of after it was buffered whole.
+ *
+ * @module
+ */
+import { createServer, type IncomingMessage } from "node:http";
+import type { Duplex } from "node:stream";
+// @ts-types="npm:@types/ws@8.18.2"
+import { type WebSocket, WebSocketServer } from "ws";
+import type { App, Route } from "../app.ts";
+import type { Connection } from "../core/connection.ts";
+
+/** Where to listen. */
+export interface NodeServeOptions {
+  hostname: string;
+  port: number;
+  /** Called once listening, with the bound address. */
+  onListen?: (address: { hostname: string; port: number }) => void;
+}
+
+/** A running `ws` edge. */
+export interface NodeServer {
+  port: number;
+  /** Stops accepting and closes the listener (sessions are the app's to close). */
+  close(): Promise<void>;
+}
+
+/** Most fragments one message may come in. */
+const MAX_FRAGMENTS = 64;
+
+/** Serves `app` with `node:http` and `ws`. */
+export async function serveNode(app: App, options: NodeServeOptions): Promise<NodeServer> {
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: app.config.maxFrameBytes,
+    maxFragments: MAX_FRAGMENTS,
+    maxBufferedChunks: MAX_FRAGMENTS * 4,
+    perMessageDeflate: false,
+  });
+  const alive = new WeakMap<WebSocket, boolean>();
+
+  const server = createServer(async (req, res) => {
+    const route = app.route(toRequest(req), req.socket.remoteAddress ?? "");
+    const response = route.type === "respond"
+      ? route.response
+      : new Response("Upgrade Required\n", { status: 426 });
+    res.writeHead(response.status, Object.fromEntries(response.headers));
+    res.end(await response.text());
+  });
+
+  server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on("error", () => socket.destroy());
+    const route: Route = app.route(toRequest(req), req.socket.remoteAddress ?? "");
+    if (route.type === "respond") {
+      refuseUpgrade(socket, route.response);
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      alive.set(ws, true);
+      const events = app.chat.accept(toConnection(ws), route.handshake);
+      ws.on("message", (data: Buffer, isBinary: boolean) => {
+        if (isBinary) events.binary(data.length);
+        else events.text(data.toString("utf8"));
+      });
+      ws.on("pong", () => alive.set(ws, true));
+      ws.on("close", () => {
+        route.ticket.release();
+        events.closed();
+      });
+      // ws closes the socket itself on protocol errors (1009 for maxPayload, 1008 for fragments).
+      ws.on("error", () => {});
+    });
+  });
+
+  // A client that answered no ping within one interval is gone.
+  const pings = setInterval(() => {
+    for (const ws of wss.clients) {
+      if (!alive.get(ws)) {
+        ws.terminate();
+        continue;
+      }
+      alive.set(ws, false);
+      ws.ping();
+    }
+  }, app.config.idleTimeoutMs);
+
+  await new Promise<void>((resolve) => server.listen(options.port, options.hostname, resolve));
+  const { port } = server.address() as { port: number };
+  options.onListen?.({ hostname: options.hostname, port });
+  return {
+    port,
+    async close() {
+      clearInterval(pings);
+      for (const ws of wss.clients) ws.terminate();
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+function toRequest(req: IncomingMessage): Request {
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value === undefined) continue;
+    headers.set(name, Array.isArray(value) ? value.join(", ") : value);
+  }
+  return new Request(`http://${req.headers.host ?? "localhost"}${req.url ?? "/"}`, { headers });
+}
+
+/** Answers a refused upgrade on the raw socket, before any WebSocket exists. */
+function refuseUpgrade(socket: Duplex, response: Response): void {
+  response.text().then((body) => {
+    const status = `HTTP/1.1 ${response.status} ${response.statusText || "Refused"}`;
+    const headers = [...response.headers].map(([name, value]) => `${name}: ${value}`);
+    socket.end(
+      [status, ...headers, `content-length: ${new TextEncoder().encode(body).length}`, "", body]
+        .join("\r\n"),
+    );
+  });
+}
+
+function toConnection(ws: WebSocket): Connection {
+  return {
+    send(text) {
+      // The Connection contract: sending never throws, whatever state the socket is in.
+      if (ws.readyState === ws.OPEN) ws.send(text);
+    },
+    close(code, reason) {
+      if (ws.readyState === ws.OPEN || ws.readyState === ws.CONNECTING) ws.close(code, reason);
+    },
+    get bufferedAmount() {
+      return ws.bufferedAmount;
+    },
+  };
+}
