@@ -8,12 +8,6 @@ import { startMain } from "../support/process.ts";
 import { rawConnect, rawUpgrade } from "../support/raw.ts";
 import { assertEquals } from "../support/assert.ts";
 
-async function rssMiB(pid: number): Promise<number> {
-  const { stdout } = await new Deno.Command("ps", { args: ["-o", "rss=", "-p", `${pid}`] })
-    .output();
-  return Number(new TextDecoder().decode(stdout).trim()) / 1024;
-}
-
 Deno.test("ws edge: kind A, kind B and the HTTP routes behave as on the Deno edge", async () => {
   await using natter = await startMain({ EDGE: "ws", ALLOWED_ORIGINS: "https://chat.example.com" });
   await using alice = await joinA(natter.ws, "alice");
