@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { startMain } from "../tests/support/process.ts";
+import { rssMiB, startMain } from "../tests/support/process.ts";
 
 const clients = Number(Deno.args[0] ?? 5000);
 const seconds = Number(Deno.args[1] ?? 10);
@@ -62,7 +62,7 @@ for (let i = 0; i < clients; i++) {
 const connectedMs = performance.now() - started;
 await done;
 const settledMs = performance.now() - started;
-const rss = await serverRss(natter.child.pid);
+const rss = +(await rssMiB(natter.child.pid)).toFixed(1);
 for (const socket of sockets) socket.close();
 
 console.log(JSON.stringify(
@@ -80,9 +80,3 @@ console.log(JSON.stringify(
   null,
   2,
 ));
-
-async function serverRss(pid: number): Promise<number> {
-  const { stdout } = await new Deno.Command("ps", { args: ["-o", "rss=", "-p", `${pid}`] })
-    .output();
-  return +(Number(new TextDecoder().decode(stdout).trim()) / 1024).toFixed(1);
-}

@@ -7,7 +7,7 @@
  * baseline.
  */
 import { connect, type Frame, joinA, joinChannel } from "../support/client.ts";
-import { startMain } from "../support/process.ts";
+import { rssMiB, startMain } from "../support/process.ts";
 import { rawConnect } from "../support/raw.ts";
 import { assert, assertEquals, assertLessOrEqual } from "../support/assert.ts";
 import { CLOSE_CODES } from "../../src/protocol/frames.ts";
@@ -151,12 +151,6 @@ export function hostileFrame(next: () => number, n: number): { text: string; ref
         ref,
       };
   }
-}
-
-async function rssMiB(pid: number): Promise<number> {
-  const { stdout } = await new Deno.Command("ps", { args: ["-o", "rss=", "-p", `${pid}`] })
-    .output();
-  return Number(new TextDecoder().decode(stdout).trim()) / 1024;
 }
 
 /** Sends every hostile frame, keeping a window, and checks each gets exactly one error. */

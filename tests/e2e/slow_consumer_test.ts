@@ -6,18 +6,12 @@
  * itself leaves garbage in the server's heap.
  */
 import { joinA, joinChannel, names } from "../support/client.ts";
-import { startMain } from "../support/process.ts";
+import { rssMiB, startMain } from "../support/process.ts";
 import { rawConnect } from "../support/raw.ts";
 import { assertLessOrEqual } from "../support/assert.ts";
 
 const MESSAGES = 1000;
 const TEXT = "x".repeat(60_000);
-
-async function rssMiB(pid: number): Promise<number> {
-  const { stdout } = await new Deno.Command("ps", { args: ["-o", "rss=", "-p", `${pid}`] })
-    .output();
-  return Number(new TextDecoder().decode(stdout).trim()) / 1024;
-}
 
 /** Floods a channel with 60 MB while alice reads; returns how much the server's memory grew. */
 async function flood(withStalledMember: boolean): Promise<number> {

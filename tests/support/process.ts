@@ -112,3 +112,10 @@ export async function startMain(env: Record<string, string>): Promise<NatterProc
     },
   };
 }
+
+/** The resident memory of process `pid`, in MiB (from `ps`). */
+export async function rssMiB(pid: number): Promise<number> {
+  const { stdout } = await new Deno.Command("ps", { args: ["-o", "rss=", "-p", `${pid}`] })
+    .output();
+  return Number(new TextDecoder().decode(stdout).trim()) / 1024;
+}
