@@ -270,7 +270,7 @@ export function createMemoryBroker(options: Partial<MemoryHubOptions> = {}): Bro
 }
 
 /** Whether a direct message is between the two user keys `pair`. */
-export function isBetween(envelope: StoredEnvelope, [one, other]: [string, string]): boolean {
+function isBetween(envelope: StoredEnvelope, [one, other]: [string, string]): boolean {
   if (envelope.kind !== "direct") return false;
   const from = userKey(envelope.message.from);
   const to = userKey(envelope.message.to);

@@ -113,7 +113,7 @@ export function createRedisBroker(options: RedisBrokerOptions): Broker {
    */
   const subscribedAt = new Map<Topic, string>();
   /** While backfilling after a reconnect, live messages wait here. */
-  let heldBack: { topic: Topic; envelope: Envelope }[] | undefined;
+  let heldBack: { topic: Topic; envelope: StoredEnvelope }[] | undefined;
   let subscriberWasReady = false;
   let backfilling: Promise<void> | undefined;
   let backfillAgain = false;
@@ -261,7 +261,7 @@ export function createRedisBroker(options: RedisBrokerOptions): Broker {
     }
     heldBack ??= [];
     backfilling = (async () => {
-      const read = new Map<Topic, Envelope[]>();
+      const read = new Map<Topic, StoredEnvelope[]>();
       try {
         do {
           backfillAgain = false;
@@ -284,9 +284,7 @@ export function createRedisBroker(options: RedisBrokerOptions): Broker {
           else read.set(topic, [envelope]);
         }
         for (const [topic, envelopes] of read) {
-          envelopes.sort((a, b) =>
-            a.kind === "typing" || b.kind === "typing" ? 0 : a.message.id < b.message.id ? -1 : 1
-          );
+          envelopes.sort((a, b) => a.message.id < b.message.id ? -1 : 1);
           for (const envelope of envelopes) deliverOnce(topic, envelope);
         }
       }
@@ -541,7 +539,7 @@ function fromStreamId(id: string): string {
 }
 
 /** The URL without its password, for logs. */
-export function redactUrl(url: string): string {
+function redactUrl(url: string): string {
   try {
     const parsed = new URL(url);
     if (parsed.password) parsed.password = "***";

@@ -124,7 +124,7 @@ export function createChat(options: ChatOptions): Chat {
     broker,
     intervalMs: options.listUpdateIntervalMs,
     sessions: () => sessions.values(),
-    onFailure: (session, error) => onFailure(session, error),
+    onFailure,
     log,
   });
 
@@ -189,7 +189,8 @@ export function createChat(options: ChatOptions): Chat {
 
   /** Keeps a stored message for a session still replaying `topic`; true when kept. */
   function holdForReplay(session: Session, topic: Topic, envelope: Envelope): boolean {
-    const held = envelope.kind === "typing" ? undefined : session.replaying.get(topic);
+    if (session.replaying.size === 0 || envelope.kind === "typing") return false;
+    const held = session.replaying.get(topic);
     held?.push(envelope);
     return held !== undefined;
   }
@@ -291,12 +292,14 @@ export function createChat(options: ChatOptions): Chat {
     // The ref, if the frame has one, tells the client which frame to send again later.
     const frame = data === undefined ? undefined : readFrameObject(data);
     const ref = frame?.ok ? frame.ref : undefined;
-    refuse(session, {
-      code: "rate_limited",
-      message:
+    refuse(
+      session,
+      refusal(
+        "rate_limited",
         `Too many frames: at most ${options.rateMessagesPerSecond} a second (${options.rateBurst} at once)`,
-      ...(ref === undefined ? {} : { ref }),
-    });
+        ref,
+      ),
+    );
     return false;
   }
 
@@ -309,12 +312,14 @@ export function createChat(options: ChatOptions): Chat {
   /** Runs `task` after the session's earlier commands; a full queue refuses at once. */
   function enqueue(session: Session, task: () => Promise<void>, ref?: string): void {
     if (session.pending >= MAX_PENDING_COMMANDS) {
-      refuse(session, {
-        code: "rate_limited",
-        message:
+      refuse(
+        session,
+        refusal(
+          "rate_limited",
           `Too many frames in flight: at most ${MAX_PENDING_COMMANDS} are queued per session`,
-        ...(ref === undefined ? {} : { ref }),
-      });
+          ref,
+        ),
+      );
       return;
     }
     session.pending++;
@@ -356,25 +361,16 @@ export function createChat(options: ChatOptions): Chat {
   }
 
   function reportFault(session: Session, error: unknown, ref: string | undefined): void {
-    const refPart = ref === undefined ? {} : { ref };
     if (error instanceof CommandRefused) {
-      refuse(session, { code: error.code, message: error.message, ...refPart });
+      refuse(session, refusal(error.code, error.message, ref));
       return;
     }
     if (error instanceof BrokerUnavailableError) {
-      refuse(session, {
-        code: "unavailable",
-        message: `Broker unavailable: ${error.message}`,
-        ...refPart,
-      });
+      refuse(session, refusal("unavailable", `Broker unavailable: ${error.message}`, ref));
       return;
     }
     log.error("command failed", { session: session.id, error });
-    refuse(session, {
-      code: "internal_error",
-      message: "Internal error: the frame had no effect",
-      ...refPart,
-    });
+    refuse(session, refusal("internal_error", "Internal error: the frame had no effect", ref));
   }
 
   function refuse(session: Session, refusal: Refusal): Promise<void> {
@@ -755,7 +751,7 @@ export function createChat(options: ChatOptions): Chat {
       await refuseAndClose(
         session,
         "too_many_sessions",
-        `This user already holds ${options.maxSessionsPerUser} sessions: close one first`,
+        tooManySessions(),
       );
       return undefined;
     }
@@ -815,9 +811,7 @@ export function createChat(options: ChatOptions): Chat {
       await refuseAndClose(
         session,
         "invalid_username",
-        `Invalid username "${
-          username.slice(0, 40)
-        }": usernames are 1-32 letters, digits, '_', '-' or '.', and not Server or system`,
+        invalidUsername(username),
       );
       return undefined;
     }
@@ -844,7 +838,7 @@ export function createChat(options: ChatOptions): Chat {
         await refuseAndClose(
           session,
           "too_many_sessions",
-          `This user already holds ${options.maxSessionsPerUser} sessions: close one first`,
+          tooManySessions(),
         );
         break;
     }
@@ -883,9 +877,7 @@ export function createChat(options: ChatOptions): Chat {
       return refuseAndClose(
         session,
         "invalid_username",
-        `Invalid username "${
-          sender.slice(0, 40)
-        }": usernames are 1-32 letters, digits, '_', '-' or '.', and not Server or system`,
+        invalidUsername(sender),
         ref,
       );
     }
@@ -902,6 +894,16 @@ export function createChat(options: ChatOptions): Chat {
     await announce(`${outcome.name} has joined the chat`);
     if (text !== "") return await publishToChannel(session, lobbyChannel, outcome.name, text, ref);
     ack(session, ref);
+  }
+
+  function invalidUsername(name: string): string {
+    return `Invalid username "${
+      name.slice(0, 40)
+    }": usernames are 1-32 letters, digits, '_', '-' or '.', and not Server or system`;
+  }
+
+  function tooManySessions(): string {
+    return `This user already holds ${options.maxSessionsPerUser} sessions: close one first`;
   }
 
   /** Whether the session closed, read afresh after an await. */
@@ -968,7 +970,7 @@ export function createChat(options: ChatOptions): Chat {
     message: string,
     ref?: string,
   ): Promise<void> {
-    send(session, { type: "error", code, message, ...(ref === undefined ? {} : { ref }) });
+    refuse(session, refusal(code, message, ref));
     closeWith(session, CLOSE_CODES[code], code);
     return Promise.resolve();
   }
