@@ -32,6 +32,11 @@ const text = (fallback: string) =>
 
 const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
 
+/** The runtime edges, by the name `EDGE` selects them with. */
+export const EDGE_NAMES = ["deno", "ws"] as const;
+/** A runtime edge's name. */
+export type EdgeName = (typeof EDGE_NAMES)[number];
+
 const flag = (name: string) =>
   z.string().optional().transform((raw, ctx) => {
     const value = raw?.trim().toLowerCase() ?? "";
@@ -78,8 +83,8 @@ export const ConfigSchema = z.object({
   MAX_CHANNELS_PER_SESSION: integer("MAX_CHANNELS_PER_SESSION", 100, 1, 100_000),
   MAX_SESSIONS_PER_USER: integer("MAX_SESSIONS_PER_USER", 10, 1, 100_000),
   CHANNEL_CREATIONS_PER_MINUTE: integer("CHANNEL_CREATIONS_PER_MINUTE", 10, 1, 1_000_000),
-  EDGE: text("deno").pipe(
-    z.enum(["deno", "ws"], { error: "EDGE must be deno or ws" }),
+  EDGE: z.string().optional().transform((raw) => raw?.trim() || undefined).pipe(
+    z.enum(EDGE_NAMES, { error: "EDGE must be deno or ws" }).optional(),
   ),
   AUTH_MODE: text("anonymous").pipe(
     z.enum(["anonymous", "jwt"], { error: "AUTH_MODE must be anonymous or jwt" }),
@@ -150,8 +155,12 @@ export interface Config {
   maxSessionsPerUser: number;
   /** New channels one session may create per minute. @default 10 */
   channelCreationsPerMinute: number;
-  /** Under Deno: `Deno.upgradeWebSocket` (`deno`) or `node:http` with `ws` (`ws`). @default "deno" */
-  edge: "deno" | "ws";
+  /**
+   * How WebSockets are served: `Deno.upgradeWebSocket` (`deno`, Deno only) or
+   * `node:http` with `ws` (`ws`, both runtimes). Unset: the runtime's own,
+   * `deno` on Deno and `ws` on Node.
+   */
+  edge?: EdgeName;
   /** How clients prove who they are. @default "anonymous" */
   authMode: "anonymous" | "jwt";
   /** Where JWTs are verified (AUTH_MODE=jwt): exactly one key source, and optional checks. */
@@ -223,7 +232,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     maxChannelsPerSession: vars.MAX_CHANNELS_PER_SESSION,
     maxSessionsPerUser: vars.MAX_SESSIONS_PER_USER,
     channelCreationsPerMinute: vars.CHANNEL_CREATIONS_PER_MINUTE,
-    edge: vars.EDGE,
+    ...(vars.EDGE === undefined ? {} : { edge: vars.EDGE }),
     authMode: vars.AUTH_MODE,
     ...(vars.AUTH_MODE === "jwt" ? { jwt } : {}),
     allowAnonymousLobby: vars.ALLOW_ANONYMOUS_LOBBY,

@@ -28,7 +28,6 @@ const DEFAULTS: Config = {
   maxChannelsPerSession: 100,
   maxSessionsPerUser: 10,
   channelCreationsPerMinute: 10,
-  edge: "deno",
   authMode: "anonymous",
   allowAnonymousLobby: false,
   logLevel: "info",
@@ -78,6 +77,7 @@ Deno.test("config: every variable is read", () => {
       MAX_CHANNELS_PER_SESSION: "20",
       MAX_SESSIONS_PER_USER: "3",
       CHANNEL_CREATIONS_PER_MINUTE: "4",
+      EDGE: "ws",
       LOG_LEVEL: "debug",
     }),
     {
@@ -104,7 +104,7 @@ Deno.test("config: every variable is read", () => {
       maxChannelsPerSession: 20,
       maxSessionsPerUser: 3,
       channelCreationsPerMinute: 4,
-      edge: "deno",
+      edge: "ws",
       authMode: "anonymous",
       allowAnonymousLobby: false,
       logLevel: "debug",
@@ -131,6 +131,7 @@ Deno.test("config: empty or blank values fall back to the defaults", () => {
     LIST_UPDATE_INTERVAL_MS: "",
     MAX_MESSAGE_CHARS: "",
     MAX_FRAME_BYTES: "",
+    EDGE: "",
     LOG_LEVEL: "",
   };
   assertEquals(loadConfig(empty), DEFAULTS);
@@ -219,6 +220,7 @@ Deno.test("config: admission settings that cannot work are refused, naming the v
       ["MAX_CONNECTIONS", "0"],
       ["MAX_CONNECTIONS_PER_IP", "-3"],
       ["IDLE_TIMEOUT_MS", "10"],
+      ["EDGE", "bun"],
     ]
   ) {
     assertMatch(

@@ -1,29 +1,18 @@
 /**
  * The Deno edge: `Deno.serve` for HTTP and `Deno.upgradeWebSocket` for `/ws`,
- * each socket mapped onto the core's `Connection`. The only module of the
- * server (with `main.ts`) that touches `Deno.*`.
+ * each socket mapped onto the core's `Connection`. With `main.ts`, the only
+ * code of the server that touches `Deno.*`.
  *
  * @module
  */
-import type { App } from "../app.ts";
 import type { Connection } from "../core/connection.ts";
+import type { Edge } from "../server.ts";
 
-/** Where and how to listen. */
-export interface ServeOptions {
-  hostname: string;
-  port: number;
-  /** Aborting it stops accepting and closes the listener. */
-  signal?: AbortSignal;
-  /** Called once listening, with the bound address. */
-  onListen?: (address: { hostname: string; port: number }) => void;
-}
-
-/** Serves `app` over HTTP and WebSocket until `options.signal` aborts. */
-export function serveDeno(app: App, options: ServeOptions): Deno.HttpServer<Deno.NetAddr> {
-  return Deno.serve({
+/** Serves `app` with `Deno.serve`; closing the listener stops accepting. */
+export const serveDeno: Edge = (app, options) => {
+  const server = Deno.serve({
     hostname: options.hostname,
     port: options.port,
-    signal: options.signal,
     onListen: options.onListen ?? (() => {}),
   }, (request, info) => {
     const route = app.route(request, info.remoteAddr.hostname);
@@ -55,7 +44,8 @@ export function serveDeno(app: App, options: ServeOptions): Deno.HttpServer<Deno
     socket.addEventListener("close", () => ticket.release());
     return response;
   });
-}
+  return Promise.resolve({ port: server.addr.port, close: () => server.shutdown() });
+};
 
 function toConnection(socket: WebSocket): Connection {
   return {

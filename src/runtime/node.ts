@@ -12,29 +12,16 @@ import { createServer, type IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 // @ts-types="npm:@types/ws@8.18.2"
 import { type WebSocket, WebSocketServer } from "ws";
-import type { App, Route } from "../app.ts";
+import type { Route } from "../app.ts";
 import type { Connection } from "../core/connection.ts";
-
-/** Where to listen. */
-export interface NodeServeOptions {
-  hostname: string;
-  port: number;
-  /** Called once listening, with the bound address. */
-  onListen?: (address: { hostname: string; port: number }) => void;
-}
-
-/** A running `ws` edge. */
-export interface NodeServer {
-  port: number;
-  /** Stops accepting and closes the listener (sessions are the app's to close). */
-  close(): Promise<void>;
-}
+import type { Ticket } from "../core/admission.ts";
+import type { Edge } from "../server.ts";
 
 /** Most fragments one message may come in. */
 const MAX_FRAGMENTS = 64;
 
-/** Serves `app` with `node:http` and `ws`. */
-export async function serveNode(app: App, options: NodeServeOptions): Promise<NodeServer> {
+/** Serves `app` with `node:http` and `ws`; closing the listener also drops remaining sockets. */
+export const serveNode: Edge = async (app, options) => {
   const wss = new WebSocketServer({
     noServer: true,
     maxPayload: app.config.maxFrameBytes,
@@ -43,6 +30,7 @@ export async function serveNode(app: App, options: NodeServeOptions): Promise<No
     perMessageDeflate: false,
   });
   const alive = new WeakMap<WebSocket, boolean>();
+  const tickets = new WeakMap<IncomingMessage, Ticket>();
 
   const server = createServer(async (req, res) => {
     const route = app.route(toRequest(req), req.socket.remoteAddress ?? "");
@@ -60,6 +48,9 @@ export async function serveNode(app: App, options: NodeServeOptions): Promise<No
       refuseUpgrade(socket, route.response);
       return;
     }
+    // The place is held for as long as the socket lives, whether the upgrade succeeds or not.
+    socket.once("close", () => route.ticket.release());
+    tickets.set(req, route.ticket);
     wss.handleUpgrade(req, socket, head, (ws) => {
       alive.set(ws, true);
       const events = app.chat.accept(toConnection(ws), route.handshake);
@@ -68,13 +59,18 @@ export async function serveNode(app: App, options: NodeServeOptions): Promise<No
         else events.text(data.toString("utf8"));
       });
       ws.on("pong", () => alive.set(ws, true));
-      ws.on("close", () => {
-        route.ticket.release();
-        events.closed();
-      });
+      ws.on("close", () => events.closed());
       // ws closes the socket itself on protocol errors (1009 for maxPayload, 1008 for fragments).
       ws.on("error", () => {});
     });
+  });
+  // An invalid handshake is answered as the Deno edge answers it, its place freed first.
+  wss.on("wsClientError", (error: Error, socket: Duplex, req: IncomingMessage) => {
+    tickets.get(req)?.release();
+    refuseUpgrade(
+      socket,
+      new Response(`Bad WebSocket upgrade: ${error.message}\n`, { status: 400 }),
+    );
   });
 
   // A client that answered no ping within one interval is gone.
@@ -101,7 +97,7 @@ export async function serveNode(app: App, options: NodeServeOptions): Promise<No
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
-}
+};
 
 function toRequest(req: IncomingMessage): Request {
   const headers = new Headers();

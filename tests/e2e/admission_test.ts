@@ -5,6 +5,7 @@
  */
 import { joinA, names } from "../support/client.ts";
 import { startServer } from "../support/server.ts";
+import { testEachRuntime } from "../support/runtimes.ts";
 import { rawUpgrade } from "../support/raw.ts";
 import { assertEquals } from "../support/assert.ts";
 
@@ -12,84 +13,98 @@ function portOf(server: { http: string }): number {
   return Number(new URL(server.http).port);
 }
 
-Deno.test("admission: a browser from an origin not allowed gets 403 before any WebSocket", async () => {
-  await using server = await startServer({
-    ALLOWED_ORIGINS: "https://chat.example.com,http://localhost:3000",
-  });
-  const port = portOf(server);
-  const refused = await rawUpgrade(port, "/ws?username=alice", { Origin: "https://evil.example" });
-  assertEquals(refused.status, 403);
-  const allowed: Record<string, string>[] = [
-    { Origin: "https://chat.example.com" },
-    { Origin: "http://LOCALHOST:3000/" },
-    {},
-  ];
-  for (const [i, headers] of allowed.entries()) {
-    const attempt = await rawUpgrade(port, `/ws?username=allowed${i}`, headers);
-    assertEquals(attempt.status, 101, JSON.stringify(headers));
-    attempt.client![Symbol.dispose]();
-  }
-});
-
-Deno.test("admission: a full instance refuses with 503, and admits again when a place frees up", async () => {
-  await using server = await startServer({ MAX_CONNECTIONS: "2" });
-  const port = portOf(server);
-  const first = await joinA(server.ws, "one");
-  await using second = await joinA(server.ws, "two");
-  assertEquals((await rawUpgrade(port, "/ws?username=three")).status, 503);
-  await first.close();
-  // The place is free once the server has seen the close: retry until it has.
-  for (let attempt = 0;; attempt++) {
-    const retry = await rawUpgrade(port, `/ws?username=three${attempt}`);
-    if (retry.status === 101) {
-      retry.client![Symbol.dispose]();
-      break;
-    }
-    assertEquals(retry.status, 503);
-  }
-  assertEquals(second.session.username, "two");
-});
-
-Deno.test("admission: connections per client address are capped; X-Forwarded-For counts only behind a trusted proxy", async () => {
-  for (const trustProxy of [false, true]) {
-    await using server = await startServer({
-      MAX_CONNECTIONS_PER_IP: "2",
-      TRUST_PROXY: `${trustProxy}`,
+testEachRuntime(
+  "admission: a browser from an origin not allowed gets 403 before any WebSocket",
+  async (runtime) => {
+    await using server = await startServer(runtime, {
+      ALLOWED_ORIGINS: "https://chat.example.com,http://localhost:3000",
     });
     const port = portOf(server);
-    const open = [];
-    for (let i = 0; i < 2; i++) {
-      const attempt = await rawUpgrade(port, `/ws?username=a${i}`, {
+    const refused = await rawUpgrade(port, "/ws?username=alice", {
+      Origin: "https://evil.example",
+    });
+    assertEquals(refused.status, 403);
+    const allowed: Record<string, string>[] = [
+      { Origin: "https://chat.example.com" },
+      { Origin: "http://LOCALHOST:3000/" },
+      {},
+    ];
+    for (const [i, headers] of allowed.entries()) {
+      const attempt = await rawUpgrade(port, `/ws?username=allowed${i}`, headers);
+      assertEquals(attempt.status, 101, JSON.stringify(headers));
+      attempt.client![Symbol.dispose]();
+    }
+  },
+);
+
+testEachRuntime(
+  "admission: a full instance refuses with 503, and admits again when a place frees up",
+  async (runtime) => {
+    await using server = await startServer(runtime, { MAX_CONNECTIONS: "2" });
+    const port = portOf(server);
+    const first = await joinA(server.ws, "one");
+    await using second = await joinA(server.ws, "two");
+    assertEquals((await rawUpgrade(port, "/ws?username=three")).status, 503);
+    await first.close();
+    // The place is free once the server has seen the close: retry until it has.
+    for (let attempt = 0;; attempt++) {
+      const retry = await rawUpgrade(port, `/ws?username=three${attempt}`);
+      if (retry.status === 101) {
+        retry.client![Symbol.dispose]();
+        break;
+      }
+      assertEquals(retry.status, 503);
+    }
+    assertEquals(second.session.username, "two");
+  },
+);
+
+testEachRuntime(
+  "admission: connections per client address are capped; X-Forwarded-For counts only behind a trusted proxy",
+  async (runtime) => {
+    for (const trustProxy of [false, true]) {
+      await using server = await startServer(runtime, {
+        MAX_CONNECTIONS_PER_IP: "2",
+        TRUST_PROXY: `${trustProxy}`,
+      });
+      const port = portOf(server);
+      const open = [];
+      for (let i = 0; i < 2; i++) {
+        const attempt = await rawUpgrade(port, `/ws?username=a${i}`, {
+          "X-Forwarded-For": "203.0.113.7",
+        });
+        assertEquals(attempt.status, 101);
+        open.push(attempt.client!);
+      }
+      const sameClient = await rawUpgrade(port, "/ws?username=a2", {
         "X-Forwarded-For": "203.0.113.7",
       });
-      assertEquals(attempt.status, 101);
-      open.push(attempt.client!);
+      assertEquals(sameClient.status, 429);
+      const otherClient = await rawUpgrade(port, "/ws?username=b", {
+        "X-Forwarded-For": "198.51.100.1, 203.0.113.9",
+      });
+      // Behind a trusted proxy the last entry is the client; otherwise every request is 127.0.0.1.
+      assertEquals(otherClient.status, trustProxy ? 101 : 429);
+      otherClient.client?.[Symbol.dispose]();
+      for (const client of open) client[Symbol.dispose]();
     }
-    const sameClient = await rawUpgrade(port, "/ws?username=a2", {
-      "X-Forwarded-For": "203.0.113.7",
-    });
-    assertEquals(sameClient.status, 429);
-    const otherClient = await rawUpgrade(port, "/ws?username=b", {
-      "X-Forwarded-For": "198.51.100.1, 203.0.113.9",
-    });
-    // Behind a trusted proxy the last entry is the client; otherwise every request is 127.0.0.1.
-    assertEquals(otherClient.status, trustProxy ? 101 : 429);
-    otherClient.client?.[Symbol.dispose]();
-    for (const client of open) client[Symbol.dispose]();
-  }
-});
+  },
+);
 
-Deno.test("idle: a client that answers no ping is disconnected; a live one stays", async () => {
-  await using server = await startServer({
-    IDLE_TIMEOUT_MS: "1000",
-    LIST_UPDATE_INTERVAL_MS: "100",
-  });
-  await using alive = await joinA(server.ws, "alive");
-  const silent = await rawUpgrade(portOf(server), "/ws?username=silent");
-  assertEquals(silent.status, 101);
-  await alive.take((f) => f.type === "userList" && names(f).includes("silent"));
-  await alive.take((f) => f.type === "userList" && !names(f).includes("silent"), 15_000);
-  silent.client![Symbol.dispose]();
-  alive.send({ type: "broadcast", to: "still", message: "here", ref: "r" });
-  await alive.take({ type: "ack", ref: "r" });
-});
+testEachRuntime(
+  "idle: a client that answers no ping is disconnected; a live one stays",
+  async (runtime) => {
+    await using server = await startServer(runtime, {
+      IDLE_TIMEOUT_MS: "1000",
+      LIST_UPDATE_INTERVAL_MS: "100",
+    });
+    await using alive = await joinA(server.ws, "alive");
+    const silent = await rawUpgrade(portOf(server), "/ws?username=silent");
+    assertEquals(silent.status, 101);
+    await alive.take((f) => f.type === "userList" && names(f).includes("silent"));
+    await alive.take((f) => f.type === "userList" && !names(f).includes("silent"), 15_000);
+    silent.client![Symbol.dispose]();
+    alive.send({ type: "broadcast", to: "still", message: "here", ref: "r" });
+    await alive.take({ type: "ack", ref: "r" });
+  },
+);

@@ -8,6 +8,7 @@
  */
 import { connect, type Frame, joinA, joinChannel } from "../support/client.ts";
 import { rssMiB, startMain } from "../support/process.ts";
+import { testEachRuntime } from "../support/runtimes.ts";
 import { rawConnect } from "../support/raw.ts";
 import { assert, assertEquals, assertLessOrEqual } from "../support/assert.ts";
 import { CLOSE_CODES } from "../../src/protocol/frames.ts";
@@ -221,80 +222,83 @@ async function flood(ws: string): Promise<number> {
   return sent;
 }
 
-Deno.test("campaign: 10,000+ hostile frames; nothing crashes, everything is answered, chat goes on", async () => {
-  await using natter = await startMain({
-    MAX_FRAME_BYTES: `${MAX_FRAME_BYTES}`,
-    RATE_MESSAGES_PER_SECOND: "3000",
-    RATE_BURST: "3000",
-    LIST_UPDATE_INTERVAL_MS: "200",
-    LOG_LEVEL: "error",
-  });
-  await using alice = await joinA(natter.ws, "alice");
-  await using bob = await joinA(natter.ws, "bob");
-  await joinChannel(alice, "legit");
-  await joinChannel(bob, "legit");
-  const baseline = await rssMiB(natter.child.pid);
+testEachRuntime(
+  "campaign: 10,000+ hostile frames; nothing crashes, everything is answered, chat goes on",
+  async (runtime) => {
+    await using natter = await startMain({
+      MAX_FRAME_BYTES: `${MAX_FRAME_BYTES}`,
+      RATE_MESSAGES_PER_SECOND: "3000",
+      RATE_BURST: "3000",
+      LIST_UPDATE_INTERVAL_MS: "200",
+      LOG_LEVEL: "error",
+    }, runtime);
+    await using alice = await joinA(natter.ws, "alice");
+    await using bob = await joinA(natter.ws, "bob");
+    await joinChannel(alice, "legit");
+    await joinChannel(bob, "legit");
+    const baseline = await rssMiB(natter.child.pid);
 
-  /** One round of the campaign; returns the hostile frames sent. */
-  async function round(label: string): Promise<number> {
-    const conversation = (async () => {
-      for (let i = 0; i < 300; i++) {
-        alice.send({
-          type: "broadcast",
-          to: "legit",
-          message: `${label} ${i} – ünïcødé ✓`,
-          ref: `${label}${i}`,
-        });
-        await alice.take({ type: "ack", ref: `${label}${i}` });
+    /** One round of the campaign; returns the hostile frames sent. */
+    async function round(label: string): Promise<number> {
+      const conversation = (async () => {
+        for (let i = 0; i < 300; i++) {
+          alice.send({
+            type: "broadcast",
+            to: "legit",
+            message: `${label} ${i} – ünïcødé ✓`,
+            ref: `${label}${i}`,
+          });
+          await alice.take({ type: "ack", ref: `${label}${i}` });
+        }
+      })();
+      const counts = await Promise.all([
+        ...Array.from({ length: CONTENT_CONNECTIONS }, (_, i) => contentAttack(natter.ws, i)),
+        oversizeAttack(natter.port, natter.ws),
+        flood(natter.ws),
+      ]);
+      await conversation;
+      // The legitimate conversation arrived whole, unchanged and in order.
+      const heard: Frame[] = await bob.takeMany(300, { type: "broadcast", from: "alice" });
+      assertEquals(
+        heard.map((f) => f.message),
+        Array.from({ length: 300 }, (_, i) => `${label} ${i} – ünïcødé ✓`),
+      );
+      // The fragmented attacker's session ended (its name is free again).
+      for (let attempt = 0;; attempt++) {
+        const again = await connect(`${natter.ws}?username=fragments`);
+        const answer = await again.take((f) => f.type === "sessionID" || f.type === "error");
+        await again.close();
+        if (answer.type === "sessionID") break;
+        assert(attempt < 100, "the fragmented attacker was never closed");
       }
-    })();
-    const counts = await Promise.all([
-      ...Array.from({ length: CONTENT_CONNECTIONS }, (_, i) => contentAttack(natter.ws, i)),
-      oversizeAttack(natter.port, natter.ws),
-      flood(natter.ws),
-    ]);
-    await conversation;
-    // The legitimate conversation arrived whole, unchanged and in order.
-    const heard: Frame[] = await bob.takeMany(300, { type: "broadcast", from: "alice" });
-    assertEquals(
-      heard.map((f) => f.message),
-      Array.from({ length: 300 }, (_, i) => `${label} ${i} – ünïcødé ✓`),
-    );
-    // The fragmented attacker's session ended (its name is free again).
-    for (let attempt = 0;; attempt++) {
-      const again = await connect(`${natter.ws}?username=fragments`);
-      const answer = await again.take((f) => f.type === "sessionID" || f.type === "error");
-      await again.close();
-      if (answer.type === "sessionID") break;
-      assert(attempt < 100, "the fragmented attacker was never closed");
+      // The process is alive and serving.
+      const health = await fetch(`${natter.http}/healthz`);
+      assertEquals([health.status, await health.text()], [200, "ok\n"]);
+      const total = counts.reduce((sum, n) => sum + n, 0);
+      console.log(
+        `campaign ${label}: ${total} hostile frames (content ${
+          counts.slice(0, CONTENT_CONNECTIONS).join("+")
+        }, oversize ${counts[CONTENT_CONNECTIONS]}, flood ${counts[CONTENT_CONNECTIONS + 1]})`,
+      );
+      return total;
     }
-    // The process is alive and serving.
-    const health = await fetch(`${natter.http}/healthz`);
-    assertEquals([health.status, await health.text()], [200, "ok\n"]);
-    const total = counts.reduce((sum, n) => sum + n, 0);
-    console.log(
-      `campaign ${label}: ${total} hostile frames (content ${
-        counts.slice(0, CONTENT_CONNECTIONS).join("+")
-      }, oversize ${counts[CONTENT_CONNECTIONS]}, flood ${counts[CONTENT_CONNECTIONS + 1]})`,
-    );
-    return total;
-  }
 
-  const first = await round("first");
-  assert(first >= 10_000, `only ${first} hostile frames`);
-  const afterFirst = await rssMiB(natter.child.pid) - baseline;
-  await round("second");
-  const afterSecond = await rssMiB(natter.child.pid) - baseline;
-  await round("third");
-  const afterThird = await rssMiB(natter.child.pid) - baseline;
-  console.log(
-    `campaign: server memory above its baseline after each round: ${
-      [afterFirst, afterSecond, afterThird].map((m) => `${m.toFixed(0)} MiB`).join(", ")
-    }`,
-  );
-  // The first rounds grow V8's heap, which it keeps and reuses; then a round adds little.
-  // Keeping what each round sent (about 25 MB of frames) would add at least that much.
-  assertLessOrEqual(afterFirst, 100, `memory grew ${afterFirst.toFixed(0)} MiB in one round`);
-  assertLessOrEqual(afterThird - afterSecond, 20, "memory keeps growing round after round");
-  assertEquals(natter.output().match(/internal fault|Uncaught/g), null);
-});
+    const first = await round("first");
+    assert(first >= 10_000, `only ${first} hostile frames`);
+    const afterFirst = await rssMiB(natter.child.pid) - baseline;
+    await round("second");
+    const afterSecond = await rssMiB(natter.child.pid) - baseline;
+    await round("third");
+    const afterThird = await rssMiB(natter.child.pid) - baseline;
+    console.log(
+      `campaign: server memory above its baseline after each round: ${
+        [afterFirst, afterSecond, afterThird].map((m) => `${m.toFixed(0)} MiB`).join(", ")
+      }`,
+    );
+    // The first rounds grow V8's heap, which it keeps and reuses; then a round adds little.
+    // Keeping what each round sent (about 25 MB of frames) would add at least that much.
+    assertLessOrEqual(afterFirst, 100, `memory grew ${afterFirst.toFixed(0)} MiB in one round`);
+    assertLessOrEqual(afterThird - afterSecond, 20, "memory keeps growing round after round");
+    assertEquals(natter.output().match(/internal fault|Uncaught/g), null);
+  },
+);

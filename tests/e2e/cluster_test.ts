@@ -1,5 +1,6 @@
 /**
- * Distributed mode: three `main.ts` processes on one real Redis behave as
+ * Distributed mode: three processes on one real Redis, Deno and Node mixed
+ * (instances 0 and 2 run `main.ts`, instance 1 the Node build), behave as
  * one server, whichever instance a client lands on.
  */
 import { connect, joinA, joinB, joinChannel, names, type TestClient } from "../support/client.ts";
@@ -8,7 +9,7 @@ import { assert, assertEquals } from "../support/assert.ts";
 
 const FAST_LISTS = { LIST_UPDATE_INTERVAL_MS: "100" };
 
-Deno.test("cluster: broadcasts reach every member on every instance once, in one order", async () => {
+Deno.test("cluster: broadcasts reach every member on every instance once, in one order [deno+node]", async () => {
   await using cluster = await startCluster(3);
   const clients: TestClient[] = [];
   try {
@@ -42,7 +43,7 @@ Deno.test("cluster: broadcasts reach every member on every instance once, in one
   }
 });
 
-Deno.test("cluster: direct messages, sessionUpdate and typing cross instances", async () => {
+Deno.test("cluster: direct messages, sessionUpdate and typing cross instances [deno+node]", async () => {
   await using cluster = await startCluster(3);
   const [one, two, three] = cluster.instances;
   await using a1 = await joinA(one.ws, "alice");
@@ -69,7 +70,7 @@ Deno.test("cluster: direct messages, sessionUpdate and typing cross instances", 
   assertEquals(a1.pending((f) => f.type === "directMessage" || f.type === "sessionUpdate"), []);
 });
 
-Deno.test("cluster: userList and channelList are cluster-wide", async () => {
+Deno.test("cluster: userList and channelList are cluster-wide [deno+node]", async () => {
   await using cluster = await startCluster(3, FAST_LISTS);
   const [one, two, three] = cluster.instances;
   await using watcher = await joinA(one.ws, "watcher");
@@ -85,7 +86,7 @@ Deno.test("cluster: userList and channelList are cluster-wide", async () => {
   await watcher.take((f) => f.type === "userList" && !names(f).includes("bob"));
 });
 
-Deno.test("cluster: the lobby bridges kind-A and kind-B clients across instances", async () => {
+Deno.test("cluster: the lobby bridges kind-A and kind-B clients across instances [deno+node]", async () => {
   await using cluster = await startCluster(3);
   const [one, two, three] = cluster.instances;
   await using alice = await joinA(three.ws, "alice");
@@ -104,7 +105,7 @@ Deno.test("cluster: the lobby bridges kind-A and kind-B clients across instances
   await bob.take({ sender: "Server", text: "Carol has left the chat" });
 });
 
-Deno.test("cluster: username claims are cluster-wide; a token works on any instance", async () => {
+Deno.test("cluster: username claims are cluster-wide; a token works on any instance [deno+node]", async () => {
   await using cluster = await startCluster(3);
   const [one, two, three] = cluster.instances;
   await using alice = await joinA(one.ws, "alice");
@@ -116,7 +117,7 @@ Deno.test("cluster: username claims are cluster-wide; a token works on any insta
   assertEquals((await byToken.take({ type: "sessionID" })).username, "alice");
 });
 
-Deno.test("cluster: clients racing for one name on different instances: exactly one wins", async () => {
+Deno.test("cluster: clients racing for one name on different instances: exactly one wins [deno+node]", async () => {
   await using cluster = await startCluster(3);
   const racers = await Promise.all(
     Array.from({ length: 12 }, (_, i) => connect(`${cluster.instances[i % 3].ws}?username=prize`)),
@@ -140,7 +141,7 @@ Deno.test("cluster: clients racing for one name on different instances: exactly 
   }
 });
 
-Deno.test("cluster: one subscription per instance with local members, no patterns, every key prefixed", async () => {
+Deno.test("cluster: one subscription per instance with local members, no patterns, every key prefixed [deno+node]", async () => {
   await using cluster = await startCluster(3);
   const [one, two] = cluster.instances;
   const redis = cluster.redis.client;
@@ -165,7 +166,7 @@ Deno.test("cluster: one subscription per instance with local members, no pattern
   assertEquals(channels.filter((channel) => !channel.startsWith(cluster.prefix)), []);
 });
 
-Deno.test("cluster: a SIGKILLed instance's users vanish within the presence TTL; their names are free", async () => {
+Deno.test("cluster: a SIGKILLed instance's users vanish within the presence TTL; their names are free [deno+node]", async () => {
   await using cluster = await startCluster(2, { ...FAST_LISTS, PRESENCE_TTL_MS: "1500" });
   const [one, two] = cluster.instances;
   await using watcher = await joinA(one.ws, "watcher");

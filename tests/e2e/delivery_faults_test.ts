@@ -53,7 +53,7 @@ async function drain(publisher: TestClient, members: TestClient[], channel: stri
   for (const member of members) await member.take({ type: "broadcast", message: "final" }, 20_000);
 }
 
-Deno.test("faults: a client away while 200 messages are published resumes with since: all 200, in order, once", async () => {
+Deno.test("faults: a client away while 200 messages are published resumes with since: all 200, in order, once [deno+node]", async () => {
   await using cluster = await startCluster(2);
   const [one, two] = cluster.instances;
   await using alice = await joinA(one.ws, "alice");
@@ -82,7 +82,7 @@ Deno.test("faults: a client away while 200 messages are published resumes with s
   assertEquals(texts.slice(200).sort(), more.map((item) => item.text).sort());
 });
 
-Deno.test("faults: a publisher's instance SIGKILLed mid-stream; retries and resume leave every member with each message once", async () => {
+Deno.test("faults: a publisher's instance SIGKILLed mid-stream; retries and resume leave every member with each message once [deno+node]", async () => {
   await using cluster = await startCluster(3);
   const [one, two, three] = cluster.instances;
   await using m2 = await joinA(two.ws, "m2");
@@ -133,7 +133,7 @@ Deno.test("faults: a publisher's instance SIGKILLed mid-stream; retries and resu
   assertEquals(own.map((f) => f.message).sort(), expected);
 });
 
-Deno.test("faults: an instance's subscriber connection killed while messages flow: its clients miss nothing", async () => {
+Deno.test("faults: an instance's subscriber connection killed while messages flow: its clients miss nothing [deno+node]", async () => {
   await using cluster = await startCluster(2);
   const [one, two] = cluster.instances;
   await using alice = await joinA(one.ws, "alice");
@@ -166,7 +166,7 @@ Deno.test("faults: an instance's subscriber connection killed while messages flo
   }
 });
 
-Deno.test("faults: Redis (append-only, fsync always) restarted mid-run: every acked message reaches every member once", async () => {
+Deno.test("faults: Redis (append-only, fsync always) restarted mid-run: every acked message reaches every member once [deno+node]", async () => {
   await using cluster = await startCluster(2, {}, [
     "--appendonly",
     "yes",

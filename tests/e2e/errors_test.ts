@@ -13,6 +13,7 @@ import {
   type TestClient,
 } from "../support/client.ts";
 import { startServer } from "../support/server.ts";
+import { type Runtime, testEachRuntime } from "../support/runtimes.ts";
 import { assert, assertEquals } from "../support/assert.ts";
 
 /** Small limits so that the limits are easy to cross. */
@@ -46,6 +47,29 @@ async function assertConversationGoesOn(alice: TestClient, bob: TestClient): Pro
     );
   }
   assertEquals(heard, echo, "bob receives exactly the frame alice does");
+}
+
+type JoinedClient = Awaited<ReturnType<typeof joinA>>;
+
+/** A server with ENV, and alice and bob both members of ROOM; disposing closes all three. */
+async function roomOfTwo(
+  runtime: Runtime,
+): Promise<{ ws: string; alice: JoinedClient; bob: JoinedClient } & AsyncDisposable> {
+  const server = await startServer(runtime, ENV);
+  const alice = await joinA(server.ws, "alice");
+  const bob = await joinA(server.ws, "bob");
+  await joinChannel(alice, ROOM);
+  await joinChannel(bob, ROOM);
+  return {
+    ws: server.ws,
+    alice,
+    bob,
+    async [Symbol.asyncDispose]() {
+      await alice[Symbol.asyncDispose]();
+      await bob[Symbol.asyncDispose]();
+      await server[Symbol.asyncDispose]();
+    },
+  };
 }
 
 /** The close code of `client`, failing (instead of hanging) if it stays open past the deadline. */
@@ -184,16 +208,13 @@ const cases: HostileCase[] = [
 ];
 
 for (const hostile of cases) {
-  Deno.test(
+  testEachRuntime(
     `errors: ${hostile.title} gets ${hostile.code}${
       hostile.ref ? " with its ref" : ""
     }, and the conversation goes on`,
-    async () => {
-      await using server = await startServer(ENV);
-      await using alice = await joinA(server.ws, "alice");
-      await using bob = await joinA(server.ws, "bob");
-      await joinChannel(alice, ROOM);
-      await joinChannel(bob, ROOM);
+    async (runtime) => {
+      await using room = await roomOfTwo(runtime);
+      const { alice, bob } = room;
       await hostile.prepare?.(alice, bob);
       await assertConversationGoesOn(alice, bob);
 
@@ -213,37 +234,37 @@ for (const hostile of cases) {
   );
 }
 
-Deno.test("errors: a run of bad frames on one connection each get their error, in order", async () => {
-  await using server = await startServer(ENV);
-  await using alice = await joinA(server.ws, "alice");
-  await using bob = await joinA(server.ws, "bob");
-  await joinChannel(alice, ROOM);
-  await joinChannel(bob, ROOM);
-  const withRef = cases.filter((hostile) => hostile.ref !== undefined && !hostile.prepare);
-  for (const hostile of withRef) alice.send(hostile.frame);
-  const errors = await alice.takeMany(withRef.length, { type: "error" });
-  withRef.forEach((hostile, i) => assertError(errors[i], hostile.code, hostile.ref));
-  await assertConversationGoesOn(alice, bob);
-  assertEquals(bob.received.filter((frame) => frame.type === "error"), []);
-  await alice.close();
-  await bob.close();
-});
+testEachRuntime(
+  "errors: a run of bad frames on one connection each get their error, in order",
+  async (runtime) => {
+    await using room = await roomOfTwo(runtime);
+    const { alice, bob } = room;
+    const withRef = cases.filter((hostile) => hostile.ref !== undefined && !hostile.prepare);
+    for (const hostile of withRef) alice.send(hostile.frame);
+    const errors = await alice.takeMany(withRef.length, { type: "error" });
+    withRef.forEach((hostile, i) => assertError(errors[i], hostile.code, hostile.ref));
+    await assertConversationGoesOn(alice, bob);
+    assertEquals(bob.received.filter((frame) => frame.type === "error"), []);
+    await alice.close();
+    await bob.close();
+  },
+);
 
-Deno.test("errors: the text limit counts code points over the wire (50 emoji pass, 51 do not)", async () => {
-  await using server = await startServer(ENV);
-  await using alice = await joinA(server.ws, "alice");
-  await using bob = await joinA(server.ws, "bob");
-  await joinChannel(alice, ROOM);
-  await joinChannel(bob, ROOM);
-  const fits = "😀".repeat(50);
-  alice.send({ type: "broadcast", to: ROOM, message: fits, ref: "fits" });
-  await alice.take({ type: "ack", ref: "fits" });
-  assertEquals((await bob.take({ type: "broadcast", from: "alice" })).message, fits);
-  alice.send({ type: "broadcast", to: ROOM, message: "😀".repeat(51), ref: "over" });
-  assertError(await alice.take({ type: "error" }), "message_too_long", "over");
-  await assertConversationGoesOn(alice, bob);
-  assertEquals(bob.received.filter((frame) => frame.type === "broadcast").length, 2);
-});
+testEachRuntime(
+  "errors: the text limit counts code points over the wire (50 emoji pass, 51 do not)",
+  async (runtime) => {
+    await using room = await roomOfTwo(runtime);
+    const { alice, bob } = room;
+    const fits = "😀".repeat(50);
+    alice.send({ type: "broadcast", to: ROOM, message: fits, ref: "fits" });
+    await alice.take({ type: "ack", ref: "fits" });
+    assertEquals((await bob.take({ type: "broadcast", from: "alice" })).message, fits);
+    alice.send({ type: "broadcast", to: ROOM, message: "😀".repeat(51), ref: "over" });
+    assertError(await alice.take({ type: "error" }), "message_too_long", "over");
+    await assertConversationGoesOn(alice, bob);
+    assertEquals(bob.received.filter((frame) => frame.type === "broadcast").length, 2);
+  },
+);
 
 // ---- Frames larger than MAX_FRAME_BYTES. -----------------------------------
 
@@ -260,49 +281,57 @@ function paddedFrame(bytes: number, unit = "x"): string {
   return frame;
 }
 
-Deno.test("errors: a frame over MAX_FRAME_BYTES closes with 1009; bob is unaffected and the name is released", async () => {
-  await using server = await startServer(ENV);
-  await using alice = await joinA(server.ws, "alice");
-  await using bob = await joinA(server.ws, "bob");
-  await joinChannel(alice, ROOM);
-  await joinChannel(bob, ROOM);
-  await assertConversationGoesOn(alice, bob);
+testEachRuntime(
+  "errors: a frame over MAX_FRAME_BYTES closes with 1009; bob is unaffected and the name is released",
+  async (runtime) => {
+    await using room = await roomOfTwo(runtime);
+    const { alice, bob } = room;
+    await assertConversationGoesOn(alice, bob);
 
-  const huge = JSON.stringify({ type: "broadcast", to: ROOM, message: "y".repeat(1950), ref: "h" });
-  assert(huge.length >= 2000);
-  alice.send(huge);
-  assertEquals(await closeCode(alice), 1009);
-  assertEquals(alice.pending((frame) => frame.ref === "h"), [], "the frame had no ack or error");
+    const huge = JSON.stringify({
+      type: "broadcast",
+      to: ROOM,
+      message: "y".repeat(1950),
+      ref: "h",
+    });
+    assert(huge.length >= 2000);
+    alice.send(huge);
+    assertEquals(await closeCode(alice), 1009);
+    assertEquals(alice.pending((frame) => frame.ref === "h"), [], "the frame had no ack or error");
 
-  // Bob's connection goes on: he talks and hears himself.
-  bob.send({ type: "broadcast", to: ROOM, message: "anyone?", ref: "b1" });
-  await bob.take({ type: "ack", ref: "b1" });
-  await bob.take({ type: "broadcast", from: "bob", message: "anyone?" });
-  assertEquals(bob.pending({ type: "broadcast", from: "alice" }), []);
+    // Bob's connection goes on: he talks and hears himself.
+    bob.send({ type: "broadcast", to: ROOM, message: "anyone?", ref: "b1" });
+    await bob.take({ type: "ack", ref: "b1" });
+    await bob.take({ type: "broadcast", from: "bob", message: "anyone?" });
+    assertEquals(bob.pending({ type: "broadcast", from: "alice" }), []);
 
-  // The claim on "alice" was released: a new client takes the name without a token.
-  await using again = await joinA(server.ws, "alice");
-  assertEquals(again.session.username, "alice");
-  assert(again.session.token !== alice.session.token, "a fresh claim has a fresh token");
-  await joinChannel(again, ROOM);
-  again.send({ type: "broadcast", to: ROOM, message: "back", ref: "a1" });
-  await again.take({ type: "ack", ref: "a1" });
-  const heard = await bob.take({ type: "broadcast", message: "back" });
-  assertEquals(heard.from, "alice");
-  assertEquals(bob.received.filter((frame) => frame.message?.startsWith("yyy")), []);
-});
+    // The claim on "alice" was released: a new client takes the name without a token.
+    await using again = await joinA(room.ws, "alice");
+    assertEquals(again.session.username, "alice");
+    assert(again.session.token !== alice.session.token, "a fresh claim has a fresh token");
+    await joinChannel(again, ROOM);
+    again.send({ type: "broadcast", to: ROOM, message: "back", ref: "a1" });
+    await again.take({ type: "ack", ref: "a1" });
+    const heard = await bob.take({ type: "broadcast", message: "back" });
+    assertEquals(heard.from, "alice");
+    assertEquals(bob.received.filter((frame) => frame.message?.startsWith("yyy")), []);
+  },
+);
 
-Deno.test("errors: a frame of exactly MAX_FRAME_BYTES is accepted, one byte more closes with 1009", async () => {
-  await using server = await startServer(ENV);
-  await using alice = await joinA(server.ws, "alice");
-  alice.send(paddedFrame(1024));
-  await alice.take({ type: "ack", ref: "pad" });
-  alice.send(paddedFrame(1025));
-  assertEquals(await closeCode(alice), 1009);
-});
+testEachRuntime(
+  "errors: a frame of exactly MAX_FRAME_BYTES is accepted, one byte more closes with 1009",
+  async (runtime) => {
+    await using server = await startServer(runtime, ENV);
+    await using alice = await joinA(server.ws, "alice");
+    alice.send(paddedFrame(1024));
+    await alice.take({ type: "ack", ref: "pad" });
+    alice.send(paddedFrame(1025));
+    assertEquals(await closeCode(alice), 1009);
+  },
+);
 
-Deno.test("errors: the frame limit counts UTF-8 bytes, not UTF-16 units", async () => {
-  await using server = await startServer(ENV);
+testEachRuntime("errors: the frame limit counts UTF-8 bytes, not UTF-16 units", async (runtime) => {
+  await using server = await startServer(runtime, ENV);
   await using alice = await joinA(server.ws, "alice");
   // 1026 bytes but far fewer UTF-16 units: 2-byte "é" padding.
   const frame = paddedFrame(1026, "é");
@@ -311,8 +340,8 @@ Deno.test("errors: the frame limit counts UTF-8 bytes, not UTF-16 units", async 
   assertEquals(await closeCode(alice), 1009);
 });
 
-Deno.test("errors: a binary frame over MAX_FRAME_BYTES closes with 1009", async () => {
-  await using server = await startServer(ENV);
+testEachRuntime("errors: a binary frame over MAX_FRAME_BYTES closes with 1009", async (runtime) => {
+  await using server = await startServer(runtime, ENV);
   await using alice = await joinA(server.ws, "alice");
   alice.send(new Uint8Array(2000));
   assertEquals(await closeCode(alice), 1009);
@@ -321,57 +350,63 @@ Deno.test("errors: a binary frame over MAX_FRAME_BYTES closes with 1009", async 
 
 // ---- Kind B before registering. ----------------------------------------------
 
-Deno.test("errors: a kind-B client sending junk before registering gets error frames and can still register", async () => {
-  await using server = await startServer(ENV);
-  await using carol = await connect(server.ws, "B");
-  carol.send("nope");
-  const junk = await carol.take({ type: "error" });
-  assertEquals([junk.sender, junk.code, junk.ref], ["Server", "invalid_json", undefined]);
-  assert(junk.text && junk.text.length > 0, "a human text");
+testEachRuntime(
+  "errors: a kind-B client sending junk before registering gets error frames and can still register",
+  async (runtime) => {
+    await using server = await startServer(runtime, ENV);
+    await using carol = await connect(server.ws, "B");
+    carol.send("nope");
+    const junk = await carol.take({ type: "error" });
+    assertEquals([junk.sender, junk.code, junk.ref], ["Server", "invalid_json", undefined]);
+    assert(junk.text && junk.text.length > 0, "a human text");
 
-  carol.send({ text: "who am I", ref: "b1" });
-  const noSender = await carol.take({ type: "error" });
-  assertEquals([noSender.sender, noSender.code, noSender.ref], ["Server", "invalid_frame", "b1"]);
+    carol.send({ text: "who am I", ref: "b1" });
+    const noSender = await carol.take({ type: "error" });
+    assertEquals([noSender.sender, noSender.code, noSender.ref], ["Server", "invalid_frame", "b1"]);
 
-  carol.send({ sender: "carol", text: "z".repeat(51), ref: "b2" });
-  const tooLong = await carol.take({ type: "error" });
-  assertEquals([tooLong.sender, tooLong.code, tooLong.ref], ["Server", "message_too_long", "b2"]);
+    carol.send({ sender: "carol", text: "z".repeat(51), ref: "b2" });
+    const tooLong = await carol.take({ type: "error" });
+    assertEquals([tooLong.sender, tooLong.code, tooLong.ref], ["Server", "message_too_long", "b2"]);
 
-  carol.send(new Uint8Array([1, 2, 3]));
-  const binary = await carol.take({ type: "error" });
-  assertEquals([binary.sender, binary.code], ["Server", "binary_unsupported"]);
+    carol.send(new Uint8Array([1, 2, 3]));
+    const binary = await carol.take({ type: "error" });
+    assertEquals([binary.sender, binary.code], ["Server", "binary_unsupported"]);
 
-  carol.send({ sender: "carol", text: "", ref: "reg" });
-  await carol.take({ sender: "Server", text: "carol has joined the chat" });
-  await carol.take({ type: "ack", ref: "reg" });
-  const joins = carol.received.filter((frame) => frame.text?.endsWith("has joined the chat"));
-  assertEquals(joins.length, 1, "none of the refused frames registered a name");
+    carol.send({ sender: "carol", text: "", ref: "reg" });
+    await carol.take({ sender: "Server", text: "carol has joined the chat" });
+    await carol.take({ type: "ack", ref: "reg" });
+    const joins = carol.received.filter((frame) => frame.text?.endsWith("has joined the chat"));
+    assertEquals(joins.length, 1, "none of the refused frames registered a name");
 
-  carol.send({ sender: "carol", text: "hello", ref: "b3" });
-  await carol.take({ type: "ack", ref: "b3" });
-  const said = await carol.take({ sender: "carol" });
-  assertEquals(said.text, "hello");
-  assertEquals(carol.pending({ type: "error" }), []);
-  await carol.close();
-});
+    carol.send({ sender: "carol", text: "hello", ref: "b3" });
+    await carol.take({ type: "ack", ref: "b3" });
+    const said = await carol.take({ sender: "carol" });
+    assertEquals(said.text, "hello");
+    assertEquals(carol.pending({ type: "error" }), []);
+    await carol.close();
+  },
+);
 
 // ---- Refused handshake usernames. ---------------------------------------------
 
-Deno.test("errors: refused handshake usernames get invalid_username, then close 4003", async () => {
-  await using server = await startServer(ENV);
-  for (const raw of ["Server", "system", "u".repeat(33), "a%20b", "SERVER"]) {
-    await using client = await connect(`${server.ws}?username=${raw}`);
-    const error = await client.take({ type: "error" });
-    assertEquals(error.code, "invalid_username", `for ?username=${raw}`);
-    assert(error.message && error.message.length > 0, "a human message");
-    assertEquals(await closeCode(client), 4003, `close code for ?username=${raw}`);
-    assertEquals(client.received.filter((frame) => frame.type === "sessionID"), []);
-  }
-  // The server is fine, and none of those names was claimed.
-  await using alice = await joinA(server.ws, "alice");
-  assertEquals(alice.session.username, "alice");
-  alice.send({ type: "directMessage", to: "system", message: "hi", ref: "d1" });
-  assertError(await alice.take({ type: "error" }), "invalid_username", "d1");
-  alice.send({ type: "directMessage", to: "u".repeat(32), message: "hi", ref: "d2" });
-  assertError(await alice.take({ type: "error" }), "user_offline", "d2");
-});
+testEachRuntime(
+  "errors: refused handshake usernames get invalid_username, then close 4003",
+  async (runtime) => {
+    await using server = await startServer(runtime, ENV);
+    for (const raw of ["Server", "system", "u".repeat(33), "a%20b", "SERVER"]) {
+      await using client = await connect(`${server.ws}?username=${raw}`);
+      const error = await client.take({ type: "error" });
+      assertEquals(error.code, "invalid_username", `for ?username=${raw}`);
+      assert(error.message && error.message.length > 0, "a human message");
+      assertEquals(await closeCode(client), 4003, `close code for ?username=${raw}`);
+      assertEquals(client.received.filter((frame) => frame.type === "sessionID"), []);
+    }
+    // The server is fine, and none of those names was claimed.
+    await using alice = await joinA(server.ws, "alice");
+    assertEquals(alice.session.username, "alice");
+    alice.send({ type: "directMessage", to: "system", message: "hi", ref: "d1" });
+    assertError(await alice.take({ type: "error" }), "invalid_username", "d1");
+    alice.send({ type: "directMessage", to: "u".repeat(32), message: "hi", ref: "d2" });
+    assertError(await alice.take({ type: "error" }), "user_offline", "d2");
+  },
+);

@@ -4,10 +4,11 @@
  */
 import { connect, joinA, joinB, names } from "../support/client.ts";
 import { startServer } from "../support/server.ts";
+import { testEachRuntime } from "../support/runtimes.ts";
 import { assertEquals } from "../support/assert.ts";
 
-Deno.test("kind B: the seed README's client flow works unchanged", async () => {
-  await using server = await startServer();
+testEachRuntime("kind B: the seed README's client flow works unchanged", async (runtime) => {
+  await using server = await startServer(runtime);
   // As in the seed README: connect to /ws, send the name with empty text, print sender: text.
   await using alice = await connect(server.ws, "B");
   alice.send({ sender: "Alice", text: "" });
@@ -18,8 +19,8 @@ Deno.test("kind B: the seed README's client flow works unchanged", async () => {
   assertEquals([echo.sender, echo.text], ["Alice", "Hello, everyone!"]);
 });
 
-Deno.test("kind B: joins and leaves are announced by Server to everyone", async () => {
-  await using server = await startServer();
+testEachRuntime("kind B: joins and leaves are announced by Server to everyone", async (runtime) => {
+  await using server = await startServer(runtime);
   await using alice = await joinB(server.ws, "Alice");
   const bob = await joinB(server.ws, "Bob");
   await alice.take({ sender: "Server", text: "Bob has joined the chat" });
@@ -27,43 +28,49 @@ Deno.test("kind B: joins and leaves are announced by Server to everyone", async 
   await alice.take({ sender: "Server", text: "Bob has left the chat" });
 });
 
-Deno.test("kind B: every text reaches everyone, sender included, under the registered name", async () => {
-  await using server = await startServer();
-  await using alice = await joinB(server.ws, "Alice");
-  await using bob = await joinB(server.ws, "Bob");
-  bob.send({ sender: "Alice", text: "I am not Alice", ref: "r1" });
-  const ack = await bob.take({ type: "ack", ref: "r1" });
-  for (const client of [alice, bob]) {
-    const frame = await client.take({ text: "I am not Alice" });
-    assertEquals([frame.sender, frame.id], ["Bob", ack.id]);
-  }
-});
+testEachRuntime(
+  "kind B: every text reaches everyone, sender included, under the registered name",
+  async (runtime) => {
+    await using server = await startServer(runtime);
+    await using alice = await joinB(server.ws, "Alice");
+    await using bob = await joinB(server.ws, "Bob");
+    bob.send({ sender: "Alice", text: "I am not Alice", ref: "r1" });
+    const ack = await bob.take({ type: "ack", ref: "r1" });
+    for (const client of [alice, bob]) {
+      const frame = await client.take({ text: "I am not Alice" });
+      assertEquals([frame.sender, frame.id], ["Bob", ack.id]);
+    }
+  },
+);
 
-Deno.test("kind B: a taken name gets the seed's refusal, then the socket closes", async () => {
-  await using server = await startServer();
-  await using alice = await joinB(server.ws, "Alice");
-  await using copycat = await connect(server.ws, "B");
-  copycat.send({ sender: "alice", text: "" });
-  const refusal = await copycat.take();
-  assertEquals([refusal.sender, refusal.text, refusal.code], [
-    "Server",
-    "Username already taken",
-    "username_taken",
-  ]);
-  assertEquals((await copycat.closed).code, 4002);
-  // Kind A and kind B share one namespace.
-  await using kindA = await connect(`${server.ws}?username=ALICE`);
-  assertEquals((await kindA.take({ type: "error" })).code, "username_taken");
-  await using holder = await joinA(server.ws, "carol");
-  await using late = await connect(server.ws, "B");
-  late.send({ sender: "Carol", text: "" });
-  assertEquals((await late.take()).text, "Username already taken");
-  assertEquals(alice.pending({ text: "Username already taken" }), []);
-  assertEquals(holder.session.username, "carol");
-});
+testEachRuntime(
+  "kind B: a taken name gets the seed's refusal, then the socket closes",
+  async (runtime) => {
+    await using server = await startServer(runtime);
+    await using alice = await joinB(server.ws, "Alice");
+    await using copycat = await connect(server.ws, "B");
+    copycat.send({ sender: "alice", text: "" });
+    const refusal = await copycat.take();
+    assertEquals([refusal.sender, refusal.text, refusal.code], [
+      "Server",
+      "Username already taken",
+      "username_taken",
+    ]);
+    assertEquals((await copycat.closed).code, 4002);
+    // Kind A and kind B share one namespace.
+    await using kindA = await connect(`${server.ws}?username=ALICE`);
+    assertEquals((await kindA.take({ type: "error" })).code, "username_taken");
+    await using holder = await joinA(server.ws, "carol");
+    await using late = await connect(server.ws, "B");
+    late.send({ sender: "Carol", text: "" });
+    assertEquals((await late.take()).text, "Username already taken");
+    assertEquals(alice.pending({ text: "Username already taken" }), []);
+    assertEquals(holder.session.username, "carol");
+  },
+);
 
-Deno.test("kind B: a first frame with text registers and says it", async () => {
-  await using server = await startServer();
+testEachRuntime("kind B: a first frame with text registers and says it", async (runtime) => {
+  await using server = await startServer(runtime);
   await using alice = await joinB(server.ws, "Alice");
   await using bob = await connect(server.ws, "B");
   bob.send({ sender: "Bob", text: "hi straight away" });
@@ -71,8 +78,8 @@ Deno.test("kind B: a first frame with text registers and says it", async () => {
   await alice.take({ sender: "Bob", text: "hi straight away" });
 });
 
-Deno.test("lobby: kind-A members and kind-B clients hear each other", async () => {
-  await using server = await startServer({ LOBBY_CHANNEL: "hall" });
+testEachRuntime("lobby: kind-A members and kind-B clients hear each other", async (runtime) => {
+  await using server = await startServer(runtime, { LOBBY_CHANNEL: "hall" });
   await using alice = await joinA(server.ws, "alice");
   alice.send({ type: "joinChannel", to: "hall", ref: "j" });
   await alice.take({ type: "ack", ref: "j" });
@@ -97,22 +104,25 @@ Deno.test("lobby: kind-A members and kind-B clients hear each other", async () =
   assertEquals((await alice.take({ type: "error", ref: "d" })).code, "dm_unsupported");
 });
 
-Deno.test("kind B: a reserved or invalid name is refused with invalid_username and 4003, with the ref", async () => {
-  await using server = await startServer();
-  for (const name of ["Server", "system", "no spaces", "x".repeat(33)]) {
-    await using impostor = await connect(server.ws, "B");
-    impostor.send({ sender: name, text: "", ref: "reg" });
-    const error = await impostor.take();
-    assertEquals([error.type, error.code, error.sender, error.ref], [
-      "error",
-      "invalid_username",
-      "Server",
-      "reg",
-    ]);
-    assertEquals((await impostor.closed).code, 4003);
-  }
-  await using _alice = await joinB(server.ws, "Alice");
-  await using copycat = await connect(server.ws, "B");
-  copycat.send({ sender: "ALICE", text: "", ref: "reg2" });
-  assertEquals((await copycat.take()).ref, "reg2");
-});
+testEachRuntime(
+  "kind B: a reserved or invalid name is refused with invalid_username and 4003, with the ref",
+  async (runtime) => {
+    await using server = await startServer(runtime);
+    for (const name of ["Server", "system", "no spaces", "x".repeat(33)]) {
+      await using impostor = await connect(server.ws, "B");
+      impostor.send({ sender: name, text: "", ref: "reg" });
+      const error = await impostor.take();
+      assertEquals([error.type, error.code, error.sender, error.ref], [
+        "error",
+        "invalid_username",
+        "Server",
+        "reg",
+      ]);
+      assertEquals((await impostor.closed).code, 4003);
+    }
+    await using _alice = await joinB(server.ws, "Alice");
+    await using copycat = await connect(server.ws, "B");
+    copycat.send({ sender: "ALICE", text: "", ref: "reg2" });
+    assertEquals((await copycat.take()).ref, "reg2");
+  },
+);

@@ -1,12 +1,24 @@
-/** The real entry point, as a user runs it: startup, graceful shutdown, bad configuration. */
+/**
+ * The real entry points, as a user runs them (`main.ts` on Deno, the built
+ * `dist/node/server.js` on Node): startup, graceful shutdown, bad
+ * configuration.
+ */
 import { connect } from "../support/client.ts";
 import { runMain, startMain } from "../support/process.ts";
+import { type Runtime, testEachRuntime } from "../support/runtimes.ts";
 import { assertEquals, assertMatch } from "../support/assert.ts";
 
-for (const edge of ["deno", "ws"]) {
-  Deno.test(`main.ts (EDGE=${edge}): serves kind-A clients and shuts down gracefully on SIGTERM`, async () => {
-    await using natter = await startMain({ EDGE: edge });
-    assertMatch(natter.output(), new RegExp(`edge=${edge}`));
+const STARTS: { runtime: Runtime; env: Record<string, string>; edge: string }[] = [
+  { runtime: "deno", env: {}, edge: "deno" },
+  { runtime: "deno", env: { EDGE: "ws" }, edge: "ws" },
+  { runtime: "node", env: {}, edge: "ws" },
+];
+
+for (const { runtime, env, edge } of STARTS) {
+  const label = `${runtime}${env.EDGE ? ` EDGE=${env.EDGE}` : ""}`;
+  Deno.test(`main (${label}): serves kind-A clients and shuts down gracefully on SIGTERM`, async () => {
+    await using natter = await startMain(env, runtime);
+    assertMatch(natter.output(), new RegExp(`runtime=${runtime} edge=${edge}\\n`));
     await using alice = await connect(`${natter.ws}?username=alice`);
     assertEquals((await alice.take({ type: "sessionID" })).username, "alice");
     natter.child.kill("SIGTERM");
@@ -16,12 +28,21 @@ for (const edge of ["deno", "ws"]) {
   });
 }
 
-Deno.test("main.ts: a bad variable stops startup with a message naming it", async () => {
-  const { code, output } = await runMain({ PORT: "http", MAX_FRAME_BYTES: "10" });
+testEachRuntime("main: a bad variable stops startup with a message naming it", async (runtime) => {
+  const { code, output } = await runMain({ PORT: "http", MAX_FRAME_BYTES: "10" }, runtime);
   assertEquals(code, 1);
   assertMatch(
     output,
     /Invalid configuration: PORT must be an integer from 0 to 65535 \(got "http"\)/,
   );
   assertMatch(output, /MAX_FRAME_BYTES/);
+});
+
+Deno.test("main (node): EDGE=deno stops startup, naming the edge Node has", async () => {
+  const { code, output } = await runMain({ EDGE: "deno" }, "node");
+  assertEquals(code, 1);
+  assertMatch(
+    output,
+    /Invalid configuration: EDGE=deno is not available on node, which runs ws \(leave EDGE unset/,
+  );
 });

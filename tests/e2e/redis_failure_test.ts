@@ -7,6 +7,7 @@
 import { connect, joinA, joinChannel, names, type TestClient } from "../support/client.ts";
 import { startCluster, untilStatus } from "../support/cluster.ts";
 import { startMain } from "../support/process.ts";
+import { testEachRuntime } from "../support/runtimes.ts";
 import { startRedis } from "../support/redis.ts";
 import { assert, assertEquals, assertLessOrEqual, assertMatch } from "../support/assert.ts";
 
@@ -30,7 +31,7 @@ async function untilDelivered(
   }
 }
 
-Deno.test("redis failure: a restart keeps sessions, reports failed publishes, restores claims and delivery", async () => {
+Deno.test("redis failure: a restart keeps sessions, reports failed publishes, restores claims and delivery [deno+node]", async () => {
   await using cluster = await startCluster(2, { LIST_UPDATE_INTERVAL_MS: "100" });
   const [one, two] = cluster.instances;
   await using alice = await joinA(one.ws, "alice");
@@ -71,7 +72,7 @@ Deno.test("redis failure: a restart keeps sessions, reports failed publishes, re
   assertEquals(names(channels), ["general", "lobby"]);
 });
 
-Deno.test("redis failure: killed connections (CLIENT KILL) are re-established and delivery resumes", async () => {
+Deno.test("redis failure: killed connections (CLIENT KILL) are re-established and delivery resumes [deno+node]", async () => {
   await using cluster = await startCluster(2);
   const [one, two] = cluster.instances;
   await using alice = await joinA(one.ws, "alice");
@@ -88,25 +89,31 @@ Deno.test("redis failure: killed connections (CLIENT KILL) are re-established an
   await bob.take({ type: "directMessage", message: "still here" });
 });
 
-Deno.test("redis failure: an instance started while Redis is down says so, retries, then serves", async () => {
-  await using redis = await startRedis();
-  await redis.stop();
-  await using natter = await startMain({ REDIS_URL: redis.url, REDIS_PREFIX: "late:" });
-  await natter.untilOutput(
-    new RegExp(`Redis unreachable at redis://127\\.0\\.0\\.1:${redis.port}`),
-  );
-  const health = await fetch(`${natter.http}/healthz`);
-  assertEquals([health.status, await health.text()], [200, "ok\n"]);
-  const ready = await fetch(`${natter.http}/readyz`);
-  assertEquals([ready.status, await ready.text()], [503, "not ready: the broker is unreachable\n"]);
-  await using early = await connect(`${natter.ws}?username=early`);
-  assertEquals((await early.take({ type: "error" })).code, "unavailable");
-  assertEquals((await early.closed).code, 1013);
+testEachRuntime(
+  "redis failure: an instance started while Redis is down says so, retries, then serves",
+  async (runtime) => {
+    await using redis = await startRedis();
+    await redis.stop();
+    await using natter = await startMain({ REDIS_URL: redis.url, REDIS_PREFIX: "late:" }, runtime);
+    await natter.untilOutput(
+      new RegExp(`Redis unreachable at redis://127\\.0\\.0\\.1:${redis.port}`),
+    );
+    const health = await fetch(`${natter.http}/healthz`);
+    assertEquals([health.status, await health.text()], [200, "ok\n"]);
+    const ready = await fetch(`${natter.http}/readyz`);
+    assertEquals([ready.status, await ready.text()], [
+      503,
+      "not ready: the broker is unreachable\n",
+    ]);
+    await using early = await connect(`${natter.ws}?username=early`);
+    assertEquals((await early.take({ type: "error" })).code, "unavailable");
+    assertEquals((await early.closed).code, 1013);
 
-  await redis.start();
-  await untilStatus(`${natter.http}/readyz`, 200);
-  await using alice = await connect(`${natter.ws}?username=alice`);
-  assertEquals((await alice.take({ type: "sessionID" })).username, "alice");
-  await alice.take({ type: "userList" });
-  assertEquals(names(await alice.take({ type: "channelList" })), ["lobby"]);
-});
+    await redis.start();
+    await untilStatus(`${natter.http}/readyz`, 200);
+    await using alice = await connect(`${natter.ws}?username=alice`);
+    assertEquals((await alice.take({ type: "sessionID" })).username, "alice");
+    await alice.take({ type: "userList" });
+    assertEquals(names(await alice.take({ type: "channelList" })), ["lobby"]);
+  },
+);

@@ -7,6 +7,7 @@
  */
 import { joinA, joinChannel, names } from "../support/client.ts";
 import { rssMiB, startMain } from "../support/process.ts";
+import { type Runtime, testEachRuntime } from "../support/runtimes.ts";
 import { rawConnect } from "../support/raw.ts";
 import { assertLessOrEqual } from "../support/assert.ts";
 
@@ -14,11 +15,11 @@ const MESSAGES = 1000;
 const TEXT = "x".repeat(60_000);
 
 /** Floods a channel with 60 MB while alice reads; returns how much the server's memory grew. */
-async function flood(withStalledMember: boolean): Promise<number> {
+async function flood(runtime: Runtime, withStalledMember: boolean): Promise<number> {
   await using natter = await startMain({
     LIST_UPDATE_INTERVAL_MS: "100",
     MAX_MESSAGE_CHARS: "60000",
-  });
+  }, runtime);
   await using alice = await joinA(natter.ws, "alice");
   await joinChannel(alice, "flood");
   using stalled = await rawConnect(natter.port, "/ws?username=stall");
@@ -43,15 +44,18 @@ async function flood(withStalledMember: boolean): Promise<number> {
   return await rssMiB(natter.child.pid) - baseline;
 }
 
-Deno.test("slow consumer: a client that stops reading is dropped; memory stays bounded, others go on", async () => {
-  const control = await flood(false);
-  const stalled = await flood(true);
-  // Without the limit the server keeps the whole flood (about 60 MiB) for the stalled client.
-  assertLessOrEqual(
-    stalled - control,
-    25,
-    `memory grew ${stalled.toFixed(0)} MiB with a stalled member, ${
-      control.toFixed(0)
-    } MiB without`,
-  );
-});
+testEachRuntime(
+  "slow consumer: a client that stops reading is dropped; memory stays bounded, others go on",
+  async (runtime) => {
+    const control = await flood(runtime, false);
+    const stalled = await flood(runtime, true);
+    // Without the limit the server keeps the whole flood (about 60 MiB) for the stalled client.
+    assertLessOrEqual(
+      stalled - control,
+      25,
+      `memory grew ${stalled.toFixed(0)} MiB with a stalled member, ${
+        control.toFixed(0)
+      } MiB without`,
+    );
+  },
+);

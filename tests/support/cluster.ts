@@ -1,11 +1,15 @@
 /**
- * Several real Natter processes (`main.ts`) sharing one private Redis, the
- * way a deployment behind a load balancer runs.
+ * Several real Natter processes sharing one private Redis, the way a
+ * deployment behind a load balancer runs. Instances alternate runtimes,
+ * Deno first, then Node: every cluster test is a mixed Deno and Node
+ * cluster, proving the two share one wire protocol, one Redis layout and
+ * one message order.
  *
  * @module
  */
 import { type NatterProcess, startMain } from "./process.ts";
 import { startRedis, type TestRedis } from "./redis.ts";
+import { RUNTIMES } from "./runtimes.ts";
 
 /** A running cluster. */
 export interface TestCluster extends AsyncDisposable {
@@ -19,7 +23,8 @@ let clusters = 0;
 
 /**
  * Starts Redis (with `redisArgs` on its command line) and `size` instances
- * with `env` (REDIS_URL and a unique REDIS_PREFIX added).
+ * with `env` (REDIS_URL and a unique REDIS_PREFIX added): instance `i` runs
+ * on `RUNTIMES[i % 2]`, so instances 0 and 2 on Deno, 1 on Node.
  */
 export async function startCluster(
   size: number,
@@ -36,7 +41,7 @@ export async function startCluster(
         REDIS_PREFIX: prefix,
         LOG_LEVEL: "warn",
         ...env,
-      });
+      }, RUNTIMES[i % RUNTIMES.length]);
       instances.push(instance);
       // As a load balancer would: send clients only once the instance is ready.
       await untilStatus(`${instance.http}/readyz`, 200);

@@ -1,6 +1,7 @@
 /**
- * Runs the real `main.ts` as a child process, the way a user starts Natter,
- * and finds the port it bound from its startup log line.
+ * Runs Natter as a child process, the way a user starts it (`main.ts` on
+ * Deno, `dist/node/server.js` on Node), and finds the port it bound from its
+ * startup log line.
  *
  * @module
  */
@@ -20,16 +21,17 @@ export interface NatterProcess extends AsyncDisposable {
   status: Promise<Deno.CommandStatus>;
 }
 
+import { natterCommand, type Runtime } from "./runtimes.ts";
 import { UNTHROTTLED } from "./server.ts";
-
-const MAIN = new URL("../../main.ts", import.meta.url).pathname;
 
 /** Output and exit status of a process that is expected to stop by itself. */
 export async function runMain(
   env: Record<string, string>,
+  runtime: Runtime = "deno",
 ): Promise<{ code: number; output: string }> {
-  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-net", "--allow-env", MAIN],
+  const [program, args] = await natterCommand(runtime);
+  const { code, stdout, stderr } = await new Deno.Command(program, {
+    args,
     env,
     stdout: "piped",
     stderr: "piped",
@@ -38,10 +40,26 @@ export async function runMain(
   return { code, output: decoder.decode(stdout) + decoder.decode(stderr) };
 }
 
-/** Starts `main.ts` with `env` and waits (up to 30 s) until it listens. */
-export async function startMain(env: Record<string, string>): Promise<NatterProcess> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-net", "--allow-env", MAIN],
+/** Starts Natter on `runtime` with `env` and waits (up to 30 s) until it listens. */
+export async function startMain(
+  env: Record<string, string>,
+  runtime: Runtime = "deno",
+): Promise<NatterProcess> {
+  return startNatter(await natterCommand(runtime), env, `Natter on ${runtime}`);
+}
+
+/**
+ * Starts Natter with `program` and `args` (any way of running it, such as an
+ * installed package's bin) and waits (up to 30 s) until it listens; `label`
+ * names it in errors.
+ */
+export async function startNatter(
+  [program, args]: [string, string[]],
+  env: Record<string, string>,
+  label: string,
+): Promise<NatterProcess> {
+  const child = new Deno.Command(program, {
+    args,
     env: { HOST: "127.0.0.1", PORT: "0", LOG_LEVEL: "info", NO_COLOR: "1", ...UNTHROTTLED, ...env },
     stdout: "piped",
     stderr: "piped",
@@ -57,7 +75,10 @@ export async function startMain(env: Record<string, string>): Promise<NatterProc
   const drained = Promise.all([drain(child.stdout), drain(child.stderr)]);
   const status = child.status;
   const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => fail(new Error(`main.ts did not start:\n${output}`)), 30_000);
+    const timer = setTimeout(
+      () => fail(new Error(`${label} did not start:\n${output}`)),
+      30_000,
+    );
     function fail(error: Error) {
       clearTimeout(timer);
       reject(error);
@@ -69,7 +90,7 @@ export async function startMain(env: Record<string, string>): Promise<NatterProc
         resolve(Number(match[1]));
       }
     };
-    status.then((s) => fail(new Error(`main.ts exited with ${s.code}:\n${output}`)));
+    status.then((s) => fail(new Error(`${label} exited with ${s.code}:\n${output}`)));
   });
   const outputWaiters = new Set<() => void>();
   onOutput = () => {

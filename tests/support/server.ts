@@ -1,13 +1,17 @@
 /**
- * Starts a real Natter instance inside the test process: the Deno edge on a
- * free port of 127.0.0.1, configured from an environment record like
- * `main.ts` is. Dispose of it (`await using`) to shut it down.
+ * Starts a real Natter instance for a test, on a free port of 127.0.0.1:
+ * on Deno, the app inside the test process behind the Deno edge (the fast
+ * path, configured from an environment record like `main.ts` is); on Node,
+ * the built `dist/node/server.js` as a child process. Dispose of it
+ * (`await using`) to shut it down.
  *
  * @module
  */
-import { type App, type AppParts, createApp } from "../../src/app.ts";
+import { createApp } from "../../src/app.ts";
 import { loadConfig } from "../../src/config.ts";
 import { serveDeno } from "../../src/runtime/deno.ts";
+import { startMain } from "./process.ts";
+import type { Runtime } from "./runtimes.ts";
 
 /**
  * Rate limits high enough for tests that send bursts on purpose; the
@@ -21,37 +25,29 @@ export const UNTHROTTLED = {
 
 /** A running instance. */
 export interface TestServer extends AsyncDisposable {
-  app: App;
   /** `http://127.0.0.1:PORT` */
   http: string;
   /** `ws://127.0.0.1:PORT/ws` */
   ws: string;
+  port: number;
 }
 
-/** Starts an instance with `env` on top of quiet test defaults. */
+/** Starts an instance on `runtime` with `env` on top of quiet test defaults. */
 export async function startServer(
+  runtime: Runtime,
   env: Record<string, string> = {},
-  parts: AppParts = {},
 ): Promise<TestServer> {
-  const config = loadConfig({
-    LOG_LEVEL: "error",
-    ...UNTHROTTLED,
-    ...env,
-    HOST: "127.0.0.1",
-    PORT: "0",
-  });
-  const app = await createApp(config, parts);
-  const stop = new AbortController();
-  const server = serveDeno(app, { hostname: config.host, port: 0, signal: stop.signal });
-  const { port } = server.addr;
+  const quiet = { LOG_LEVEL: "error", ...UNTHROTTLED, ...env, HOST: "127.0.0.1", PORT: "0" };
+  if (runtime === "node") return await startMain(quiet, "node");
+  const app = await createApp(loadConfig(quiet));
+  const listener = await serveDeno(app, { hostname: "127.0.0.1", port: 0 });
   return {
-    app,
-    http: `http://127.0.0.1:${port}`,
-    ws: `ws://127.0.0.1:${port}/ws`,
+    port: listener.port,
+    http: `http://127.0.0.1:${listener.port}`,
+    ws: `ws://127.0.0.1:${listener.port}/ws`,
     async [Symbol.asyncDispose]() {
       await app.shutdown();
-      stop.abort();
-      await server.finished;
+      await listener.close();
     },
   };
 }

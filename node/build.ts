@@ -1,0 +1,158 @@
+/**
+ * `deno task build:node`: builds the Node distribution in `dist/node/` from
+ * the same source the Deno server runs.
+ *
+ * - `server.js`: `node/server.ts` and everything it imports, bundled into one
+ *   ES module by `deno bundle`. npm packages stay `import`s of their bare
+ *   names, resolved by npm at install time, not vendored.
+ * - `package.json`: name `natter`, a `natter` bin, `engines.node`, and as
+ *   dependencies exactly the packages the bundle imports, pinned to the
+ *   versions `deno.json` (and so `deno.lock`) uses.
+ * - `README.md`: `node/README.md` followed by the configuration section of
+ *   the project README, so the package documents the same variables.
+ *
+ * The build fails if the bundle would need anything Node lacks: a `Deno`
+ * global, an `npm:` or `jsr:` specifier, or a package `deno.json` does not pin.
+ * `node_modules/` and `package-lock.json` in `dist/node/` survive a rebuild.
+ *
+ * @module
+ */
+import { VERSION } from "../src/version.ts";
+
+const ROOT = new URL("../", import.meta.url);
+const OUT = new URL("dist/node/", ROOT);
+const ENTRY = new URL("node/server.ts", ROOT);
+/** The oldest Node the build supports; see "Run on Node" in the README. */
+export const NODE_ENGINES = ">=20";
+/** What an earlier `npm install` left in `dist/node/`, kept to make rebuilds cheap. */
+const KEPT = new Set(["node_modules", "package-lock.json"]);
+
+/** The npm packages `deno.json` pins, by bare name: `{ ws: "8.23.0", … }`. */
+async function pinnedPackages(): Promise<Map<string, string>> {
+  const { imports } = JSON.parse(await Deno.readTextFile(new URL("deno.json", ROOT))) as {
+    imports: Record<string, string>;
+  };
+  const pinned = new Map<string, string>();
+  for (const target of Object.values(imports)) {
+    const match = target.match(/^npm:(@?[^@]+)@(.+)$/);
+    if (match) pinned.set(match[1], match[2]);
+  }
+  return pinned;
+}
+
+/** Runs `deno bundle`, leaving each pinned package an external import. */
+async function bundle(pinned: Map<string, string>, output: URL): Promise<void> {
+  const externals = [...pinned.keys()].flatMap((name) => ["--external", name]);
+  const { code, stderr } = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "bundle",
+      "--quiet",
+      "--platform=deno",
+      ...externals,
+      "-o",
+      output.pathname,
+      ENTRY.pathname,
+    ],
+    stdout: "inherit",
+    stderr: "piped",
+  }).output();
+  if (code !== 0) throw new Error(`deno bundle failed:\n${new TextDecoder().decode(stderr)}`);
+}
+
+/** The module specifiers a bundle imports, statically or dynamically. */
+export function importedSpecifiers(code: string): Set<string> {
+  const specifiers = new Set<string>();
+  const patterns = [
+    /^\s*(?:import|export)\b[^"';]*?\bfrom\s*"([^"]+)"/gm,
+    /\bimport\(\s*"([^"]+)"\s*\)/g,
+  ];
+  for (const pattern of patterns) {
+    for (const match of code.matchAll(pattern)) specifiers.add(match[1]);
+  }
+  return specifiers;
+}
+
+/** The packages the bundle needs with their versions, or an error naming what Node cannot load. */
+function dependencies(code: string, pinned: Map<string, string>): Record<string, string> {
+  const problems: string[] = [];
+  if (/\bDeno\./.test(code)) problems.push("it uses the Deno global");
+  const needed: Record<string, string> = {};
+  for (const specifier of importedSpecifiers(code)) {
+    if (specifier.startsWith("node:")) continue;
+    const name = specifier.match(/^(@[^/]+\/[^/]+|[^/]+)/)?.[1] ?? specifier;
+    const version = pinned.get(name);
+    if (version === undefined) {
+      problems.push(`it imports "${specifier}", which deno.json does not pin`);
+    } else needed[name] = version;
+  }
+  if (problems.length > 0) throw new Error(`The Node bundle would not run: ${problems.join("; ")}`);
+  return Object.fromEntries(Object.entries(needed).sort(([a], [b]) => a.localeCompare(b)));
+}
+
+function packageJson(dependencies: Record<string, string>): string {
+  const manifest = {
+    name: "natter",
+    version: VERSION,
+    description:
+      "Real-time chat backend: WebSocket clients, channels, direct messages, presence, history; one process or many on Redis.",
+    type: "module",
+    bin: { natter: "server.js" },
+    files: ["server.js", "README.md"],
+    engines: { node: NODE_ENGINES },
+    scripts: { start: "node server.js" },
+    dependencies,
+  };
+  return JSON.stringify(manifest, null, 2) + "\n";
+}
+
+/** The README's `## Configuration` section, up to the next section. */
+function configurationSection(readme: string): string {
+  const start = readme.indexOf("\n## Configuration\n");
+  const end = readme.indexOf("\n## ", start + 1);
+  if (start < 0 || end < 0) throw new Error("README.md has no ## Configuration section");
+  return readme.slice(start + 1, end).trim() + "\n";
+}
+
+/** Empties `dist/node/` except what `npm install` left there. */
+async function clean(): Promise<void> {
+  await Deno.mkdir(OUT, { recursive: true });
+  for await (const entry of Deno.readDir(OUT)) {
+    if (!KEPT.has(entry.name)) await Deno.remove(new URL(entry.name, OUT), { recursive: true });
+  }
+}
+
+/** Builds `dist/node/`; returns the files written and their sizes in bytes. */
+export async function buildNode(): Promise<Record<string, number>> {
+  const pinned = await pinnedPackages();
+  await clean();
+  const serverJs = new URL("server.js", OUT);
+  await bundle(pinned, serverJs);
+  const code = await Deno.readTextFile(serverJs);
+  const needed = dependencies(code, pinned);
+  await Deno.writeTextFile(serverJs, `#!/usr/bin/env node\n${code}`);
+  await Deno.chmod(serverJs, 0o755);
+  await Deno.writeTextFile(new URL("package.json", OUT), packageJson(needed));
+  const intro = await Deno.readTextFile(new URL("node/README.md", ROOT));
+  const readme = await Deno.readTextFile(new URL("README.md", ROOT));
+  await Deno.writeTextFile(
+    new URL("README.md", OUT),
+    `${intro.trim()}\n\n${configurationSection(readme)}`,
+  );
+  const sizes: Record<string, number> = {};
+  for (const name of ["server.js", "package.json", "README.md"]) {
+    sizes[name] = (await Deno.stat(new URL(name, OUT))).size;
+  }
+  return sizes;
+}
+
+if (import.meta.main) {
+  const sizes = await buildNode();
+  const total = Object.values(sizes).reduce((sum, size) => sum + size, 0);
+  console.log(
+    `built ${new URL(".", OUT).pathname}: ${
+      Object.entries(sizes).map(([name, size]) => `${name} ${(size / 1024).toFixed(1)} KiB`).join(
+        ", ",
+      )
+    } (${(total / 1024).toFixed(1)} KiB)`,
+  );
+}

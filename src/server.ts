@@ -1,0 +1,95 @@
+/**
+ * Running Natter as a process, shared by both entry points (`main.ts` for
+ * Deno, `node/server.ts` for Node): read the configuration, build the app,
+ * serve it on an edge, print the startup line, and shut down gracefully on
+ * SIGINT or SIGTERM. An entry point only hands over its runtime's
+ * primitives, as a {@linkcode Host}; nothing here knows which runtime it is.
+ *
+ * @module
+ */
+import { type App, createApp } from "./app.ts";
+import { type Config, ConfigError, type EdgeName, loadConfig } from "./config.ts";
+import { VERSION } from "./version.ts";
+
+/** Where an edge listens. */
+export interface ListenOptions {
+  hostname: string;
+  port: number;
+  /** Called once listening, with the bound address. */
+  onListen?: (address: { hostname: string; port: number }) => void;
+}
+
+/** A listening edge. */
+export interface Listener {
+  /** The bound port (useful with port 0). */
+  port: number;
+  /** Stops accepting and closes the listener (sessions are the app's to close). */
+  close(): Promise<void>;
+}
+
+/** Serves an app over HTTP and WebSocket: what each runtime edge module exports. */
+export type Edge = (app: App, options: ListenOptions) => Promise<Listener>;
+
+/** What an entry point provides: its runtime's environment, edges and process controls. */
+export interface Host {
+  /** The runtime's name, printed in the startup line. */
+  runtime: "deno" | "node";
+  env: Record<string, string | undefined>;
+  /** The edges this runtime can run; the first one is used when `EDGE` is unset. */
+  edges: Partial<Record<EdgeName, Edge>>;
+  onSignal(signal: "SIGINT" | "SIGTERM", listener: () => void): void;
+  exit(code: number): void;
+}
+
+/** Runs Natter until a signal stops it; a bad configuration exits with status 1. */
+export async function runServer(host: Host): Promise<void> {
+  const started = startable(host);
+  if (typeof started === "string") {
+    console.error(started);
+    return host.exit(1);
+  }
+  const { config, edgeName, edge } = started;
+  const app = await createApp(config);
+  // The startup line prints at every log level: operators and scripts look for it.
+  const onListen = ({ hostname, port }: { hostname: string; port: number }) =>
+    console.log(
+      `natter ${VERSION} listening url=http://${hostname}:${port} websocket=ws://${hostname}:${port}/ws broker=${
+        config.redisUrl === undefined ? "memory" : "redis"
+      } runtime=${host.runtime} edge=${edgeName}`,
+    );
+  const listener = await edge(app, { hostname: config.host, port: config.port, onListen });
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    app.log.info("shutting down", { signal });
+    await app.shutdown();
+    await listener.close();
+    host.exit(0);
+  };
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    host.onSignal(signal, () => shutdown(signal));
+  }
+}
+
+/** The configuration and the edge to run, or the message explaining why Natter cannot start. */
+function startable(
+  host: Host,
+): { config: Config; edgeName: EdgeName; edge: Edge } | string {
+  let config: Config;
+  try {
+    config = loadConfig(host.env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.message;
+    throw error;
+  }
+  const available = Object.keys(host.edges) as EdgeName[];
+  const edgeName = config.edge ?? available[0];
+  const edge = host.edges[edgeName];
+  if (edge === undefined) {
+    return `Invalid configuration: EDGE=${edgeName} is not available on ${host.runtime}, which runs ${
+      available.join(" or ")
+    } (leave EDGE unset for the default)`;
+  }
+  return { config, edgeName, edge };
+}
