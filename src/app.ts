@@ -120,7 +120,13 @@ function routeRequest(
   admission: Admission,
   trustProxy: boolean,
 ): Route {
-  const { pathname, searchParams } = new URL(request.url);
+  let url: URL;
+  try {
+    url = new URL(request.url);
+  } catch {
+    return unreadableRequest();
+  }
+  const { pathname, searchParams } = url;
   switch (pathname) {
     case "/ws":
       if (request.headers.get("upgrade")?.toLowerCase() === "websocket") {
@@ -148,6 +154,18 @@ function routeRequest(
     default:
       return respond(`Not found: ${pathname}\n`, 404, "text/plain");
   }
+}
+
+/**
+ * The answer to a request whose URL cannot be parsed (a malformed `Host`
+ * header or request target): 400, never a server fault.
+ */
+export function unreadableRequest(): Route {
+  return respond(
+    "Bad request: the request URL cannot be parsed (check the Host header and the path)\n",
+    400,
+    "text/plain",
+  );
 }
 
 function respond(

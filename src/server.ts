@@ -57,7 +57,18 @@ export async function runServer(host: Host): Promise<void> {
         config.redisUrl === undefined ? "memory" : "redis"
       } runtime=${host.runtime} edge=${edgeName}`,
     );
-  const listener = await edge(app, { hostname: config.host, port: config.port, onListen });
+  let listener: Listener;
+  try {
+    listener = await edge(app, { hostname: config.host, port: config.port, onListen });
+  } catch (error) {
+    console.error(
+      `Cannot listen on ${config.host}:${config.port}: ${
+        error instanceof Error ? error.message : String(error)
+      } (set PORT or HOST to a free address)`,
+    );
+    await app.shutdown();
+    return host.exit(1);
+  }
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;

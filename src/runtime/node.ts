@@ -8,11 +8,11 @@
  *
  * @module
  */
-import { createServer, type IncomingMessage } from "node:http";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
 // @ts-types="npm:@types/ws@8.18.2"
 import { type WebSocket, WebSocketServer } from "ws";
-import type { Route } from "../app.ts";
+import { type App, type Route, unreadableRequest } from "../app.ts";
 import type { Connection } from "../core/connection.ts";
 import type { Ticket } from "../core/admission.ts";
 import type { Edge } from "../server.ts";
@@ -32,18 +32,27 @@ export const serveNode: Edge = async (app, options) => {
   const alive = new WeakMap<WebSocket, boolean>();
   const tickets = new WeakMap<IncomingMessage, Ticket>();
 
-  const server = createServer(async (req, res) => {
-    const route = app.route(toRequest(req), req.socket.remoteAddress ?? "");
-    const response = route.type === "respond"
-      ? route.response
-      : new Response("Upgrade Required\n", { status: 426 });
-    res.writeHead(response.status, Object.fromEntries(response.headers));
-    res.end(await response.text());
+  // Node ends the process on an exception escaping a listener: each handler answers its own faults.
+  const server = createServer((req, res) => {
+    answer(app, req, res).catch((error) => {
+      app.log.error("HTTP request failed", { error: String(error) });
+      if (!res.headersSent) res.writeHead(500, { "content-type": "text/plain; charset=utf-8" });
+      res.end("Internal server error\n");
+    });
   });
 
   server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on("error", () => socket.destroy());
-    const route: Route = app.route(toRequest(req), req.socket.remoteAddress ?? "");
+    try {
+      upgrade(req, socket, head);
+    } catch (error) {
+      app.log.error("WebSocket upgrade failed", { error: String(error) });
+      socket.destroy();
+    }
+  });
+
+  function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const route = routeOf(app, req);
     if (route.type === "respond") {
       refuseUpgrade(socket, route.response);
       return;
@@ -63,7 +72,7 @@ export const serveNode: Edge = async (app, options) => {
       // ws closes the socket itself on protocol errors (1009 for maxPayload, 1008 for fragments).
       ws.on("error", () => {});
     });
-  });
+  }
   // An invalid handshake is answered as the Deno edge answers it, its place freed first.
   wss.on("wsClientError", (error: Error, socket: Duplex, req: IncomingMessage) => {
     tickets.get(req)?.release();
@@ -85,7 +94,13 @@ export const serveNode: Edge = async (app, options) => {
     }
   }, app.config.idleTimeoutMs);
 
-  await new Promise<void>((resolve) => server.listen(options.port, options.hostname, resolve));
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port, options.hostname, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
   const { port } = server.address() as { port: number };
   options.onListen?.({ hostname: options.hostname, port });
   return {
@@ -98,6 +113,28 @@ export const serveNode: Edge = async (app, options) => {
     },
   };
 };
+
+/** Answers a plain (not upgrading) HTTP request. */
+async function answer(app: App, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const route = routeOf(app, req);
+  const response = route.type === "respond"
+    ? route.response
+    : new Response("Upgrade Required\n", { status: 426 });
+  const body = await response.text();
+  res.writeHead(response.status, Object.fromEntries(response.headers));
+  res.end(body);
+}
+
+/** What the app says to do with `req`; one whose URL cannot even be built gets 400, as on Deno. */
+function routeOf(app: App, req: IncomingMessage): Route {
+  let request: Request;
+  try {
+    request = toRequest(req);
+  } catch {
+    return unreadableRequest();
+  }
+  return app.route(request, req.socket.remoteAddress ?? "");
+}
 
 function toRequest(req: IncomingMessage): Request {
   const headers = new Headers();

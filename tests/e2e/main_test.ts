@@ -46,3 +46,16 @@ Deno.test("main (node): EDGE=deno stops startup, naming the edge Node has", asyn
     /Invalid configuration: EDGE=deno is not available on node, which runs ws \(leave EDGE unset/,
   );
 });
+
+testEachRuntime(
+  "main: a port already in use stops startup with a message naming it",
+  async (runtime) => {
+    await using first = await startMain({}, runtime);
+    const { code, output } = await runMain({ HOST: "127.0.0.1", PORT: `${first.port}` }, runtime);
+    assertEquals(code, 1);
+    assertMatch(
+      output,
+      new RegExp(`Cannot listen on 127\\.0\\.0\\.1:${first.port}: .*in use`, "i"),
+    );
+  },
+);
