@@ -59,12 +59,18 @@ async function bundle(pinned: Map<string, string>, output: URL): Promise<void> {
   if (code !== 0) throw new Error(`deno bundle failed:\n${new TextDecoder().decode(stderr)}`);
 }
 
-/** The module specifiers a bundle imports, statically or dynamically. */
+/**
+ * The module specifiers a bundle loads: `import … from`, `export … from`,
+ * side-effect `import "x"`, dynamic `import("x")`, and the `require("x")`
+ * of bundled CommonJS code.
+ */
 export function importedSpecifiers(code: string): Set<string> {
   const specifiers = new Set<string>();
   const patterns = [
     /^\s*(?:import|export)\b[^"';]*?\bfrom\s*"([^"]+)"/gm,
+    /^\s*import\s*"([^"]+)"/gm,
     /\bimport\(\s*"([^"]+)"\s*\)/g,
+    /\b(?:__)?require\(\s*"([^"]+)"\s*\)/g,
   ];
   for (const pattern of patterns) {
     for (const match of code.matchAll(pattern)) specifiers.add(match[1]);
@@ -105,12 +111,14 @@ function packageJson(dependencies: Record<string, string>): string {
   return JSON.stringify(manifest, null, 2) + "\n";
 }
 
-/** The README's `## Configuration` section, up to the next section. */
+/** The README's `## Configuration` section, up to the next section, without repository links. */
 function configurationSection(readme: string): string {
   const start = readme.indexOf("\n## Configuration\n");
   const end = readme.indexOf("\n## ", start + 1);
   if (start < 0 || end < 0) throw new Error("README.md has no ## Configuration section");
-  return readme.slice(start + 1, end).trim() + "\n";
+  // Links into the repository (docs/…, #anchors) do not resolve inside an npm package.
+  return readme.slice(start + 1, end).trim().replace(/\[([^\]]+)\]\((?!https?:)[^)]*\)/g, "$1") +
+    "\n";
 }
 
 /** Empties `dist/node/` except what `npm install` left there. */
@@ -121,14 +129,23 @@ async function clean(): Promise<void> {
   }
 }
 
-/** Builds `dist/node/`; returns the files written and their sizes in bytes. */
+/**
+ * Builds `dist/node/`; returns the files written and their sizes in bytes.
+ * A bundle that fails its checks leaves `dist/node/` as it was.
+ */
 export async function buildNode(): Promise<Record<string, number>> {
   const pinned = await pinnedPackages();
+  const scratch = await Deno.makeTempFile({ suffix: ".js" });
+  let code: string;
+  try {
+    await bundle(pinned, new URL(`file://${scratch}`));
+    code = await Deno.readTextFile(scratch);
+  } finally {
+    await Deno.remove(scratch);
+  }
+  const needed = dependencies(code, pinned);
   await clean();
   const serverJs = new URL("server.js", OUT);
-  await bundle(pinned, serverJs);
-  const code = await Deno.readTextFile(serverJs);
-  const needed = dependencies(code, pinned);
   await Deno.writeTextFile(serverJs, `#!/usr/bin/env node\n${code}`);
   await Deno.chmod(serverJs, 0o755);
   await Deno.writeTextFile(new URL("package.json", OUT), packageJson(needed));

@@ -1012,6 +1012,7 @@ export function createChat(options: ChatOptions): Chat {
     ending.finally(() => endings.delete(ending));
   }
 
+  let shuttingDown = false;
   return {
     async start() {
       // A broker that is still unreachable registers the lobby once it is back.
@@ -1021,6 +1022,11 @@ export function createChat(options: ChatOptions): Chat {
       lists.start();
     },
     accept(connection, handshake) {
+      // The edge may still hand over a socket it upgraded while shutdown began.
+      if (shuttingDown) {
+        connection.close(CLOSE_CODES.going_away, "server shutting down");
+        return { text() {}, binary() {}, closed() {} };
+      }
       // The overflow callback runs only on a send, after the session exists.
       const watched = watchBackpressure(connection, () => dropSlowConsumer(session));
       const session = createSession(newSessionId(), codecs[handshake.kind], watched);
@@ -1046,6 +1052,7 @@ export function createChat(options: ChatOptions): Chat {
       };
     },
     async shutdown() {
+      shuttingDown = true;
       lists.stop();
       for (const session of [...sessions.values()]) {
         closeWith(session, CLOSE_CODES.going_away, "server shutting down");

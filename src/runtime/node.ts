@@ -1,24 +1,33 @@
 /**
  * The `ws` edge: `node:http` for HTTP and `ws` (`noServer`, `handleUpgrade`)
- * for `/ws`, each socket mapped onto the core's `Connection`, exactly as the
- * Deno edge does. It is the edge of the Node distribution, and Deno can run
- * it too (`EDGE=ws`): `ws` enforces `maxPayload` across a message's
- * fragments and caps their number, so an oversized message is refused while
- * it arrives instead of after it was buffered whole.
+ * for `/ws`, each socket mapped onto the core's `Connection`, answering
+ * clients exactly as the Deno edge does. It is the edge of the Node
+ * distribution, and Deno can run it too (`EDGE=ws`): `ws` enforces
+ * `maxPayload` across a message's fragments and caps their number, so an
+ * oversized message is refused while it arrives instead of after it was
+ * buffered whole.
  *
  * @module
  */
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { createServer, type IncomingMessage, type ServerResponse, STATUS_CODES } from "node:http";
+import { Buffer } from "node:buffer";
 import type { Duplex } from "node:stream";
 // @ts-types="npm:@types/ws@8.18.2"
 import { type WebSocket, WebSocketServer } from "ws";
 import { type App, type Route, unreadableRequest } from "../app.ts";
-import type { Connection } from "../core/connection.ts";
 import type { Ticket } from "../core/admission.ts";
+import type { Connection } from "../core/connection.ts";
 import type { Edge } from "../server.ts";
 
 /** Most fragments one message may come in. */
 const MAX_FRAGMENTS = 64;
+/**
+ * The smallest average network read a legitimate frame may arrive in: `ws`
+ * counts the reads it buffers, so this bounds their number by the frame size.
+ */
+const MIN_AVERAGE_READ_BYTES = 64;
+/** Why an idle client is closed, as Deno's edge says it. */
+const IDLE_REASON = "No response from ping frame.";
 
 /** Serves `app` with `node:http` and `ws`; closing the listener also drops remaining sockets. */
 export const serveNode: Edge = async (app, options) => {
@@ -26,8 +35,11 @@ export const serveNode: Edge = async (app, options) => {
     noServer: true,
     maxPayload: app.config.maxFrameBytes,
     maxFragments: MAX_FRAGMENTS,
-    maxBufferedChunks: MAX_FRAGMENTS * 4,
+    maxBufferedChunks: Math.ceil(app.config.maxFrameBytes / MIN_AVERAGE_READ_BYTES) +
+      MAX_FRAGMENTS,
     perMessageDeflate: false,
+    // Natter speaks no subprotocol: select none, as Deno does, whatever the client offers.
+    handleProtocols: () => false,
   });
   const alive = new WeakMap<WebSocket, boolean>();
   const tickets = new WeakMap<IncomingMessage, Ticket>();
@@ -54,7 +66,7 @@ export const serveNode: Edge = async (app, options) => {
   function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     const route = routeOf(app, req);
     if (route.type === "respond") {
-      refuseUpgrade(socket, route.response);
+      writeRaw(socket, route.response);
       return;
     }
     // The place is held for as long as the socket lives, whether the upgrade succeeds or not.
@@ -73,26 +85,12 @@ export const serveNode: Edge = async (app, options) => {
       ws.on("error", () => {});
     });
   }
+
   // An invalid handshake is answered as the Deno edge answers it, its place freed first.
   wss.on("wsClientError", (error: Error, socket: Duplex, req: IncomingMessage) => {
     tickets.get(req)?.release();
-    refuseUpgrade(
-      socket,
-      new Response(`Bad WebSocket upgrade: ${error.message}\n`, { status: 400 }),
-    );
+    writeRaw(socket, badUpgrade(error.message));
   });
-
-  // A client that answered no ping within one interval is gone.
-  const pings = setInterval(() => {
-    for (const ws of wss.clients) {
-      if (!alive.get(ws)) {
-        ws.terminate();
-        continue;
-      }
-      alive.set(ws, false);
-      ws.ping();
-    }
-  }, app.config.idleTimeoutMs);
 
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
@@ -101,6 +99,20 @@ export const serveNode: Edge = async (app, options) => {
       resolve();
     });
   });
+
+  // A client that answered no ping within one interval is gone: say so (1001), then drop it.
+  const pings = setInterval(() => {
+    for (const ws of wss.clients) {
+      if (!alive.get(ws)) {
+        ws.close(1001, IDLE_REASON);
+        ws.terminate();
+        continue;
+      }
+      alive.set(ws, false);
+      ws.ping();
+    }
+  }, app.config.idleTimeoutMs);
+
   const { port } = server.address() as { port: number };
   options.onListen?.({ hostname: options.hostname, port });
   return {
@@ -109,20 +121,37 @@ export const serveNode: Edge = async (app, options) => {
       clearInterval(pings);
       for (const ws of wss.clients) ws.terminate();
       await new Promise<void>((resolve) => wss.close(() => resolve()));
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      // Half-sent and keep-alive requests would otherwise hold the shutdown open.
+      server.closeAllConnections();
+      await closed;
     },
   };
 };
 
-/** Answers a plain (not upgrading) HTTP request. */
+/** Answers a plain HTTP request, one without a WebSocket handshake. */
 async function answer(app: App, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const route = routeOf(app, req);
-  const response = route.type === "respond"
-    ? route.response
-    : new Response("Upgrade Required\n", { status: 426 });
-  const body = await response.text();
-  res.writeHead(response.status, Object.fromEntries(response.headers));
+  let response: Response;
+  if (route.type === "respond") response = route.response;
+  else {
+    // `Upgrade: websocket` without `Connection: Upgrade`: Node does not treat it as an upgrade.
+    route.ticket.release();
+    response = badUpgrade("the Connection header must contain Upgrade");
+  }
+  const body = Buffer.from(await response.arrayBuffer());
+  res.writeHead(response.status, {
+    ...Object.fromEntries(response.headers),
+    "content-length": body.length,
+  });
   res.end(body);
+}
+
+function badUpgrade(reason: string): Response {
+  return new Response(`Bad WebSocket upgrade: ${reason}\n`, {
+    status: 400,
+    headers: { "content-type": "text/plain; charset=utf-8" },
+  });
 }
 
 /** What the app says to do with `req`; one whose URL cannot even be built gets 400, as on Deno. */
@@ -142,19 +171,22 @@ function toRequest(req: IncomingMessage): Request {
     if (value === undefined) continue;
     headers.set(name, Array.isArray(value) ? value.join(", ") : value);
   }
-  return new Request(`http://${req.headers.host ?? "localhost"}${req.url ?? "/"}`, { headers });
+  // The target is a path, or an absolute URL (absolute-form), taken as it is.
+  const target = req.url ?? "/";
+  const url = target.startsWith("/")
+    ? `http://${req.headers.host ?? "localhost"}${target}`
+    : target;
+  return new Request(url, { headers });
 }
 
-/** Answers a refused upgrade on the raw socket, before any WebSocket exists. */
-function refuseUpgrade(socket: Duplex, response: Response): void {
-  response.text().then((body) => {
-    const status = `HTTP/1.1 ${response.status} ${response.statusText || "Refused"}`;
+/** Writes `response` on a socket that has no HTTP response object (an upgrade request's). */
+function writeRaw(socket: Duplex, response: Response): void {
+  response.arrayBuffer().then((body) => {
+    const status = `HTTP/1.1 ${response.status} ${STATUS_CODES[response.status] ?? ""}`;
     const headers = [...response.headers].map(([name, value]) => `${name}: ${value}`);
-    socket.end(
-      [status, ...headers, `content-length: ${new TextEncoder().encode(body).length}`, "", body]
-        .join("\r\n"),
-    );
-  });
+    const head = [status, ...headers, `content-length: ${body.byteLength}`, "", ""].join("\r\n");
+    socket.end(Buffer.concat([Buffer.from(head), Buffer.from(body)]));
+  }, () => socket.destroy());
 }
 
 function toConnection(ws: WebSocket): Connection {

@@ -6,7 +6,12 @@
  */
 import { type Broker, BrokerUnavailableError } from "../../src/broker/broker.ts";
 import { createMemoryBroker } from "../../src/broker/memory.ts";
-import { type Chat, createChat, MAX_PENDING_COMMANDS } from "../../src/core/chat.ts";
+import {
+  type Chat,
+  type ChatOptions,
+  createChat,
+  MAX_PENDING_COMMANDS,
+} from "../../src/core/chat.ts";
 import type { Connection, ConnectionEvents } from "../../src/core/connection.ts";
 import type { Logger } from "../../src/log.ts";
 import type { Frame } from "../support/client.ts";
@@ -75,12 +80,9 @@ function open(
 
 const silent: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 
-async function withChat(
-  broker: Broker,
-  fn: (chat: Chat) => Promise<void>,
-  listUpdateIntervalMs = 1000,
-): Promise<void> {
-  const chat = createChat({
+/** Options for a core with generous limits and a silent log. */
+function chatOptions(broker: Broker, listUpdateIntervalMs = 1000): ChatOptions {
+  return {
     broker,
     log: silent,
     lobbyChannel: "lobby",
@@ -94,7 +96,15 @@ async function withChat(
     maxSessionsPerUser: 10,
     channelCreationsPerMinute: 1_000_000,
     allowAnonymousLobby: false,
-  });
+  };
+}
+
+async function withChat(
+  broker: Broker,
+  fn: (chat: Chat) => Promise<void>,
+  listUpdateIntervalMs = 1000,
+): Promise<void> {
+  const chat = createChat(chatOptions(broker, listUpdateIntervalMs));
   await chat.start();
   try {
     await fn(chat);
@@ -225,6 +235,17 @@ Deno.test("core: shutdown closes every session with 1001 and releases its claim"
     await alice.until({ type: "channelList" });
   });
   assertEquals(alice?.closedWith?.code, 1001);
+});
+
+Deno.test("core: a connection accepted once shutdown began is closed with 1001, no session", async () => {
+  const broker = createMemoryBroker();
+  const chat = createChat(chatOptions(broker));
+  await chat.start();
+  await chat.shutdown();
+  const late = open(chat, { username: "late" });
+  assertEquals((await late.closing).code, 1001);
+  assertEquals([late.frames, chat.sessionCount()], [[], 0]);
+  await broker.close();
 });
 
 Deno.test("core: a connection that throws is closed with 1011; the process and others go on", async () => {

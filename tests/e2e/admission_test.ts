@@ -92,7 +92,7 @@ testEachRuntime(
 );
 
 testEachRuntime(
-  "idle: a client that answers no ping is disconnected; a live one stays",
+  "idle: a client that answers no ping is closed with 1001; a live one stays",
   async (runtime) => {
     await using server = await startServer(runtime, {
       IDLE_TIMEOUT_MS: "1000",
@@ -103,7 +103,10 @@ testEachRuntime(
     assertEquals(silent.status, 101);
     await alive.take((f) => f.type === "userList" && names(f).includes("silent"));
     await alive.take((f) => f.type === "userList" && !names(f).includes("silent"), 15_000);
-    silent.client![Symbol.dispose]();
+    using client = silent.client!;
+    let frame;
+    do frame = await client.readFrame(); while (frame.opcode !== 8);
+    assertEquals((frame.bytes[0] << 8) | frame.bytes[1], 1001, "the close frame says going away");
     alive.send({ type: "broadcast", to: "still", message: "here", ref: "r" });
     await alive.take({ type: "ack", ref: "r" });
   },

@@ -1,5 +1,6 @@
 /** The HTTP surface: index, health, the WebSocket endpoint refusing plain requests, 404. */
-import { joinA } from "../support/client.ts";
+import { joinA, joinChannel } from "../support/client.ts";
+import { rawConnect, rawUpgrade } from "../support/raw.ts";
 import { startServer } from "../support/server.ts";
 import { testEachRuntime } from "../support/runtimes.ts";
 import { assertEquals, assertMatch } from "../support/assert.ts";
@@ -88,5 +89,80 @@ testEachRuntime(
     }
     const health = await fetch(`${server.http}/healthz`);
     assertEquals([health.status, await health.text()], [200, "ok\n"]);
+  },
+);
+
+testEachRuntime(
+  "http: Upgrade without Connection: Upgrade gets 400 and holds no place",
+  async (runtime) => {
+    await using server = await startServer(runtime, { MAX_CONNECTIONS_PER_IP: "2" });
+    const halfUpgrade = "GET /ws?username=alice HTTP/1.1\r\nHost: localhost\r\n" +
+      "Upgrade: websocket\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n" +
+      "Sec-WebSocket-Version: 13\r\n\r\n";
+    for (let i = 0; i < 3; i++) {
+      assertMatch(
+        await exchange(server.port, halfUpgrade),
+        /^HTTP\/1\.1 400[^]*Bad WebSocket upgrade/,
+      );
+    }
+    await using alice = await joinA(server.ws, "alice");
+    await using bob = await joinA(server.ws, "bob");
+    assertEquals([alice.session.username, bob.session.username], ["alice", "bob"]);
+  },
+);
+
+testEachRuntime("http: answers carry content-length, HEAD ones too", async (runtime) => {
+  await using server = await startServer(runtime);
+  for (const path of ["/", "/healthz", "/nope"]) {
+    const get = await fetch(`${server.http}${path}`);
+    const body = new Uint8Array(await get.arrayBuffer());
+    assertEquals(get.headers.get("content-length"), `${body.length}`, `GET ${path}`);
+    const head = await fetch(`${server.http}${path}`, { method: "HEAD" });
+    await head.body?.cancel();
+    assertEquals(head.headers.get("content-length"), `${body.length}`, `HEAD ${path}`);
+  }
+});
+
+testEachRuntime("http: an absolute-form request target is routed by its path", async (runtime) => {
+  await using server = await startServer(runtime);
+  const response = await exchange(
+    server.port,
+    "GET http://example.com/healthz HTTP/1.1\r\nHost: example.com\r\n\r\n",
+  );
+  assertMatch(response, /^HTTP\/1\.1 200[^]*\r\n\r\nok\n/);
+});
+
+testEachRuntime("http: a refused upgrade has the standard reason phrase", async (runtime) => {
+  await using server = await startServer(runtime, { ALLOWED_ORIGINS: "https://chat.example.com" });
+  const refused = await rawUpgrade(server.port, "/ws?username=x", {
+    Origin: "https://evil.example",
+  });
+  assertMatch(refused.head, /^HTTP\/1\.1 403 Forbidden\r\n/);
+});
+
+testEachRuntime("http: a client offering subprotocols gets none selected", async (runtime) => {
+  await using server = await startServer(runtime);
+  const offered = await rawUpgrade(server.port, "/ws?username=alice", {
+    "Sec-WebSocket-Protocol": "chat, superchat",
+  });
+  offered.client?.[Symbol.dispose]();
+  assertEquals(offered.status, 101);
+  assertEquals(/sec-websocket-protocol/i.test(offered.head), false, offered.head);
+});
+
+testEachRuntime(
+  "http: a legal frame arriving in many small network reads is accepted",
+  async (runtime) => {
+    await using server = await startServer(runtime, { MAX_MESSAGE_CHARS: "40000" });
+    await using bob = await joinA(server.ws, "bob");
+    await joinChannel(bob, "slow");
+    using slow = await rawConnect(server.port, "/ws?username=slow");
+    await slow.sendText(JSON.stringify({ type: "joinChannel", to: "slow" }));
+    const text = "s".repeat(30_000);
+    const frame = JSON.stringify({ type: "broadcast", to: "slow", message: text });
+    // 600 writes of 50 bytes, each a separate read on the server.
+    await slow.sendFrame(new TextEncoder().encode(frame), 1, true, 50);
+    const heard = await bob.take({ type: "broadcast", from: "slow" });
+    assertEquals(heard.message, text);
   },
 );

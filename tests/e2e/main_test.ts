@@ -59,3 +59,22 @@ testEachRuntime(
     );
   },
 );
+
+testEachRuntime("main: SIGTERM does not wait for a half-sent HTTP request", async (runtime) => {
+  await using natter = await startMain({}, runtime);
+  using tcp = await Deno.connect({ hostname: "127.0.0.1", port: natter.port });
+  await tcp.write(new TextEncoder().encode("GET /healthz HTTP/1.1\r\nHost: x\r\n"));
+  // Barrier: once a later request is answered, the server holds the half-sent one.
+  const health = await fetch(`${natter.http}/healthz`);
+  assertEquals([health.status, await health.text()], [200, "ok\n"]);
+  natter.child.kill("SIGTERM");
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error("still running 10 s after SIGTERM")), 10_000);
+  });
+  try {
+    assertEquals((await Promise.race([natter.status, deadline])).code, 0);
+  } finally {
+    clearTimeout(timer);
+  }
+});

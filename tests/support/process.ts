@@ -24,6 +24,20 @@ export interface NatterProcess extends AsyncDisposable {
 import { natterCommand, type Runtime } from "./runtimes.ts";
 import { UNTHROTTLED } from "./server.ts";
 
+/**
+ * What a child keeps of the test runner's environment: enough to find its
+ * programs and caches, and none of Natter's settings (a `REDIS_URL` exported
+ * in the shell must not reach one runtime's servers and not the other's).
+ */
+function inherited(): Record<string, string> {
+  const kept: Record<string, string> = {};
+  for (const name of ["PATH", "HOME", "DENO_DIR", "TMPDIR"]) {
+    const value = Deno.env.get(name);
+    if (value !== undefined) kept[name] = value;
+  }
+  return kept;
+}
+
 /** Output and exit status of a process that is expected to stop by itself. */
 export async function runMain(
   env: Record<string, string>,
@@ -32,7 +46,8 @@ export async function runMain(
   const [program, args] = await natterCommand(runtime);
   const { code, stdout, stderr } = await new Deno.Command(program, {
     args,
-    env,
+    clearEnv: true,
+    env: { ...inherited(), ...env },
     stdout: "piped",
     stderr: "piped",
   }).output();
@@ -60,7 +75,16 @@ export async function startNatter(
 ): Promise<NatterProcess> {
   const child = new Deno.Command(program, {
     args,
-    env: { HOST: "127.0.0.1", PORT: "0", LOG_LEVEL: "info", NO_COLOR: "1", ...UNTHROTTLED, ...env },
+    clearEnv: true,
+    env: {
+      ...inherited(),
+      HOST: "127.0.0.1",
+      PORT: "0",
+      LOG_LEVEL: "info",
+      NO_COLOR: "1",
+      ...UNTHROTTLED,
+      ...env,
+    },
     stdout: "piped",
     stderr: "piped",
   }).spawn();

@@ -9,8 +9,17 @@
 
 /** A raw connection after the upgrade. */
 export interface RawClient extends Disposable {
-  /** Sends one frame with `opcode` (1 text, 2 binary) and the given payload. */
-  sendFrame(payload: Uint8Array, opcode?: number, fin?: boolean): Promise<void>;
+  /**
+   * Sends one frame with `opcode` (1 text, 2 binary) and the given payload;
+   * with `writeBytes`, in writes of that size, a macrotask apart, the way a
+   * slow link delivers it.
+   */
+  sendFrame(
+    payload: Uint8Array,
+    opcode?: number,
+    fin?: boolean,
+    writeBytes?: number,
+  ): Promise<void>;
   /** Sends a text frame. */
   sendText(text: string): Promise<void>;
   /** Reads the next frame the server sent (unfragmented): its opcode and payload. */
@@ -28,12 +37,12 @@ export async function rawConnect(
   return attempt.client;
 }
 
-/** Tries the upgrade: the HTTP status, and the open client when it was 101. */
+/** Tries the upgrade: the HTTP status and response head, and the open client when it was 101. */
 export async function rawUpgrade(
   port: number,
   path: string,
   headers: Record<string, string> = {},
-): Promise<{ status: number; client?: RawClient }> {
+): Promise<{ status: number; head: string; client?: RawClient }> {
   const tcp = await Deno.connect({ hostname: "127.0.0.1", port });
   const lines = [
     `GET ${path} HTTP/1.1`,
@@ -55,10 +64,15 @@ export async function rawUpgrade(
   const status = Number(head.match(/^HTTP\/1\.1 (\d{3})/)?.[1] ?? 0);
   if (status !== 101) {
     tcp.close();
-    return { status };
+    return { status, head };
   }
 
-  async function sendFrame(payload: Uint8Array, opcode = 1, fin = true): Promise<void> {
+  async function sendFrame(
+    payload: Uint8Array,
+    opcode = 1,
+    fin = true,
+    writeBytes = Infinity,
+  ): Promise<void> {
     const length = payload.length;
     const header = length < 126 ? 2 : length < 65536 ? 4 : 10;
     const frame = new Uint8Array(header + 4 + length);
@@ -75,7 +89,10 @@ export async function rawUpgrade(
     frame.set(mask, header);
     for (let i = 0; i < length; i++) frame[header + 4 + i] = payload[i] ^ mask[i % 4];
     let written = 0;
-    while (written < frame.length) written += await tcp.write(frame.subarray(written));
+    while (written < frame.length) {
+      written += await tcp.write(frame.subarray(written, written + writeBytes));
+      if (writeBytes < frame.length) await new Promise((resolve) => setTimeout(resolve, 1));
+    }
   }
 
   let buffered = new Uint8Array(0);
@@ -117,5 +134,5 @@ export async function rawUpgrade(
       }
     },
   };
-  return { status, client };
+  return { status, head, client };
 }

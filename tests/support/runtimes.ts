@@ -23,7 +23,10 @@ const NODE_HINT = "Node.js 20 or newer (with npm) is required for the Node runs 
   "or from https://nodejs.org.";
 
 const DIST = new URL("../../dist/node/", import.meta.url);
-const SOURCES = ["src/", "node/"].map((dir) => new URL(`../../${dir}`, import.meta.url));
+/** What the build is made from: a change to any of them makes `dist/node/` stale. */
+const SOURCES = ["src/", "node/", "deno.json", "deno.lock", "README.md"].map((path) =>
+  new URL(`../../${path}`, import.meta.url)
+);
 let installed: Promise<string> | undefined;
 
 /**
@@ -37,6 +40,7 @@ export function nodeServer(): Promise<string> {
 }
 
 async function install(): Promise<string> {
+  await requireNode20();
   const server = new URL("server.js", DIST);
   const built = await Deno.stat(server).catch(() => undefined);
   if (!built?.mtime) {
@@ -68,21 +72,40 @@ async function install(): Promise<string> {
   return server.pathname;
 }
 
-/** The most recently modified source file the Node build is made from. */
+/** Fails with how to get Node unless the Node under test is version 20 or newer. */
+async function requireNode20(): Promise<void> {
+  let version: string;
+  try {
+    const { stdout } = await new Deno.Command(nodeBinary(), { args: ["--version"] }).output();
+    version = new TextDecoder().decode(stdout).trim();
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) throw new Error(NODE_HINT);
+    throw error;
+  }
+  const major = Number(version.match(/^v(\d+)\./)?.[1]);
+  if (!(major >= 20)) throw new Error(`${NODE_HINT} Found ${version || "no version"}.`);
+}
+
+/** The most recently modified file the Node build is made from. */
 async function newestSource(): Promise<{ path: string; mtime: Date } | undefined> {
   let newest: { path: string; mtime: Date } | undefined;
-  const visit = async (dir: URL): Promise<void> => {
-    for await (const entry of Deno.readDir(dir)) {
-      const url = new URL(entry.name + (entry.isDirectory ? "/" : ""), dir);
-      if (entry.isDirectory) await visit(url);
-      const { mtime } = await Deno.stat(url);
-      if (entry.isFile && mtime && (!newest || mtime > newest.mtime)) {
-        newest = { path: url.pathname, mtime };
+  const visit = async (url: URL): Promise<void> => {
+    const { isDirectory, mtime } = await Deno.stat(url);
+    if (isDirectory) {
+      for await (const entry of Deno.readDir(url)) {
+        await visit(new URL(entry.name + (entry.isDirectory ? "/" : ""), url));
       }
+    } else if (mtime && (!newest || mtime > newest.mtime)) {
+      newest = { path: url.pathname, mtime };
     }
   };
-  for (const dir of SOURCES) await visit(dir);
+  for (const source of SOURCES) await visit(source);
   return newest;
+}
+
+/** The Node binary the suite runs: `NATTER_TEST_NODE`, or `node` on PATH. */
+export function nodeBinary(): string {
+  return Deno.env.get("NATTER_TEST_NODE") ?? "node";
 }
 
 /**
@@ -92,7 +115,7 @@ async function newestSource(): Promise<{ path: string; mtime: Date } | undefined
  */
 export async function natterCommand(runtime: Runtime): Promise<[string, string[]]> {
   if (runtime === "node") {
-    return [Deno.env.get("NATTER_TEST_NODE") ?? "node", [await nodeServer()]];
+    return [nodeBinary(), [await nodeServer()]];
   }
   const main = new URL("../../main.ts", import.meta.url).pathname;
   return [Deno.execPath(), ["run", "--allow-net", "--allow-env", main]];
