@@ -14,7 +14,9 @@
  * Each round measures every runtime once, so machine noise hits them alike;
  * the table shows each runtime's medians over the rounds.
  *
- * Usage: deno task bench:runtimes [receivers=500] [messages=200] [rounds=3] [starts=10] [window=16]
+ * Usage (`deno task bench` runs the same; both build `dist/node/` first):
+ *
+ *     deno task bench:runtimes [receivers=500] [messages=200] [rounds=3] [starts=10] [window=16]
  *
  * @module
  */

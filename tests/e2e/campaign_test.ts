@@ -290,15 +290,23 @@ testEachRuntime(
     const afterSecond = await rssMiB(natter.child.pid) - baseline;
     await round("third");
     const afterThird = await rssMiB(natter.child.pid) - baseline;
+    await round("fourth");
+    const afterFourth = await rssMiB(natter.child.pid) - baseline;
+    const after = [afterFirst, afterSecond, afterThird, afterFourth];
     console.log(
       `campaign: server memory above its baseline after each round: ${
-        [afterFirst, afterSecond, afterThird].map((m) => `${m.toFixed(0)} MiB`).join(", ")
+        after.map((m) => `${m.toFixed(0)} MiB`).join(", ")
       }`,
     );
-    // The first rounds grow V8's heap, which it keeps and reuses; then a round adds little.
-    // Keeping what each round sent (about 25 MB of frames) would add at least that much.
+    // The first rounds grow the heap, which the runtime keeps and reuses, and V8 may grow it
+    // once more in a later round (seen on Node 24); then a round adds little. Keeping what each
+    // round sent (about 25 MB of frames) would add at least that much to every round.
     assertLessOrEqual(afterFirst, 100, `memory grew ${afterFirst.toFixed(0)} MiB in one round`);
-    assertLessOrEqual(afterThird - afterSecond, 20, "memory keeps growing round after round");
+    assertLessOrEqual(
+      Math.min(afterThird - afterSecond, afterFourth - afterThird),
+      20,
+      "memory keeps growing round after round",
+    );
     assertEquals(natter.output().match(/internal fault|Uncaught/g), null);
   },
 );
