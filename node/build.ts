@@ -23,7 +23,7 @@ const ROOT = new URL("../", import.meta.url);
 const OUT = new URL("dist/node/", ROOT);
 const ENTRY = new URL("node/server.ts", ROOT);
 /** The oldest Node the build supports; see "Run on Node" in the README. */
-export const NODE_ENGINES = ">=20";
+const NODE_ENGINES = ">=20";
 /** What an earlier `npm install` left in `dist/node/`, kept to make rebuilds cheap. */
 const KEPT = new Set(["node_modules", "package-lock.json"]);
 
@@ -64,7 +64,7 @@ async function bundle(pinned: Map<string, string>, output: URL): Promise<void> {
  * side-effect `import "x"`, dynamic `import("x")`, and the `require("x")`
  * of bundled CommonJS code.
  */
-export function importedSpecifiers(code: string): Set<string> {
+function importedSpecifiers(code: string): Set<string> {
   const specifiers = new Set<string>();
   const patterns = [
     /^\s*(?:import|export)\b[^"';]*?\bfrom\s*"([^"]+)"/gm,
@@ -133,7 +133,7 @@ async function clean(): Promise<void> {
  * Builds `dist/node/`; returns the files written and their sizes in bytes.
  * A bundle that fails its checks leaves `dist/node/` as it was.
  */
-export async function buildNode(): Promise<Record<string, number>> {
+async function buildNode(): Promise<Record<string, number>> {
   const pinned = await pinnedPackages();
   const scratch = await Deno.makeTempFile({ suffix: ".js" });
   let code: string;

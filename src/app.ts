@@ -130,6 +130,14 @@ function routeRequest(
   switch (pathname) {
     case "/ws":
       if (request.headers.get("upgrade")?.toLowerCase() === "websocket") {
+        // Without it no runtime upgrades the socket: refuse before a connection place is taken.
+        if (!/(^|,)\s*upgrade\s*(,|$)/i.test(request.headers.get("connection") ?? "")) {
+          return respond(
+            "Bad WebSocket upgrade: the Connection header must contain Upgrade\n",
+            400,
+            "text/plain",
+          );
+        }
         const ip = clientAddress(peer, request.headers.get("x-forwarded-for"), trustProxy);
         const admitted = admission.admit(ip, request.headers.get("origin"));
         if (isRefused(admitted)) {

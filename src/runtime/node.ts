@@ -135,9 +135,10 @@ async function answer(app: App, req: IncomingMessage, res: ServerResponse): Prom
   let response: Response;
   if (route.type === "respond") response = route.response;
   else {
-    // `Upgrade: websocket` without `Connection: Upgrade`: Node does not treat it as an upgrade.
+    // The app admits only requests with `Connection: Upgrade`, which Node's parser upgrades too;
+    // should the two ever disagree, the place is freed and the client told.
     route.ticket.release();
-    response = badUpgrade("the Connection header must contain Upgrade");
+    response = badUpgrade("the request was not upgraded");
   }
   const body = Buffer.from(await response.arrayBuffer());
   res.writeHead(response.status, {

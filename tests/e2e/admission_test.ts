@@ -9,17 +9,13 @@ import { testEachRuntime } from "../support/runtimes.ts";
 import { rawUpgrade } from "../support/raw.ts";
 import { assertEquals } from "../support/assert.ts";
 
-function portOf(server: { http: string }): number {
-  return Number(new URL(server.http).port);
-}
-
 testEachRuntime(
   "admission: a browser from an origin not allowed gets 403 before any WebSocket",
   async (runtime) => {
     await using server = await startServer(runtime, {
       ALLOWED_ORIGINS: "https://chat.example.com,http://localhost:3000",
     });
-    const port = portOf(server);
+    const port = server.port;
     const refused = await rawUpgrade(port, "/ws?username=alice", {
       Origin: "https://evil.example",
     });
@@ -41,7 +37,7 @@ testEachRuntime(
   "admission: a full instance refuses with 503, and admits again when a place frees up",
   async (runtime) => {
     await using server = await startServer(runtime, { MAX_CONNECTIONS: "2" });
-    const port = portOf(server);
+    const port = server.port;
     const first = await joinA(server.ws, "one");
     await using second = await joinA(server.ws, "two");
     assertEquals((await rawUpgrade(port, "/ws?username=three")).status, 503);
@@ -67,7 +63,7 @@ testEachRuntime(
         MAX_CONNECTIONS_PER_IP: "2",
         TRUST_PROXY: `${trustProxy}`,
       });
-      const port = portOf(server);
+      const port = server.port;
       const open = [];
       for (let i = 0; i < 2; i++) {
         const attempt = await rawUpgrade(port, `/ws?username=a${i}`, {
@@ -99,7 +95,7 @@ testEachRuntime(
       LIST_UPDATE_INTERVAL_MS: "100",
     });
     await using alive = await joinA(server.ws, "alive");
-    const silent = await rawUpgrade(portOf(server), "/ws?username=silent");
+    const silent = await rawUpgrade(server.port, "/ws?username=silent");
     assertEquals(silent.status, 101);
     await alive.take((f) => f.type === "userList" && names(f).includes("silent"));
     await alive.take((f) => f.type === "userList" && !names(f).includes("silent"), 15_000);

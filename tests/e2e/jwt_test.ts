@@ -100,7 +100,7 @@ testEachRuntime(
   "jwt: an Authorization: Bearer header works for non-browser clients",
   async (runtime) => {
     await using server = await startServer(runtime, JWT_ENV);
-    const attempt = await rawUpgrade(Number(new URL(server.http).port), "/ws", {
+    const attempt = await rawUpgrade(server.port, "/ws", {
       Authorization: `Bearer ${await token("carol")}`,
     });
     using client = attempt.client!;

@@ -5,7 +5,7 @@
  */
 import { connect } from "../support/client.ts";
 import { startNatter } from "../support/process.ts";
-import { nodeServer } from "../support/runtimes.ts";
+import { nodeBinary, nodeServer } from "../support/runtimes.ts";
 import { assert, assertEquals, assertMatch } from "../support/assert.ts";
 
 const DIST = new URL("../../dist/node/", import.meta.url);
@@ -66,8 +66,8 @@ Deno.test("node package: npm pack installs into an empty project; its natter bin
       project,
     );
     // The bin's `#!/usr/bin/env node` finds the Node under test first.
-    const node = Deno.env.get("NATTER_TEST_NODE");
-    const path = node
+    const node = nodeBinary();
+    const path = node.includes("/")
       ? `${node.slice(0, node.lastIndexOf("/"))}:${Deno.env.get("PATH")}`
       : undefined;
     await using natter = await startNatter(

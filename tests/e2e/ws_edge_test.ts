@@ -9,20 +9,18 @@ import { type NatterProcess, startMain } from "../support/process.ts";
 import { rawConnect, rawUpgrade } from "../support/raw.ts";
 import { assertEquals } from "../support/assert.ts";
 
+/** Starts the ws edge with `env` on top of the test defaults. */
+type StartWsEdge = (env?: Record<string, string>) => Promise<NatterProcess>;
+
 /** The two ways to run the ws edge: a name for test titles, and how to start it. */
-const WS_EDGES: [string, (env: Record<string, string>) => Promise<NatterProcess>][] = [
-  ["deno EDGE=ws", (env) => startMain({ ...env, EDGE: "ws" })],
-  ["node", (env) => startMain(env, "node")],
+const WS_EDGES: [string, StartWsEdge][] = [
+  ["deno EDGE=ws", (env = {}) => startMain({ ...env, EDGE: "ws" })],
+  ["node", (env = {}) => startMain(env, "node")],
 ];
 
 /** Registers `name` once for each way to run the ws edge. */
-function testEachWsEdge(
-  name: string,
-  fn: (start: (env?: Record<string, string>) => Promise<NatterProcess>) => Promise<void>,
-): void {
-  for (const [label, start] of WS_EDGES) {
-    Deno.test(`${name} [${label}]`, () => fn((env = {}) => start(env)));
-  }
+function testEachWsEdge(name: string, fn: (start: StartWsEdge) => Promise<void>): void {
+  for (const [label, start] of WS_EDGES) Deno.test(`${name} [${label}]`, () => fn(start));
 }
 
 testEachWsEdge(
