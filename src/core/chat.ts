@@ -666,10 +666,10 @@ export function createChat(options: ChatOptions): Chat {
   }
 
   /** Gives a claimed session its user; false (and the claim released) if it closed meanwhile. */
-  function adopt(session: Session, claimed: Claim & { ok: true }): boolean {
+  async function adopt(session: Session, claimed: Claim & { ok: true }): Promise<boolean> {
     const { name, token, claimTag } = claimed;
     if (session.state === "closed") {
-      broker.users.close(name, session.id).catch((error) =>
+      await broker.users.close(name, session.id).catch((error) =>
         log.warn("could not release claim", { user: name, error })
       );
       return false;
@@ -687,7 +687,7 @@ export function createChat(options: ChatOptions): Chat {
     const outcome = authenticator
       ? await claimWithJwt(session, authenticator, handshake.token)
       : await claimAnonymously(session, handshake);
-    if (!outcome || !adopt(session, outcome)) return;
+    if (!outcome || !(await adopt(session, outcome))) return;
     // sessionID goes first: only then may deliveries and list updates reach the session.
     send(session, {
       type: "welcome",
@@ -885,7 +885,7 @@ export function createChat(options: ChatOptions): Chat {
     if (!outcome.ok) {
       return refuseAndClose(session, "username_taken", "Username already taken", ref);
     }
-    if (!adopt(session, outcome)) return;
+    if (!(await adopt(session, outcome))) return;
     session.state = "open";
     await join(session, lobbyChannel);
     if (isClosed(session)) return;
@@ -988,7 +988,8 @@ export function createChat(options: ChatOptions): Chat {
     const granted = grants.get(session);
     if (granted) clearTimeout(granted.expiry);
     grants.delete(session);
-    const releases: Promise<unknown>[] = [];
+    // Commands still running (a claim in flight, say) finish, and undo their work, first.
+    const releases: Promise<unknown>[] = [session.queue];
     for (const channel of session.channels) {
       releases.push(roster.remove(channelTopic(channel), session));
     }

@@ -248,6 +248,34 @@ Deno.test("core: a connection accepted once shutdown began is closed with 1001, 
   await broker.close();
 });
 
+Deno.test("core: shutdown waits for a claim in flight and releases it before resolving", async () => {
+  const inner = createMemoryBroker();
+  let claimStarted = () => {};
+  const started = new Promise<void>((resolve) => claimStarted = resolve);
+  let releaseClaim = () => {};
+  const held = new Promise<void>((resolve) => releaseClaim = resolve);
+  const broker: Broker = {
+    ...inner,
+    users: {
+      ...inner.users,
+      open: async (...args) => {
+        claimStarted();
+        await held;
+        return inner.users.open(...args);
+      },
+    },
+  };
+  const chat = createChat(chatOptions(broker));
+  await chat.start();
+  open(chat, { username: "alice" });
+  await started;
+  const stopped = chat.shutdown();
+  releaseClaim();
+  await stopped;
+  assertEquals(await inner.users.online(), [], "the late claim was released before shutdown ended");
+  await broker.close();
+});
+
 Deno.test("core: a connection that throws is closed with 1011; the process and others go on", async () => {
   const broker = createMemoryBroker();
   await withChat(broker, async (chat) => {
