@@ -20,7 +20,7 @@ import {
 } from "./core/admission.ts";
 import { type Chat, createChat } from "./core/chat.ts";
 import { createLogger, type Logger } from "./log.ts";
-import { bearerToken, type Handshake, parseHandshake } from "./protocol/frames.ts";
+import { bearerToken, type Handshake, parseHandshake } from "./protocol/handshake.ts";
 import { VERSION } from "./version.ts";
 
 /** What the edge should do with one HTTP request. */

@@ -4,12 +4,8 @@
  * defaults the code really uses.
  */
 import { ConfigSchema, loadConfig } from "../src/config.ts";
-import {
-  clientFrameSchemas,
-  CLOSE_CODES,
-  ERROR_CODES,
-  ServerFramesA,
-} from "../src/protocol/frames.ts";
+import { CLOSE_CODES, ERROR_CODES } from "../src/protocol/codes.ts";
+import { clientFrameSchemas, ServerFramesA } from "../src/protocol/frames.ts";
 import { assert } from "./support/assert.ts";
 
 const readme = await Deno.readTextFile(new URL("../README.md", import.meta.url));

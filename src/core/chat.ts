@@ -22,12 +22,9 @@ import { createCodecA } from "../protocol/codec_a.ts";
 import { createCodecB } from "../protocol/codec_b.ts";
 import type { Command, Outbound, Refusal } from "../protocol/commands.ts";
 import { readFrameObject } from "../protocol/decode.ts";
-import {
-  CLOSE_CODES,
-  type ErrorCode,
-  type Handshake,
-  MESSAGE_ID_PATTERN,
-} from "../protocol/frames.ts";
+import { CLOSE_CODES, type ErrorCode } from "../protocol/codes.ts";
+import { MESSAGE_ID_PATTERN } from "../protocol/frames.ts";
+import type { Handshake } from "../protocol/handshake.ts";
 import {
   isChannelName,
   isUsername,

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { ErrorCode } from "./frames.ts";
+import type { ErrorCode } from "./codes.ts";
 
 /** One validated client request. `ref` is the client's correlation id, if it sent one. */
 export type Command =

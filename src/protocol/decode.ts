@@ -7,7 +7,8 @@
  */
 import type { z } from "zod";
 import type { Refusal } from "./commands.ts";
-import { ERROR_CODES, type ErrorCode, MAX_REF_CHARS } from "./frames.ts";
+import { ERROR_CODES, type ErrorCode } from "./codes.ts";
+import { MAX_REF_CHARS } from "./frames.ts";
 
 /** A parsed frame object and its `ref`, or the refusal for unparsable text. */
 export type FrameObject =

@@ -11,7 +11,7 @@ import { rssMiB, startMain } from "../support/process.ts";
 import { testEachRuntime } from "../support/runtimes.ts";
 import { rawConnect } from "../support/raw.ts";
 import { assert, assertEquals, assertLessOrEqual } from "../support/assert.ts";
-import { CLOSE_CODES } from "../../src/protocol/frames.ts";
+import { CLOSE_CODES } from "../../src/protocol/codes.ts";
 
 const CONTENT_CONNECTIONS = 6;
 const FRAMES_PER_CONNECTION = 1500;

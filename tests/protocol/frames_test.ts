@@ -6,12 +6,9 @@
 import { createCodecA } from "../../src/protocol/codec_a.ts";
 import { createCodecB } from "../../src/protocol/codec_b.ts";
 import type { Decoded, DeliveredMessage, Outbound } from "../../src/protocol/commands.ts";
-import {
-  type ErrorCode,
-  parseHandshake,
-  ServerFrameA,
-  ServerFrameB,
-} from "../../src/protocol/frames.ts";
+import type { ErrorCode } from "../../src/protocol/codes.ts";
+import { ServerFrameA, ServerFrameB } from "../../src/protocol/frames.ts";
+import { parseHandshake } from "../../src/protocol/handshake.ts";
 import {
   exceedsCodePoints,
   isChannelName,

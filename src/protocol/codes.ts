@@ -1,0 +1,68 @@
+/**
+ * The codes of Natter's protocol: the `code` an `error` frame carries, with
+ * what it means, and the WebSocket close codes it uses. The README's error
+ * and close code tables are written from these, and a test keeps them in
+ * step.
+ *
+ * @module
+ */
+
+/** Every `code` an `error` frame can carry, with what it means. */
+export const ERROR_CODES = {
+  invalid_json: "The frame is not a JSON object",
+  unknown_type: "The frame's `type` is missing or not one Natter knows",
+  invalid_frame: "A field is missing, empty or of the wrong type",
+  invalid_channel: "A channel name is not 1-64 letters, digits, '_', '-' or '.'",
+  invalid_username:
+    "A username is not 1-32 letters, digits, '_', '-' or '.', or is reserved (Server, system)",
+  invalid_token:
+    "The token is not valid: no online user holds it, or (AUTH_MODE=jwt) it is expired, badly signed or for another audience",
+  auth_required: "AUTH_MODE=jwt: connect with a token (?token= or Authorization: Bearer)",
+  token_expired: "The session's JWT expired before a newer one came with refresh",
+  forbidden: "The token's channels claim does not include that channel",
+  username_taken: "The username belongs to another live session and no matching token was given",
+  message_too_long: "The message text is longer than MAX_MESSAGE_CHARS",
+  binary_unsupported: "Binary frames are not part of the protocol; send JSON text",
+  user_offline: "The recipient has no open session",
+  dm_unsupported: "The recipient uses a lobby-only (kind-B) client, which has no direct messages",
+  not_member: "The session is not a member of that channel",
+  history_truncated:
+    "Messages after `since` were dropped (HISTORY_LIMIT or HISTORY_TTL_SECONDS): the replay has what is left",
+  rate_limited:
+    "Too many frames: over RATE_MESSAGES_PER_SECOND (or 64 waiting), or over CHANNEL_CREATIONS_PER_MINUTE",
+  too_many_channels: "The session is already in MAX_CHANNELS_PER_SESSION channels",
+  too_many_sessions: "The user already holds MAX_SESSIONS_PER_USER sessions",
+  unavailable: "The broker could not be reached; nothing was published",
+  internal_error: "An unexpected server fault; the frame had no effect",
+} as const;
+
+/** A stable, machine-readable error code. */
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** WebSocket close codes Natter uses, with their meaning. */
+export const CLOSE_CODES = {
+  /** The server is shutting down; reconnect (to another instance). */
+  going_away: 1001,
+  /** A frame was larger than MAX_FRAME_BYTES. */
+  frame_too_large: 1009,
+  /** The server failed while handling this connection (logged); reconnect. */
+  internal_error: 1011,
+  /** The broker was unreachable while the session was being opened; reconnect later. */
+  unavailable: 1013,
+  /** The username is held by another user (after an `error` frame). */
+  username_taken: 4002,
+  /** The requested username is not allowed (after an `error` frame). */
+  invalid_username: 4003,
+  /** The session token matches no online user (after an `error` frame). */
+  invalid_token: 4004,
+  /** AUTH_MODE=jwt: the JWT expired and no refresh came (after an `error` frame). */
+  token_expired: 4001,
+  /** AUTH_MODE=jwt: the connection brought no token (after an `error` frame). */
+  auth_required: 4007,
+  /** The client did not read: more than SLOW_CONSUMER_BYTES were waiting to be sent to it. */
+  slow_consumer: 4005,
+  /** The user already holds MAX_SESSIONS_PER_USER sessions (after an `error` frame). */
+  too_many_sessions: 4006,
+  /** Sustained flooding: frames kept coming far over the rate limit. */
+  rate_abuse: 1008,
+} as const;
