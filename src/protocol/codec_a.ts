@@ -12,6 +12,7 @@ import {
   type ClientTypeA,
   DEFAULT_HISTORY_LIMIT,
   type FrameLimits,
+  type ServerFrameA,
 } from "./frames.ts";
 import { readFrameObject, refusalFromIssues } from "./decode.ts";
 
@@ -85,71 +86,117 @@ function toCommand(frame: FrameA): Command {
   }
 }
 
-/** A kind-A frame: the seed's five keys first, empty unless given, then Natter's extras. */
-function frameObject(type: string, fields: Record<string, unknown>): Record<string, unknown> {
-  return { type, to: "", from: "", sessionID: "", message: "", ...fields };
+/** The frames of a delivered message: live, replayed, or inside a history answer. */
+type MessageFrame = ServerFrameA<"broadcast" | "directMessage" | "sessionUpdate">;
+
+/** A delivered message as a kind-A frame, with its flags. */
+function messageFrame(
+  type: MessageFrame["type"],
+  message: DeliveredMessage,
+  replay?: true,
+): MessageFrame {
+  return {
+    type,
+    to: message.to,
+    from: message.from,
+    sessionID: "",
+    message: message.text,
+    id: message.id,
+    ts: message.ts,
+    replay,
+    local: message.local,
+  };
 }
 
-function frame(type: string, fields: Record<string, unknown>): string {
-  return JSON.stringify(frameObject(type, fields));
-}
-
-/** A delivered message as a kind-A frame object, with its flags. */
-function messageObject(type: string, message: DeliveredMessage, replay?: true) {
-  const { id, ts, from, to, text, local } = message;
-  return frameObject(type, {
-    to,
-    from,
-    message: text,
-    id,
-    ts,
-    ...(replay ? { replay } : {}),
-    ...(local ? { local } : {}),
-  });
-}
-
+/**
+ * The kind-A frame for `event`: one object literal typed by its outbound
+ * schema, in the wire's key order (the seed's five keys, empty where unused,
+ * then Natter's). An optional key holding `undefined` is left out by
+ * JSON.stringify, so no conditional spreads on this hot path (one encode
+ * per message per client kind).
+ */
 function encodeA(event: Outbound): string | undefined {
   switch (event.type) {
     case "welcome":
-      return frame("sessionID", {
-        sessionID: event.sessionId,
-        message: event.sessionId,
-        username: event.username,
-        token: event.token,
-      });
+      return JSON.stringify(
+        {
+          type: "sessionID",
+          to: "",
+          from: "",
+          sessionID: event.sessionId,
+          message: event.sessionId,
+          username: event.username,
+          token: event.token,
+        } satisfies ServerFrameA<"sessionID">,
+      );
     case "userList":
     case "channelList":
-      return frame(event.type, { message: JSON.stringify(event.names) });
+      return JSON.stringify(
+        {
+          type: event.type,
+          to: "",
+          from: "",
+          sessionID: "",
+          message: JSON.stringify(event.names),
+        } satisfies ServerFrameA<"userList" | "channelList">,
+      );
     case "channelMessage":
-      return JSON.stringify(messageObject("broadcast", event.message, event.replay));
+      return JSON.stringify(messageFrame("broadcast", event.message, event.replay));
     case "directMessage":
       return JSON.stringify(
-        messageObject(event.copy ? "sessionUpdate" : "directMessage", event.message, event.replay),
+        messageFrame(event.copy ? "sessionUpdate" : "directMessage", event.message, event.replay),
       );
     case "history":
-      return frame("history", {
-        to: event.to ?? "",
-        ...(event.with === undefined ? {} : { with: event.with }),
-        ...(event.ref === undefined ? {} : { ref: event.ref }),
-        messages: event.messages.map((item) =>
-          item.type === "channelMessage"
-            ? messageObject("broadcast", item.message)
-            : messageObject(item.copy ? "sessionUpdate" : "directMessage", item.message)
-        ),
-      });
+      return JSON.stringify(
+        {
+          type: "history",
+          to: event.to ?? "",
+          from: "",
+          sessionID: "",
+          message: "",
+          with: event.with,
+          ref: event.ref,
+          messages: event.messages.map((item) =>
+            item.type === "channelMessage"
+              ? messageFrame("broadcast", item.message)
+              : messageFrame(item.copy ? "sessionUpdate" : "directMessage", item.message)
+          ),
+        } satisfies ServerFrameA<"history">,
+      );
     case "typing":
-      return frame("typing", { from: event.from, to: event.to });
+      return JSON.stringify(
+        {
+          type: "typing",
+          to: event.to,
+          from: event.from,
+          sessionID: "",
+          message: "",
+        } satisfies ServerFrameA<"typing">,
+      );
     case "ack":
-      return frame("ack", {
-        ref: event.ref,
-        ...(event.id === undefined ? {} : { id: event.id }),
-        ...(event.duplicate ? { duplicate: true } : {}),
-      });
+      return JSON.stringify(
+        {
+          type: "ack",
+          to: "",
+          from: "",
+          sessionID: "",
+          message: "",
+          ref: event.ref,
+          id: event.id,
+          duplicate: event.duplicate,
+        } satisfies ServerFrameA<"ack">,
+      );
     case "error":
-      return frame("error", {
-        code: event.code,
-        message: event.message,
-        ...(event.ref === undefined ? {} : { ref: event.ref }),
-      });
+      return JSON.stringify(
+        {
+          type: "error",
+          to: "",
+          from: "",
+          sessionID: "",
+          message: event.message,
+          code: event.code,
+          ref: event.ref,
+        } satisfies ServerFrameA<"error">,
+      );
   }
 }

@@ -8,7 +8,7 @@
  * @module
  */
 import type { Codec, Decoded, Outbound } from "./commands.ts";
-import { clientFrameSchemas, type FrameLimits } from "./frames.ts";
+import { clientFrameSchemas, type FrameLimits, type ServerFrameB } from "./frames.ts";
 import { readFrameObject, refusalFromIssues } from "./decode.ts";
 import { SERVER_SENDER } from "./names.ts";
 
@@ -35,29 +35,40 @@ export function createCodecB(limits: FrameLimits): Codec {
 /** The exact text seed clients compare against when their name is refused. */
 const SEED_TAKEN_TEXT = "Username already taken";
 
+/**
+ * The kind-B frame for `event`, if the kind has one: one object literal
+ * typed by its outbound schema. An optional key holding `undefined` is left
+ * out by JSON.stringify, so no conditional spreads on this hot path.
+ */
 function encodeB(event: Outbound): string | undefined {
   switch (event.type) {
     case "channelMessage": {
       const { from, text, id, ts, local } = event.message;
-      return JSON.stringify({ sender: from, text, id, ts, ...(local ? { local } : {}) });
+      return JSON.stringify(
+        { sender: from, text, id, ts, local } satisfies ServerFrameB<"message">,
+      );
     }
     case "ack":
-      return JSON.stringify({
-        type: "ack",
-        sender: SERVER_SENDER,
-        text: "",
-        ref: event.ref,
-        ...(event.id === undefined ? {} : { id: event.id }),
-        ...(event.duplicate ? { duplicate: true } : {}),
-      });
+      return JSON.stringify(
+        {
+          type: "ack",
+          sender: SERVER_SENDER,
+          text: "",
+          ref: event.ref,
+          id: event.id,
+          duplicate: event.duplicate,
+        } satisfies ServerFrameB<"ack">,
+      );
     case "error":
-      return JSON.stringify({
-        type: "error",
-        sender: SERVER_SENDER,
-        text: event.code === "username_taken" ? SEED_TAKEN_TEXT : event.message,
-        code: event.code,
-        ...(event.ref === undefined ? {} : { ref: event.ref }),
-      });
+      return JSON.stringify(
+        {
+          type: "error",
+          sender: SERVER_SENDER,
+          text: event.code === "username_taken" ? SEED_TAKEN_TEXT : event.message,
+          code: event.code,
+          ref: event.ref,
+        } satisfies ServerFrameB<"error">,
+      );
     default:
       return undefined;
   }

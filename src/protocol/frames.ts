@@ -1,7 +1,9 @@
 /**
  * The wire contract's frames: every frame a client may send and every frame
  * Natter sends back, for both client kinds, as zod schemas, with the limits
- * and name rules they enforce.
+ * and name rules they enforce. The codecs build their outbound frames as
+ * values of the types derived here, so the schemas are the encoders' contract
+ * as well as the tests'.
  *
  * Kind A is the "Distributed-Chat-App" protocol (`/ws?username=NAME`,
  * `{"type","to","from","sessionID","message"}` frames); kind B is the
@@ -202,6 +204,15 @@ export const ServerFrameA = z.discriminatedUnion("type", [
   ServerFramesA.history,
 ]);
 
+/**
+ * A frame Natter sends to a kind-A client, as the value codec A builds:
+ * `ServerFrameA<"ack">` is an ack, `ServerFrameA` any of them. Deriving it
+ * from the schema makes an encoder that drifts from it (a missing or an
+ * unknown key, a wrong type) fail type-checking.
+ */
+export type ServerFrameA<K extends keyof typeof ServerFramesA = keyof typeof ServerFramesA> =
+  z.output<(typeof ServerFramesA)[K]>;
+
 /** Every frame Natter sends to a kind-B client. */
 export const ServerFramesB = {
   /** A lobby message, or an announcement from `Server`. */
@@ -236,3 +247,7 @@ export const ServerFrameB = z.union([
   ServerFramesB.ack,
   ServerFramesB.error,
 ]);
+
+/** A frame Natter sends to a kind-B client, as the value codec B builds: see `ServerFrameA`. */
+export type ServerFrameB<K extends keyof typeof ServerFramesB = keyof typeof ServerFramesB> =
+  z.output<(typeof ServerFramesB)[K]>;
