@@ -247,3 +247,29 @@ Deno.test("config: AUTH_MODE=jwt needs exactly one key source and sound values",
   assertMatch(configError({ JWT_PUBLIC_KEY: "not a pem" }).message, /JWT_PUBLIC_KEY/);
   assertMatch(configError({ ALLOW_ANONYMOUS_LOBBY: "maybe" }).message, /ALLOW_ANONYMOUS_LOBBY/);
 });
+
+Deno.test("config: JWT settings are checked in every mode but kept only with AUTH_MODE=jwt", () => {
+  const secret = "s".repeat(32);
+  assertEquals(loadConfig({ JWT_SECRET: secret, JWT_ISSUER: "chat" }), DEFAULTS);
+  assertMatch(configError({ JWT_SECRET: "short" }).message, /JWT_SECRET/);
+  assertEquals(
+    loadConfig({ AUTH_MODE: "jwt", JWT_SECRET: secret, JWKS_URL: "", JWT_ISSUER: "" }).jwt,
+    { secret },
+  );
+});
+
+Deno.test("config: every problem is reported in one message, in the order of SETTINGS", () => {
+  assertEquals(
+    configError({ LOG_LEVEL: "loud", JWT_SECRET: "short", EDGE: "bun", PORT: "abc" }).message,
+    'Invalid configuration: PORT must be an integer from 0 to 65535 (got "abc"); ' +
+      "EDGE must be deno or ws; " +
+      "JWT_SECRET must be at least 32 characters (HS256 needs a long random secret); " +
+      "LOG_LEVEL must be one of debug, info, warn, error",
+  );
+});
+
+Deno.test("config: only REDIS_URL, EDGE and the JWT settings can leave their key absent", () => {
+  // Checked by the type checker: every other key of Config is required.
+  const required: Required<Omit<Config, "redisUrl" | "edge" | "jwt">> = loadConfig({});
+  assertEquals(required, DEFAULTS);
+});
