@@ -43,7 +43,7 @@ import {
   type Topic,
   userTopic,
 } from "./broker.ts";
-import { createCommands } from "./redis_commands.ts";
+import { createCommands, whenConnected } from "./redis_commands.ts";
 import { fromStreamId, parseStored, toStreamId } from "./redis_payloads.ts";
 import { createRedisPresence } from "./redis_presence.ts";
 import { createRedisSubscriber } from "./redis_subscriber.ts";
@@ -162,16 +162,7 @@ export function createRedisBroker(options: RedisBrokerOptions): Broker {
         return await read();
       } catch (error) {
         if (!(error instanceof BrokerUnavailableError) || closing) throw error;
-        await new Promise<void>((resolve) => {
-          if (command.status === "ready") return resolve();
-          const done = () => {
-            command.off("ready", done);
-            command.off("end", done);
-            resolve();
-          };
-          command.on("ready", done);
-          command.on("end", done);
-        });
+        await whenConnected(command);
       }
     }
   }

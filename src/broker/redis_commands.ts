@@ -24,6 +24,37 @@ export interface Commands {
   attempt<T>(call: () => Promise<T>): Promise<T>;
 }
 
+/** What `whenConnected` looks at: an ioredis connection's status and its events. */
+export interface WatchedConnection {
+  readonly status: string;
+  on(event: "ready" | "end", listener: () => void): unknown;
+  off(event: "ready" | "end", listener: () => void): unknown;
+}
+
+/** How soon a connection that still says ready is looked at again after a failure. */
+const RECHECK_MS = 100;
+
+/**
+ * Resolves when `connection` may work again after a call failed: at its next
+ * `ready` or `end`. A connection that still says ready is looked at again
+ * after a short pause, never at once: its socket may be gone with the close
+ * not handled yet, and retrying in a microtask loop would keep it from ever
+ * being handled.
+ */
+export function whenConnected(connection: WatchedConnection): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const timer = connection.status === "ready" ? setTimeout(done, RECHECK_MS) : undefined;
+    function done() {
+      clearTimeout(timer);
+      connection.off("ready", done);
+      connection.off("end", done);
+      resolve();
+    }
+    connection.on("ready", done);
+    connection.on("end", done);
+  });
+}
+
 /** Defines the scripts on `command` and runs them with `prefix`; errors name `where` (a redacted URL). */
 export function createCommands(command: Redis, prefix: string, where: string): Commands {
   for (const [name, lua] of Object.entries(scripts)) {
