@@ -2,9 +2,11 @@
  * The broker contract: everything the core needs that is shared between
  * Natter instances. A message bus (publish and subscribe by topic), a user
  * directory (username claims and who is online) and a channel registry.
- * The in-memory broker implements it for one process; the Redis broker for a
- * cluster. The core uses both the same way, and `tests/broker/contract.ts`
- * holds every implementation to this text.
+ * What a broker has to tell the core (deliveries, lost claims) goes to one
+ * handler registered once (`Broker.onEvents`), so a broker never reaches
+ * into the core. The in-memory broker implements it for one process; the
+ * Redis broker for a cluster. The core uses both the same way, and
+ * `tests/broker/contract.ts` holds every implementation to this text.
  *
  * @module
  */
@@ -32,7 +34,7 @@ export type MessageDraft =
       from: string;
       to: string;
       text: string;
-      /** The sending session, which gets no copy of its own direct message. */
+      /** The sending session, which gets no copy of its own direct message: delivered live, never stored. */
       senderSession: string;
     }
   )
@@ -40,7 +42,7 @@ export type MessageDraft =
     /**
      * Makes the publish idempotent: a second publish with the same key within
      * the dedup window stores and delivers nothing and returns the first
-     * message (`<user key>:<ref>`).
+     * message. Opaque to the broker: the core decides which publishes are one.
      */
     dedupKey?: string;
   };
@@ -52,8 +54,10 @@ export interface Published {
   duplicate: boolean;
 }
 
-/** One retained message of a topic, as stored. */
-export type StoredEnvelope = Envelope & { kind: "channel" | "direct" };
+/** One retained message of a topic, as stored: never the sending session. */
+export type StoredEnvelope =
+  | { kind: "channel"; message: DeliveredMessage }
+  | { kind: "direct"; message: DeliveredMessage };
 
 /** Retained messages after an id. */
 export interface HistorySince {
@@ -65,11 +69,21 @@ export interface HistorySince {
 /** What a broker delivers on a topic. */
 export type Envelope =
   | { kind: "channel"; message: DeliveredMessage }
-  | { kind: "direct"; message: DeliveredMessage; senderSession: string }
+  | {
+    kind: "direct";
+    message: DeliveredMessage;
+    /** The sending session, which gets no copy of its own direct message; carried live, never stored. */
+    senderSession?: string;
+  }
   | { kind: "typing"; from: string; to: string };
 
-/** Receives every envelope published on a topic this instance subscribes to. */
-export type DeliveryHandler = (topic: Topic, envelope: Envelope) => void;
+/** What a broker tells the core of its instance; registered once with `Broker.onEvents`. */
+export interface BrokerEvents {
+  /** An envelope published on a topic this instance subscribes to. */
+  deliver(topic: Topic, envelope: Envelope): void;
+  /** A session of this instance lost its claim: another user holds the name after a broker outage. The core closes it. */
+  revoked(sessionId: string): void;
+}
 
 /** Thrown (as a rejection) when the broker cannot do what was asked: nothing happened. */
 export class BrokerUnavailableError extends Error {
@@ -86,6 +100,9 @@ export interface MessageBus {
    * the order of storage and of delivery, identical for every subscriber.
    * Live delivery is at most once: an instance not subscribed when the
    * message is published never sees it live, but finds it in the history.
+   * A direct message's `senderSession` travels with its deliveries (always
+   * on the sender's topic on the publishing instance, where the sending
+   * session is) and never into the history.
    * Resolves once the message is stored; rejects with
    * `BrokerUnavailableError` when it could not be, in which case no other
    * instance receives it.
@@ -99,8 +116,6 @@ export interface MessageBus {
   subscribe(topic: Topic): Promise<void>;
   /** Stops delivery of `topic` to this instance. Idempotent. */
   unsubscribe(topic: Topic): Promise<void>;
-  /** Sets the one handler every delivery goes to. Deliveries before this are dropped. */
-  onDelivery(handler: DeliveryHandler): void;
 }
 
 /** A user as the directory knows it. */
@@ -148,12 +163,6 @@ export interface UserDirectory {
   lookup(name: string): Promise<UserRecord | undefined>;
   /** Names of every user with at least one live session. */
   online(): Promise<string[]>;
-  /**
-   * Sets the one handler told when a session of this instance lost its
-   * claim (another user holds the name after a broker outage): the core
-   * closes that session.
-   */
-  onRevoked(handler: (sessionId: string) => void): void;
 }
 
 /** The set of channels, shared by every instance. Channels are never removed. */
@@ -185,6 +194,8 @@ export interface Broker {
   history: HistoryStore;
   users: UserDirectory;
   channels: ChannelRegistry;
+  /** Sets the one handler of this instance's broker events; events before it are dropped. */
+  onEvents(events: BrokerEvents): void;
   /** Whether the broker can serve requests now (for `/readyz`). */
   isReady(): boolean;
   /** Releases connections and timers. */

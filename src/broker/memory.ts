@@ -15,8 +15,8 @@ import type { DeliveredMessage } from "../protocol/commands.ts";
 import { userTopic } from "./broker.ts";
 import type {
   Broker,
+  BrokerEvents,
   ChannelRegistry,
-  DeliveryHandler,
   Envelope,
   HistoryStore,
   MessageBus,
@@ -83,13 +83,16 @@ export function createMemoryHub(options: Partial<MemoryHubOptions> = {}): Memory
 
   interface Instance {
     topics: Set<Topic>;
-    handler: DeliveryHandler;
+    /** Only deliveries: claims in one process are never lost, so nothing is ever revoked. */
+    events: BrokerEvents;
   }
 
   function deliver(topics: readonly Topic[], envelope: Envelope): void {
     for (const instance of instances) {
       for (const topic of new Set(topics)) {
-        if (instance.topics.has(topic)) queueMicrotask(() => instance.handler(topic, envelope));
+        if (instance.topics.has(topic)) {
+          queueMicrotask(() => instance.events.deliver(topic, envelope));
+        }
       }
     }
   }
@@ -112,9 +115,6 @@ export function createMemoryHub(options: Partial<MemoryHubOptions> = {}): Memory
     },
     online() {
       return Promise.resolve(Array.from(claims.values(), (claim) => claim.name));
-    },
-    onRevoked() {
-      // Claims in one process are never lost.
     },
   };
 
@@ -176,15 +176,19 @@ export function createMemoryHub(options: Partial<MemoryHubOptions> = {}): Memory
     const earlier = draft.dedupKey === undefined ? undefined : remembered(draft.dedupKey);
     if (earlier) return { message: earlier, duplicate: true };
     const message = { ...stamp(), from: draft.from, to: draft.to, text: draft.text };
-    const envelope: StoredEnvelope = draft.kind === "direct"
-      ? { kind: "direct", message, senderSession: draft.senderSession }
-      : { kind: "channel", message };
+    // The sending session goes with the live delivery only: history never holds it.
+    const stored: StoredEnvelope = { kind: draft.kind, message };
     if (draft.dedupKey !== undefined) {
       dedup.set(draft.dedupKey, { message, expires: Date.now() + dedupWindowMs });
     }
     const unique = [...new Set(topics)];
-    for (const topic of unique) store(topic, envelope);
-    deliver(unique, envelope);
+    for (const topic of unique) store(topic, stored);
+    deliver(
+      unique,
+      draft.kind === "direct"
+        ? { kind: "direct", message, senderSession: draft.senderSession }
+        : stored,
+    );
     return { message, duplicate: false };
   }
 
@@ -224,7 +228,7 @@ export function createMemoryHub(options: Partial<MemoryHubOptions> = {}): Memory
   return {
     stats: () => ({ historyTopics: retained.size, dedupKeys: dedup.size, claims: claims.size }),
     connect(): Broker {
-      const instance: Instance = { topics: new Set(), handler: () => {} };
+      const instance: Instance = { topics: new Set(), events: { deliver() {}, revoked() {} } };
       instances.add(instance);
       const bus: MessageBus = {
         publish(topics, draft) {
@@ -242,9 +246,6 @@ export function createMemoryHub(options: Partial<MemoryHubOptions> = {}): Memory
           instance.topics.delete(topic);
           return Promise.resolve();
         },
-        onDelivery(handler) {
-          instance.handler = handler;
-        },
         recall(dedupKey) {
           return Promise.resolve(remembered(dedupKey));
         },
@@ -254,6 +255,9 @@ export function createMemoryHub(options: Partial<MemoryHubOptions> = {}): Memory
         history,
         users,
         channels: registry,
+        onEvents(events) {
+          instance.events = events;
+        },
         isReady: () => true,
         close() {
           instances.delete(instance);

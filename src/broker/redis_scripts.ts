@@ -183,15 +183,18 @@ end
  * dedup key already seen within the window, returns the first message
  * instead and does nothing else. The dedup key is set last, so that a
  * failing step can never leave a key for a message that was not stored.
+ * A direct message's sending session is added to the published copies
+ * only: the streams and the dedup key keep the message without it.
  * ARGV: prefix, the message as a JSON object without id and ts, dedup key
  * (or ''), dedup window ms, history limit, history ttl ms, sender key and
- * recipient key of a direct message (or ''), then the topics.
- * Returns {message JSON, 1 if duplicate else 0}.
+ * recipient key of a direct message (or ''), the sending session as a JSON
+ * string (or ''), then the topics.
+ * Returns {message JSON as stored, 1 if duplicate else 0}.
  */
 export const PUBLISH_MESSAGE = PRELUDE + STREAMS + `
 local body, dedup = ARGV[2], ARGV[3]
 local window, limit, ttl = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
-local from_key, to_key = ARGV[7], ARGV[8]
+local from_key, to_key, session = ARGV[7], ARGV[8], ARGV[9]
 local dedup_key = prefix .. 'dedup:' .. dedup
 if dedup ~= '' then
   local earlier = redis.call('GET', dedup_key)
@@ -212,11 +215,16 @@ end
 redis.call('HSET', clock, 'ms', ms, 'seq', seq)
 local id = string.format('%013d-%06d', ms, seq)
 local message = '{"id":"' .. id .. '","ts":' .. string.format('%d', ms) .. ',' .. string.sub(body, 2)
+-- The session arrives JSON-encoded, so splicing it before the closing brace is safe for any id.
+local published = message
+if session ~= '' then
+  published = string.sub(message, 1, -2) .. ',"senderSession":' .. session .. '}'
+end
 local entry = string.format('%d-%d', ms, seq)
 -- The first id this Redis ever stored: a resume from before it lost its history.
 redis.call('SET', prefix .. 'epoch', entry, 'NX')
 local oldest = string.format('%d-0', ms - ttl)
-for i = 9, #ARGV do
+for i = 10, #ARGV do
   local stream = stream_key(ARGV[i])
   if from_key ~= '' then
     redis.call('XADD', stream, 'MAXLEN', limit, entry, 'm', message, 'f', from_key, 't', to_key)
@@ -225,7 +233,7 @@ for i = 9, #ARGV do
   end
   redis.call('XTRIM', stream, 'MINID', oldest)
   redis.call('PEXPIRE', stream, ttl)
-  redis.call('PUBLISH', prefix .. ARGV[i], message)
+  redis.call('PUBLISH', prefix .. ARGV[i], published)
 end
 if dedup ~= '' then redis.call('SET', dedup_key, message, 'PX', window) end
 return {message, 0}

@@ -125,17 +125,19 @@ export function createChat(options: ChatOptions): Chat {
     log,
   });
 
-  broker.bus.onDelivery(deliver);
-  broker.users.onRevoked((sessionId) => {
-    const session = sessions.get(sessionId);
-    if (!session) return;
-    guard(session, () => {
-      refuseAndClose(
-        session,
-        "username_taken",
-        "Username taken by someone else while the broker was unreachable: reconnect with another name",
-      );
-    });
+  broker.onEvents({
+    deliver,
+    revoked(sessionId) {
+      const session = sessions.get(sessionId);
+      if (!session) return;
+      guard(session, () => {
+        refuseAndClose(
+          session,
+          "username_taken",
+          "Username taken by someone else while the broker was unreachable: reconnect with another name",
+        );
+      });
+    },
   });
 
   // ---- Delivery: from the broker to local sessions. ---------------------

@@ -6,7 +6,13 @@
  *
  * @module
  */
-import type { Broker, Envelope, Topic } from "../../src/broker/broker.ts";
+import type {
+  Broker,
+  Envelope,
+  Published,
+  StoredEnvelope,
+  Topic,
+} from "../../src/broker/broker.ts";
 import { assert, assertEquals } from "../support/assert.ts";
 
 /** Two instances of one deployment, disposed of together. */
@@ -25,18 +31,23 @@ export interface Retention {
 /** Builds a deployment with the given retention (defaults for the rest). */
 export type Deploy = (retention?: Partial<Retention>) => Promise<Deployment>;
 
-interface Recorder {
+/** What a broker delivered to its instance. */
+export interface Recorder {
   deliveries: { topic: Topic; envelope: Envelope }[];
   /** Waits until `count` deliveries have arrived. */
   until(count: number): Promise<void>;
 }
 
-function record(broker: Broker): Recorder {
+/** Registers a handler on `broker` that records its deliveries. */
+export function record(broker: Broker): Recorder {
   const deliveries: Recorder["deliveries"] = [];
   const waiters = new Set<() => void>();
-  broker.bus.onDelivery((topic, envelope) => {
-    deliveries.push({ topic, envelope });
-    for (const wake of waiters) wake();
+  broker.onEvents({
+    deliver(topic, envelope) {
+      deliveries.push({ topic, envelope });
+      for (const wake of waiters) wake();
+    },
+    revoked() {},
   });
   return {
     deliveries,
@@ -57,6 +68,43 @@ function record(broker: Broker): Recorder {
       }
     },
   };
+}
+
+/** Publishes a direct message from alice to bob on `broker`, to both inboxes, as the core does. */
+export function aliceToBob(
+  broker: Broker,
+  text: string,
+  senderSession: string,
+  dedupKey?: string,
+): Promise<Published> {
+  return broker.bus.publish(["user:bob", "user:alice"], {
+    kind: "direct",
+    from: "alice",
+    to: "bob",
+    text,
+    senderSession,
+    ...(dedupKey === undefined ? {} : { dedupKey }),
+  });
+}
+
+/**
+ * Asserts that both users' inboxes hold exactly `stored`, read every way: a
+ * page, a page of their conversation, and everything since the start.
+ */
+export async function assertConversationHistory(
+  broker: Broker,
+  users: [string, string],
+  stored: StoredEnvelope[],
+): Promise<void> {
+  for (const user of users) {
+    const topic = `user:${user}`;
+    assertEquals(await broker.history.page(topic, { limit: 10 }), stored);
+    assertEquals(await broker.history.page(topic, { limit: 10, between: users }), stored);
+    assertEquals(await broker.history.since(topic, "0000000000000-000000"), {
+      envelopes: stored,
+      truncated: false,
+    });
+  }
 }
 
 /** Registers the contract tests for the broker `deploy` builds. */
@@ -253,6 +301,29 @@ export function brokerContract(name: string, deploy: Deploy): void {
         d.envelope.kind === "direct" && d.envelope.message.id === sent.id
       ),
     );
+  });
+
+  test("a direct message's sending session is delivered live, never stored", async ({ first, second }) => {
+    const one = record(first);
+    const two = record(second);
+    await first.bus.subscribe("user:alice");
+    await second.bus.subscribe("user:bob");
+    const dedupKey = "alice:tag:r1:f";
+    const { message: sent } = await aliceToBob(first, "no copy for me", "S1", dedupKey);
+    await one.until(1);
+    await two.until(1);
+    const live = { kind: "direct" as const, message: sent, senderSession: "S1" };
+    assertEquals(one.deliveries, [{ topic: "user:alice", envelope: live }]);
+    assertEquals(two.deliveries, [{ topic: "user:bob", envelope: live }]);
+    for (const broker of [first, second]) {
+      await assertConversationHistory(broker, ["alice", "bob"], [{
+        kind: "direct",
+        message: sent,
+      }]);
+    }
+    assertEquals(await second.bus.recall(dedupKey), sent);
+    const repeat = await aliceToBob(second, "no copy for me", "S2", dedupKey);
+    assertEquals(repeat, { message: sent, duplicate: true });
   });
 
   test("ids increase in delivery order and every instance sees one order", async ({ first, second }) => {

@@ -1,11 +1,29 @@
-import { createRedisBroker } from "../../src/broker/redis.ts";
+import { Redis } from "ioredis";
+import { createRedisBroker, type RedisBrokerOptions } from "../../src/broker/redis.ts";
 import type { Broker } from "../../src/broker/broker.ts";
+import { formatMessageId } from "../../src/ids.ts";
 import type { Logger } from "../../src/log.ts";
 import { startRedis } from "../support/redis.ts";
-import { brokerContract } from "./contract.ts";
+import { assertEquals } from "../support/assert.ts";
+import { aliceToBob, assertConversationHistory, brokerContract, record } from "./contract.ts";
 
 const silent: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 let deployments = 0;
+
+/** Broker options on `url` with the defaults, and a prefix of their own. */
+function optionsFor(url: string, retention: Partial<RedisBrokerOptions> = {}): RedisBrokerOptions {
+  // Each deployment gets its own prefix, as several deployments would on one Redis.
+  return {
+    url,
+    prefix: `contract-${++deployments}:`,
+    presenceTtlMs: 15_000,
+    historyLimit: 1000,
+    historyTtlMs: 7 * 24 * 3600 * 1000,
+    dedupWindowMs: 120_000,
+    ...retention,
+    log: silent,
+  };
+}
 
 /** Waits until `broker` reports ready (both connections up). */
 async function ready(broker: Broker): Promise<void> {
@@ -18,18 +36,7 @@ async function ready(broker: Broker): Promise<void> {
 
 brokerContract("redis", async (retention) => {
   const redis = await startRedis();
-  // Each deployment gets its own prefix, as several deployments would on one Redis.
-  const prefix = `contract-${++deployments}:`;
-  const options = {
-    url: redis.url,
-    prefix,
-    presenceTtlMs: 15_000,
-    historyLimit: 1000,
-    historyTtlMs: 7 * 24 * 3600 * 1000,
-    dedupWindowMs: 120_000,
-    ...retention,
-    log: silent,
-  };
+  const options = optionsFor(redis.url, retention);
   const first = createRedisBroker(options);
   const second = createRedisBroker(options);
   await Promise.all([ready(first), ready(second)]);
@@ -42,4 +49,112 @@ brokerContract("redis", async (retention) => {
       await redis[Symbol.asyncDispose]();
     },
   };
+});
+
+/** A Redis of its own and one ready broker instance on it, disposed of together. */
+async function deployOne() {
+  const redis = await startRedis();
+  const options = optionsFor(redis.url);
+  const broker = createRedisBroker(options);
+  await ready(broker);
+  return {
+    redis,
+    broker,
+    prefix: options.prefix,
+    async [Symbol.asyncDispose]() {
+      await broker.close();
+      await redis[Symbol.asyncDispose]();
+    },
+  };
+}
+
+Deno.test("redis broker: the sending session is published, never stored, whatever its characters", async () => {
+  await using deployment = await deployOne();
+  const { redis, broker, prefix } = deployment;
+  const listener = new Redis(redis.url, { disconnectTimeout: 0 });
+  try {
+    const payloads: string[] = [];
+    listener.on("message", (_channel: string, payload: string) => payloads.push(payload));
+    await listener.subscribe(`${prefix}user:alice`);
+    const deliveries = record(broker);
+    await broker.bus.subscribe("user:alice");
+    const session = 'a "quoted" \\ back\u2028slash, \ud800 and ’';
+    const { message: sent } = await aliceToBob(broker, "psst", session, "k");
+    await deliveries.until(1);
+    assertEquals(deliveries.deliveries[0].envelope, {
+      kind: "direct",
+      message: sent,
+      senderSession: session,
+    });
+    const stored = { ...sent, kind: "direct" };
+    const deadline = Date.now() + 10_000;
+    while (payloads.length === 0 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    assertEquals(payloads.map((payload) => JSON.parse(payload)), [
+      { ...stored, senderSession: session },
+    ]);
+    for (const topic of ["user:alice", "user:bob"]) {
+      const entries = await redis.client.xrange(`${prefix}history:${topic}`, "-", "+");
+      assertEquals(entries.map(([, fields]) => JSON.parse(fields[1])), [stored]);
+    }
+    assertEquals(JSON.parse(await redis.client.get(`${prefix}dedup:k`) ?? ""), stored);
+  } finally {
+    listener.disconnect();
+    await new Promise((resolve) => setTimeout(resolve, 0));
+  }
+});
+
+Deno.test("redis broker: messages stored by older versions, with the sending session, read without it", async () => {
+  await using deployment = await deployOne();
+  const { redis, broker, prefix } = deployment;
+  const ts = Date.now() - 60_000;
+  const message = { id: formatMessageId(ts, 1), ts, from: "alice", to: "bob", text: "from before" };
+  const old = JSON.stringify({ ...message, kind: "direct", senderSession: "S-old" });
+  for (const topic of ["user:bob", "user:alice"]) {
+    await redis.client.xadd(
+      `${prefix}history:${topic}`,
+      `${ts}-1`,
+      "m",
+      old,
+      "f",
+      "alice",
+      "t",
+      "bob",
+    );
+  }
+  await redis.client.set(`${prefix}dedup:old`, old);
+  await assertConversationHistory(broker, ["bob", "alice"], [{ kind: "direct", message }]);
+  assertEquals(await broker.bus.recall("old"), message);
+});
+
+Deno.test("redis broker: a direct message backfilled after a subscriber drop still names its sending session", async () => {
+  await using deployment = await deployOne();
+  const { redis, broker, prefix } = deployment;
+  const deliveries = record(broker);
+  await broker.bus.subscribe("user:alice");
+  assertEquals(await redis.client.call("CLIENT", "KILL", "TYPE", "pubsub"), 1);
+  const { message: sent } = await aliceToBob(
+    broker,
+    "sent while the subscriber was away",
+    "S-alice",
+  );
+  // The broker reconnects its subscriber after about 100 ms: the live copy had nobody to reach.
+  const [, listeners] = await redis.client.pubsub("NUMSUB", `${prefix}user:alice`) as [
+    string,
+    number,
+  ];
+  assertEquals(listeners, 0, "the publish must happen while the subscriber is away");
+  await deliveries.until(1);
+  assertEquals(deliveries.deliveries, [{
+    topic: "user:alice",
+    envelope: { kind: "direct", message: sent, senderSession: "S-alice" },
+  }]);
+  // The next live message proves the backfill is over, and nothing came twice.
+  const { message: next } = await aliceToBob(broker, "live again", "S-alice");
+  await deliveries.until(2);
+  assertEquals(deliveries.deliveries.slice(1), [{
+    topic: "user:alice",
+    envelope: { kind: "direct", message: next, senderSession: "S-alice" },
+  }]);
 });

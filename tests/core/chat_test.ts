@@ -4,7 +4,7 @@
  * teardown twice, a client leaving mid-claim, a full command queue, and a
  * broker that fails.
  */
-import { type Broker, BrokerUnavailableError } from "../../src/broker/broker.ts";
+import { type Broker, type BrokerEvents, BrokerUnavailableError } from "../../src/broker/broker.ts";
 import { createMemoryBroker } from "../../src/broker/memory.ts";
 import {
   type Chat,
@@ -369,18 +369,15 @@ Deno.test("core: a kind-B client gone during registration is never announced", a
 Deno.test("core: a live copy arriving after its replay is not sent twice", async () => {
   const inner = createMemoryBroker();
   const delivering = gate();
-  let deliver: (
-    topic: string,
-    envelope: Parameters<Parameters<Broker["bus"]["onDelivery"]>[0]>[1],
-  ) => void = () => {};
+  let events: BrokerEvents = { deliver() {}, revoked() {} };
   // Deliveries wait at the gate, as a Redis subscriber connection may lag the command connection.
-  inner.bus.onDelivery((topic, envelope) => {
-    delivering.wait().then(() => deliver(topic, envelope));
+  inner.onEvents({
+    deliver(topic, envelope) {
+      delivering.wait().then(() => events.deliver(topic, envelope));
+    },
+    revoked: (sessionId) => events.revoked(sessionId),
   });
-  const lagging: Broker = {
-    ...inner,
-    bus: { ...inner.bus, onDelivery: (handler) => deliver = handler },
-  };
+  const lagging: Broker = { ...inner, onEvents: (handler) => events = handler };
   await withChat(lagging, async (chat) => {
     const alice = open(chat, { username: "alice" });
     await alice.until({ type: "channelList" });

@@ -1,0 +1,140 @@
+/**
+ * The Redis broker's user directory: username claims and presence. It
+ * remembers the sessions this instance opened, so that a heartbeat every
+ * third of `presenceTtlMs` keeps them alive (a dead instance's users expire)
+ * and so that their claims can be put back after Redis lost them (a restart,
+ * an expiry during a partition). A claim someone else took meanwhile is
+ * revoked: its sessions here are handed to `revoked`, and the core closes
+ * them.
+ *
+ * @module
+ */
+import { userKey } from "../protocol/names.ts";
+import type { Logger } from "../log.ts";
+import type { OpenSessionRequest, OpenSessionResult, UserDirectory } from "./broker.ts";
+import type { Commands } from "./redis_commands.ts";
+
+/** What the directory needs from the rest of the broker. */
+export interface PresenceOptions {
+  commands: Commands;
+  /** Whether the command connection is up (a heartbeat is skipped while it is not). */
+  isConnected(): boolean;
+  /** How long a session outlives its instance's last heartbeat. */
+  presenceTtlMs: number;
+  /** How long a claimed name's inbox owner is remembered. */
+  historyTtlMs: number;
+  /** Told of each local session whose claim another user holds now. */
+  revoked(sessionId: string): void;
+  log: Logger;
+}
+
+/** The directory, and how the broker heals and stops it. */
+export interface Presence {
+  users: UserDirectory;
+  /** Puts back the claims and sessions of every local user (after the command connection is back). */
+  restore(): Promise<void>;
+  /** Stops the heartbeat. */
+  stop(): void;
+}
+
+/** A session this instance opened, kept so it can be refreshed and restored. */
+interface LocalSession {
+  key: string;
+  name: string;
+  kind: "A" | "B";
+  tokenHash: string;
+}
+
+/** Creates the directory and starts its heartbeat. */
+export function createRedisPresence(options: PresenceOptions): Presence {
+  const { commands: { run }, presenceTtlMs, historyTtlMs, log } = options;
+  const localSessions = new Map<string, LocalSession>();
+  const heartbeat = setInterval(beat, Math.max(250, Math.floor(presenceTtlMs / 3)));
+
+  async function restoreUsers(keys: Set<string>): Promise<void> {
+    const byUser = new Map<string, [string, LocalSession][]>();
+    for (const entry of localSessions) {
+      if (!keys.has(entry[1].key)) continue;
+      const sessions = byUser.get(entry[1].key);
+      if (sessions) sessions.push(entry);
+      else byUser.set(entry[1].key, [entry]);
+    }
+    await Promise.all([...byUser.values()].map(async (sessions) => {
+      const { name, kind, tokenHash } = sessions[0][1];
+      const ids = sessions.map(([id]) => id);
+      const restored = await run(
+        "RESTORE_USER",
+        presenceTtlMs,
+        historyTtlMs,
+        name,
+        kind,
+        tokenHash,
+        ...ids,
+      );
+      if (restored === 1) return;
+      log.warn("a claim was lost while Redis was unreachable; closing its sessions", {
+        user: name,
+      });
+      for (const id of ids) {
+        localSessions.delete(id);
+        options.revoked(id);
+      }
+    }));
+  }
+
+  async function beat(): Promise<void> {
+    if (!options.isConnected() || localSessions.size === 0) return;
+    const args = [...localSessions].flatMap(([id, s]) => [s.key, s.name, s.tokenHash, id]);
+    try {
+      const missing = await run("HEARTBEAT", presenceTtlMs, ...args) as string[];
+      if (missing.length > 0) await restoreUsers(new Set(missing));
+    } catch (error) {
+      log.warn("presence heartbeat failed", { error });
+    }
+  }
+
+  const users: UserDirectory = {
+    async open(request: OpenSessionRequest): Promise<OpenSessionResult> {
+      const reply = await run(
+        "OPEN_SESSION",
+        request.name ?? "",
+        request.presentedTokenHash ?? "",
+        request.freshTokenHash,
+        request.sessionId,
+        request.kind,
+        presenceTtlMs,
+        historyTtlMs,
+        request.maxSessions,
+      ) as string[];
+      const [status, name, kind, tokenHash] = reply;
+      if (status === "taken" || status === "unknown_token" || status === "too_many_sessions") {
+        return { status };
+      }
+      const user = { name, kind: kind as "A" | "B" };
+      localSessions.set(request.sessionId, {
+        key: userKey(name),
+        name,
+        kind: user.kind,
+        tokenHash,
+      });
+      return { status: status as "claimed" | "joined", user };
+    },
+    async close(name, sessionId) {
+      localSessions.delete(sessionId);
+      await run("CLOSE_SESSION", name, sessionId);
+    },
+    async lookup(name) {
+      const reply = await run("LOOKUP_USER", name) as [string, string] | null;
+      return reply && reply[0] ? { name: reply[0], kind: reply[1] as "A" | "B" } : undefined;
+    },
+    async online() {
+      return await run("ONLINE_USERS") as string[];
+    },
+  };
+
+  return {
+    users,
+    restore: () => restoreUsers(new Set([...localSessions.values()].map((session) => session.key))),
+    stop: () => clearInterval(heartbeat),
+  };
+}
