@@ -51,20 +51,10 @@ export async function createApp(config: Config, parts: AppParts = {}): Promise<A
   const log = parts.log ?? createLogger(config.logLevel);
   const broker = parts.broker ?? createBroker(config, log);
   const chat = createChat({
+    ...config,
     broker,
     log,
-    lobbyChannel: config.lobbyChannel,
-    listUpdateIntervalMs: config.listUpdateIntervalMs,
-    maxMessageChars: config.maxMessageChars,
-    maxFrameBytes: config.maxFrameBytes,
-    slowConsumerBytes: config.slowConsumerBytes,
-    rateMessagesPerSecond: config.rateMessagesPerSecond,
-    rateBurst: config.rateBurst,
-    maxChannelsPerSession: config.maxChannelsPerSession,
-    maxSessionsPerUser: config.maxSessionsPerUser,
-    channelCreationsPerMinute: config.channelCreationsPerMinute,
     ...(config.jwt ? { authenticator: createJwtAuthenticator(config.jwt) } : {}),
-    allowAnonymousLobby: config.allowAnonymousLobby,
   });
   await chat.start();
   const admission = createAdmission(config);

@@ -1,10 +1,22 @@
 /**
- * Rate limits as token buckets: `rate` tokens a second, at most `burst`
- * saved up. Each session has one for its frames and one for creating
- * channels; the clock is injectable so that tests need not wait.
+ * What one session may do, and how fast: rate limits as token buckets
+ * (`rate` tokens a second, at most `burst` saved up), a strike counter that
+ * tells a flood from a burst, and the bounds of a session's command queue.
+ * Each session gets its own set from `createSessionLimits`; the clock is
+ * injectable so that tests need not wait.
  *
  * @module
  */
+import type { Config } from "../config.ts";
+
+/** Refusals of frames far over the rate, within `RATE_ABUSE_WINDOW_MS`, that close the session (1008). */
+export const RATE_ABUSE_STRIKES = 100;
+
+/** The window in which `RATE_ABUSE_STRIKES` refusals mean abuse. */
+export const RATE_ABUSE_WINDOW_MS = 10_000;
+
+/** Commands a session may have queued before further frames are refused with `rate_limited`. */
+export const MAX_PENDING_COMMANDS = 64;
 
 /** A token bucket. */
 export interface TokenBucket {
@@ -32,7 +44,7 @@ export function createTokenBucket(
   };
 }
 
-/** Counts refusals in a sliding window: too many in a row means abuse, not a burst. */
+/** Counts refusals in a window: too many in a row means abuse, not a burst. */
 export interface StrikeCounter {
   /** Records one refusal; true once more than `max` fell within `windowMs`. */
   strike(): boolean;
@@ -55,5 +67,34 @@ export function createStrikeCounter(
       }
       return ++count > max;
     },
+  };
+}
+
+/** The settings the per-session limits come from. */
+export type LimitSettings = Pick<
+  Config,
+  "rateMessagesPerSecond" | "rateBurst" | "channelCreationsPerMinute"
+>;
+
+/** What one session may still do. */
+export interface SessionLimits {
+  /** Frames of any kind (RATE_MESSAGES_PER_SECOND, RATE_BURST). */
+  frames: TokenBucket;
+  /** Channels it creates (CHANNEL_CREATIONS_PER_MINUTE, all of them at once). */
+  creations: TokenBucket;
+  /** Frames refused for the rate: a flood closes the session. */
+  strikes: StrikeCounter;
+}
+
+/** Fresh limits for a new session. */
+export function createSessionLimits(
+  settings: LimitSettings,
+  now: () => number = Date.now,
+): SessionLimits {
+  const perMinute = settings.channelCreationsPerMinute;
+  return {
+    frames: createTokenBucket(settings.rateMessagesPerSecond, settings.rateBurst, now),
+    creations: createTokenBucket(perMinute / 60, perMinute, now),
+    strikes: createStrikeCounter(RATE_ABUSE_STRIKES, RATE_ABUSE_WINDOW_MS, now),
   };
 }

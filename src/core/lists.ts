@@ -13,19 +13,25 @@
 import type { Broker } from "../broker/broker.ts";
 import type { Codec } from "../protocol/commands.ts";
 import type { Logger } from "../log.ts";
-import { sendFrame, type Session } from "./session.ts";
+import { sendFrameIsolated, type Session } from "./session.ts";
 
-type ListKind = "userList" | "channelList";
+const LIST_KINDS = ["userList", "channelList"] as const;
+type ListKind = (typeof LIST_KINDS)[number];
 
 /** The current lists, encoded for one codec. */
-export type ListFrames = Record<ListKind, string | undefined>;
+type ListFrames = Record<ListKind, string | undefined>;
+
+/** The sessions a feed keeps up to date (the session registry). */
+export interface Audience {
+  values(): Iterable<Session>;
+}
 
 /** Periodic list updates for the sessions of one instance. */
 export interface ListFeed {
-  /** Reads the current lists and encodes them for `codec` (a newcomer's first lists). */
-  current(codec: Codec): Promise<ListFrames>;
-  /** Starts the periodic updates. */
-  start(): void;
+  /** Sends a newcomer the current lists, once it is open. */
+  sendCurrent(session: Session): Promise<void>;
+  /** Starts the periodic updates to `audience`. */
+  start(audience: Audience): void;
   /** Stops them. */
   stop(): void;
 }
@@ -34,10 +40,6 @@ export interface ListFeed {
 export interface ListFeedOptions {
   broker: Broker;
   intervalMs: number;
-  /** The sessions to keep up to date. */
-  sessions: () => Iterable<Session>;
-  /** Told when a session's connection throws; the others still get their lists. */
-  onFailure: (session: Session, error: unknown) => void;
   log: Logger;
 }
 
@@ -57,7 +59,7 @@ export function createListFeed(options: ListFeedOptions): ListFeed {
   function encode(codec: Codec, lists: Record<ListKind, string[]>): ListFrames {
     const previous = latest.get(codec);
     const frames = {} as ListFrames;
-    for (const kind of ["userList", "channelList"] as const) {
+    for (const kind of LIST_KINDS) {
       const frame = codec.encode({ type: kind, names: lists[kind] });
       frames[kind] = frame === previous?.[kind] ? previous?.[kind] : frame;
     }
@@ -65,11 +67,18 @@ export function createListFeed(options: ListFeedOptions): ListFeed {
     return frames;
   }
 
-  async function tick(): Promise<void> {
+  /** Sends `frame` as the session's `kind` list unless it has that very frame already. */
+  function offer(session: Session, kind: ListKind, frame: string | undefined): void {
+    if (frame === undefined || session.sentLists[kind] === frame) return;
+    session.sentLists[kind] = frame;
+    sendFrameIsolated(session, frame);
+  }
+
+  async function tick(audience: Audience): Promise<void> {
     if (ticking) return;
     ticking = true;
     try {
-      const receivers = [...options.sessions()].filter((session) => session.state === "open");
+      const receivers = [...audience.values()].filter((session) => session.state === "open");
       if (receivers.length === 0 || !broker.isReady()) return;
       const lists = await read();
       const framesByCodec = new Map<Codec, ListFrames>();
@@ -80,12 +89,7 @@ export function createListFeed(options: ListFeedOptions): ListFeed {
           frames = encode(session.codec, lists);
           framesByCodec.set(session.codec, frames);
         }
-        for (const kind of ["userList", "channelList"] as const) {
-          const frame = frames[kind];
-          if (frame === undefined || session.sentLists[kind] === frame) continue;
-          session.sentLists[kind] = frame;
-          sendFrame(session, frame, options.onFailure);
-        }
+        for (const kind of LIST_KINDS) offer(session, kind, frames[kind]);
       }
     } catch (error) {
       log.warn("list update skipped", { error });
@@ -95,11 +99,14 @@ export function createListFeed(options: ListFeedOptions): ListFeed {
   }
 
   return {
-    async current(codec) {
-      return encode(codec, await read());
+    async sendCurrent(session) {
+      const frames = encode(session.codec, await read());
+      for (const kind of LIST_KINDS) {
+        if (session.state === "open") offer(session, kind, frames[kind]);
+      }
     },
-    start() {
-      timer ??= setInterval(tick, options.intervalMs);
+    start(audience) {
+      timer ??= setInterval(() => tick(audience), options.intervalMs);
     },
     stop() {
       clearInterval(timer);

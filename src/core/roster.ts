@@ -20,7 +20,9 @@ export interface Roster<Member> {
 }
 
 /** Creates an empty roster that (un)subscribes through `bus`. */
-export function createRoster<Member>(bus: MessageBus): Roster<Member> {
+export function createRoster<Member>(
+  bus: Pick<MessageBus, "subscribe" | "unsubscribe">,
+): Roster<Member> {
   const byTopic = new Map<Topic, Set<Member>>();
   const subscribed = new Set<Topic>();
   const pending = new Map<Topic, Promise<void>>();

@@ -6,12 +6,8 @@
  */
 import { type Broker, type BrokerEvents, BrokerUnavailableError } from "../../src/broker/broker.ts";
 import { createMemoryBroker } from "../../src/broker/memory.ts";
-import {
-  type Chat,
-  type ChatOptions,
-  createChat,
-  MAX_PENDING_COMMANDS,
-} from "../../src/core/chat.ts";
+import { type Chat, type ChatOptions, createChat } from "../../src/core/chat.ts";
+import { MAX_PENDING_COMMANDS } from "../../src/core/limits.ts";
 import type { Connection, ConnectionEvents } from "../../src/core/connection.ts";
 import type { Logger } from "../../src/log.ts";
 import type { Frame } from "../support/client.ts";

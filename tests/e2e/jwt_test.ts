@@ -10,26 +10,10 @@ import { testEachRuntime } from "../support/runtimes.ts";
 import { startCluster } from "../support/cluster.ts";
 import { rawUpgrade } from "../support/raw.ts";
 import { assertEquals } from "../support/assert.ts";
+import { JWT_SECRET, token } from "../support/jwt.ts";
 
-const SECRET = "a-test-secret-that-is-long-enough-123";
-const KEY = new TextEncoder().encode(SECRET);
-const JWT_ENV = { AUTH_MODE: "jwt", JWT_SECRET: SECRET };
-
-/** A signed token for `sub`, valid for `seconds`, with extra claims. */
-function token(
-  sub: string,
-  { seconds = 600, key = KEY, claims = {}, audience }: {
-    seconds?: number;
-    key?: Uint8Array;
-    claims?: Record<string, unknown>;
-    audience?: string;
-  } = {},
-): Promise<string> {
-  const jwt = new jose.SignJWT(claims).setProtectedHeader({ alg: "HS256" }).setSubject(sub)
-    .setExpirationTime(Math.floor(Date.now() / 1000) + seconds);
-  if (audience) jwt.setAudience(audience);
-  return jwt.sign(key);
-}
+const KEY = new TextEncoder().encode(JWT_SECRET);
+const JWT_ENV = { AUTH_MODE: "jwt", JWT_SECRET };
 
 async function joinJwt(ws: string, jwt: string, extra = ""): Promise<TestClient> {
   const client = await connect(`${ws}?token=${jwt}${extra}`);

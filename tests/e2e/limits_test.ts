@@ -8,7 +8,7 @@ import { startServer } from "../support/server.ts";
 import { testEachRuntime } from "../support/runtimes.ts";
 import { startCluster } from "../support/cluster.ts";
 import { assertEquals } from "../support/assert.ts";
-import { RATE_ABUSE_STRIKES } from "../../src/core/chat.ts";
+import { RATE_ABUSE_STRIKES } from "../../src/core/limits.ts";
 
 testEachRuntime(
   "limits: frames over the rate get rate_limited with their ref; the session goes on",

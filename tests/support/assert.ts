@@ -42,6 +42,17 @@ export function assertThrows(
   });
 }
 
+export async function assertRejects(
+  fn: () => PromiseLike<unknown>,
+  errorClass?: new (...args: never[]) => Error,
+  includes?: string,
+): Promise<void> {
+  await assert.rejects(async () => await fn(), (error: unknown) => {
+    if (errorClass && !(error instanceof errorClass)) return false;
+    return includes === undefined || (error instanceof Error && error.message.includes(includes));
+  });
+}
+
 export function assertLessOrEqual(actual: number, expected: number, message?: string): void {
   assert.ok(actual <= expected, message ?? `expected ${actual} <= ${expected}`);
 }

@@ -1,0 +1,230 @@
+/**
+ * Username claims: how a session gets the user it speaks for. In anonymous
+ * mode a kind-A client claims a free name (and gets a fresh token), joins
+ * the user whose token it presents, or gets a guest name; a kind-B client
+ * claims the name of its first frame. With AUTH_MODE=jwt every session of a
+ * token's subject joins that subject's one claim. A refused claim closes the
+ * session with the code the protocol names for it.
+ *
+ * @module
+ */
+import { type Authenticator, type Identity, InvalidTokenError } from "../auth.ts";
+import type { Broker } from "../broker/broker.ts";
+import type { Config } from "../config.ts";
+import { guestName, hashToken, newToken } from "../ids.ts";
+import type { Logger } from "../log.ts";
+import type { Handshake } from "../protocol/handshake.ts";
+import { isUsername, userKey } from "../protocol/names.ts";
+import { grant } from "./grants.ts";
+import { refuseAndClose, type Session } from "./session.ts";
+
+/** What the claims need. */
+export interface ClaimOptions extends Pick<Config, "maxSessionsPerUser"> {
+  broker: Broker;
+  log: Logger;
+  /** AUTH_MODE=jwt: verifies tokens; absent in anonymous mode. */
+  authenticator?: Authenticator;
+}
+
+/** A name the session now holds, and the token that lets another connection join it. */
+export interface Claimed {
+  name: string;
+  token: string;
+  claimTag: string;
+}
+
+/** Claims for this instance's sessions. */
+export interface Claims {
+  /** The user a kind-A handshake asks for; refused (and closed) it is undefined. */
+  forKindA(session: Session, handshake: Handshake & { kind: "A" }): Promise<Claimed | undefined>;
+  /** The name of a kind-B client's first frame; refused (and closed) it is undefined. */
+  forKindB(session: Session, sender: string, ref: string | undefined): Promise<Claimed | undefined>;
+  /** Gives a claimed session its user; false (and the claim released) if it closed meanwhile. */
+  adopt(session: Session, claimed: Claimed): Promise<boolean>;
+}
+
+type Outcome =
+  | ({ ok: true } & Claimed)
+  | { ok: false; code: "username_taken" | "invalid_token" | "too_many_sessions" };
+
+/** Tries at a free generated guest name before giving up. */
+const GUEST_NAME_TRIES = 5;
+
+/** Creates the claims of one instance. */
+export function createClaims(options: ClaimOptions): Claims {
+  const { broker, authenticator, log } = options;
+
+  /** Claims `name` (or joins the user holding `token`) for the session. */
+  async function claim(
+    session: Session,
+    name: string | undefined,
+    token: string | undefined,
+  ): Promise<Outcome> {
+    const fresh = newToken();
+    const [freshTokenHash, presentedTokenHash] = await Promise.all([
+      hashToken(fresh),
+      token === undefined ? undefined : hashToken(token),
+    ]);
+    const result = await broker.users.open({
+      ...(name === undefined ? {} : { name }),
+      ...(presentedTokenHash === undefined ? {} : { presentedTokenHash }),
+      freshTokenHash,
+      sessionId: session.id,
+      kind: session.codec.kind,
+      maxSessions: options.maxSessionsPerUser,
+    });
+    switch (result.status) {
+      case "claimed":
+        return { ok: true, name: result.user.name, token: fresh, claimTag: tag(freshTokenHash) };
+      case "joined":
+        return {
+          ok: true,
+          name: result.user.name,
+          token: token!,
+          claimTag: tag(presentedTokenHash!),
+        };
+      case "taken":
+        return { ok: false, code: "username_taken" };
+      case "unknown_token":
+        return { ok: false, code: "invalid_token" };
+      case "too_many_sessions":
+        return { ok: false, code: "too_many_sessions" };
+    }
+  }
+
+  async function claimGuest(session: Session): Promise<Outcome> {
+    for (let attempt = 1;; attempt++) {
+      const outcome = await claim(session, guestName(), undefined);
+      if (outcome.ok || attempt === GUEST_NAME_TRIES) return outcome;
+    }
+  }
+
+  async function claimAnonymously(
+    session: Session,
+    handshake: Handshake & { kind: "A" },
+  ): Promise<Claimed | undefined> {
+    const { username, token } = handshake;
+    if (username !== undefined && !isUsername(username)) {
+      await refuseAndClose(session, "invalid_username", invalidUsername(username));
+      return undefined;
+    }
+    const outcome = username === undefined && token === undefined
+      ? await claimGuest(session)
+      : await claim(session, username, token);
+    if (outcome.ok) return outcome;
+    switch (outcome.code) {
+      case "username_taken":
+        await refuseAndClose(
+          session,
+          "username_taken",
+          `Username "${username}" is taken: connect with the token from its first session, or choose another name`,
+        );
+        break;
+      case "invalid_token":
+        await refuseAndClose(
+          session,
+          "invalid_token",
+          "The token matches no online user: connect with a username instead",
+        );
+        break;
+      case "too_many_sessions":
+        await refuseAndClose(session, "too_many_sessions", tooManySessions());
+        break;
+    }
+    return undefined;
+  }
+
+  /**
+   * AUTH_MODE=jwt: the user is the verified token's `sub`; every session of
+   * a subject joins one claim (keyed by a hash of the subject, so it works on
+   * any instance), and the session ends when the token expires.
+   */
+  async function claimWithJwt(
+    session: Session,
+    authenticator: Authenticator,
+    token: string | undefined,
+  ): Promise<Claimed | undefined> {
+    if (token === undefined) {
+      await refuseAndClose(
+        session,
+        "auth_required",
+        "Connect with a token: ?token=JWT or Authorization: Bearer JWT",
+      );
+      return undefined;
+    }
+    let identity: Identity;
+    try {
+      identity = await authenticator.verify(token);
+    } catch (error) {
+      if (!(error instanceof InvalidTokenError)) throw error;
+      await refuseAndClose(session, "invalid_token", `Invalid token: ${error.message}`);
+      return undefined;
+    }
+    const subjectHash = await hashToken(`jwt:${userKey(identity.user)}`);
+    const result = await broker.users.open({
+      name: identity.user,
+      presentedTokenHash: subjectHash,
+      freshTokenHash: subjectHash,
+      sessionId: session.id,
+      kind: "A",
+      maxSessions: options.maxSessionsPerUser,
+    });
+    if (result.status === "too_many_sessions") {
+      await refuseAndClose(session, "too_many_sessions", tooManySessions());
+      return undefined;
+    }
+    if (result.status !== "claimed" && result.status !== "joined") {
+      await refuseAndClose(
+        session,
+        "username_taken",
+        `Username "${identity.user}" is held by an anonymous lobby client`,
+      );
+      return undefined;
+    }
+    grant(session, identity);
+    return { name: result.user.name, token: "", claimTag: tag(subjectHash) };
+  }
+
+  function tooManySessions(): string {
+    return `This user already holds ${options.maxSessionsPerUser} sessions: close one first`;
+  }
+
+  return {
+    forKindA(session, handshake) {
+      return authenticator
+        ? claimWithJwt(session, authenticator, handshake.token)
+        : claimAnonymously(session, handshake);
+    },
+    async forKindB(session, sender, ref) {
+      if (!isUsername(sender)) {
+        await refuseAndClose(session, "invalid_username", invalidUsername(sender), ref);
+        return undefined;
+      }
+      const outcome = await claim(session, sender, undefined);
+      if (outcome.ok) return outcome;
+      await refuseAndClose(session, "username_taken", "Username already taken", ref);
+      return undefined;
+    },
+    async adopt(session, { name, token, claimTag }) {
+      if (session.state === "closed") {
+        await broker.users.close(name, session.id).catch((error) =>
+          log.warn("could not release claim", { user: name, error })
+        );
+        return false;
+      }
+      session.user = { name, key: userKey(name), token, claimTag };
+      return true;
+    },
+  };
+}
+
+/** A short, non-secret tag of one holding of a name: part of its token's hash. */
+function tag(tokenHash: string): string {
+  return tokenHash.slice(0, 16);
+}
+
+function invalidUsername(name: string): string {
+  return `Invalid username "${
+    name.slice(0, 40)
+  }": usernames are 1-32 letters, digits, '_', '-' or '.', and not Server or system`;
+}

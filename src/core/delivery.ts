@@ -1,0 +1,48 @@
+/**
+ * Delivery: from the broker to this instance's sessions. An envelope on a
+ * topic goes to the topic's local members as one frame per client kind,
+ * encoded once and sent as the same string to each receiver. Per receiver
+ * the work is a state check, the replay gate and a send; a receiver whose
+ * connection fails is closed alone, and the others still get their frame.
+ *
+ * @module
+ */
+import type { Envelope, Topic } from "../broker/broker.ts";
+import type { Logger } from "../log.ts";
+import type { Codec } from "../protocol/commands.ts";
+import { address, isFor } from "./events.ts";
+import { admits } from "./replay.ts";
+import type { Roster } from "./roster.ts";
+import { sendFrameIsolated, type Session } from "./session.ts";
+
+/** Hands what the broker delivers on `topic` to its local members. */
+export type Deliver = (topic: Topic, envelope: Envelope) => void;
+
+/** Delivery over `roster`, the local members of each topic. */
+export function createDelivery(roster: Roster<Session>, log: Logger): Deliver {
+  return (topic, envelope) => {
+    const members = roster.members(topic);
+    if (!members) return;
+    try {
+      fanOut(members, topic, envelope);
+    } catch (error) {
+      log.error("internal fault", { topic, error });
+    }
+  };
+}
+
+function fanOut(members: Iterable<Session>, topic: Topic, envelope: Envelope): void {
+  const addressed = address(topic, envelope);
+  const frames = new Map<Codec, string | undefined>();
+  for (const session of members) {
+    if (
+      session.state !== "open" || !isFor(session, addressed) || !admits(session, topic, envelope)
+    ) continue;
+    let frame = frames.get(session.codec);
+    if (frame === undefined && !frames.has(session.codec)) {
+      frame = session.codec.encode(addressed.event);
+      frames.set(session.codec, frame);
+    }
+    if (frame !== undefined) sendFrameIsolated(session, frame);
+  }
+}

@@ -1,0 +1,50 @@
+/**
+ * What an envelope from the broker means to the sessions of its topic: the
+ * event they are told, and who among them it is not for (the session that
+ * sent a direct message echoes it itself; a typist's own sessions need no
+ * signal). Live delivery and replay both read envelopes through here.
+ *
+ * @module
+ */
+import { type Envelope, type Topic, userTopic } from "../broker/broker.ts";
+import type { Outbound } from "../protocol/commands.ts";
+import { userKey } from "../protocol/names.ts";
+import type { Session } from "./session.ts";
+
+/** An envelope as its receivers see it. */
+export interface Addressed {
+  event: Outbound;
+  /** The session that sent this direct message. */
+  exceptSession?: string;
+  /** The key of the user who is typing. */
+  exceptUser?: string;
+}
+
+/** The event `envelope` on `topic` tells its receivers, and whom it leaves out. */
+export function address(topic: Topic, envelope: Envelope): Addressed {
+  switch (envelope.kind) {
+    case "channel":
+      return { event: { type: "channelMessage", message: envelope.message } };
+    case "direct":
+      return {
+        // On the recipient's topic the sessions get the message; on the sender's, a copy.
+        event: {
+          type: "directMessage",
+          message: envelope.message,
+          copy: topic !== userTopic(userKey(envelope.message.to)),
+        },
+        exceptSession: envelope.senderSession,
+      };
+    case "typing":
+      return {
+        event: { type: "typing", from: envelope.from, to: envelope.to },
+        exceptUser: userKey(envelope.from),
+      };
+  }
+}
+
+/** Whether `session` is one of the receivers `addressed` is for. */
+export function isFor(session: Session, addressed: Addressed): boolean {
+  return session.id !== addressed.exceptSession &&
+    (addressed.exceptUser === undefined || session.user?.key !== addressed.exceptUser);
+}

@@ -1,0 +1,210 @@
+/**
+ * The command handlers: one function per command an open session may send,
+ * each answering with an `ack`, an answer frame or a refusal. Publishing
+ * goes through the broker, which stamps, stores and delivers; what the
+ * broker delivers comes back through `delivery.ts`, never through here.
+ *
+ * @module
+ */
+import type { Authenticator } from "../auth.ts";
+import { type Broker, channelTopic, type MessageDraft, userTopic } from "../broker/broker.ts";
+import type { Config } from "../config.ts";
+import { fingerprint } from "../ids.ts";
+import type { Command } from "../protocol/commands.ts";
+import { isChannelName, isUsername, userKey } from "../protocol/names.ts";
+import type { Channels } from "./channels.ts";
+import { checkChannelGrant, refresh } from "./grants.ts";
+import { ack, refusal, refuse, send, type Session } from "./session.ts";
+
+/** What the handlers need. */
+export interface HandlerOptions extends Pick<Config, "lobbyChannel"> {
+  broker: Broker;
+  channels: Channels;
+  /** AUTH_MODE=jwt: verifies refreshed tokens; absent in anonymous mode. */
+  authenticator?: Authenticator;
+}
+
+/** The handlers of this instance. */
+export interface Handlers {
+  /** Runs one command of an open session. */
+  handle(session: Session, command: Command): Promise<void>;
+  /** Publishes `text` to `channel` from `from` and acks it with the message id. */
+  publishToChannel(
+    session: Session,
+    channel: string,
+    from: string,
+    text: string,
+    ref: string | undefined,
+  ): Promise<void>;
+}
+
+/** Creates the command handlers. */
+export function createHandlers(options: HandlerOptions): Handlers {
+  const { broker, channels, lobbyChannel } = options;
+
+  async function handle(session: Session, command: Command): Promise<void> {
+    const user = session.user!;
+    const { ref } = command;
+    switch (command.type) {
+      case "createChannel":
+        await channels.join(session, command.channel);
+        return ack(session, ref);
+      case "joinChannel":
+        if (command.since === undefined) await channels.join(session, command.channel);
+        else await channels.joinAndResume(session, command.channel, command.since);
+        return ack(session, ref);
+      case "history":
+        return await sendHistory(session, command);
+      case "refresh":
+        return await refresh(session, options.authenticator, command.token, ref);
+      case "leaveChannel":
+        if (!session.channels.has(command.channel)) {
+          return refuse(
+            session,
+            refusal("not_member", `Not a member of channel "${command.channel}"`, ref),
+          );
+        }
+        await channels.leave(session, command.channel);
+        return ack(session, ref);
+      case "broadcast":
+        await channels.join(session, command.channel);
+        return await publishToChannel(session, command.channel, user.name, command.text, ref);
+      case "say":
+        if (command.text === "") {
+          return refuse(
+            session,
+            refusal("invalid_frame", "Invalid frame: text must not be empty", ref),
+          );
+        }
+        return await publishToChannel(session, lobbyChannel, user.name, command.text, ref);
+      case "directMessage":
+        return await directMessage(session, command.to, command.text, ref);
+      case "typing":
+        return await typing(session, command.to, ref);
+    }
+  }
+
+  async function publishToChannel(
+    session: Session,
+    channel: string,
+    from: string,
+    text: string,
+    ref: string | undefined,
+  ): Promise<void> {
+    const draft: MessageDraft = {
+      kind: "channel",
+      from,
+      to: channel,
+      text,
+      ...dedup(session, ref, "channel", channel, text),
+    };
+    const { message, duplicate } = await broker.bus.publish([channelTopic(channel)], draft);
+    ack(session, ref, message.id, duplicate);
+  }
+
+  async function directMessage(
+    session: Session,
+    to: string,
+    text: string,
+    ref: string | undefined,
+  ): Promise<void> {
+    const sender = session.user!;
+    const { dedupKey } = dedup(session, ref, "direct", userKey(to), text);
+    // A retry of a stored message gets its ack even if the recipient has left since.
+    const earlier = dedupKey === undefined ? undefined : await broker.bus.recall(dedupKey);
+    if (earlier) return ack(session, ref, earlier.id, true);
+    const recipient = await broker.users.lookup(to);
+    if (!recipient) {
+      return refuse(session, refusal("user_offline", `User "${to}" is not online`, ref));
+    }
+    if (recipient.kind === "B") {
+      return refuse(
+        session,
+        refusal(
+          "dm_unsupported",
+          `User "${recipient.name}" uses a lobby-only client and cannot receive direct messages`,
+          ref,
+        ),
+      );
+    }
+    const topics = [...new Set([userTopic(userKey(recipient.name)), userTopic(sender.key)])];
+    const { message, duplicate } = await broker.bus.publish(topics, {
+      kind: "direct",
+      from: sender.name,
+      to: recipient.name,
+      text,
+      senderSession: session.id,
+      ...(dedupKey === undefined ? {} : { dedupKey }),
+    });
+    ack(session, ref, message.id, duplicate);
+  }
+
+  async function typing(session: Session, to: string, ref: string | undefined): Promise<void> {
+    const from = session.user!.name;
+    if (session.channels.has(to)) {
+      await broker.bus.signal(channelTopic(to), { kind: "typing", from, to });
+      return ack(session, ref);
+    }
+    const recipient = isUsername(to) ? await broker.users.lookup(to) : undefined;
+    if (recipient) {
+      const topic = userTopic(userKey(recipient.name));
+      await broker.bus.signal(topic, { kind: "typing", from, to: recipient.name });
+      return ack(session, ref);
+    }
+    if (isChannelName(to) && await broker.channels.exists(to)) {
+      return refuse(session, refusal("not_member", `Not a member of channel "${to}"`, ref));
+    }
+    return refuse(
+      session,
+      refusal("user_offline", `No joined channel or online user "${to}"`, ref),
+    );
+  }
+
+  async function sendHistory(
+    session: Session,
+    command: Command & { type: "history" },
+  ): Promise<void> {
+    const { before, limit, ref } = command;
+    const page = { limit, ...(before === undefined ? {} : { before }) };
+    const refPart = ref === undefined ? {} : { ref };
+    if (command.channel !== undefined) {
+      checkChannelGrant(session, command.channel);
+      const envelopes = await broker.history.page(channelTopic(command.channel), page);
+      const messages = envelopes.map((envelope) => ({
+        type: "channelMessage" as const,
+        message: envelope.message,
+      }));
+      return send(session, { type: "history", to: command.channel, messages, ...refPart });
+    }
+    const me = session.user!.key;
+    const other = userKey(command.with!);
+    const envelopes = await broker.history.page(userTopic(me), { ...page, between: [me, other] });
+    const messages = envelopes.map((envelope) => ({
+      type: "directMessage" as const,
+      message: envelope.message,
+      copy: userKey(envelope.message.to) !== me,
+    }));
+    send(session, { type: "history", with: command.with!, messages, ...refPart });
+  }
+
+  return { handle, publishToChannel };
+}
+
+/**
+ * The same message re-sent with the same `ref` by the same holder of the
+ * name is not published again. The key covers the message itself, so a
+ * `ref` reused for another message (another tab's counter) publishes it.
+ */
+function dedup(
+  session: Session,
+  ref: string | undefined,
+  kind: string,
+  to: string,
+  text: string,
+): { dedupKey?: string } {
+  const user = session.user;
+  if (ref === undefined || !user) return {};
+  return {
+    dedupKey: `${user.key}:${user.claimTag}:${ref}:${fingerprint(`${kind}\n${to}\n${text}`)}`,
+  };
+}

@@ -1,0 +1,147 @@
+/**
+ * Opening a session. Kind A opens from its handshake: claim, `sessionID`,
+ * the inbox subscription, the current lists, and the replay of its direct
+ * messages after `since`. Kind B opens with its first frame: claim the
+ * sender's name, join the lobby, announce "NAME has joined the chat", and
+ * say the frame's text. The lobby's announcements live here too, so that
+ * a kind-B leave is announced when its join was.
+ *
+ * @module
+ */
+import { type Broker, BrokerUnavailableError, channelTopic, userTopic } from "../broker/broker.ts";
+import type { Config } from "../config.ts";
+import type { Logger } from "../log.ts";
+import type { Command } from "../protocol/commands.ts";
+import { MESSAGE_ID_PATTERN } from "../protocol/frames.ts";
+import type { Handshake } from "../protocol/handshake.ts";
+import { SERVER_SENDER } from "../protocol/names.ts";
+import type { Channels } from "./channels.ts";
+import type { Claims } from "./claims.ts";
+import type { Handlers } from "./handlers.ts";
+import type { ListFeed } from "./lists.ts";
+import { holdLive, resume } from "./replay.ts";
+import { ack, refuseAndClose, send, type Session } from "./session.ts";
+
+/** What opening sessions needs. */
+export interface OpeningOptions extends Pick<Config, "lobbyChannel" | "allowAnonymousLobby"> {
+  broker: Broker;
+  log: Logger;
+  claims: Claims;
+  channels: Channels;
+  lists: ListFeed;
+  handlers: Handlers;
+  /** AUTH_MODE=jwt: lobby clients need a token unless `allowAnonymousLobby`. */
+  requireTokens: boolean;
+}
+
+/** How this instance opens sessions. */
+export interface Opening {
+  /** Opens a kind-A session from its handshake. */
+  openKindA(session: Session, handshake: Handshake & { kind: "A" }): Promise<void>;
+  /** Opens a kind-B session with its first frame. */
+  openKindB(session: Session, command: Command & { type: "say" }): Promise<void>;
+  /** Announces a kind-B session's leave, if its join was announced. */
+  farewell(session: Session): Promise<void> | undefined;
+}
+
+/** Creates the opening of sessions. */
+export function createOpening(options: OpeningOptions): Opening {
+  const { broker, log, claims, channels, lists, lobbyChannel } = options;
+
+  async function openKindA(session: Session, handshake: Handshake & { kind: "A" }) {
+    const claimed = await claims.forKindA(session, handshake);
+    if (!claimed || !(await claims.adopt(session, claimed))) return;
+    // sessionID goes first: only then may deliveries and list updates reach the session.
+    send(session, {
+      type: "welcome",
+      sessionId: session.id,
+      username: claimed.name,
+      token: claimed.token,
+    });
+    session.state = "open";
+    const since = resumePoint(session, handshake.since);
+    const inbox = userTopic(session.user!.key);
+    if (since !== undefined) holdLive(session, inbox);
+    await channels.listenToInbox(session);
+    await lists.sendCurrent(session);
+    if (since !== undefined) {
+      await resume(session, broker.history, inbox, since, "your direct messages");
+    }
+  }
+
+  async function openKindB(session: Session, command: Command & { type: "say" }) {
+    const { text, ref } = command;
+    if (options.requireTokens && !options.allowAnonymousLobby) {
+      return refuseAndClose(
+        session,
+        "auth_required",
+        "This server requires a token: lobby clients without one are not allowed",
+        ref,
+      );
+    }
+    // With JWT, anonymous lobby clients are guests, so they can never take a user's name.
+    const sender = options.requireTokens ? `guest-${command.sender}` : command.sender;
+    const claimed = await claims.forKindB(session, sender, ref);
+    if (!claimed || !(await claims.adopt(session, claimed))) return;
+    session.state = "open";
+    await channels.join(session, lobbyChannel);
+    if (isClosed(session)) return;
+    // Set before publishing, so that a close from now on announces the leave after the join.
+    session.joinAnnounced = true;
+    await announce(`${claimed.name} has joined the chat`);
+    if (text === "") return ack(session, ref);
+    await options.handlers.publishToChannel(session, lobbyChannel, claimed.name, text, ref);
+  }
+
+  /** Says `text` in the lobby as `Server`: how kind-B clients learn who comes and goes. */
+  async function announce(text: string): Promise<void> {
+    await broker.bus.publish([channelTopic(lobbyChannel)], {
+      kind: "channel",
+      from: SERVER_SENDER,
+      to: lobbyChannel,
+      text,
+    });
+  }
+
+  /** A session that could not be opened is of no use: report why and close it. */
+  function failOpening(session: Session, error: unknown): Promise<void> {
+    if (error instanceof BrokerUnavailableError) {
+      return refuseAndClose(
+        session,
+        "unavailable",
+        `Cannot open the session now, the broker is unreachable: ${error.message}`,
+      );
+    }
+    log.error("opening a session failed", { session: session.id, error });
+    return refuseAndClose(session, "internal_error", "Internal error while opening the session");
+  }
+
+  return {
+    openKindA: (session, handshake) =>
+      openKindA(session, handshake).catch((error) => failOpening(session, error)),
+    openKindB: (session, command) =>
+      openKindB(session, command).catch((error) => failOpening(session, error)),
+    farewell(session) {
+      if (!session.joinAnnounced || !session.user) return undefined;
+      return announce(`${session.user.name} has left the chat`);
+    },
+  };
+}
+
+/** The `since` of a handshake, if it is a message id; a malformed one is reported and ignored. */
+function resumePoint(session: Session, since: string | undefined): string | undefined {
+  if (since === undefined || MESSAGE_ID_PATTERN.test(since)) return since;
+  send(session, {
+    type: "error",
+    code: "invalid_frame",
+    message: `Invalid since "${
+      since.slice(0, 40)
+    }": it must be a message id such as 1795271816712-000003; nothing was replayed`,
+  });
+  return undefined;
+}
+
+/** Whether the session closed, read afresh after an await. */
+function isClosed(session: Session): boolean {
+  return session.state === "closed";
+}

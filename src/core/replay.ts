@@ -1,0 +1,97 @@
+/**
+ * Replay and resume: a session catching up on one topic from history with
+ * no gap and no repeat. The caller opens the session's replay gate on the
+ * topic (`holdLive`) before subscribing to it, so live messages that arrive
+ * while the history is read wait in the gate. `resume` then sends what the
+ * history holds after `since`, marked as replay, and the held messages,
+ * merged by id with the one merge the Redis backfill uses too. Afterwards
+ * the gate lets pass no late live copy of what the replay already sent.
+ *
+ * @module
+ */
+import type { Envelope, HistoryStore, Topic } from "../broker/broker.ts";
+import { mergeById } from "../broker/merge.ts";
+import type { Outbound } from "../protocol/commands.ts";
+import { address, isFor } from "./events.ts";
+import { type HeldEnvelope, send, type Session } from "./session.ts";
+
+/** Starts holding back the live messages of `topic` for `session` until `resume` sends them. */
+export function holdLive(session: Session, topic: Topic): void {
+  session.replaying.set(topic, []);
+}
+
+/** Stops holding `topic` back and drops what was held: nothing was replayed, a retry starts clean. */
+export function dropHeld(session: Session, topic: Topic): void {
+  session.replaying.delete(topic);
+}
+
+/**
+ * Whether a live `envelope` on `topic` goes to `session` now. It does not
+ * while the topic is being replayed (it is held, and sent by `resume`), nor
+ * when the replay already sent it; the first newer message ends that check.
+ */
+export function admits(session: Session, topic: Topic, envelope: Envelope): boolean {
+  if (envelope.kind === "typing") return true;
+  if (session.replaying.size > 0) {
+    const held = session.replaying.get(topic);
+    if (held) {
+      held.push(envelope);
+      return false;
+    }
+  }
+  if (session.sentUpTo.size === 0) return true;
+  const upTo = session.sentUpTo.get(topic);
+  if (upTo === undefined) return true;
+  if (envelope.message.id <= upTo) return false;
+  session.sentUpTo.delete(topic);
+  return true;
+}
+
+/**
+ * Sends `session` every retained message of `topic` after `since`, marked
+ * as replay, then the live ones held back meanwhile that the replay did not
+ * have; `what` names the topic in a truncation notice. The caller called
+ * `holdLive` before subscribing. If the history cannot be read, nothing is
+ * sent, the held messages are dropped, and the error is thrown.
+ */
+export async function resume(
+  session: Session,
+  history: HistoryStore,
+  topic: Topic,
+  since: string,
+  what: string,
+): Promise<void> {
+  let read;
+  try {
+    read = await history.since(topic, since);
+  } catch (error) {
+    dropHeld(session, topic);
+    throw error;
+  }
+  const held = session.replaying.get(topic) ?? [];
+  dropHeld(session, topic);
+  if (read.truncated) {
+    send(session, {
+      type: "error",
+      code: "history_truncated",
+      message: `Some messages of ${what} after ${since} are no longer kept: replaying the rest`,
+    });
+  }
+  const replayed = new Set<Envelope>(read.envelopes);
+  let last = since;
+  for (const envelope of mergeById<HeldEnvelope>(read.envelopes, held, since)) {
+    last = envelope.message.id;
+    const addressed = address(topic, envelope);
+    if (!isFor(session, addressed)) continue;
+    send(session, replayed.has(envelope) ? replay(addressed.event) : addressed.event);
+  }
+  // The live copy of a replayed message may still be on its way (another connection).
+  session.sentUpTo.set(topic, last);
+}
+
+/** `event` marked as sent again from history; only messages are ever replayed. */
+function replay(event: Outbound): Outbound {
+  return event.type === "channelMessage" || event.type === "directMessage"
+    ? { ...event, replay: true }
+    : event;
+}

@@ -1,0 +1,160 @@
+/**
+ * The session registry: who is connected to this instance. It accepts a
+ * connection from an edge as a new session, routes the session's frames
+ * (its first ones to opening, the rest to the command handlers), and once
+ * the session is closed, whatever closed it, releases what it held: its
+ * channels and inbox, its claim on the name, its grant, its lobby presence.
+ * Shutdown closes every session (1001) and waits for those releases.
+ *
+ * @module
+ */
+import type { Broker } from "../broker/broker.ts";
+import { newSessionId } from "../ids.ts";
+import type { Logger } from "../log.ts";
+import type { Codec, Command } from "../protocol/commands.ts";
+import { CLOSE_CODES } from "../protocol/codes.ts";
+import type { Handshake } from "../protocol/handshake.ts";
+import type { Channels } from "./channels.ts";
+import type { Connection, ConnectionEvents } from "./connection.ts";
+import { endGrant } from "./grants.ts";
+import type { Handlers } from "./handlers.ts";
+import type { Opening } from "./opening.ts";
+import {
+  close,
+  createSession,
+  disconnected,
+  enqueue,
+  isolate,
+  receiveBinary,
+  receiveText,
+  refuseAndClose,
+  type Session,
+  type SessionSettings,
+} from "./session.ts";
+
+/** What the registry needs. */
+export interface RegistryOptions {
+  broker: Broker;
+  log: Logger;
+  settings: SessionSettings;
+  codecs: Record<"A" | "B", Codec>;
+  opening: Opening;
+  handlers: Handlers;
+  channels: Channels;
+}
+
+/** The sessions of this instance. */
+export interface SessionRegistry {
+  /** Takes over a freshly opened connection; the edge reports its events to the result. */
+  accept(connection: Connection, handshake: Handshake): ConnectionEvents;
+  /** Closes the session whose claim the broker revoked (another user holds the name now). */
+  revoke(sessionId: string): void;
+  /** Closes every session with 1001 and waits until what they held is released. */
+  shutdown(): Promise<void>;
+  /** Sessions connected now. */
+  values(): IterableIterator<Session>;
+  /** How many sessions are connected. */
+  count(): number;
+}
+
+/** An edge's events for a connection the core turned away. */
+const IGNORED: ConnectionEvents = { text() {}, binary() {}, closed() {} };
+
+/** Creates an empty registry. */
+export function createSessionRegistry(options: RegistryOptions): SessionRegistry {
+  const { broker, log, opening, handlers, channels } = options;
+  const sessions = new Map<string, Session>();
+  /** Releases still running: shutdown waits for them. */
+  const releasing = new Set<Promise<void>>();
+  let shuttingDown = false;
+
+  function run(session: Session, command: Command): Promise<void> {
+    if (session.state === "open") return handlers.handle(session, command);
+    // Kind A is opened before any frame of it runs; kind B opens with its first frame.
+    if (session.state === "registering" && command.type === "say") {
+      return opening.openKindB(session, command);
+    }
+    return Promise.resolve();
+  }
+
+  /** Releases everything `session` held; runs once, whatever called it. */
+  function release(session: Session): void {
+    if (!sessions.delete(session.id)) return;
+    const released = Promise.allSettled(releasesOf(session)).then((results) => {
+      for (const result of results) {
+        if (result.status === "rejected") {
+          log.warn("session cleanup incomplete", { session: session.id, error: result.reason });
+        }
+      }
+    });
+    releasing.add(released);
+    released.finally(() => releasing.delete(released));
+  }
+
+  /** What releasing `session` waits for; a fault here is reported like a failed release. */
+  function releasesOf(session: Session): Promise<unknown>[] {
+    try {
+      endGrant(session);
+      // Commands still running (a claim in flight, say) finish, and undo their work, first.
+      const releases: Promise<unknown>[] = [session.queue, ...channels.leaveAll(session)];
+      const user = session.user;
+      if (user) {
+        releases.push(broker.users.close(user.name, session.id));
+        const farewell = opening.farewell(session);
+        if (farewell) releases.push(farewell);
+      }
+      return releases;
+    } catch (error) {
+      return [Promise.reject(error)];
+    }
+  }
+
+  return {
+    accept(connection, handshake) {
+      // The edge may still hand over a socket it upgraded while shutdown began.
+      if (shuttingDown) {
+        connection.close(CLOSE_CODES.going_away, "server shutting down");
+        return IGNORED;
+      }
+      const session = createSession(
+        newSessionId(),
+        options.codecs[handshake.kind],
+        connection,
+        options.settings,
+      );
+      sessions.set(session.id, session);
+      session.closed.then(() => release(session));
+      if (handshake.kind === "A") enqueue(session, () => opening.openKindA(session, handshake));
+      return {
+        text: (data) =>
+          isolate(session, () => {
+            const command = receiveText(session, data);
+            if (command) enqueue(session, () => run(session, command), command.ref);
+          }),
+        binary: (byteLength) => isolate(session, () => receiveBinary(session, byteLength)),
+        closed: () => disconnected(session),
+      };
+    },
+    revoke(sessionId) {
+      const session = sessions.get(sessionId);
+      if (!session) return;
+      isolate(session, () => {
+        refuseAndClose(
+          session,
+          "username_taken",
+          "Username taken by someone else while the broker was unreachable: reconnect with another name",
+        );
+      });
+    },
+    async shutdown() {
+      shuttingDown = true;
+      for (const session of [...sessions.values()]) {
+        close(session, CLOSE_CODES.going_away, "server shutting down");
+        release(session);
+      }
+      await Promise.all([...releasing]);
+    },
+    values: () => sessions.values(),
+    count: () => sessions.size,
+  };
+}

@@ -1,0 +1,79 @@
+/**
+ * The list feed on fake sessions over the in-memory broker: a newcomer's
+ * first lists, and periodic updates that send each list once per change,
+ * serialized once per client kind.
+ */
+import { createMemoryBroker } from "../../src/broker/memory.ts";
+import { createListFeed } from "../../src/core/lists.ts";
+import type { Session } from "../../src/core/session.ts";
+import { assertEquals } from "../support/assert.ts";
+import { codecB, fakeSession, framesOf, silent } from "../support/sessions.ts";
+
+/** Resolves once `check` holds, polled each interval; fails after 5 s. */
+async function eventually(check: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 5000;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+async function claim(broker: ReturnType<typeof createMemoryBroker>, name: string) {
+  await broker.users.open({
+    name,
+    freshTokenHash: `hash-${name}`,
+    sessionId: `session-${name}`,
+    kind: "A",
+    maxSessions: 10,
+  });
+}
+
+Deno.test("lists: a newcomer gets both lists, sorted; lobby-only clients get none", async () => {
+  const broker = createMemoryBroker();
+  await claim(broker, "bob");
+  await claim(broker, "Alice");
+  await broker.channels.create("dev");
+  const lists = createListFeed({ broker, intervalMs: 1000, log: silent });
+  const session = fakeSession();
+  const lobbyOnly = fakeSession({ codec: codecB });
+  await lists.sendCurrent(session);
+  await lists.sendCurrent(lobbyOnly);
+  assertEquals(framesOf(session).map((frame) => [frame.type, frame.message]), [
+    ["userList", '["Alice","bob"]'],
+    ["channelList", '["dev"]'],
+  ]);
+  assertEquals(lobbyOnly.connection.sent, []);
+  await broker.close();
+});
+
+Deno.test("lists: updates go out once per change, the same string to every session", async () => {
+  const broker = createMemoryBroker();
+  await claim(broker, "alice");
+  const lists = createListFeed({ broker, intervalMs: 20, log: silent });
+  const sessions: Session[] = [fakeSession(), fakeSession()];
+  const [first, second] = sessions as ReturnType<typeof fakeSession>[];
+  for (const session of sessions) await lists.sendCurrent(session);
+  lists.start({ values: () => sessions.values() });
+  try {
+    await broker.channels.create("dev");
+    await eventually(() => first.connection.sent.length === 3, "the channelList update");
+    await eventually(() => second.connection.sent.length === 3, "the channelList update");
+    assertEquals(first.connection.sent[2], second.connection.sent[2]);
+    assertEquals(framesOf(first)[2].message, '["dev"]');
+    await claim(broker, "carol");
+    await eventually(() => first.connection.sent.length === 4, "the userList update");
+    // Ticks in between resent nothing: the next change's frame comes right after.
+    await broker.channels.create("ops");
+    await eventually(() => first.connection.sent.length === 5, "the second channelList update");
+    assertEquals(framesOf(first).map((frame) => frame.type), [
+      "userList",
+      "channelList",
+      "channelList",
+      "userList",
+      "channelList",
+    ]);
+  } finally {
+    lists.stop();
+    await broker.close();
+  }
+});

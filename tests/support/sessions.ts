@@ -1,0 +1,104 @@
+/**
+ * Sessions on fake connections, for the core's module tests: a connection
+ * that records what the core sends and how it closes, with a settable
+ * `bufferedAmount`, and sessions built on it with generous limits and a
+ * silent log.
+ *
+ * @module
+ */
+import type { Connection } from "../../src/core/connection.ts";
+import { createSession, type Session, type SessionSettings } from "../../src/core/session.ts";
+import type { Logger } from "../../src/log.ts";
+import { createCodecA } from "../../src/protocol/codec_a.ts";
+import { createCodecB } from "../../src/protocol/codec_b.ts";
+import type { Codec } from "../../src/protocol/commands.ts";
+
+/** A log that prints nothing. */
+export const silent: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+
+/** A log that keeps every line, for tests that check what was reported. */
+export function recordingLog(): Logger & { lines: string[] } {
+  const lines: string[] = [];
+  const at = (level: string) => (message: string) => lines.push(`${level} ${message}`);
+  return { lines, debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error") };
+}
+
+/** The codecs of both client kinds, with a 100-character message limit. */
+export const codecA: Codec = createCodecA({ maxMessageChars: 100 });
+export const codecB: Codec = createCodecB({ maxMessageChars: 100 });
+
+/** Session settings with generous limits. */
+export function testSettings(overrides: Partial<SessionSettings> = {}): SessionSettings {
+  return {
+    log: silent,
+    maxFrameBytes: 4096,
+    slowConsumerBytes: 1_048_576,
+    rateMessagesPerSecond: 1_000_000,
+    rateBurst: 1_000_000,
+    channelCreationsPerMinute: 1_000_000,
+    ...overrides,
+  };
+}
+
+/** A connection that records what it is sent and how it is closed. */
+export interface FakeConnection extends Connection {
+  /** Frames sent, as strings. */
+  readonly sent: string[];
+  /** How the core closed it, if it did. */
+  closedWith?: { code: number; reason: string };
+  /** What `bufferedAmount` reports; a test raises it to play a client that stopped reading. */
+  buffered: number;
+  /** When true, `send` throws, as a broken edge might. */
+  broken: boolean;
+}
+
+/** A fresh fake connection. */
+export function fakeConnection(): FakeConnection {
+  const connection: FakeConnection = {
+    sent: [],
+    buffered: 0,
+    broken: false,
+    send(text) {
+      if (connection.broken) throw new Error("broken edge");
+      connection.sent.push(text);
+    },
+    close(code, reason) {
+      connection.closedWith = { code, reason };
+    },
+    get bufferedAmount() {
+      return connection.buffered;
+    },
+  };
+  return connection;
+}
+
+/** A session on a fake connection: `open` with a user unless told otherwise; a registering one has no user. */
+export function fakeSession(
+  options: {
+    id?: string;
+    codec?: Codec;
+    user?: string;
+    state?: Session["state"];
+    settings?: SessionSettings;
+  } = {},
+): Session & { connection: FakeConnection } {
+  const connection = fakeConnection();
+  const id = options.id ?? crypto.randomUUID();
+  const session = createSession(
+    id,
+    options.codec ?? codecA,
+    connection,
+    options.settings ?? testSettings(),
+  );
+  session.state = options.state ?? "open";
+  if (session.state !== "registering" || options.user !== undefined) {
+    const name = options.user ?? `user-${id.slice(0, 8)}`;
+    session.user = { name, key: name.toLowerCase(), token: "t", claimTag: "c" };
+  }
+  return session as Session & { connection: FakeConnection };
+}
+
+/** The frames a fake session was sent, parsed. */
+export function framesOf(session: { connection: FakeConnection }): Record<string, unknown>[] {
+  return session.connection.sent.map((text) => JSON.parse(text));
+}
