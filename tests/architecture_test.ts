@@ -1,15 +1,84 @@
 /**
- * The core is runtime-agnostic: outside `src/runtime/`, no module under
- * `src/` touches `Deno.*` or imports `node:*`, so the Node build can share it.
+ * The shape of the code, checked: the core is runtime-agnostic (outside
+ * `src/runtime/`, no module touches `Deno.*` or imports `node:*`, so the
+ * Node build can share it), every module stays small, and imports point one
+ * way: from the edges down to the protocol, and inside the protocol, the
+ * broker and the core from the top module down to the leaves, never back up.
  */
-import { assertEquals } from "./support/assert.ts";
+import { assert, assertEquals } from "./support/assert.ts";
 
 const SRC = new URL("../src/", import.meta.url);
+
+/** Most lines a module under `src/` may have: one concept, one module. */
+const MAX_MODULE_LINES = 400;
+
+/**
+ * The layers of `src/`, lowest first: a module may import only from its own
+ * layer or a lower one. Paths are relative to `src/`; a folder stands for
+ * every module in it.
+ */
+const LAYERS: readonly string[][] = [
+  ["protocol/", "ids.ts", "log.ts", "version.ts"],
+  ["config.ts", "auth.ts"],
+  ["broker/"],
+  ["core/"],
+  ["app.ts"],
+  ["server.ts"],
+  ["runtime/"],
+];
+
+/**
+ * Inside the folders with several concepts, the modules lowest first: each
+ * imports only modules before it. In the core: leaves, then one session,
+ * then what works on sessions, then the parts that use those, up to the
+ * registry and the wiring.
+ */
+const FOLDER_ORDERS: Record<string, string[]> = {
+  "protocol/": [
+    "names.ts",
+    "codes.ts",
+    "handshake.ts",
+    "frames.ts",
+    "commands.ts",
+    "decode.ts",
+    "codec_a.ts",
+    "codec_b.ts",
+  ],
+  "broker/": [
+    "broker.ts",
+    "merge.ts",
+    "memory.ts",
+    "redis_scripts.ts",
+    "redis_payloads.ts",
+    "redis_commands.ts",
+    "redis_subscriber.ts",
+    "redis_presence.ts",
+    "redis.ts",
+  ],
+  "core/": [
+    "connection.ts",
+    "limits.ts",
+    "roster.ts",
+    "admission.ts",
+    "session.ts",
+    "events.ts",
+    "grants.ts",
+    "lists.ts",
+    "replay.ts",
+    "channels.ts",
+    "delivery.ts",
+    "claims.ts",
+    "handlers.ts",
+    "opening.ts",
+    "sessions.ts",
+    "chat.ts",
+  ],
+};
 
 async function* modules(dir: URL): AsyncGenerator<URL> {
   for await (const entry of Deno.readDir(dir)) {
     const url = new URL(entry.name + (entry.isDirectory ? "/" : ""), dir);
-    if (entry.isDirectory && entry.name !== "runtime") yield* modules(url);
+    if (entry.isDirectory) yield* modules(url);
     if (entry.isFile && entry.name.endsWith(".ts")) yield url;
   }
 }
@@ -18,13 +87,73 @@ function withoutComments(source: string): string {
   return source.replace(/\/\*[\s\S]*?\*\//g, "").replace(/^\s*\/\/.*$/gm, "");
 }
 
-Deno.test("architecture: only src/runtime/ touches Deno.* or node:*", async () => {
-  const offenders: string[] = [];
-  for await (const url of modules(SRC)) {
-    const source = withoutComments(await Deno.readTextFile(url));
-    if (/\bDeno\b/.test(source) || /["']node:/.test(source)) {
-      offenders.push(url.pathname.slice(SRC.pathname.length));
-    }
-  }
+/** A module's path relative to `src/`. */
+function pathOf(url: URL): string {
+  return url.pathname.slice(SRC.pathname.length);
+}
+
+/** The `src/` modules `source` (at `url`) imports, as paths relative to `src/`. */
+function localImports(url: URL, source: string): string[] {
+  const specifiers = [...source.matchAll(/(?:from|import)\s*["'](\.{1,2}\/[^"']+)["']/g)];
+  return specifiers.map(([, specifier]) => pathOf(new URL(specifier, url)));
+}
+
+function layerOf(path: string): number {
+  const layer = LAYERS.findIndex((members) =>
+    members.some((member) => member.endsWith("/") ? path.startsWith(member) : member === path)
+  );
+  assert(layer >= 0, `src/${path} belongs to no layer of tests/architecture_test.ts`);
+  return layer;
+}
+
+const sources = new Map<string, { url: URL; source: string }>();
+for await (const url of modules(SRC)) {
+  sources.set(pathOf(url), { url, source: await Deno.readTextFile(url) });
+}
+
+Deno.test("architecture: only src/runtime/ touches Deno.* or node:*", () => {
+  const offenders = [...sources].filter(([path, { source }]) => {
+    const code = withoutComments(source);
+    return !path.startsWith("runtime/") && (/\bDeno\b/.test(code) || /["']node:/.test(code));
+  }).map(([path]) => path);
   assertEquals(offenders, []);
 });
+
+Deno.test(`architecture: no module under src/ is over ${MAX_MODULE_LINES} lines`, () => {
+  const large = [...sources].map(([path, { source }]) => [path, source.split("\n").length - 1])
+    .filter(([, lines]) => (lines as number) > MAX_MODULE_LINES);
+  assertEquals(large, []);
+});
+
+Deno.test("architecture: imports point down the layers of src/", () => {
+  const upwards: string[] = [];
+  for (const [path, { url, source }] of sources) {
+    for (const imported of localImports(url, source)) {
+      if (layerOf(imported) > layerOf(path)) upwards.push(`${path} imports ${imported}`);
+    }
+  }
+  assertEquals(upwards, []);
+});
+
+for (const [folder, order] of Object.entries(FOLDER_ORDERS)) {
+  Deno.test(`architecture: inside src/${folder}, imports point one way, down the order`, () => {
+    const inFolder = [...sources.keys()].filter((path) => path.startsWith(folder));
+    assertEquals(
+      inFolder.map((path) => path.slice(folder.length)).toSorted(),
+      order.toSorted(),
+      `every module of src/${folder} has its place in FOLDER_ORDERS`,
+    );
+    const backwards: string[] = [];
+    for (const path of inFolder) {
+      const { url, source } = sources.get(path)!;
+      const rank = order.indexOf(path.slice(folder.length));
+      for (const imported of localImports(url, source)) {
+        if (!imported.startsWith(folder)) continue;
+        if (order.indexOf(imported.slice(folder.length)) >= rank) {
+          backwards.push(`${path} imports ${imported}`);
+        }
+      }
+    }
+    assertEquals(backwards, []);
+  });
+}

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import type { App } from "../app.ts";
 import type { Connection } from "../core/connection.ts";
 import type { Edge } from "../server.ts";
 
@@ -14,16 +15,32 @@ export const serveDeno: Edge = (app, options) => {
     hostname: options.hostname,
     port: options.port,
     onListen: options.onListen ?? (() => {}),
-  }, (request, info) => {
+  }, denoHandler(app));
+  return Promise.resolve({ port: server.addr.port, close: () => server.shutdown() });
+};
+
+/** How a request becomes a WebSocket: `Deno.upgradeWebSocket`, or a stand-in in tests. */
+export type Upgrade = (
+  request: Request,
+  options: { idleTimeout: number },
+) => { socket: WebSocket; response: Response };
+
+/**
+ * The request handler `serveDeno` gives `Deno.serve`: routes each request
+ * through the app and maps an upgraded socket's events onto the core.
+ */
+export function denoHandler(
+  app: App,
+  upgrade: Upgrade = Deno.upgradeWebSocket,
+): (request: Request, info: { remoteAddr: { hostname: string } }) => Response {
+  return (request, info) => {
     const route = app.route(request, info.remoteAddr.hostname);
     if (route.type === "respond") return route.response;
     const { ticket } = route;
     let upgraded: { socket: WebSocket; response: Response };
     try {
       // Deno pings every idleTimeout and closes a peer that answers no pong.
-      upgraded = Deno.upgradeWebSocket(request, {
-        idleTimeout: Math.ceil(app.config.idleTimeoutMs / 1000),
-      });
+      upgraded = upgrade(request, { idleTimeout: Math.ceil(app.config.idleTimeoutMs / 1000) });
     } catch (error) {
       ticket.release();
       const reason = error instanceof Error ? error.message : String(error);
@@ -43,11 +60,11 @@ export const serveDeno: Edge = (app, options) => {
     // Also when the socket closes before it ever opened.
     socket.addEventListener("close", () => ticket.release());
     return response;
-  });
-  return Promise.resolve({ port: server.addr.port, close: () => server.shutdown() });
-};
+  };
+}
 
-function toConnection(socket: WebSocket): Connection {
+/** The core's view of one Deno WebSocket: sends and closes that never throw, whatever its state. */
+export function toConnection(socket: WebSocket): Connection {
   return {
     send(text) {
       // The Connection contract: sending never throws, whatever state the socket is in.
