@@ -12,6 +12,7 @@ import type { Connection, ConnectionEvents } from "../../src/core/connection.ts"
 import type { Logger } from "../../src/log.ts";
 import type { Frame } from "../support/client.ts";
 import { assertEquals } from "../support/assert.ts";
+import { microtasksDrained } from "../support/sessions.ts";
 
 interface Recorded extends Connection {
   frames: Frame[];
@@ -141,11 +142,6 @@ Deno.test("core: a client gone before its claim completes leaves no claim behind
     assertEquals(ghost.frames, []);
   });
 });
-
-/** Resolves after every queued microtask has run (timers run only once the microtask queue is empty). */
-function microtasksDrained(): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, 0));
-}
 
 /** The memory broker with publishes held until `release` is called. */
 function gated(inner: Broker): { broker: Broker; release(): void } {

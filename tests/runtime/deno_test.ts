@@ -9,7 +9,7 @@ import { createMemoryBroker } from "../../src/broker/memory.ts";
 import { loadConfig } from "../../src/config.ts";
 import { denoHandler, toConnection, type Upgrade } from "../../src/runtime/deno.ts";
 import { assertEquals, assertMatch } from "../support/assert.ts";
-import { silent } from "../support/sessions.ts";
+import { microtasksDrained, silent } from "../support/sessions.ts";
 
 /** A stand-in for the WebSocket `Deno.upgradeWebSocket` returns, driven by the test. */
 class FakeSocket extends EventTarget {
@@ -120,11 +120,6 @@ async function withEdge(
 }
 
 const UPGRADE = { upgrade: "websocket", connection: "Upgrade" };
-
-/** Resolves after every queued microtask has run (a timer runs only once they have). */
-function microtasksDrained(): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, 0));
-}
 
 Deno.test("deno edge: plain requests get the app's answer", async () => {
   await withEdge({}, async ({ request, sockets }) => {

@@ -102,3 +102,8 @@ export function fakeSession(
 export function framesOf(session: { connection: FakeConnection }): Record<string, unknown>[] {
   return session.connection.sent.map((text) => JSON.parse(text));
 }
+
+/** Resolves after every queued microtask has run (a timer runs only once they have). */
+export function microtasksDrained(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0));
+}

@@ -1,0 +1,158 @@
+/**
+ * Opening sessions on fake connections over the in-memory broker: kind A
+ * from its handshake (welcome first, lists, the replay after `since`), kind
+ * B with its first frame (lobby, announcement, first words), the lobby's
+ * farewell, and a broker that fails while a session opens.
+ */
+import { createJwtAuthenticator } from "../../src/auth.ts";
+import { type Broker, BrokerUnavailableError } from "../../src/broker/broker.ts";
+import { createMemoryBroker } from "../../src/broker/memory.ts";
+import { createChannels } from "../../src/core/channels.ts";
+import { createClaims } from "../../src/core/claims.ts";
+import { createHandlers } from "../../src/core/handlers.ts";
+import { createListFeed } from "../../src/core/lists.ts";
+import { createOpening, type Opening } from "../../src/core/opening.ts";
+import { createRoster } from "../../src/core/roster.ts";
+import type { Session } from "../../src/core/session.ts";
+import { assertEquals } from "../support/assert.ts";
+import { JWT_SECRET } from "../support/jwt.ts";
+import { codecB, fakeSession, framesOf, silent } from "../support/sessions.ts";
+
+/** Opening on `broker`, as one instance wires it. */
+function openingOn(
+  broker: Broker,
+  options: { jwt?: boolean; allowAnonymousLobby?: boolean } = {},
+): Opening {
+  const roster = createRoster<Session>(broker.bus);
+  const channels = createChannels({
+    broker,
+    roster,
+    maxChannelsPerSession: 100,
+    channelCreationsPerMinute: 100,
+  });
+  const authenticator = options.jwt ? createJwtAuthenticator({ secret: JWT_SECRET }) : undefined;
+  return createOpening({
+    broker,
+    log: silent,
+    lobbyChannel: "lobby",
+    allowAnonymousLobby: options.allowAnonymousLobby ?? false,
+    requireTokens: authenticator !== undefined,
+    claims: createClaims({
+      broker,
+      log: silent,
+      maxSessionsPerUser: 10,
+      ...(authenticator ? { authenticator } : {}),
+    }),
+    channels,
+    lists: createListFeed({ broker, intervalMs: 1000, log: silent }),
+    handlers: createHandlers({ broker, channels, lobbyChannel: "lobby" }),
+  });
+}
+
+const registering = () => fakeSession({ state: "registering" });
+const lobbyNewcomer = () => fakeSession({ codec: codecB, state: "registering" });
+
+Deno.test("opening: kind A gets sessionID first, then the lists, then the replay after since", async () => {
+  const broker = createMemoryBroker();
+  const opening = openingOn(broker);
+  const firstTab = registering();
+  await opening.openKindA(firstTab, { kind: "A", username: "alice" });
+  const token = String(framesOf(firstTab)[0].token);
+  const dm = (text: string) =>
+    broker.bus.publish(["user:alice"], {
+      kind: "direct",
+      from: "bob",
+      to: "alice",
+      text,
+      senderSession: "b",
+    });
+  const { message: before } = await dm("seen");
+  await dm("missed");
+  const alice = registering();
+  await opening.openKindA(alice, { kind: "A", username: "alice", token, since: before.id });
+  assertEquals(framesOf(alice).map((frame) => [frame.type, frame.message, frame.replay]), [
+    ["sessionID", alice.id, undefined],
+    ["userList", '["alice"]', undefined],
+    ["channelList", "[]", undefined],
+    ["directMessage", "missed", true],
+  ]);
+  assertEquals([alice.state, alice.user?.name], ["open", "alice"]);
+  await broker.close();
+});
+
+Deno.test("opening: a malformed since is reported after sessionID and replays nothing", async () => {
+  const broker = createMemoryBroker();
+  const alice = registering();
+  await openingOn(broker).openKindA(alice, { kind: "A", username: "alice", since: "yesterday" });
+  const frames = framesOf(alice);
+  assertEquals(frames.map((frame) => frame.type), [
+    "sessionID",
+    "error",
+    "userList",
+    "channelList",
+  ]);
+  assertEquals(frames[1].code, "invalid_frame");
+  assertEquals(alice.replaying.size, 0);
+  await broker.close();
+});
+
+Deno.test("opening: kind B joins the lobby, is announced, then says its first words", async () => {
+  const broker = createMemoryBroker();
+  const opening = openingOn(broker);
+  const bob = lobbyNewcomer();
+  await opening.openKindB(bob, { type: "say", sender: "Bob", text: "hi", ref: "r" });
+  const lobby = await broker.history.page("channel:lobby", { limit: 10 });
+  assertEquals(lobby.map((e) => [e.message.from, e.message.text]), [
+    ["Server", "Bob has joined the chat"],
+    ["Bob", "hi"],
+  ]);
+  assertEquals(framesOf(bob).map((frame) => [frame.type, frame.ref]), [["ack", "r"]]);
+  assertEquals([bob.state, [...bob.channels]], ["open", ["lobby"]]);
+  await opening.farewell(bob);
+  const [farewell] = await broker.history.page("channel:lobby", { limit: 1 });
+  assertEquals(farewell.message.text, "Bob has left the chat");
+  await broker.close();
+});
+
+Deno.test("opening: a kind-B first frame without text is acked, and only announced clients get a farewell", async () => {
+  const broker = createMemoryBroker();
+  const opening = openingOn(broker);
+  const bob = lobbyNewcomer();
+  await opening.openKindB(bob, { type: "say", sender: "Bob", text: "", ref: "r" });
+  assertEquals(framesOf(bob).map((frame) => [frame.type, frame.ref]), [["ack", "r"]]);
+  assertEquals(opening.farewell(registering()), undefined);
+  await broker.close();
+});
+
+Deno.test("opening: with AUTH_MODE=jwt lobby clients are refused (4007), or are guests when allowed", async () => {
+  const broker = createMemoryBroker();
+  const refused = lobbyNewcomer();
+  await openingOn(broker, { jwt: true }).openKindB(refused, {
+    type: "say",
+    sender: "Bob",
+    text: "",
+  });
+  assertEquals(framesOf(refused)[0].code, "auth_required");
+  assertEquals(refused.connection.closedWith?.code, 4007);
+  const guest = lobbyNewcomer();
+  await openingOn(broker, { jwt: true, allowAnonymousLobby: true }).openKindB(guest, {
+    type: "say",
+    sender: "Bob",
+    text: "",
+  });
+  assertEquals(guest.user?.name, "guest-Bob");
+  await broker.close();
+});
+
+Deno.test("opening: a broker that fails while a session opens closes it with unavailable (1013)", async () => {
+  const inner = createMemoryBroker();
+  const down: Broker = {
+    ...inner,
+    users: { ...inner.users, open: () => Promise.reject(new BrokerUnavailableError("down")) },
+  };
+  const alice = registering();
+  await openingOn(down).openKindA(alice, { kind: "A", username: "alice" });
+  assertEquals(framesOf(alice).map((frame) => frame.code), ["unavailable"]);
+  assertEquals(alice.connection.closedWith?.code, 1013);
+  await inner.close();
+});
