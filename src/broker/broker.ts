@@ -77,6 +77,9 @@ export type Envelope =
   }
   | { kind: "typing"; from: string; to: string };
 
+/** A delivered channel or direct message: an envelope with an id, live or backfilled. */
+export type MessageEnvelope = Exclude<Envelope, { kind: "typing" }>;
+
 /** What a broker tells the core of its instance; registered once with `Broker.onEvents`. */
 export interface BrokerEvents {
   /** An envelope published on a topic this instance subscribes to. */

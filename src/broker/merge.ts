@@ -8,18 +8,22 @@
  */
 
 /**
- * Merges a history read with the live deliveries held back while it ran: every envelope whose id
- * is greater than `after` (all of them when `after` is undefined), each id once, in id order. When
- * both hold an id, the one from `read` is kept, so a caller tells replayed messages by identity.
+ * Merges two lists of one topic's messages, a history read and the live
+ * deliveries held back while it ran: every envelope whose id is greater than
+ * `after` (all of them when `after` is undefined), each id once, in id order.
+ * When both lists hold an id, the copy from `first` is kept, by identity, so
+ * the caller chooses: a resume keeps the history's copy (it tells replayed
+ * messages by it), a backfill the live one (it names the sending session,
+ * which stored copies never hold).
  */
 export function mergeById<E extends { message: { id: string } }>(
-  read: readonly E[],
-  held: readonly E[],
+  first: readonly E[],
+  second: readonly E[],
   after?: string,
 ): E[] {
   const kept = new Map<string, E>();
-  // `read` first: the first envelope seen with an id is the one kept.
-  for (const envelope of [...read, ...held]) {
+  // `first` first: the first envelope seen with an id is the one kept.
+  for (const envelope of [...first, ...second]) {
     const { id } = envelope.message;
     if ((after === undefined || id > after) && !kept.has(id)) kept.set(id, envelope);
   }

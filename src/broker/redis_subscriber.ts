@@ -16,7 +16,7 @@
  */
 import type { Redis } from "ioredis";
 import type { Logger } from "../log.ts";
-import type { Envelope, HistorySince, Topic } from "./broker.ts";
+import type { Envelope, HistorySince, MessageEnvelope, Topic } from "./broker.ts";
 import { mergeById } from "./merge.ts";
 import type { Commands } from "./redis_commands.ts";
 import { parseEnvelope } from "./redis_payloads.ts";
@@ -53,12 +53,9 @@ export interface Subscriptions {
   deliverLocally(topics: readonly Topic[], envelope: Envelope): void;
 }
 
-/** An envelope with an id: what topics store, as delivered. */
-type Stamped = Exclude<Envelope, { kind: "typing" }>;
-
 /** A backfill under way: the live messages held back meanwhile, and whether a reconnect asked it to start over. */
 interface Backfill {
-  held: Map<Topic, Stamped[]>;
+  held: Map<Topic, MessageEnvelope[]>;
   again: boolean;
   done: Promise<void>;
 }
@@ -110,7 +107,7 @@ export function createRedisSubscriber(options: SubscriberOptions): Subscriptions
     const current: Backfill = { held: new Map(), again: true, done: Promise.resolve() };
     backfill = current;
     current.done = (async () => {
-      const read = new Map<Topic, Stamped[]>();
+      const read = new Map<Topic, MessageEnvelope[]>();
       try {
         while (current.again) {
           current.again = false;
@@ -126,9 +123,10 @@ export function createRedisSubscriber(options: SubscriberOptions): Subscriptions
       } finally {
         backfill = undefined;
         for (const topic of new Set([...read.keys(), ...current.held.keys()])) {
+          // The live copy wins a tie: it names the sending session of a direct message.
           const merged = mergeById(
-            read.get(topic) ?? [],
             current.held.get(topic) ?? [],
+            read.get(topic) ?? [],
             delivered.last(topic),
           );
           for (const envelope of merged) delivered.once(topic, envelope);
@@ -201,7 +199,7 @@ function createDeliveryLog(
   const senders = new Map<Topic, Map<string, string>>();
 
   /** The envelope with its sender attached if remembered; forgets every sender up to its id. */
-  function withSender(topic: Topic, envelope: Stamped): Stamped {
+  function withSender(topic: Topic, envelope: MessageEnvelope): MessageEnvelope {
     const pending = senders.get(topic);
     if (!pending) return envelope;
     const { id } = envelope.message;

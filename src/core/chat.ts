@@ -2,8 +2,8 @@
  * The chat core of one instance, wired together: the session registry,
  * opening, the command handlers, the channel manager, delivery and the
  * list feed, over one broker. Nothing here handles a frame; each part does
- * its own. The path of one broadcast: edge → `sessions.ts` (receive) →
- * `handlers.ts` (publish) → broker → `delivery.ts` → connection.
+ * its own. The path of one broadcast: edge → `sessions.ts` → `session.ts`
+ * (receive) → `handlers.ts` (publish) → broker → `delivery.ts` → connection.
  *
  * @module
  */
@@ -78,13 +78,12 @@ export function createChat(options: ChatOptions): Chat {
     requireTokens: authenticator !== undefined,
   });
   const sessions = createSessionRegistry({
-    broker,
-    log,
     settings: options,
     codecs: { A: createCodecA(options), B: createCodecB(options) },
     opening,
     handlers,
     channels,
+    claims,
   });
   broker.onEvents({ deliver: createDelivery(roster, log), revoked: sessions.revoke });
 

@@ -41,6 +41,8 @@ export interface Claims {
   forKindB(session: Session, sender: string, ref: string | undefined): Promise<Claimed | undefined>;
   /** Gives a claimed session its user; false (and the claim released) if it closed meanwhile. */
   adopt(session: Session, claimed: Claimed): Promise<boolean>;
+  /** Ends a closed session's hold on its user; the claim ends with the user's last session. */
+  release(session: Session): Promise<void>;
 }
 
 type Outcome =
@@ -214,6 +216,9 @@ export function createClaims(options: ClaimOptions): Claims {
       }
       session.user = { name, key: userKey(name), token, claimTag };
       return true;
+    },
+    release(session) {
+      return session.user ? broker.users.close(session.user.name, session.id) : Promise.resolve();
     },
   };
 }

@@ -58,6 +58,8 @@ export function createOpening(options: OpeningOptions): Opening {
       username: claimed.name,
       token: claimed.token,
     });
+    // A client that reads nothing may be dropped by that very frame; a closed session stays closed.
+    if (isClosed(session)) return;
     session.state = "open";
     const since = resumePoint(session, handshake.since);
     const inbox = userTopic(session.user!.key);

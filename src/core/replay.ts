@@ -9,11 +9,11 @@
  *
  * @module
  */
-import type { Envelope, HistoryStore, Topic } from "../broker/broker.ts";
+import type { Envelope, HistoryStore, MessageEnvelope, Topic } from "../broker/broker.ts";
 import { mergeById } from "../broker/merge.ts";
 import type { Outbound } from "../protocol/commands.ts";
 import { address, isFor } from "./events.ts";
-import { type HeldEnvelope, send, type Session } from "./session.ts";
+import { send, type Session } from "./session.ts";
 
 /** Starts holding back the live messages of `topic` for `session` until `resume` sends them. */
 export function holdLive(session: Session, topic: Topic): void {
@@ -79,7 +79,7 @@ export async function resume(
   }
   const replayed = new Set<Envelope>(read.envelopes);
   let last = since;
-  for (const envelope of mergeById<HeldEnvelope>(read.envelopes, held, since)) {
+  for (const envelope of mergeById<MessageEnvelope>(read.envelopes, held, since)) {
     last = envelope.message.id;
     const addressed = address(topic, envelope);
     if (!isFor(session, addressed)) continue;

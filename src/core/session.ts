@@ -12,7 +12,7 @@
  *
  * @module
  */
-import { BrokerUnavailableError, type Envelope, type Topic } from "../broker/broker.ts";
+import { BrokerUnavailableError, type MessageEnvelope, type Topic } from "../broker/broker.ts";
 import type { Config } from "../config.ts";
 import type { Logger } from "../log.ts";
 import type { Codec, Command, Outbound, Refusal } from "../protocol/commands.ts";
@@ -40,9 +40,6 @@ export interface Grant {
   expiry: ReturnType<typeof setTimeout>;
 }
 
-/** A live message held back while its topic is replayed (see `replay.ts`). */
-export type HeldEnvelope = Exclude<Envelope, { kind: "typing" }>;
-
 /** What every session of an instance shares: one object, referenced by each. */
 export interface SessionSettings extends
   Pick<
@@ -55,6 +52,9 @@ export interface SessionSettings extends
   > {
   log: Logger;
 }
+
+/** The key of a session's closing function: not exported, so no other module can end a session. */
+const settleClosed = Symbol("settleClosed");
 
 /** A connected client. */
 export interface Session {
@@ -72,7 +72,7 @@ export interface Session {
   /** AUTH_MODE=jwt: what its token allows, until when. */
   grant?: Grant;
   /** Topics being replayed from history: their live messages wait here until the replay is sent. */
-  readonly replaying: Map<Topic, HeldEnvelope[]>;
+  readonly replaying: Map<Topic, MessageEnvelope[]>;
   /** After a replay, per topic, the last id sent: late live copies up to it are skipped. */
   readonly sentUpTo: Map<Topic, string>;
   /** Kind B: its "has joined the chat" went out, so its leave is announced too. */
@@ -86,7 +86,7 @@ export interface Session {
   /** Settles once the session is closed, whatever closed it. */
   readonly closed: Promise<void>;
   /** Settles `closed`; only `close` and `disconnected` call it. */
-  readonly settleClosed: () => void;
+  readonly [settleClosed]: () => void;
 }
 
 /** A new session in state "registering". */
@@ -96,8 +96,8 @@ export function createSession(
   connection: Connection,
   settings: SessionSettings,
 ): Session {
-  let settleClosed = () => {};
-  const closed = new Promise<void>((resolve) => settleClosed = resolve);
+  let settle = () => {};
+  const closed = new Promise<void>((resolve) => settle = resolve);
   return {
     id,
     codec,
@@ -113,7 +113,7 @@ export function createSession(
     queue: Promise.resolve(),
     pending: 0,
     closed,
-    settleClosed,
+    [settleClosed]: settle,
   };
 }
 
@@ -318,7 +318,7 @@ export function close(session: Session, code: number, reason: string): void {
 export function disconnected(session: Session): void {
   if (session.state === "closed") return;
   session.state = "closed";
-  session.settleClosed();
+  session[settleClosed]();
 }
 
 /** A fault while serving `session`: logged, and that session alone closed with 1011. */

@@ -8,13 +8,12 @@
  *
  * @module
  */
-import type { Broker } from "../broker/broker.ts";
 import { newSessionId } from "../ids.ts";
-import type { Logger } from "../log.ts";
 import type { Codec, Command } from "../protocol/commands.ts";
 import { CLOSE_CODES } from "../protocol/codes.ts";
 import type { Handshake } from "../protocol/handshake.ts";
 import type { Channels } from "./channels.ts";
+import type { Claims } from "./claims.ts";
 import type { Connection, ConnectionEvents } from "./connection.ts";
 import { endGrant } from "./grants.ts";
 import type { Handlers } from "./handlers.ts";
@@ -34,13 +33,12 @@ import {
 
 /** What the registry needs. */
 export interface RegistryOptions {
-  broker: Broker;
-  log: Logger;
   settings: SessionSettings;
   codecs: Record<"A" | "B", Codec>;
   opening: Opening;
   handlers: Handlers;
   channels: Channels;
+  claims: Claims;
 }
 
 /** The sessions of this instance. */
@@ -62,7 +60,8 @@ const IGNORED: ConnectionEvents = { text() {}, binary() {}, closed() {} };
 
 /** Creates an empty registry. */
 export function createSessionRegistry(options: RegistryOptions): SessionRegistry {
-  const { broker, log, opening, handlers, channels } = options;
+  const { opening, handlers, channels, claims } = options;
+  const { log } = options.settings;
   const sessions = new Map<string, Session>();
   /** Releases still running: shutdown waits for them. */
   const releasing = new Set<Promise<void>>();
@@ -96,13 +95,13 @@ export function createSessionRegistry(options: RegistryOptions): SessionRegistry
     try {
       endGrant(session);
       // Commands still running (a claim in flight, say) finish, and undo their work, first.
-      const releases: Promise<unknown>[] = [session.queue, ...channels.leaveAll(session)];
-      const user = session.user;
-      if (user) {
-        releases.push(broker.users.close(user.name, session.id));
-        const farewell = opening.farewell(session);
-        if (farewell) releases.push(farewell);
-      }
+      const releases: Promise<unknown>[] = [
+        session.queue,
+        ...channels.leaveAll(session),
+        claims.release(session),
+      ];
+      const farewell = opening.farewell(session);
+      if (farewell) releases.push(farewell);
       return releases;
     } catch (error) {
       return [Promise.reject(error)];

@@ -10,12 +10,13 @@ Deno.test("mergeById: interleaves the read and the held deliveries in id order",
   assertEquals(ids(merged), ["1", "2", "3", "4", "5"]);
 });
 
-Deno.test("mergeById: an id in both inputs is kept once, the read one, by identity", () => {
+Deno.test("mergeById: an id in both inputs is kept once, the first input's, by identity", () => {
   const read = [at("1"), at("2")];
   const held = [at("2", "held"), at("3", "held")];
   const merged = mergeById(read, held);
   assertEquals(ids(merged), ["1", "2", "3"]);
-  assert(merged[1] === read[1], "the read envelope wins a tie");
+  assert(merged[1] === read[1], "the first input wins a tie");
+  assert(mergeById(held, read)[1] === held[0], "whichever input comes first");
   assert(merged.includes(read[0]) && merged.includes(held[1]));
   assert(!merged.includes(held[0]));
 });

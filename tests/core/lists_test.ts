@@ -7,16 +7,7 @@ import { createMemoryBroker } from "../../src/broker/memory.ts";
 import { createListFeed } from "../../src/core/lists.ts";
 import type { Session } from "../../src/core/session.ts";
 import { assertEquals } from "../support/assert.ts";
-import { codecB, fakeSession, framesOf, silent } from "../support/sessions.ts";
-
-/** Resolves once `check` holds, polled each interval; fails after 5 s. */
-async function eventually(check: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 5000;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
+import { codecB, eventually, fakeSession, framesOf, silent } from "../support/sessions.ts";
 
 async function claim(broker: ReturnType<typeof createMemoryBroker>, name: string) {
   await broker.users.open({

@@ -114,13 +114,57 @@ Deno.test("opening: kind B joins the lobby, is announced, then says its first wo
   await broker.close();
 });
 
-Deno.test("opening: a kind-B first frame without text is acked, and only announced clients get a farewell", async () => {
+Deno.test("opening: a kind-B first frame without text is acked", async () => {
   const broker = createMemoryBroker();
-  const opening = openingOn(broker);
   const bob = lobbyNewcomer();
-  await opening.openKindB(bob, { type: "say", sender: "Bob", text: "", ref: "r" });
+  await openingOn(broker).openKindB(bob, { type: "say", sender: "Bob", text: "", ref: "r" });
   assertEquals(framesOf(bob).map((frame) => [frame.type, frame.ref]), [["ack", "r"]]);
-  assertEquals(opening.farewell(registering()), undefined);
+  await broker.close();
+});
+
+Deno.test("opening: a kind-B client gone before its join was announced gets no farewell", async () => {
+  const inner = createMemoryBroker();
+  let bob: Session | undefined;
+  // The client leaves while its lobby join is being registered.
+  const leaving: Broker = {
+    ...inner,
+    channels: {
+      ...inner.channels,
+      create: async (name) => {
+        if (bob) bob.state = "closed";
+        return await inner.channels.create(name);
+      },
+    },
+  };
+  const opening = openingOn(leaving);
+  bob = lobbyNewcomer();
+  await opening.openKindB(bob, { type: "say", sender: "Bob", text: "hi" });
+  assertEquals([bob.user?.name, bob.joinAnnounced], ["Bob", false]);
+  assertEquals(opening.farewell(bob), undefined);
+  assertEquals(await inner.history.page("channel:lobby", { limit: 10 }), []);
+  await inner.close();
+});
+
+Deno.test("opening: a kind-A client dropped by its own welcome stays closed and joins nothing", async () => {
+  const broker = createMemoryBroker();
+  const subscribed: string[] = [];
+  const watching: Broker = {
+    ...broker,
+    bus: {
+      ...broker.bus,
+      subscribe: (topic) => {
+        subscribed.push(topic);
+        return broker.bus.subscribe(topic);
+      },
+    },
+  };
+  const alice = registering();
+  alice.connection.buffered = Number.MAX_SAFE_INTEGER;
+  await openingOn(watching).openKindA(alice, { kind: "A", username: "alice" });
+  assertEquals(alice.state, "closed");
+  assertEquals(alice.connection.closedWith?.code, 4005);
+  assertEquals(framesOf(alice).map((frame) => frame.type), ["sessionID"]);
+  assertEquals(subscribed, []);
   await broker.close();
 });
 

@@ -3,10 +3,13 @@
  * replay comes first and is marked, live messages held during the read
  * follow without repeat, and a failed read leaves nothing behind.
  */
-import { BrokerUnavailableError, type HistoryStore } from "../../src/broker/broker.ts";
+import {
+  BrokerUnavailableError,
+  type HistoryStore,
+  type MessageEnvelope,
+} from "../../src/broker/broker.ts";
 import { createMemoryBroker } from "../../src/broker/memory.ts";
 import { admits, dropHeld, holdLive, resume } from "../../src/core/replay.ts";
-import type { HeldEnvelope } from "../../src/core/session.ts";
 import { assertEquals, assertRejects } from "../support/assert.ts";
 import { fakeSession, framesOf } from "../support/sessions.ts";
 
@@ -15,7 +18,7 @@ const TOPIC = "channel:news";
 /** A memory broker with `count` messages published to `TOPIC`; their envelopes, in order. */
 async function published(count: number) {
   const broker = createMemoryBroker();
-  const envelopes: HeldEnvelope[] = [];
+  const envelopes: MessageEnvelope[] = [];
   for (let i = 0; i < count; i++) {
     const { message } = await broker.bus.publish([TOPIC], {
       kind: "channel",
@@ -119,7 +122,7 @@ Deno.test("replay: a truncated history is announced before what is left", async 
   await broker.close();
 });
 
-Deno.test("replay: a direct message's sending session gets no replayed copy of it", async () => {
+Deno.test("replay: a user's own direct messages from earlier sessions replay as sessionUpdate", async () => {
   const broker = createMemoryBroker();
   const session = fakeSession({ user: "alice" });
   await broker.bus.publish(["user:bob", "user:alice"], {
@@ -135,6 +138,28 @@ Deno.test("replay: a direct message's sending session gets no replayed copy of i
     "sessionUpdate",
     true,
   ]]);
+  await broker.close();
+});
+
+Deno.test("replay: a held direct message this very session sent is not sent back to it", async () => {
+  const broker = createMemoryBroker();
+  const session = fakeSession({ user: "alice" });
+  holdLive(session, "user:alice");
+  const { message } = await broker.bus.publish(["user:bob", "user:alice"], {
+    kind: "direct",
+    from: "alice",
+    to: "bob",
+    text: "mine",
+    senderSession: session.id,
+  });
+  admits(session, "user:alice", { kind: "direct", message, senderSession: session.id });
+  const empty = {
+    ...broker.history,
+    since: () => Promise.resolve({ envelopes: [], truncated: false }),
+  };
+  await resume(session, empty, "user:alice", "0000000000000-000000", "your messages");
+  assertEquals(session.connection.sent, []);
+  assertEquals(session.sentUpTo.get("user:alice"), message.id, "yet the replay counts it as sent");
   await broker.close();
 });
 

@@ -31,15 +31,24 @@ export function assertMatch(actual: string, pattern: RegExp, message?: string): 
   else assert.match(actual, pattern, message);
 }
 
+/** Asserts `fn` throws (an `errorClass`, whose message `includes` the text, when given); returns the error. */
 export function assertThrows(
   fn: () => unknown,
   errorClass?: new (...args: never[]) => Error,
   includes?: string,
-): void {
-  assert.throws(fn, (error: unknown) => {
-    if (errorClass && !(error instanceof errorClass)) return false;
-    return includes === undefined || (error instanceof Error && error.message.includes(includes));
-  });
+): unknown {
+  try {
+    fn();
+  } catch (error) {
+    if (errorClass && !(error instanceof errorClass)) {
+      throw new assert.AssertionError({ message: `expected ${errorClass.name}, got ${error}` });
+    }
+    if (includes !== undefined && !(error instanceof Error && error.message.includes(includes))) {
+      throw new assert.AssertionError({ message: `expected an error including "${includes}"` });
+    }
+    return error;
+  }
+  throw new assert.AssertionError({ message: "expected the function to throw" });
 }
 
 export async function assertRejects(

@@ -107,3 +107,12 @@ export function framesOf(session: { connection: FakeConnection }): Record<string
 export function microtasksDrained(): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, 0));
 }
+
+/** Resolves once `check` holds, looked at every few milliseconds; fails after 5 s. */
+export async function eventually(check: () => boolean | Promise<boolean>, what: string) {
+  const deadline = Date.now() + 5000;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+}
