@@ -124,20 +124,19 @@ Deno.test("opening: a kind-B first frame without text is acked", async () => {
 
 Deno.test("opening: a kind-B client gone before its join was announced gets no farewell", async () => {
   const inner = createMemoryBroker();
-  let bob: Session | undefined;
+  const bob = lobbyNewcomer();
   // The client leaves while its lobby join is being registered.
   const leaving: Broker = {
     ...inner,
     channels: {
       ...inner.channels,
       create: async (name) => {
-        if (bob) bob.state = "closed";
+        bob.state = "closed";
         return await inner.channels.create(name);
       },
     },
   };
   const opening = openingOn(leaving);
-  bob = lobbyNewcomer();
   await opening.openKindB(bob, { type: "say", sender: "Bob", text: "hi" });
   assertEquals([bob.user?.name, bob.joinAnnounced], ["Bob", false]);
   assertEquals(opening.farewell(bob), undefined);
