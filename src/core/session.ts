@@ -53,9 +53,6 @@ export interface SessionSettings extends
   log: Logger;
 }
 
-/** The key of a session's closing function: not exported, so no other module can end a session. */
-const settleClosed = Symbol("settleClosed");
-
 /** A connected client. */
 export interface Session {
   readonly id: string;
@@ -85,9 +82,10 @@ export interface Session {
   pending: number;
   /** Settles once the session is closed, whatever closed it. */
   readonly closed: Promise<void>;
-  /** Settles `closed`; only `close` and `disconnected` call it. */
-  readonly [settleClosed]: () => void;
 }
+
+/** What settles each session's `closed`: kept here, so only `close` and `disconnected` can. */
+const settlers = new WeakMap<Session, () => void>();
 
 /** A new session in state "registering". */
 export function createSession(
@@ -98,7 +96,7 @@ export function createSession(
 ): Session {
   let settle = () => {};
   const closed = new Promise<void>((resolve) => settle = resolve);
-  return {
+  const session: Session = {
     id,
     codec,
     connection,
@@ -113,8 +111,9 @@ export function createSession(
     queue: Promise.resolve(),
     pending: 0,
     closed,
-    [settleClosed]: settle,
   };
+  settlers.set(session, settle);
+  return session;
 }
 
 // ---- In: size, rate, decode, queue. ----------------------------------------
@@ -318,7 +317,7 @@ export function close(session: Session, code: number, reason: string): void {
 export function disconnected(session: Session): void {
   if (session.state === "closed") return;
   session.state = "closed";
-  session[settleClosed]();
+  settlers.get(session)?.();
 }
 
 /** A fault while serving `session`: logged, and that session alone closed with 1011. */
