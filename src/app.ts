@@ -1,8 +1,9 @@
 /**
  * The composition root and the HTTP surface, independent of any runtime:
  * configuration → broker → chat core, plus the routing of each request
- * (`/`, `/healthz`, `/readyz`, `/ws`). A runtime edge asks `route` what to do with a
- * request and, for `/ws`, upgrades it and hands the socket to `app.chat`.
+ * (`/`, `/healthz`, `/readyz`, and the WebSocket paths of `WS_PATHS`). A runtime
+ * edge asks `route` what to do with a request and, for a WebSocket path, upgrades
+ * it and hands the socket to `app.chat`.
  *
  * @module
  */
@@ -62,7 +63,7 @@ export async function createApp(config: Config, parts: AppParts = {}): Promise<A
     chat,
     log,
     config,
-    route: (request, peer) => routeRequest(request, peer, broker, admission, config.trustProxy),
+    route: routeRequests(config, broker, admission),
     async shutdown() {
       await chat.shutdown();
       await broker.close();
@@ -87,71 +88,79 @@ export function createBroker(config: Config, log: Logger): Broker {
   });
 }
 
-const INDEX = JSON.stringify({
-  server: "natter",
-  version: VERSION,
-  websocket: "/ws",
-  connect: {
-    kindA: "/ws?username=NAME (or /ws?username= for a guest name)",
-    kindB: '/ws, then send {"sender":"NAME","text":""}',
-  },
-  health: "/healthz",
-  ready: "/readyz",
-});
+/** The index document: what a newcomer opening `/` in a browser needs to connect. */
+function indexDocument(wsPaths: readonly string[]): string {
+  const [path] = wsPaths;
+  return JSON.stringify({
+    server: "natter",
+    version: VERSION,
+    websocket: path,
+    websocketPaths: wsPaths,
+    connect: {
+      kindA: `${path}?username=NAME (or ${path}?username= for a guest name)`,
+      kindB: `${path}, then send {"sender":"NAME","text":""}`,
+    },
+    health: "/healthz",
+    ready: "/readyz",
+  });
+}
 
-const UPGRADE_REQUIRED =
-  "This endpoint speaks WebSocket only. Connect with a WebSocket client to " +
-  "/ws?username=NAME (kind A) or /ws (kind B).\n";
+function upgradeRequired(wsPaths: readonly string[]): string {
+  const [path] = wsPaths;
+  return "This endpoint speaks WebSocket only. Connect with a WebSocket client to " +
+    `${path}?username=NAME (kind A) or ${path} (kind B).\n`;
+}
 
-function routeRequest(
-  request: Request,
-  peer: string,
+/** The router of one app: every request's answer, from the configuration fixed at start. */
+function routeRequests(
+  config: Pick<Config, "wsPaths" | "trustProxy">,
   broker: Broker,
   admission: Admission,
-  trustProxy: boolean,
-): Route {
-  let url: URL;
-  try {
-    url = new URL(request.url);
-  } catch {
-    return unreadableRequest();
-  }
-  const { pathname, searchParams } = url;
-  switch (pathname) {
-    case "/ws":
-      if (request.headers.get("upgrade")?.toLowerCase() === "websocket") {
-        // Without it no runtime upgrades the socket: refuse before a connection place is taken.
-        if (!/(^|,)\s*upgrade\s*(,|$)/i.test(request.headers.get("connection") ?? "")) {
-          return respond(
-            "Bad WebSocket upgrade: the Connection header must contain Upgrade\n",
-            400,
-            "text/plain",
-          );
-        }
-        const ip = clientAddress(peer, request.headers.get("x-forwarded-for"), trustProxy);
-        const admitted = admission.admit(ip, request.headers.get("origin"));
-        if (isRefused(admitted)) {
-          return respond(`${admitted.reason}\n`, admitted.status, "text/plain");
-        }
-        const bearer = bearerToken(request.headers.get("authorization"));
-        return {
-          type: "upgrade",
-          handshake: parseHandshake(searchParams, bearer),
-          ticket: admitted,
-        };
+): App["route"] {
+  const wsPaths = new Set(config.wsPaths);
+  const index = indexDocument(config.wsPaths);
+  const upgradeOnly = upgradeRequired(config.wsPaths);
+  return (request, peer) => {
+    let url: URL;
+    try {
+      url = new URL(request.url);
+    } catch {
+      return unreadableRequest();
+    }
+    const { pathname, searchParams } = url;
+    if (wsPaths.has(pathname)) {
+      if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
+        return respond(upgradeOnly, 426, "text/plain", { upgrade: "websocket" });
       }
-      return respond(UPGRADE_REQUIRED, 426, "text/plain", { upgrade: "websocket" });
-    case "/":
-      return respond(INDEX, 200, "application/json");
-    case "/healthz":
-      return respond("ok\n", 200, "text/plain");
-    case "/readyz":
-      return broker.isReady()
-        ? respond("ready\n", 200, "text/plain")
-        : respond("not ready: the broker is unreachable\n", 503, "text/plain");
-    default:
-      return respond(`Not found: ${pathname}\n`, 404, "text/plain");
-  }
+      // Without it no runtime upgrades the socket: refuse before a connection place is taken.
+      if (!/(^|,)\s*upgrade\s*(,|$)/i.test(request.headers.get("connection") ?? "")) {
+        return respond(
+          "Bad WebSocket upgrade: the Connection header must contain Upgrade\n",
+          400,
+          "text/plain",
+        );
+      }
+      const ip = clientAddress(peer, request.headers.get("x-forwarded-for"), config.trustProxy);
+      const admitted = admission.admit(ip, request.headers.get("origin"));
+      if (isRefused(admitted)) {
+        return respond(`${admitted.reason}\n`, admitted.status, "text/plain");
+      }
+      const bearer = bearerToken(request.headers.get("authorization"));
+      return { type: "upgrade", handshake: parseHandshake(searchParams, bearer), ticket: admitted };
+    }
+    switch (pathname) {
+      case "/":
+        return respond(index, 200, "application/json");
+      case "/healthz":
+        return respond("ok\n", 200, "text/plain");
+      case "/readyz":
+        return broker.isReady()
+          ? respond("ready\n", 200, "text/plain")
+          : respond("not ready: the broker is unreachable\n", 503, "text/plain");
+      default:
+        return respond(`Not found: ${pathname}\n`, 404, "text/plain");
+    }
+  };
 }
 
 /**

@@ -171,6 +171,13 @@ function verbatim(variable: string, rule?: Rule<string>): Setting<string | undef
   );
 }
 
+/** Paths the HTTP surface answers itself, so no WebSocket path may take them. */
+const HTTP_PATHS = ["/", "/healthz", "/readyz"];
+
+function isWebSocketPath(path: string): boolean {
+  return /^\/[^\s?#]*$/.test(path) && !HTTP_PATHS.includes(path);
+}
+
 const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
 
 /** The runtime edges, by the name `EDGE` selects them with. */
@@ -187,6 +194,16 @@ export const SETTINGS = {
   port: integer("PORT", 8080, 0, 65535),
   /** Interface to bind. @default "0.0.0.0" */
   host: text("HOST", { fallback: "0.0.0.0" }),
+  /**
+   * The paths that upgrade to WebSocket, all alike: `/ws` is Natter's, `/chat`
+   * the one seed A's web client connects to. @default ["/ws", "/chat"]
+   */
+  wsPaths: list("WS_PATHS", {
+    fallback: "/ws,/chat",
+    valid: isWebSocketPath,
+    must: "be a comma list of paths such as /ws,/chat: each starts with /, has no " +
+      "spaces, query (?) or fragment (#), and is not /, /healthz or /readyz",
+  }),
   /** The channel kind-B clients live in. @default "lobby" */
   lobbyChannel: text("LOBBY_CHANNEL", {
     fallback: "lobby",
@@ -279,6 +296,12 @@ export const SETTINGS = {
   },
   /** With AUTH_MODE=jwt: let kind-B clients into the lobby without a token. @default false */
   allowAnonymousLobby: flag("ALLOW_ANONYMOUS_LOBBY"),
+  /**
+   * Migration from seed A: a kind-A client naming a live user without its token
+   * joins that user instead of being refused (4002). Anyone can then speak as
+   * any online name: only on a trusted network. @default false
+   */
+  sharedUsernames: flag("SHARED_USERNAMES"),
   /** Least severe log level printed. @default "info" */
   logLevel: oneOf("LOG_LEVEL", LOG_LEVELS, {
     fallback: "info",
@@ -334,6 +357,12 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   }
   const { jwt, ...withoutJwt } = config;
   if (config.authMode !== "jwt") return withoutJwt;
+  if (config.sharedUsernames) {
+    throw new ConfigError(
+      "Invalid configuration: SHARED_USERNAMES=true cannot be used with AUTH_MODE=jwt, where " +
+        "a token names the user (a second tab with the same token joins its user already)",
+    );
+  }
   const keySources = [jwt?.secret, jwt?.publicKeyPem, jwt?.jwksUrl].filter(Boolean).length;
   if (keySources !== 1) {
     throw new ConfigError(

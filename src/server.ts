@@ -53,7 +53,9 @@ export async function runServer(host: Host): Promise<void> {
   // The startup line prints at every log level: operators and scripts look for it.
   const onListen = ({ hostname, port }: { hostname: string; port: number }) =>
     console.log(
-      `natter ${VERSION} listening url=http://${hostname}:${port} websocket=ws://${hostname}:${port}/ws broker=${
+      `natter ${VERSION} listening url=http://${hostname}:${port} websocket=${
+        config.wsPaths.map((path) => `ws://${hostname}:${port}${path}`).join(",")
+      } broker=${
         config.redisUrl === undefined ? "memory" : "redis"
       } runtime=${host.runtime} edge=${edgeName}`,
     );

@@ -8,6 +8,7 @@ import { assert, assertEquals, assertMatch, assertThrows } from "./support/asser
 const DEFAULTS: Config = {
   port: 8080,
   host: "0.0.0.0",
+  wsPaths: ["/ws", "/chat"],
   lobbyChannel: "lobby",
   listUpdateIntervalMs: 1000,
   maxMessageChars: 4000,
@@ -30,6 +31,7 @@ const DEFAULTS: Config = {
   channelCreationsPerMinute: 10,
   authMode: "anonymous",
   allowAnonymousLobby: false,
+  sharedUsernames: false,
   logLevel: "info",
 };
 
@@ -57,6 +59,7 @@ Deno.test("config: every variable is read", () => {
     loadConfig({
       PORT: "9000",
       HOST: "127.0.0.1",
+      WS_PATHS: "/socket, /api/chat",
       LOBBY_CHANNEL: "main-hall",
       LIST_UPDATE_INTERVAL_MS: "250",
       MAX_MESSAGE_CHARS: "280",
@@ -78,11 +81,13 @@ Deno.test("config: every variable is read", () => {
       MAX_SESSIONS_PER_USER: "3",
       CHANNEL_CREATIONS_PER_MINUTE: "4",
       EDGE: "ws",
+      SHARED_USERNAMES: "true",
       LOG_LEVEL: "debug",
     }),
     {
       port: 9000,
       host: "127.0.0.1",
+      wsPaths: ["/socket", "/api/chat"],
       lobbyChannel: "main-hall",
       listUpdateIntervalMs: 250,
       maxMessageChars: 280,
@@ -107,6 +112,7 @@ Deno.test("config: every variable is read", () => {
       edge: "ws",
       authMode: "anonymous",
       allowAnonymousLobby: false,
+      sharedUsernames: true,
       logLevel: "debug",
     },
   );
@@ -127,6 +133,7 @@ Deno.test("config: empty or blank values fall back to the defaults", () => {
   const empty = {
     PORT: "",
     HOST: "",
+    WS_PATHS: "",
     LOBBY_CHANNEL: "",
     LIST_UPDATE_INTERVAL_MS: "",
     MAX_MESSAGE_CHARS: "",
@@ -171,6 +178,22 @@ Deno.test("config: a LOBBY_CHANNEL that is no channel name throws a ConfigError 
     const error = configError({ LOBBY_CHANNEL: lobby });
     assert(error.message.includes("LOBBY_CHANNEL"), `for ${lobby}: ${error.message}`);
   }
+});
+
+Deno.test("config: WS_PATHS that cannot be served are refused, naming WS_PATHS", () => {
+  for (
+    const paths of ["ws", "/ws,chat", "/ws?x=1", "/a b", "/ws#top", "/", "/healthz,/ws", "/readyz"]
+  ) {
+    assertMatch(configError({ WS_PATHS: paths }).message, /WS_PATHS must be a comma list/, paths);
+  }
+  assertEquals(loadConfig({ WS_PATHS: " /ws ,, /chat/v2 " }).wsPaths, ["/ws", "/chat/v2"]);
+});
+
+Deno.test("config: SHARED_USERNAMES is a flag, refused with AUTH_MODE=jwt", () => {
+  assertEquals(loadConfig({ SHARED_USERNAMES: "TRUE" }).sharedUsernames, true);
+  assertMatch(configError({ SHARED_USERNAMES: "yes" }).message, /SHARED_USERNAMES must be true/);
+  const jwt = { AUTH_MODE: "jwt", JWT_SECRET: "s".repeat(32), SHARED_USERNAMES: "true" };
+  assertMatch(configError(jwt).message, /SHARED_USERNAMES=true cannot be used with AUTH_MODE=jwt/);
 });
 
 Deno.test("config: a ConfigError is an Error called ConfigError", () => {

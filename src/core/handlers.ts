@@ -81,6 +81,8 @@ export function createHandlers(options: HandlerOptions): Handlers {
         return await directMessage(session, command.to, command.text, ref);
       case "typing":
         return await typing(session, command.to, ref);
+      case "ping":
+        return send(session, { type: "pong", ref });
     }
   }
 

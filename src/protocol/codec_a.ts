@@ -74,6 +74,8 @@ function toCommand(frame: FrameA): Command {
       return { type: "typing", to: frame.to, ...ref };
     case "refresh":
       return { type: "refresh", token: frame.token, ...ref };
+    case "ping":
+      return { type: "ping", ...ref };
     case "history":
       return {
         type: "history",
@@ -172,6 +174,17 @@ function encodeA(event: Outbound): string | undefined {
           sessionID: "",
           message: "",
         } satisfies ServerFrameA<"typing">,
+      );
+    case "pong":
+      return JSON.stringify(
+        {
+          type: "pong",
+          to: "",
+          from: "",
+          sessionID: "",
+          message: "",
+          ref: event.ref,
+        } satisfies ServerFrameA<"pong">,
       );
     case "ack":
       return JSON.stringify(

@@ -16,6 +16,8 @@ export type Command =
   | { type: "broadcast"; channel: string; text: string; ref?: string }
   | { type: "directMessage"; to: string; text: string; ref?: string }
   | { type: "typing"; to: string; ref?: string }
+  /** A keep-alive: answered with `pong`, counted as activity, never refused for its content. */
+  | { type: "ping"; ref?: string }
   /** AUTH_MODE=jwt: a newer token for the same user, before the current one expires. */
   | { type: "refresh"; token: string; ref?: string }
   /** A page of a channel's history (`channel`) or of the conversation with a user (`with`). */
@@ -74,6 +76,7 @@ export type Outbound =
     )[];
   }
   | { type: "typing"; from: string; to: string }
+  | { type: "pong"; ref?: string }
   | { type: "ack"; ref: string; id?: string; duplicate?: true }
   | ({ type: "error" } & Refusal);
 

@@ -89,6 +89,8 @@ export function clientFrameSchemas(limits: FrameLimits) {
       ref: Ref,
     }),
     typing: z.object({ type: z.literal("typing"), to: Target, ref: Ref }),
+    /** Seed A's keep-alive (`{"type":"ping","message":"keep-alive","from":NAME}`); other keys ignored. */
+    ping: z.object({ type: z.literal("ping"), ref: Ref.catch(undefined) }),
     refresh: z.object({ type: z.literal("refresh"), token: z.string().min(1).max(8192), ref: Ref }),
     history: z.object({
       type: z.literal("history"),
@@ -166,6 +168,8 @@ export const ServerFramesA = {
     ts: Timestamp,
   }),
   typing: z.object({ ...baseA, type: z.literal("typing") }),
+  /** The answer to a `ping`, as seed A's server gave it; with the ping's `ref` if it had one. */
+  pong: z.object({ ...baseA, type: z.literal("pong"), ref: z.string().optional() }),
   ack: z.object({
     ...baseA,
     type: z.literal("ack"),
@@ -199,6 +203,7 @@ export const ServerFrameA = z.discriminatedUnion("type", [
   ServerFramesA.directMessage,
   ServerFramesA.sessionUpdate,
   ServerFramesA.typing,
+  ServerFramesA.pong,
   ServerFramesA.ack,
   ServerFramesA.error,
   ServerFramesA.history,

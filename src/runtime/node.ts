@@ -76,6 +76,8 @@ export const serveNode: Edge = async (app, options) => {
       alive.set(ws, true);
       const events = app.chat.accept(toConnection(ws), route.handshake);
       ws.on("message", (data: Buffer, isBinary: boolean) => {
+        // Any frame is a sign of life, as on Deno's edge: seed A's clients send pings as JSON.
+        alive.set(ws, true);
         if (isBinary) events.binary(data.length);
         else events.text(data.toString("utf8"));
       });

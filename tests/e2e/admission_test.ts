@@ -1,12 +1,13 @@
 /**
  * Who may open a WebSocket: origins, the connection caps (total and per
  * client address, X-Forwarded-For only behind a trusted proxy), and idle
- * clients disconnected by ping/pong.
+ * clients disconnected by ping/pong, where any frame a client sends counts
+ * as a sign of life.
  */
 import { joinA, names } from "../support/client.ts";
 import { startServer } from "../support/server.ts";
 import { testEachRuntime } from "../support/runtimes.ts";
-import { rawUpgrade } from "../support/raw.ts";
+import { rawConnect, rawUpgrade } from "../support/raw.ts";
 import { assertEquals } from "../support/assert.ts";
 
 testEachRuntime(
@@ -105,5 +106,38 @@ testEachRuntime(
     assertEquals((frame.bytes[0] << 8) | frame.bytes[1], 1001, "the close frame says going away");
     alive.send({ type: "broadcast", to: "still", message: "here", ref: "r" });
     await alive.take({ type: "ack", ref: "r" });
+  },
+);
+
+testEachRuntime(
+  "idle: a client that answers no ping but sends seed A's keep-alive frames stays open",
+  async (runtime) => {
+    await using server = await startServer(runtime, {
+      IDLE_TIMEOUT_MS: "1000",
+      LIST_UPDATE_INTERVAL_MS: "100",
+    });
+    await using watcher = await joinA(server.ws, "watcher");
+    using pinging = await rawConnect(server.port, "/ws?username=pinging");
+    using silent = await rawConnect(server.port, "/ws?username=silent");
+    await watcher.take((f) => f.type === "userList" && names(f).includes("silent"));
+    // Neither raw client answers the server's pings; only one sends frames, every 200 ms.
+    const keepAlive = setInterval(() => {
+      pinging.sendText(JSON.stringify({ type: "ping", message: "keep-alive", from: "pinging" }))
+        .catch(() => {});
+    }, 200);
+    try {
+      const list = await watcher.take(
+        (f) => f.type === "userList" && !names(f).includes("silent"),
+        15_000,
+      );
+      assertEquals(names(list).includes("pinging"), true, "the pinging client is still online");
+    } finally {
+      clearInterval(keepAlive);
+    }
+    let frame;
+    do frame = await silent.readFrame(); while (frame.opcode !== 8);
+    do frame = await pinging.readFrame(); while (
+      !(frame.opcode === 1 && frame.text.includes('"pong"'))
+    );
   },
 );

@@ -10,7 +10,10 @@ testEachRuntime("http: / names the server and where to connect", async (runtime)
   const response = await fetch(`${server.http}/`);
   assertEquals(response.status, 200);
   const body = await response.json();
-  assertEquals([body.server, body.websocket], ["natter", "/ws"]);
+  assertEquals([body.server, body.websocket, body.websocketPaths], ["natter", "/ws", [
+    "/ws",
+    "/chat",
+  ]]);
 });
 
 testEachRuntime("http: /healthz answers 200", async (runtime) => {
@@ -29,9 +32,46 @@ testEachRuntime("http: a plain GET to /ws gets 426 with an explanation", async (
 
 testEachRuntime("http: anything else is 404", async (runtime) => {
   await using server = await startServer(runtime);
-  const response = await fetch(`${server.http}/chat`);
+  const response = await fetch(`${server.http}/chats`);
   assertEquals(response.status, 404);
   await response.body?.cancel();
+});
+
+testEachRuntime(
+  "http: /chat upgrades like /ws, and its clients chat with those of /ws",
+  async (runtime) => {
+    await using server = await startServer(runtime);
+    const chatUrl = server.ws.replace(/\/ws$/, "/chat");
+    await using alice = await joinA(chatUrl, "alice");
+    await using bob = await joinA(server.ws, "bob");
+    await joinChannel(alice, "general");
+    await joinChannel(bob, "general");
+    alice.send({ type: "broadcast", to: "general", message: "hi from /chat" });
+    await bob.take({ type: "broadcast", from: "alice", message: "hi from /chat" });
+    const plain = await fetch(`${server.http}/chat?username=alice`);
+    assertEquals([plain.status, plain.headers.get("upgrade")], [426, "websocket"]);
+    await plain.body?.cancel();
+  },
+);
+
+testEachRuntime("http: WS_PATHS chooses the WebSocket paths; others are 404", async (runtime) => {
+  await using server = await startServer(runtime, { WS_PATHS: "/realtime, /v1/chat" });
+  for (const path of ["/realtime", "/v1/chat"]) {
+    await using client = await joinA(`ws://127.0.0.1:${server.port}${path}`, "alice");
+    assertEquals(client.session.username, "alice");
+  }
+  for (const path of ["/ws", "/chat"]) {
+    const response = await fetch(`${server.http}${path}`, {
+      headers: { upgrade: "websocket", connection: "Upgrade" },
+    });
+    assertEquals([path, response.status], [path, 404]);
+    await response.body?.cancel();
+  }
+  const index = await (await fetch(`${server.http}/`)).json();
+  assertEquals([index.websocket, index.websocketPaths], ["/realtime", ["/realtime", "/v1/chat"]]);
+  const upgradeOnly = await fetch(`${server.http}/v1/chat`);
+  assertEquals(upgradeOnly.status, 426);
+  assertMatch(await upgradeOnly.text(), /\/realtime\?username=NAME/);
 });
 
 /** Sends `request` as is; answers the response, read up to the first line of its body. */

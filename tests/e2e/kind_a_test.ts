@@ -298,3 +298,21 @@ testEachRuntime(
     assertEquals(names(users), ["alice"]);
   },
 );
+
+testEachRuntime(
+  "kind A: seed A's keep-alive ping gets pong, never an error; the session goes on",
+  async (runtime) => {
+    await using server = await startServer(runtime);
+    await using alice = await joinA(server.ws, "alice");
+    alice.send({ type: "ping", message: "keep-alive", from: "alice" });
+    const pong = await alice.take({ type: "pong" });
+    assertEquals(pong, { type: "pong", to: "", from: "", sessionID: "", message: "" });
+    alice.send({ type: "ping", ref: "p1" });
+    assertEquals((await alice.take({ type: "pong" })).ref, "p1");
+    alice.send({ type: "ping", message: { odd: true }, from: 42, ref: "r".repeat(100) });
+    await alice.take({ type: "pong" });
+    alice.send({ type: "broadcast", to: "general", message: "after pings", ref: "b1" });
+    const ack = await alice.take((frame) => frame.type === "ack" || frame.type === "error");
+    assertEquals([ack.type, ack.ref], ["ack", "b1"]);
+  },
+);

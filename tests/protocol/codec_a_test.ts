@@ -57,6 +57,33 @@ Deno.test("codec A: typing takes a channel or a username from `to`", () => {
   });
 });
 
+Deno.test("codec A: seed A's keep-alive ping is a ping command whatever else it carries", () => {
+  assertEquals(decodeA({ type: "ping", message: "keep-alive", from: "alice" }), {
+    ok: true,
+    command: { type: "ping" },
+  });
+  assertEquals(decodeA({ type: "ping", ref: "p1" }), {
+    ok: true,
+    command: { type: "ping", ref: "p1" },
+  });
+  for (
+    const odd of [{ message: { nested: true } }, { to: 5 }, { ref: "r".repeat(65) }, { ref: 7 }]
+  ) {
+    assertEquals(decodeA({ type: "ping", ...odd }), { ok: true, command: { type: "ping" } });
+  }
+});
+
+Deno.test("codec A: pong carries the seed's five keys empty, and the ping's ref", () => {
+  assertEquals(encodedA({ type: "pong" }), {
+    type: "pong",
+    to: "",
+    from: "",
+    sessionID: "",
+    message: "",
+  });
+  assertEquals(encodedA({ type: "pong", ref: "p1" }).ref, "p1");
+});
+
 Deno.test("codec A: the client's `from` and `sessionID` are ignored", () => {
   const decoded = decodeA({
     type: "broadcast",

@@ -67,9 +67,11 @@ Deno.test("codec B: a channel message is {sender,text,id,ts}", () => {
   });
 });
 
-Deno.test("codec B: lists, typing, direct messages and the welcome have no kind-B frame", () => {
+Deno.test("codec B: lists, typing, direct messages, pong and the welcome have no kind-B frame", () => {
   for (const event of outbound) {
-    if (["userList", "channelList", "typing", "directMessage", "welcome"].includes(event.type)) {
+    if (
+      ["userList", "channelList", "typing", "directMessage", "welcome", "pong"].includes(event.type)
+    ) {
       assertEquals(codecB.encode(event), undefined, `${event.type} must not be encoded`);
     }
   }

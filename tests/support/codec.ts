@@ -46,6 +46,8 @@ export const outbound: Outbound[] = [
   { type: "directMessage", message: dm, copy: false },
   { type: "directMessage", message: dm, copy: true },
   { type: "typing", from: "alice", to: "general" },
+  { type: "pong" },
+  { type: "pong", ref: "p1" },
   { type: "ack", ref: "r1" },
   { type: "ack", ref: "r2", id: message.id },
   { type: "error", code: "not_member", message: "Not a member", ref: "r3" },
