@@ -58,6 +58,12 @@ export async function createApp(config: Config, parts: AppParts = {}): Promise<A
     ...(config.jwt ? { authenticator: createJwtAuthenticator(config.jwt) } : {}),
   });
   await chat.start();
+  if (config.sharedUsernames) {
+    log.warn(
+      "SHARED_USERNAMES is on: any client can join a live user by its name alone and speak " +
+        "as that user; use it only on a trusted network",
+    );
+  }
   const admission = createAdmission(config);
   return {
     chat,

@@ -141,11 +141,21 @@ export interface OpenSessionRequest {
   kind: "A" | "B";
   /** Sessions the user may hold at once; joining beyond it answers "too_many_sessions". */
   maxSessions: number;
+  /**
+   * SHARED_USERNAMES: join the live kind-A user holding `name` whatever token
+   * was presented, as seed A let any connection speak as a live name.
+   */
+  shared?: boolean;
 }
 
 /** How an open request ended. */
 export type OpenSessionResult =
-  | { status: "claimed" | "joined"; user: UserRecord }
+  | {
+    status: "claimed" | "joined";
+    user: UserRecord;
+    /** Hash of the user's token: the fresh one when claimed, the holding's when joined. */
+    tokenHash: string;
+  }
   | { status: "taken" }
   | { status: "unknown_token" }
   | { status: "too_many_sessions" };
@@ -155,8 +165,8 @@ export interface UserDirectory {
   /**
    * Opens a session atomically: claims `name` when no live session holds it
    * ("claimed", the fresh token becomes the user's); adds the session to the
-   * user holding it when the presented token hash matches ("joined");
-   * otherwise refuses ("taken"). Without `name`, joins the user whose token
+   * user holding it when the presented token hash matches, or with `shared`
+   * when both are kind A ("joined"); otherwise refuses ("taken"). Without `name`, joins the user whose token
    * matches, or answers "unknown_token". Names compare case-insensitively.
    */
   open(request: OpenSessionRequest): Promise<OpenSessionResult>;

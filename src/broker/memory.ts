@@ -124,10 +124,12 @@ export function createMemoryHub(options: Partial<MemoryHubOptions> = {}): Memory
       ? claimsByToken.get(presentedTokenHash ?? "")
       : claims.get(userKey(name));
     if (held) {
-      if (held.tokenHash !== presentedTokenHash || held.kind !== kind) return { status: "taken" };
+      const mayJoin = held.tokenHash === presentedTokenHash ||
+        (request.shared && name !== undefined);
+      if (!mayJoin || held.kind !== kind) return { status: "taken" };
       if (held.sessions.size >= request.maxSessions) return { status: "too_many_sessions" };
       held.sessions.add(sessionId);
-      return { status: "joined", user: { name: held.name, kind } };
+      return { status: "joined", user: { name: held.name, kind }, tokenHash: held.tokenHash };
     }
     if (name === undefined) return { status: "unknown_token" };
     const claim = { name, kind, tokenHash: request.freshTokenHash, sessions: new Set([sessionId]) };
@@ -137,7 +139,7 @@ export function createMemoryHub(options: Partial<MemoryHubOptions> = {}): Memory
     }
     inboxOwners.set(userKey(name), claim.tokenHash);
     claimsByToken.set(claim.tokenHash, claim);
-    return { status: "claimed", user: { name, kind } };
+    return { status: "claimed", user: { name, kind }, tokenHash: claim.tokenHash };
   }
 
   /** A topic's retained messages, aged; reading an unknown topic creates nothing. */

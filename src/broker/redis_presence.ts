@@ -105,6 +105,7 @@ export function createRedisPresence(options: PresenceOptions): Presence {
         presenceTtlMs,
         historyTtlMs,
         request.maxSessions,
+        request.shared ? "1" : "",
       ) as string[];
       const [status, name, kind, tokenHash] = reply;
       if (status === "taken" || status === "unknown_token" || status === "too_many_sessions") {
@@ -117,7 +118,7 @@ export function createRedisPresence(options: PresenceOptions): Presence {
         kind: user.kind,
         tokenHash,
       });
-      return { status: status as "claimed" | "joined", user };
+      return { status: status as "claimed" | "joined", user, tokenHash };
     },
     async close(name, sessionId) {
       localSessions.delete(sessionId);

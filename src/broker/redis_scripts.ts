@@ -56,12 +56,14 @@ end
 /**
  * Opens a session. ARGV: prefix, name ('' to go by token), presented token
  * hash (or ''), fresh token hash, session id, kind, ttl ms, history ttl ms,
- * most sessions per user.
+ * most sessions per user, '1' to join a live user of the same kind whatever
+ * the token (SHARED_USERNAMES).
  * Returns {status, name, kind, tokenHash}.
  */
 export const OPEN_SESSION = PRELUDE + `
 local name, presented, fresh, session, kind = ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
 local ttl, history_ttl, max_sessions = tonumber(ARGV[7]), tonumber(ARGV[8]), tonumber(ARGV[9])
+local shared = ARGV[10] == '1' and name ~= ''
 local now = now_ms()
 local expiry = now + ttl
 local key
@@ -74,7 +76,7 @@ end
 local live = live_sessions(key, now)
 if live > 0 then
   local held = redis.call('HMGET', claim_key(key), 'name', 'kind', 'token')
-  if held[3] ~= presented or held[2] ~= kind then return {'taken'} end
+  if (held[3] ~= presented and not shared) or held[2] ~= kind then return {'taken'} end
   if live >= max_sessions then return {'too_many_sessions'} end
   redis.call('ZADD', sessions_key(key), expiry, session)
   refresh(key, held[1], held[3], expiry, ttl)

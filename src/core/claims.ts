@@ -19,7 +19,7 @@ import { grant } from "./grants.ts";
 import { refuseAndClose, type Session } from "./session.ts";
 
 /** What the claims need. */
-export interface ClaimOptions extends Pick<Config, "maxSessionsPerUser"> {
+export interface ClaimOptions extends Pick<Config, "maxSessionsPerUser" | "sharedUsernames"> {
   broker: Broker;
   log: Logger;
   /** AUTH_MODE=jwt: verifies tokens; absent in anonymous mode. */
@@ -56,11 +56,15 @@ const GUEST_NAME_TRIES = 5;
 export function createClaims(options: ClaimOptions): Claims {
   const { broker, authenticator, log } = options;
 
-  /** Claims `name` (or joins the user holding `token`) for the session. */
+  /**
+   * Claims `name` (or joins the user holding `token`) for the session; with
+   * `shared`, joins the live kind-A user of that name whatever the token.
+   */
   async function claim(
     session: Session,
     name: string | undefined,
     token: string | undefined,
+    shared = false,
   ): Promise<Outcome> {
     const fresh = newToken();
     const [freshTokenHash, presentedTokenHash] = await Promise.all([
@@ -74,16 +78,18 @@ export function createClaims(options: ClaimOptions): Claims {
       sessionId: session.id,
       kind: session.codec.kind,
       maxSessions: options.maxSessionsPerUser,
+      ...(shared ? { shared } : {}),
     });
     switch (result.status) {
       case "claimed":
-        return { ok: true, name: result.user.name, token: fresh, claimTag: tag(freshTokenHash) };
+        return { ok: true, name: result.user.name, token: fresh, claimTag: tag(result.tokenHash) };
       case "joined":
         return {
           ok: true,
           name: result.user.name,
-          token: token!,
-          claimTag: tag(presentedTokenHash!),
+          // Joined by name alone (SHARED_USERNAMES), the session never learns the user's token.
+          token: result.tokenHash === presentedTokenHash ? token! : "",
+          claimTag: tag(result.tokenHash),
         };
       case "taken":
         return { ok: false, code: "username_taken" };
@@ -112,7 +118,7 @@ export function createClaims(options: ClaimOptions): Claims {
     }
     const outcome = username === undefined && token === undefined
       ? await claimGuest(session)
-      : await claim(session, username, token);
+      : await claim(session, username, token, options.sharedUsernames);
     if (outcome.ok) return outcome;
     switch (outcome.code) {
       case "username_taken":

@@ -9,6 +9,7 @@
 import type {
   Broker,
   Envelope,
+  OpenSessionRequest,
   Published,
   StoredEnvelope,
   Topic,
@@ -481,6 +482,7 @@ export function brokerContract(name: string, deploy: Deploy): void {
     assertEquals(claimed, {
       status: "claimed",
       user: { name: "Alice", kind: "A" },
+      tokenHash: "h1",
     });
     assertEquals(
       await second.users.open({
@@ -533,7 +535,7 @@ export function brokerContract(name: string, deploy: Deploy): void {
         kind: "A",
         maxSessions: 10,
       }),
-      { status: "joined", user: { name: "bob", kind: "A" } },
+      { status: "joined", user: { name: "bob", kind: "A" }, tokenHash: "tb" },
     );
     assertEquals(
       await second.users.open({
@@ -543,7 +545,7 @@ export function brokerContract(name: string, deploy: Deploy): void {
         kind: "A",
         maxSessions: 10,
       }),
-      { status: "joined", user: { name: "bob", kind: "A" } },
+      { status: "joined", user: { name: "bob", kind: "A" }, tokenHash: "tb" },
     );
     assertEquals(
       await second.users.open({
@@ -554,6 +556,51 @@ export function brokerContract(name: string, deploy: Deploy): void {
         maxSessions: 10,
       }),
       { status: "unknown_token" },
+    );
+  });
+
+  test("shared (SHARED_USERNAMES) joins a live kind-A user by name, without its token", async ({ first, second }) => {
+    const open = (broker: Broker, request: Partial<OpenSessionRequest>) =>
+      broker.users.open({
+        freshTokenHash: "f",
+        sessionId: "s",
+        kind: "A",
+        maxSessions: 2,
+        ...request,
+      });
+    await open(first, { name: "carol", freshTokenHash: "tc", sessionId: "c1" });
+    assertEquals(
+      await open(second, {
+        name: "CAROL",
+        presentedTokenHash: "wrong",
+        sessionId: "c2",
+        shared: true,
+      }),
+      { status: "joined", user: { name: "carol", kind: "A" }, tokenHash: "tc" },
+      "another instance joins her by name, and learns her token's hash",
+    );
+    assertEquals(await open(second, { name: "carol", sessionId: "c3" }), { status: "taken" });
+    assertEquals(
+      await open(second, { name: "carol", sessionId: "c3", shared: true }),
+      { status: "too_many_sessions" },
+    );
+    assertEquals(
+      await open(second, { presentedTokenHash: "wrong", sessionId: "c4", shared: true }),
+      { status: "unknown_token" },
+      "without a name, only a matching token joins",
+    );
+    await open(first, { name: "dave", sessionId: "d1", kind: "B" });
+    assertEquals(
+      await open(second, { name: "dave", sessionId: "d2", shared: true }),
+      { status: "taken" },
+      "a kind-B (lobby) user is never shared",
+    );
+    await first.users.close("carol", "c1");
+    await second.users.close("carol", "c2");
+    assertEquals(
+      await open(second, { name: "carol", freshTokenHash: "new", sessionId: "c5", shared: true }),
+      { status: "claimed", user: { name: "carol", kind: "A" }, tokenHash: "new" },
+      "a free name is claimed as usual",
     );
   });
 

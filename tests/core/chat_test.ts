@@ -93,6 +93,7 @@ function chatOptions(broker: Broker, listUpdateIntervalMs = 1000): ChatOptions {
     maxSessionsPerUser: 10,
     channelCreationsPerMinute: 1_000_000,
     allowAnonymousLobby: false,
+    sharedUsernames: false,
   };
 }
 

@@ -17,13 +17,14 @@ const newcomer = () => fakeSession({ state: "registering" });
 
 async function withClaims(
   fn: (claims: Claims, broker: Broker) => Promise<void>,
-  options: { maxSessionsPerUser?: number; jwt?: boolean } = {},
+  options: { maxSessionsPerUser?: number; jwt?: boolean; sharedUsernames?: boolean } = {},
 ): Promise<void> {
   const broker = createMemoryBroker();
   const claims = createClaims({
     broker,
     log: silent,
     maxSessionsPerUser: options.maxSessionsPerUser ?? 10,
+    sharedUsernames: options.sharedUsernames ?? false,
     ...(options.jwt ? { authenticator: createJwtAuthenticator({ secret: JWT_SECRET }) } : {}),
   });
   try {
@@ -84,6 +85,27 @@ Deno.test("claims: refused claims close the session with the code the protocol n
     await claims.forKindA(unknown, { kind: "A", token: "nobody's" });
     assertEquals(refusalOf(unknown), { code: "invalid_token", close: 4004 });
   });
+});
+
+Deno.test("claims: SHARED_USERNAMES joins a live kind-A name without its token, never kind B", async () => {
+  await withClaims(async (claims) => {
+    const first = await claims.forKindA(newcomer(), { kind: "A", username: "alice" });
+    const tab = await claims.forKindA(newcomer(), { kind: "A", username: "Alice" });
+    assertEquals([tab?.name, tab?.token, tab?.claimTag], ["alice", "", first!.claimTag]);
+    const withToken = await claims.forKindA(newcomer(), {
+      kind: "A",
+      username: "alice",
+      token: first!.token,
+    });
+    assertEquals(withToken?.token, first!.token, "a client with the token still learns it");
+    await claims.forKindB(fakeSession({ codec: codecB, state: "registering" }), "Bob", undefined);
+    const lobbyName = newcomer();
+    await claims.forKindA(lobbyName, { kind: "A", username: "bob" });
+    assertEquals(refusalOf(lobbyName), { code: "username_taken", close: 4002 });
+    const secondB = fakeSession({ codec: codecB, state: "registering" });
+    await claims.forKindB(secondB, "alice", undefined);
+    assertEquals(refusalOf(secondB), { code: "username_taken", close: 4002 });
+  }, { sharedUsernames: true });
 });
 
 Deno.test("claims: a user holds at most MAX_SESSIONS_PER_USER sessions (4006)", async () => {

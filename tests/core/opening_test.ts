@@ -41,6 +41,7 @@ function openingOn(
       broker,
       log: silent,
       maxSessionsPerUser: 10,
+      sharedUsernames: false,
       ...(authenticator ? { authenticator } : {}),
     }),
     channels,
