@@ -20,6 +20,7 @@ import {
   type Ticket,
 } from "./core/admission.ts";
 import { type Chat, createChat } from "./core/chat.ts";
+import { createBoundedLog } from "./core/limits.ts";
 import { createLogger, type Logger } from "./log.ts";
 import { bearerToken, type Handshake, parseHandshake } from "./protocol/handshake.ts";
 import { VERSION } from "./version.ts";
@@ -34,6 +35,8 @@ export type Route =
 export interface App {
   readonly chat: Chat;
   readonly log: Logger;
+  /** Where refused requests, frames and connections are logged (at debug), bounded in rate. */
+  readonly refusalLog: Logger;
   readonly config: Config;
   /** Decides how to answer `request` from the peer address `peer`. */
   route(request: Request, peer: string): Route;
@@ -51,10 +54,12 @@ export interface AppParts {
 export async function createApp(config: Config, parts: AppParts = {}): Promise<App> {
   const log = parts.log ?? createLogger(config.logLevel);
   const broker = parts.broker ?? createBroker(config, log);
+  const refusalLog = createBoundedLog(log);
   const chat = createChat({
     ...config,
     broker,
     log,
+    refusalLog,
     ...(config.jwt ? { authenticator: createJwtAuthenticator(config.jwt) } : {}),
   });
   await chat.start();
@@ -68,8 +73,9 @@ export async function createApp(config: Config, parts: AppParts = {}): Promise<A
   return {
     chat,
     log,
+    refusalLog,
     config,
-    route: routeRequests(config, broker, admission),
+    route: logRefusals(routeRequests(config, broker, admission), refusalLog),
     async shutdown() {
       await chat.shutdown();
       await broker.close();
@@ -115,6 +121,29 @@ function upgradeRequired(wsPaths: readonly string[]): string {
   const [path] = wsPaths;
   return "This endpoint speaks WebSocket only. Connect with a WebSocket client to " +
     `${path}?username=NAME (kind A) or ${path} (kind B).\n`;
+}
+
+/** `route`, logging each refused request (an answer of 400 or more) at debug. */
+function logRefusals(route: App["route"], refusalLog: Logger): App["route"] {
+  return (request, peer) => {
+    const answer = route(request, peer);
+    if (answer.type === "respond" && answer.response.status >= 400) {
+      refusalLog.debug("request refused", {
+        status: answer.response.status,
+        method: request.method,
+        path: pathOf(request.url),
+        upgrade: request.headers.get("upgrade") ?? undefined,
+        peer,
+      });
+    }
+    return answer;
+  };
+}
+
+/** The path of `url`, shortened for a log line (clients choose it). */
+function pathOf(url: string): string {
+  const path = URL.parse(url)?.pathname ?? url;
+  return path.length > 100 ? `${path.slice(0, 100)}…` : path;
 }
 
 /** The router of one app: every request's answer, from the configuration fixed at start. */

@@ -8,7 +8,11 @@
 /** Log severities, least severe first. */
 export type LogLevel = "debug" | "info" | "warn" | "error";
 
-/** Extra values printed after the message as `key=value`. */
+/**
+ * Extra values printed after the message as `key=value`; an undefined value
+ * is left out, and a string with spaces, quotes, `=` or control characters
+ * is printed JSON-quoted, so a value a client chose cannot forge a line.
+ */
 export type LogFields = Record<string, unknown>;
 
 /** What the core uses to report. */
@@ -37,8 +41,17 @@ export function createLogger(level: LogLevel): Logger {
 function formatFields(fields: LogFields | undefined): string {
   if (!fields) return "";
   return Object.entries(fields)
-    .map(([key, value]) => ` ${key}=${typeof value === "string" ? value : describe(value)}`)
+    .filter(([, value]) => value !== undefined)
+    .map(([key, value]) => ` ${key}=${typeof value === "string" ? quoted(value) : describe(value)}`)
     .join("");
+}
+
+/** Matches a string that cannot be printed bare in a `key=value` line. */
+// deno-lint-ignore no-control-regex -- control characters are what must be escaped
+const NEEDS_QUOTES = /[\s"=\u0000-\u001f\u007f-\u009f\u2028\u2029]|^$/;
+
+function quoted(value: string): string {
+  return NEEDS_QUOTES.test(value) ? JSON.stringify(value) : value;
 }
 
 function describe(value: unknown): string {

@@ -18,6 +18,7 @@ import { createClaims } from "./claims.ts";
 import type { Connection, ConnectionEvents } from "./connection.ts";
 import { createDelivery } from "./delivery.ts";
 import { createHandlers } from "./handlers.ts";
+import { createBoundedLog } from "./limits.ts";
 import { createListFeed } from "./lists.ts";
 import { createOpening } from "./opening.ts";
 import { createRoster } from "./roster.ts";
@@ -48,6 +49,8 @@ export interface ChatOptions extends ChatSettings {
   log: Logger;
   /** AUTH_MODE=jwt: verifies tokens; absent in anonymous mode. */
   authenticator?: Authenticator;
+  /** Where refusals are logged (at debug); by default `log`, bounded in rate. */
+  refusalLog?: Logger;
 }
 
 /** The chat service of one instance. */
@@ -79,7 +82,7 @@ export function createChat(options: ChatOptions): Chat {
     requireTokens: authenticator !== undefined,
   });
   const sessions = createSessionRegistry({
-    settings: options,
+    settings: { ...options, refusalLog: options.refusalLog ?? createBoundedLog(log) },
     codecs: { A: createCodecA(options), B: createCodecB(options) },
     opening,
     handlers,

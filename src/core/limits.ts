@@ -2,12 +2,14 @@
  * What one session may do, and how fast: rate limits as token buckets
  * (`rate` tokens a second, at most `burst` saved up), a strike counter that
  * tells a flood from a burst, and the bounds of a session's command queue.
- * Each session gets its own set from `createSessionLimits`; the clock is
+ * Each session gets its own set from `createSessionLimits`. An instance's
+ * refusal log is bounded the same way (`createBoundedLog`). The clock is
  * injectable so that tests need not wait.
  *
  * @module
  */
 import type { Config } from "../config.ts";
+import type { LogFields, Logger } from "../log.ts";
 
 /** Refusals of frames far over the rate, within `RATE_ABUSE_WINDOW_MS`, that close the session (1008). */
 export const RATE_ABUSE_STRIKES = 100;
@@ -97,4 +99,38 @@ export function createSessionLimits(
     creations: createTokenBucket(perMinute / 60, perMinute, now),
     strikes: createStrikeCounter(RATE_ABUSE_STRIKES, RATE_ABUSE_WINDOW_MS, now),
   };
+}
+
+/** Lines a bounded log prints per second on average (`REFUSAL_LOG_BURST` at once). */
+export const REFUSAL_LOG_RATE = 20;
+
+/** Lines a bounded log prints at once after a quiet spell. */
+export const REFUSAL_LOG_BURST = 100;
+
+/**
+ * `log`, bounded in rate by one token bucket shared by its levels, so that
+ * what clients can provoke (refusals) cannot fill a disk: lines over the
+ * bound are dropped and counted, and the count is printed before the next
+ * line that passes.
+ */
+export function createBoundedLog(
+  log: Logger,
+  rate = REFUSAL_LOG_RATE,
+  burst = REFUSAL_LOG_BURST,
+  now: () => number = Date.now,
+): Logger {
+  const bucket = createTokenBucket(rate, burst, now);
+  let dropped = 0;
+  const at = (level: keyof Logger) => (message: string, fields?: LogFields) => {
+    if (!bucket.take()) {
+      dropped++;
+      return;
+    }
+    if (dropped > 0) {
+      log[level]("log lines dropped: over the rate bound", { dropped, perSecond: rate });
+      dropped = 0;
+    }
+    log[level](message, fields);
+  };
+  return { debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error") };
 }

@@ -51,6 +51,8 @@ export interface SessionSettings extends
     | "channelCreationsPerMinute"
   > {
   log: Logger;
+  /** Where refused frames and server-side closes go, at debug: bounded in rate, never texts. */
+  refusalLog: Logger;
 }
 
 /** A connected client. */
@@ -281,8 +283,14 @@ export function ack(
   });
 }
 
-/** Sends `refusal` as an `error` frame; resolves at once, so a handler can return it. */
+/** Sends `refusal` as an `error` frame (logged); resolves at once, so a handler can return it. */
 export function refuse(session: Session, refusal: Refusal): Promise<void> {
+  session.settings.refusalLog.debug("frame refused", {
+    code: refusal.code,
+    session: session.id,
+    user: session.user?.name,
+    ref: refusal.ref,
+  });
   send(session, { type: "error", ...refusal });
   return Promise.resolve();
 }
@@ -299,16 +307,26 @@ export function refuseAndClose(
   message: string,
   ref?: string,
 ): Promise<void> {
-  refuse(session, refusal(code, message, ref));
-  close(session, CLOSE_CODES[code], code);
+  send(session, { type: "error", ...refusal(code, message, ref) });
+  end(session, CLOSE_CODES[code], code, "connection refused");
   return Promise.resolve();
 }
 
 // ---- Closing. ---------------------------------------------------------------
 
-/** Closes the session's socket with `code` and ends the session; later calls do nothing. */
+/** Closes the session's socket with `code` and ends the session (logged); later calls do nothing. */
 export function close(session: Session, code: number, reason: string): void {
+  end(session, code, reason, "session closed");
+}
+
+function end(session: Session, code: number, reason: string, event: string): void {
   if (session.state === "closed") return;
+  session.settings.refusalLog.debug(event, {
+    close: code,
+    reason,
+    session: session.id,
+    user: session.user?.name,
+  });
   disconnected(session);
   session.connection.close(code, reason);
 }

@@ -1,8 +1,9 @@
 /**
  * Rate limits with an injected clock: token buckets, the strike counter,
- * and the set each session gets. No test waits for real time to pass.
+ * the set each session gets, and the bounded refusal log. No test waits for real time to pass.
  */
 import {
+  createBoundedLog,
   createSessionLimits,
   createStrikeCounter,
   createTokenBucket,
@@ -10,6 +11,7 @@ import {
   RATE_ABUSE_WINDOW_MS,
 } from "../../src/core/limits.ts";
 import { assertEquals } from "../support/assert.ts";
+import { recordingLog } from "../support/sessions.ts";
 
 /** A clock a test moves by hand. */
 function manualClock() {
@@ -94,4 +96,20 @@ Deno.test("limits: a session's flood is RATE_ABUSE_STRIKES refusals within the a
     clock.advance(RATE_ABUSE_WINDOW_MS / RATE_ABUSE_STRIKES / 2);
   }
   assertEquals(limits.strikes.strike(), true);
+});
+
+Deno.test("limits: a bounded log prints its burst, drops the rest, then says how many it dropped", () => {
+  const clock = manualClock();
+  const log = recordingLog();
+  const bounded = createBoundedLog(log, 2, 3, clock.now);
+  for (let i = 0; i < 10; i++) bounded.debug(`line ${i}`);
+  assertEquals(log.lines, ["debug line 0", "debug line 1", "debug line 2"]);
+  clock.advance(500);
+  bounded.info("after a while");
+  assertEquals(log.lines.slice(3), [
+    "info log lines dropped: over the rate bound",
+    "info after a while",
+  ]);
+  bounded.warn("no token left");
+  assertEquals(log.lines.length, 5, "the bucket is empty again");
 });

@@ -31,6 +31,7 @@ export const codecB: Codec = createCodecB({ maxMessageChars: 100 });
 export function testSettings(overrides: Partial<SessionSettings> = {}): SessionSettings {
   return {
     log: silent,
+    refusalLog: silent,
     maxFrameBytes: 4096,
     slowConsumerBytes: 1_048_576,
     rateMessagesPerSecond: 1_000_000,
