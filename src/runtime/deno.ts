@@ -44,6 +44,11 @@ export function denoHandler(
     } catch (error) {
       ticket.release();
       const reason = error instanceof Error ? error.message : String(error);
+      app.refusalLog.debug("request refused", {
+        status: 400,
+        reason,
+        peer: info.remoteAddr.hostname,
+      });
       return new Response(`Bad WebSocket upgrade: ${reason}\n`, { status: 400 });
     }
     const { socket, response } = upgraded;

@@ -91,6 +91,11 @@ export const serveNode: Edge = async (app, options) => {
   // An invalid handshake is answered as the Deno edge answers it, its place freed first.
   wss.on("wsClientError", (error: Error, socket: Duplex, req: IncomingMessage) => {
     tickets.get(req)?.release();
+    app.refusalLog.debug("request refused", {
+      status: 400,
+      reason: error.message,
+      peer: req.socket.remoteAddress,
+    });
     writeRaw(socket, badUpgrade(error.message));
   });
 
@@ -163,6 +168,11 @@ function routeOf(app: App, req: IncomingMessage): Route {
   try {
     request = toRequest(req);
   } catch {
+    app.refusalLog.debug("request refused", {
+      status: 400,
+      reason: "unreadable URL",
+      peer: req.socket.remoteAddress,
+    });
     return unreadableRequest();
   }
   return app.route(request, req.socket.remoteAddress ?? "");

@@ -25,6 +25,13 @@ testEachRuntime(
       /DEBUG request refused status=404 method=GET path=\/socket upgrade=websocket/,
     );
 
+    using tcp = await Deno.connect({ hostname: "127.0.0.1", port: server.port });
+    await tcp.write(new TextEncoder().encode(
+      "GET /chat?username=x HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\n" +
+        "Connection: Upgrade\r\n\r\n",
+    ));
+    await server.untilOutput(/DEBUG request refused status=400 reason=.+ peer=127\.0\.0\.1/);
+
     await using alice = await joinA(server.ws, "alice");
     const sessionId = alice.session.sessionID!;
     await using taken = await connect(`${server.ws}?username=alice`);
