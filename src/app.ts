@@ -54,7 +54,14 @@ export async function createApp(config: Config, parts: AppParts = {}): Promise<A
     ...config,
     broker,
     log,
-    ...(config.jwt ? { authenticator: createJwtAuthenticator(config.jwt) } : {}),
+    ...(config.jwt
+      ? {
+        authenticator: createJwtAuthenticator({
+          ...config.jwt,
+          nameScriptRestriction: config.nameScriptRestriction,
+        }),
+      }
+      : {}),
   });
   await chat.start();
   const admission = createAdmission(config);

@@ -39,6 +39,7 @@ export type ChatSettings = Pick<
   | "maxSessionsPerUser"
   | "channelCreationsPerMinute"
   | "allowAnonymousLobby"
+  | "nameScriptRestriction"
 >;
 
 /** What the core needs to run: its settings, the broker and the log. */
