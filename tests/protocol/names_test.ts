@@ -15,7 +15,6 @@ import {
   userKey,
   utf8Length,
 } from "../../src/protocol/names.ts";
-import { scriptsOf, tooMixedScripts } from "../../src/protocol/scripts.ts";
 import { assert, assertEquals, assertMatch } from "../support/assert.ts";
 
 Deno.test("names: utf8Length equals the TextEncoder byte count", () => {
@@ -201,41 +200,6 @@ Deno.test("names: Server and system are reserved in any case and form", () => {
     assert(problemOf(name) !== "is reserved (Server and system, in any case or form)", name);
   }
   assertEquals(problemOf("Server", "channel"), "ok", "channels may be called server");
-});
-
-Deno.test("names: mixed scripts are judged at the configured level (UTS #39)", () => {
-  const levels: ScriptRestriction[] = [
-    "highly-restrictive",
-    "moderately-restrictive",
-    "unrestricted",
-  ];
-  const cases: [string, [boolean, boolean, boolean]][] = [
-    ["paypal", [true, true, true]],
-    ["раура", [true, true, true]], // all Cyrillic: a whole-script confusable, not detected
-    ["аdmin", [false, false, true]], // Cyrillic а, Latin dmin
-    ["Ωmega", [false, false, true]], // Greek with Latin
-    ["Tokyo東京", [true, true, true]], // Latin + Han
-    ["ひらがなカタカナ漢字", [true, true, true]], // Japanese
-    ["ㄅㄆ漢字", [true, true, true]], // Bopomofo + Han
-    ["한국어漢字", [true, true, true]], // Hangul + Han
-    ["Hindi हिंदी", [false, true, true]], // Latin + Devanagari
-    ["Shalom שלום", [false, true, true]], // Latin + Hebrew
-    ["हिंदी עברית", [false, false, true]], // two non-Latin scripts
-    ["Ελλάδα Россия", [false, false, true]], // Greek + Cyrillic
-    ["abc123", [true, true, true]], // digits are Common
-    ["١٢٣ محمد", [true, true, true]], // Arabic-Indic digits belong to Arabic
-  ];
-  for (const [name, verdicts] of cases) {
-    levels.forEach((level, index) => {
-      const ok = checkName(name, "username", level).ok;
-      assertEquals(ok, verdicts[index], `${name} at ${level}`);
-    });
-  }
-  assertEquals(tooMixedScripts("аdmin", "highly-restrictive"), ["Cyrl", "Latn"]);
-  assertEquals(scriptsOf("a"), ["Latn"]);
-  assertEquals(scriptsOf("1"), []);
-  assertEquals(scriptsOf("-"), []);
-  assert(scriptsOf("\u0301").length !== 1, "a combining mark fits Inherited or several scripts");
 });
 
 Deno.test("names: quoteName shows control and format characters as escapes", () => {
