@@ -60,7 +60,14 @@ export async function createApp(config: Config, parts: AppParts = {}): Promise<A
     broker,
     log,
     refusalLog,
-    ...(config.jwt ? { authenticator: createJwtAuthenticator(config.jwt) } : {}),
+    ...(config.jwt
+      ? {
+        authenticator: createJwtAuthenticator({
+          ...config.jwt,
+          nameScriptRestriction: config.nameScriptRestriction,
+        }),
+      }
+      : {}),
   });
   await chat.start();
   if (config.sharedUsernames) {

@@ -7,11 +7,17 @@
  * @module
  */
 import * as jose from "jose";
-import { isChannelName, isUsername } from "./protocol/names.ts";
+import {
+  checkName,
+  DEFAULT_SCRIPT_RESTRICTION,
+  isChannelName,
+  quoteName,
+  type ScriptRestriction,
+} from "./protocol/names.ts";
 
 /** Who a verified token speaks for. */
 export interface Identity {
-  /** The token's `sub`: the username. */
+  /** The token's `sub`: the username, in its NFC form. */
   user: string;
   /** Seconds since the epoch after which the token is no longer valid. */
   expiresAt: number;
@@ -37,6 +43,8 @@ export interface JwtOptions {
   jwksUrl?: string;
   issuer?: string;
   audience?: string;
+  /** How far a `sub` may mix scripts (NAME_SCRIPT_RESTRICTION). @default "moderately-restrictive" */
+  nameScriptRestriction?: ScriptRestriction;
 }
 
 /** An authenticator for the one key source `options` names. */
@@ -55,7 +63,7 @@ export function createJwtAuthenticator(options: JwtOptions): Authenticator {
       } catch (error) {
         throw new InvalidTokenError(describe(error));
       }
-      return identityOf(payload);
+      return identityOf(payload, options.nameScriptRestriction ?? DEFAULT_SCRIPT_RESTRICTION);
     },
   };
 }
@@ -87,12 +95,11 @@ function keySource(options: JwtOptions): Verify {
   throw new TypeError("JWT authentication needs a secret, a public key or a JWKS URL");
 }
 
-function identityOf(payload: jose.JWTPayload): Identity {
-  const user = payload.sub ?? "";
-  if (!isUsername(user)) {
-    throw new InvalidTokenError(
-      `sub "${user.slice(0, 40)}" is not a username (1-32 letters, digits, '_', '-', '.')`,
-    );
+function identityOf(payload: jose.JWTPayload, scripts: ScriptRestriction): Identity {
+  const sub = payload.sub ?? "";
+  const verdict = checkName(sub, "username", scripts);
+  if (!verdict.ok) {
+    throw new InvalidTokenError(`sub ${quoteName(sub)} is not a username: it ${verdict.problem}`);
   }
   const channels = payload.channels;
   if (
@@ -102,9 +109,12 @@ function identityOf(payload: jose.JWTPayload): Identity {
     throw new InvalidTokenError("the channels claim must be a list of strings");
   }
   return {
-    user,
+    user: verdict.name,
     expiresAt: payload.exp!,
-    ...(channels === undefined ? {} : { channels: channels as string[] }),
+    // Channel names are compared in their NFC form, as clients' names are.
+    ...(channels === undefined
+      ? {}
+      : { channels: (channels as string[]).map((entry) => entry.normalize("NFC")) }),
   };
 }
 
@@ -113,7 +123,7 @@ export function mayUseChannel(allowed: readonly string[] | undefined, channel: s
   if (allowed === undefined) return true;
   return allowed.some((entry) =>
     entry.endsWith("*") ? channel.startsWith(entry.slice(0, -1)) : entry === channel
-  ) && isChannelName(channel);
+  ) && isChannelName(channel, "unrestricted"); // The frame's schema applied the script rule.
 }
 
 function describe(error: unknown): string {

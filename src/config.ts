@@ -9,7 +9,7 @@
  * @module
  */
 import { z } from "zod";
-import { isChannelName } from "./protocol/names.ts";
+import { checkName, quoteName, SCRIPT_RESTRICTIONS } from "./protocol/names.ts";
 
 /**
  * One setting: the environment variable it is read from, and how. A setting
@@ -142,6 +142,25 @@ function oneOf<V extends string>(
   return new Setting(variable, trimmed(options.fallback).pipe(choice));
 }
 
+/**
+ * A channel name, trimmed, in its NFC form; unset or blank gives `fallback`.
+ * The operator may mix scripts freely: NAME_SCRIPT_RESTRICTION is for clients.
+ */
+function channelName(variable: string, fallback: string): Setting<string> {
+  return new Setting(
+    variable,
+    trimmed(fallback).transform((raw, ctx) => {
+      const verdict = checkName(raw, "channel", "unrestricted");
+      if (verdict.ok) return verdict.name;
+      ctx.addIssue({
+        code: "custom",
+        message: `${variable} must be a valid channel name: ${quoteName(raw)} ${verdict.problem}`,
+      });
+      return z.NEVER;
+    }),
+  );
+}
+
 /** `true` or `false` (any case, trimmed); unset or blank is `false`. */
 function flag(variable: string): Setting<boolean> {
   return new Setting(
@@ -205,10 +224,17 @@ export const SETTINGS = {
       "spaces, query (?) or fragment (#), and is not /, /healthz or /readyz",
   }),
   /** The channel kind-B clients live in. @default "lobby" */
-  lobbyChannel: text("LOBBY_CHANNEL", {
-    fallback: "lobby",
-    valid: isChannelName,
-    must: "be a valid channel name: 1-64 letters, digits, '_', '-' or '.'",
+  lobbyChannel: channelName("LOBBY_CHANNEL", "lobby"),
+  /**
+   * How far usernames and channel names may mix scripts, after UTS #39's
+   * restriction levels: `highly-restrictive` (one script, or Latin with
+   * Han and Japanese kana, Bopomofo or Hangul), `moderately-restrictive`
+   * (also Latin with one other script but Cyrillic or Greek) or
+   * `unrestricted`. @default "moderately-restrictive"
+   */
+  nameScriptRestriction: oneOf("NAME_SCRIPT_RESTRICTION", SCRIPT_RESTRICTIONS, {
+    fallback: "moderately-restrictive",
+    must: `be one of ${SCRIPT_RESTRICTIONS.join(", ")}`,
   }),
   /** Least time between two userList (or channelList) frames to one client. @default 1000 */
   listUpdateIntervalMs: integer("LIST_UPDATE_INTERVAL_MS", 1000, 50, 60_000),

@@ -35,6 +35,7 @@ const LAYERS: readonly string[][] = [
  */
 const FOLDER_ORDERS: Record<string, string[]> = {
   "protocol/": [
+    "scripts.ts",
     "names.ts",
     "codes.ts",
     "handshake.ts",

@@ -10,6 +10,7 @@ const DEFAULTS: Config = {
   host: "0.0.0.0",
   wsPaths: ["/ws", "/chat"],
   lobbyChannel: "lobby",
+  nameScriptRestriction: "moderately-restrictive",
   listUpdateIntervalMs: 1000,
   maxMessageChars: 4000,
   maxFrameBytes: 65536,
@@ -89,6 +90,7 @@ Deno.test("config: every variable is read", () => {
       host: "127.0.0.1",
       wsPaths: ["/socket", "/api/chat"],
       lobbyChannel: "main-hall",
+      nameScriptRestriction: "moderately-restrictive",
       listUpdateIntervalMs: 250,
       maxMessageChars: 280,
       maxFrameBytes: 4096,
@@ -174,7 +176,7 @@ Deno.test("config: an unknown LOG_LEVEL throws a ConfigError naming LOG_LEVEL", 
 });
 
 Deno.test("config: a LOBBY_CHANNEL that is no channel name throws a ConfigError naming it", () => {
-  for (const lobby of ["no spaces", "a/b", "c".repeat(65)]) {
+  for (const lobby of ["two  spaces", "a/b", "c".repeat(65), "a\u202eb"]) {
     const error = configError({ LOBBY_CHANNEL: lobby });
     assert(error.message.includes("LOBBY_CHANNEL"), `for ${lobby}: ${error.message}`);
   }
@@ -206,7 +208,7 @@ Deno.test("config: two bad variables are both named in one error", () => {
   const error = configError({ PORT: "abc", LOG_LEVEL: "loud" });
   assert(error.message.includes("PORT"), error.message);
   assert(error.message.includes("LOG_LEVEL"), error.message);
-  const other = configError({ LOBBY_CHANNEL: "no spaces", MAX_FRAME_BYTES: "-5" });
+  const other = configError({ LOBBY_CHANNEL: "two  spaces", MAX_FRAME_BYTES: "-5" });
   assert(other.message.includes("LOBBY_CHANNEL"), other.message);
   assert(other.message.includes("MAX_FRAME_BYTES"), other.message);
 });

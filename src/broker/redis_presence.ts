@@ -60,12 +60,13 @@ export function createRedisPresence(options: PresenceOptions): Presence {
       else byUser.set(entry[1].key, [entry]);
     }
     await Promise.all([...byUser.values()].map(async (sessions) => {
-      const { name, kind, tokenHash } = sessions[0][1];
+      const { key, name, kind, tokenHash } = sessions[0][1];
       const ids = sessions.map(([id]) => id);
       const restored = await run(
         "RESTORE_USER",
         presenceTtlMs,
         historyTtlMs,
+        key,
         name,
         kind,
         tokenHash,
@@ -98,6 +99,7 @@ export function createRedisPresence(options: PresenceOptions): Presence {
       const reply = await run(
         "OPEN_SESSION",
         request.name ?? "",
+        request.name === undefined ? "" : userKey(request.name),
         request.presentedTokenHash ?? "",
         request.freshTokenHash,
         request.sessionId,
@@ -122,10 +124,10 @@ export function createRedisPresence(options: PresenceOptions): Presence {
     },
     async close(name, sessionId) {
       localSessions.delete(sessionId);
-      await run("CLOSE_SESSION", name, sessionId);
+      await run("CLOSE_SESSION", userKey(name), sessionId);
     },
     async lookup(name) {
-      const reply = await run("LOOKUP_USER", name) as [string, string] | null;
+      const reply = await run("LOOKUP_USER", userKey(name)) as [string, string] | null;
       return reply && reply[0] ? { name: reply[0], kind: reply[1] as "A" | "B" } : undefined;
     },
     async online() {

@@ -54,24 +54,23 @@ end
 `;
 
 /**
- * Opens a session. ARGV: prefix, name ('' to go by token), presented token
- * hash (or ''), fresh token hash, session id, kind, ttl ms, history ttl ms,
- * most sessions per user, '1' to join a live user of the same kind whatever
- * the token (SHARED_USERNAMES).
+ * Opens a session. ARGV: prefix, name ('' to go by token), its user key
+ * (`userKey`, computed by the caller: Lua's string.lower knows only ASCII),
+ * presented token hash (or ''), fresh token hash, session id, kind, ttl ms,
+ * history ttl ms, most sessions per user, '1' to join a live user of the
+ * same kind whatever the token (SHARED_USERNAMES).
  * Returns {status, name, kind, tokenHash}.
  */
 export const OPEN_SESSION = PRELUDE + `
-local name, presented, fresh, session, kind = ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
-local ttl, history_ttl, max_sessions = tonumber(ARGV[7]), tonumber(ARGV[8]), tonumber(ARGV[9])
-local shared = ARGV[10] == '1' and name ~= ''
+local name, key, presented, fresh, session = ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
+local kind, ttl, history_ttl = ARGV[7], tonumber(ARGV[8]), tonumber(ARGV[9])
+local max_sessions = tonumber(ARGV[10])
+local shared = ARGV[11] == '1' and name ~= ''
 local now = now_ms()
 local expiry = now + ttl
-local key
 if name == '' then
   key = redis.call('GET', token_key(presented))
   if not key then return {'unknown_token'} end
-else
-  key = string.lower(name)
 end
 local live = live_sessions(key, now)
 if live > 0 then
@@ -91,10 +90,10 @@ return {'claimed', name, kind, fresh}
 
 /**
  * Ends a session; with the user's last live session, the claim ends.
- * ARGV: prefix, name, session id.
+ * ARGV: prefix, user key, session id.
  */
 export const CLOSE_SESSION = PRELUDE + `
-local key = string.lower(ARGV[2])
+local key = ARGV[2]
 redis.call('ZREM', sessions_key(key), ARGV[3])
 if live_sessions(key, now_ms()) == 0 then
   local held = redis.call('HMGET', claim_key(key), 'name', 'token')
@@ -105,9 +104,9 @@ end
 return 1
 `;
 
-/** The live user called ARGV[2] (any case): {name, kind}, or nil. ARGV: prefix, name. */
+/** The live user whose key is ARGV[2]: {name, kind}, or nil. ARGV: prefix, user key. */
 export const LOOKUP_USER = PRELUDE + `
-local key = string.lower(ARGV[2])
+local key = ARGV[2]
 if live_sessions(key, now_ms()) == 0 then return nil end
 return redis.call('HMGET', claim_key(key), 'name', 'kind')
 `;
@@ -143,14 +142,13 @@ return missing
 
 /**
  * Puts a user's local sessions back after Redis lost them (restart, expiry
- * during a partition). ARGV: prefix, ttl ms, history ttl ms, name, kind,
- * token hash, then session ids. Returns 1, or 0 when someone else now holds
- * the name.
+ * during a partition). ARGV: prefix, ttl ms, history ttl ms, user key, name,
+ * kind, token hash, then session ids. Returns 1, or 0 when someone else now
+ * holds the name.
  */
 export const RESTORE_USER = PRELUDE + `
 local ttl, history_ttl = tonumber(ARGV[2]), tonumber(ARGV[3])
-local name, kind, token = ARGV[4], ARGV[5], ARGV[6]
-local key = string.lower(name)
+local key, name, kind, token = ARGV[4], ARGV[5], ARGV[6], ARGV[7]
 local now = now_ms()
 local expiry = now + ttl
 if live_sessions(key, now) > 0 then
@@ -159,7 +157,7 @@ if live_sessions(key, now) > 0 then
 else
   take_claim(key, name, kind, token, expiry, ttl, history_ttl)
 end
-for i = 7, #ARGV do redis.call('ZADD', sessions_key(key), expiry, ARGV[i]) end
+for i = 8, #ARGV do redis.call('ZADD', sessions_key(key), expiry, ARGV[i]) end
 refresh(key, name, token, expiry, ttl)
 return 1
 `;

@@ -41,6 +41,7 @@ export type ChatSettings = Pick<
   | "channelCreationsPerMinute"
   | "allowAnonymousLobby"
   | "sharedUsernames"
+  | "nameScriptRestriction"
 >;
 
 /** What the core needs to run: its settings, the broker and the log. */

@@ -14,12 +14,15 @@ import type { Config } from "../config.ts";
 import { guestName, hashToken, newToken } from "../ids.ts";
 import type { Logger } from "../log.ts";
 import type { Handshake } from "../protocol/handshake.ts";
-import { isUsername, userKey } from "../protocol/names.ts";
+import { checkName, DEFAULT_SCRIPT_RESTRICTION, quoteName, userKey } from "../protocol/names.ts";
 import { grant } from "./grants.ts";
 import { refuseAndClose, type Session } from "./session.ts";
 
 /** What the claims need. */
-export interface ClaimOptions extends Pick<Config, "maxSessionsPerUser" | "sharedUsernames"> {
+export interface ClaimOptions
+  extends
+    Pick<Config, "maxSessionsPerUser" | "sharedUsernames">,
+    Partial<Pick<Config, "nameScriptRestriction">> {
   broker: Broker;
   log: Logger;
   /** AUTH_MODE=jwt: verifies tokens; absent in anonymous mode. */
@@ -55,6 +58,7 @@ const GUEST_NAME_TRIES = 5;
 /** Creates the claims of one instance. */
 export function createClaims(options: ClaimOptions): Claims {
   const { broker, authenticator, log } = options;
+  const scripts = options.nameScriptRestriction ?? DEFAULT_SCRIPT_RESTRICTION;
 
   /**
    * Claims `name` (or joins the user holding `token`) for the session; with
@@ -107,15 +111,28 @@ export function createClaims(options: ClaimOptions): Claims {
     }
   }
 
+  /** The NFC form of a username a client asks for; refused (and closed) it is undefined. */
+  async function checkUsername(
+    session: Session,
+    raw: string,
+    ref?: string,
+  ): Promise<string | undefined> {
+    const verdict = checkName(raw, "username", scripts);
+    if (verdict.ok) return verdict.name;
+    const message = `Invalid username: ${quoteName(raw)} ${verdict.problem}`;
+    await refuseAndClose(session, "invalid_username", message, ref);
+    return undefined;
+  }
+
   async function claimAnonymously(
     session: Session,
     handshake: Handshake & { kind: "A" },
   ): Promise<Claimed | undefined> {
-    const { username, token } = handshake;
-    if (username !== undefined && !isUsername(username)) {
-      await refuseAndClose(session, "invalid_username", invalidUsername(username));
-      return undefined;
-    }
+    const { token } = handshake;
+    const username = handshake.username === undefined
+      ? undefined
+      : await checkUsername(session, handshake.username);
+    if (username === undefined && handshake.username !== undefined) return undefined;
     const outcome = username === undefined && token === undefined
       ? await claimGuest(session)
       : await claim(session, username, token, options.sharedUsernames);
@@ -204,11 +221,9 @@ export function createClaims(options: ClaimOptions): Claims {
         : claimAnonymously(session, handshake);
     },
     async forKindB(session, sender, ref) {
-      if (!isUsername(sender)) {
-        await refuseAndClose(session, "invalid_username", invalidUsername(sender), ref);
-        return undefined;
-      }
-      const outcome = await claim(session, sender, undefined);
+      const name = await checkUsername(session, sender, ref);
+      if (name === undefined) return undefined;
+      const outcome = await claim(session, name, undefined);
       if (outcome.ok) return outcome;
       await refuseAndClose(session, "username_taken", "Username already taken", ref);
       return undefined;
@@ -232,10 +247,4 @@ export function createClaims(options: ClaimOptions): Claims {
 /** A short, non-secret tag of one holding of a name: part of its token's hash. */
 function tag(tokenHash: string): string {
   return tokenHash.slice(0, 16);
-}
-
-function invalidUsername(name: string): string {
-  return `Invalid username "${
-    name.slice(0, 40)
-  }": usernames are 1-32 letters, digits, '_', '-' or '.', and not Server or system`;
 }

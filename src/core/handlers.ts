@@ -147,13 +147,14 @@ export function createHandlers(options: HandlerOptions): Handlers {
       await broker.bus.signal(channelTopic(to), { kind: "typing", from, to });
       return ack(session, ref);
     }
-    const recipient = isUsername(to) ? await broker.users.lookup(to) : undefined;
+    // The frame's schema applied the script rule already.
+    const recipient = isUsername(to, "unrestricted") ? await broker.users.lookup(to) : undefined;
     if (recipient) {
       const topic = userTopic(userKey(recipient.name));
       await broker.bus.signal(topic, { kind: "typing", from, to: recipient.name });
       return ack(session, ref);
     }
-    if (isChannelName(to) && await broker.channels.exists(to)) {
+    if (isChannelName(to, "unrestricted") && await broker.channels.exists(to)) {
       return refuse(session, refusal("not_member", `Not a member of channel "${to}"`, ref));
     }
     return refuse(

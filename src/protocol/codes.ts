@@ -12,9 +12,10 @@ export const ERROR_CODES = {
   invalid_json: "The frame is not a JSON object",
   unknown_type: "The frame's `type` is missing or not one Natter knows",
   invalid_frame: "A field is missing, empty or of the wrong type",
-  invalid_channel: "A channel name is not 1-64 letters, digits, '_', '-' or '.'",
+  invalid_channel:
+    "A channel name breaks the naming rules (1-64 letters, marks, digits, inner spaces, _ - . ' ’; see Names); the message names the rule",
   invalid_username:
-    "A username is not 1-32 letters, digits, '_', '-' or '.', or is reserved (Server, system)",
+    "A username breaks the naming rules (1-32 letters, marks, digits, inner spaces, _ - . ' ’; see Names) or is reserved (Server, system); the message names the rule",
   invalid_token:
     "The token is not valid: no online user holds it, or (AUTH_MODE=jwt) it is expired, badly signed or for another audience",
   auth_required: "AUTH_MODE=jwt: connect with a token (?token= or Authorization: Bearer)",

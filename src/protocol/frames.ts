@@ -15,7 +15,15 @@
  */
 import { z } from "zod";
 import { ERROR_CODES, type ErrorCode } from "./codes.ts";
-import { exceedsCodePoints, isChannelName, isPrintableText, isUsername } from "./names.ts";
+import {
+  checkName,
+  DEFAULT_SCRIPT_RESTRICTION,
+  exceedsCodePoints,
+  isPrintableText,
+  type NameKind,
+  quoteName,
+  type ScriptRestriction,
+} from "./names.ts";
 
 /** Longest `ref` a client may attach to a frame. */
 export const MAX_REF_CHARS = 64;
@@ -37,22 +45,71 @@ const MessageIdField = z.string().regex(
 
 const Ref = z.string().max(MAX_REF_CHARS).optional();
 
-/** A channel name, failing with `invalid_channel`. */
-export const ChannelName = z.string().refine(isChannelName, {
-  message: "Channel names are 1-64 letters, digits, '_', '-' or '.'",
-  params: { code: "invalid_channel" satisfies ErrorCode },
-});
+/** How each kind of name is called in a refusal, and the code it is refused with. */
+const NAME_REFUSALS = {
+  username: { subject: "Username", code: "invalid_username" },
+  channel: { subject: "Channel name", code: "invalid_channel" },
+} as const satisfies Record<NameKind, { subject: string; code: ErrorCode }>;
 
-/** A username, failing with `invalid_username`. */
-export const Username = z.string().refine(isUsername, {
-  message: "Usernames are 1-32 letters, digits, '_', '-' or '.', and not Server or system",
-  params: { code: "invalid_username" satisfies ErrorCode },
-});
+/**
+ * A username or channel name: its NFC form out, or a failure with
+ * `invalid_username` or `invalid_channel` whose message names the broken rule.
+ */
+export function nameSchema(kind: NameKind, scripts: ScriptRestriction) {
+  const { subject, code } = NAME_REFUSALS[kind];
+  return normalizedName((raw) => {
+    const verdict = checkName(raw, kind, scripts);
+    return verdict.ok
+      ? verdict
+      : { ok: false, message: `${subject} ${quoteName(raw)} ${verdict.problem}`, code };
+  });
+}
+
+/** A `typing` target: a channel name or a username, in its NFC form. */
+function targetSchema(scripts: ScriptRestriction) {
+  return normalizedName((raw) => {
+    const asChannel = checkName(raw, "channel", scripts);
+    if (asChannel.ok) return asChannel;
+    const asUser = checkName(raw, "username", scripts);
+    if (asUser.ok) return asUser;
+    return {
+      ok: false,
+      message: `to must be a channel name or a username: ${quoteName(raw)} ${asChannel.problem}`,
+    };
+  });
+}
+
+/**
+ * A string schema that replaces its value with the checked name's NFC form,
+ * or fails with the refusal's message and params. It is a check that sets
+ * the value, as zod's own `overwrite` is: a `transform` would cost the
+ * broadcast path a third more.
+ */
+function normalizedName(
+  check: (
+    raw: string,
+  ) => { ok: true; name: string } | { ok: false; message: string; code?: ErrorCode },
+) {
+  return z.string().check((ctx) => {
+    const verdict = check(ctx.value);
+    if (verdict.ok) ctx.value = verdict.name;
+    else {
+      ctx.issues.push({
+        code: "custom",
+        message: verdict.message,
+        input: ctx.value,
+        ...(verdict.code === undefined ? {} : { params: { code: verdict.code } }),
+      });
+    }
+  });
+}
 
 /** Limits the inbound schemas enforce that come from configuration. */
 export interface FrameLimits {
   /** Longest message text, in code points. */
   maxMessageChars: number;
+  /** How far names may mix scripts (NAME_SCRIPT_RESTRICTION). @default "moderately-restrictive" */
+  nameScriptRestriction?: ScriptRestriction;
 }
 
 /** The inbound schemas, built for the configured limits. */
@@ -69,9 +126,10 @@ export function clientFrameSchemas(limits: FrameLimits) {
       "text must be well-formed Unicode without control characters (tab and newlines allowed)",
   });
   const Text = PrintableText.min(1, "text must not be empty");
-  const Target = z.string().refine((to) => isChannelName(to) || isUsername(to), {
-    message: "to must be a channel name or a username",
-  });
+  const scripts = limits.nameScriptRestriction ?? DEFAULT_SCRIPT_RESTRICTION;
+  const ChannelName = nameSchema("channel", scripts);
+  const Username = nameSchema("username", scripts);
+  const Target = targetSchema(scripts);
   const kindA = {
     createChannel: z.object({ type: z.literal("createChannel"), message: ChannelName, ref: Ref }),
     joinChannel: z.object({

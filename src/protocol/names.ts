@@ -1,36 +1,192 @@
 /**
  * The rules for user and channel names, shared by the wire schemas, the
- * configuration and the core. Names are plain ASCII so that no two names
- * look alike on screen (no homoglyphs, no bidi tricks).
+ * configuration, JWT subjects and the core. A name may be written in any
+ * script: letters, marks and digits of any language, single inner spaces
+ * and the punctuation of names (`_ - . ' ’`). It is NFC-normalized before
+ * anything else, and that form is the one Natter keeps and shows. Users are
+ * unique by `userKey` (a case fold); channels by their NFC form, exactly.
+ * What is refused, and why, is in `checkName`; mixed scripts are judged by
+ * `scripts.ts`.
  *
  * @module
  */
+import {
+  DEFAULT_SCRIPT_RESTRICTION,
+  scriptName,
+  type ScriptRestriction,
+  tooMixedScripts,
+} from "./scripts.ts";
 
-/** Usernames: 1-32 ASCII letters, digits, `_`, `-` or `.`. */
-export const USERNAME_PATTERN = /^[A-Za-z0-9_.-]{1,32}$/;
+export {
+  DEFAULT_SCRIPT_RESTRICTION,
+  SCRIPT_RESTRICTIONS,
+  type ScriptRestriction,
+} from "./scripts.ts";
 
-/** Channel names: 1-64 ASCII letters, digits, `_`, `-` or `.`. */
-export const CHANNEL_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;
+/** What a name names: a user or a channel. */
+export type NameKind = "username" | "channel";
 
-/** Names no client may take: the lobby's announcer and the system. Compared case-insensitively. */
+/** Longest name of each kind, in code points after NFC. */
+export const MAX_NAME_CODE_POINTS: Readonly<Record<NameKind, number>> = {
+  username: 32,
+  channel: 64,
+};
+
+/** Most combining marks in a row: enough for any script's stacked vowels and tones, not for Zalgo. */
+export const MAX_MARKS_IN_A_ROW = 4;
+
+/** Names no client may take: the lobby's announcer and the system. Compared by `userKey`. */
 export const RESERVED_USERNAMES: readonly string[] = ["server", "system"];
 
 /** The sender name of lobby announcements ("alice has joined the chat"). */
 export const SERVER_SENDER = "Server";
 
-/** Lowercased key under which a username is unique. */
+/** The punctuation a name may hold, besides single inner spaces. */
+export const NAME_PUNCTUATION = "_-.'\u2019";
+
+/** The rule of the allowed characters, as the refusals state it. */
+const ALLOWED = "a letter, mark, digit, inner space or one of _ - . ' ’";
+
+/** An ASCII name the fast path accepts whole (its length is checked apart). */
+const ASCII_NAME = /^[A-Za-z0-9_.'-]+(?: [A-Za-z0-9_.'-]+)*$/;
+const ASCII = /^[\x20-\x7e]*$/;
+const LETTER_OR_DIGIT = /^[\p{L}\p{N}]$/u;
+const MARK = /^\p{M}$/u;
+const CONTROL_OR_FORMAT = /^[\p{Cc}\p{Cf}]$/u;
+/** The halfwidth and fullwidth forms, which `userKey` maps to their ordinary letters. */
+const WIDTH_FORMS = /[\uff00-\uffef]+/g;
+
+/** A name checked: its NFC form, or the rule it breaks (a clause such as `is reserved`). */
+export type NameVerdict = { ok: true; name: string } | { ok: false; problem: string };
+
+/**
+ * Checks a username or channel name and returns its NFC form, or the rule
+ * it breaks. `scripts` is how far it may mix scripts (NAME_SCRIPT_RESTRICTION).
+ */
+export function checkName(
+  raw: string,
+  kind: NameKind,
+  scripts: ScriptRestriction,
+): NameVerdict {
+  const max = MAX_NAME_CODE_POINTS[kind];
+  if (ASCII_NAME.test(raw) && raw.length <= max) return reservedOrOk(raw, kind);
+  const memo = (memos[kind][scripts] ??= new Map());
+  let verdict = memo.get(raw);
+  if (verdict === undefined) {
+    verdict = checkWhole(raw, kind, scripts);
+    if (memo.size >= MAX_REMEMBERED_VERDICTS) memo.clear();
+    memo.set(raw, verdict);
+  }
+  return verdict;
+}
+
+/** Verdicts on names off the ASCII fast path, kept for the next frame that names them. */
+const memos: Record<NameKind, Partial<Record<ScriptRestriction, Map<string, NameVerdict>>>> = {
+  username: {},
+  channel: {},
+};
+
+/** Verdicts kept per kind and level, at most; a full memo starts again. */
+const MAX_REMEMBERED_VERDICTS = 2048;
+
+function checkWhole(raw: string, kind: NameKind, scripts: ScriptRestriction): NameVerdict {
+  const max = MAX_NAME_CODE_POINTS[kind];
+  if (!raw.isWellFormed()) return refused("is not well-formed Unicode (it has a lone surrogate)");
+  // NFC never shrinks text eightfold: longer input is too long whatever it composes to.
+  if (raw.length > 8 * max) return refused(`is longer than ${max} characters`);
+  const name = raw.normalize("NFC");
+  const chars = [...name];
+  if (chars.length === 0) return refused("is empty");
+  if (chars.length > max) return refused(`is longer than ${max} characters (${chars.length})`);
+  const problem = charProblem(chars) ?? mixProblem(name, scripts);
+  return problem === undefined ? reservedOrOk(name, kind) : refused(problem);
+}
+
+/** The first character of `chars` that breaks a rule, as the refusal states it. */
+function charProblem(chars: readonly string[]): string | undefined {
+  let marks = 0;
+  for (const [index, char] of chars.entries()) {
+    marks = MARK.test(char) ? marks + 1 : 0;
+    if (char === " ") {
+      if (index === 0 || index === chars.length - 1) return "starts or ends with a space";
+      if (chars[index - 1] === " ") return "has two spaces in a row";
+    } else if (CONTROL_OR_FORMAT.test(char)) {
+      return `has ${
+        codePoint(char)
+      }, a control or format character (such as a bidi control or a zero-width character)`;
+    } else if (marks === 1 && (index === 0 || chars[index - 1] === " ")) {
+      return `has a combining mark (${codePoint(char)}) with no letter before it`;
+    } else if (marks > MAX_MARKS_IN_A_ROW) {
+      return `has more than ${MAX_MARKS_IN_A_ROW} combining marks in a row`;
+    } else if (marks === 0 && !LETTER_OR_DIGIT.test(char) && !NAME_PUNCTUATION.includes(char)) {
+      return `has ${codePoint(char)}, which is not ${ALLOWED}`;
+    }
+  }
+  return undefined;
+}
+
+function mixProblem(name: string, level: ScriptRestriction): string | undefined {
+  const mixed = tooMixedScripts(name, level);
+  if (mixed === undefined) return undefined;
+  const scripts = mixed.map(scriptName);
+  const listed = `${scripts.slice(0, -1).join(", ")} and ${scripts.at(-1)}`;
+  return `mixes the ${listed} scripts, which NAME_SCRIPT_RESTRICTION=${level} refuses`;
+}
+
+function reservedOrOk(name: string, kind: NameKind): NameVerdict {
+  if (kind === "username" && RESERVED_USERNAMES.includes(userKey(name))) {
+    return refused("is reserved (Server and system, in any case or form)");
+  }
+  return { ok: true, name };
+}
+
+function refused(problem: string): NameVerdict {
+  return { ok: false, problem };
+}
+
+/** `U+202E` for a character. */
+function codePoint(char: string): string {
+  return `U+${char.codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0")}`;
+}
+
+/**
+ * A name as an error message may quote it: at most 40 code points, with
+ * control and format characters (bidi overrides) and lone surrogates
+ * written as `\u{…}` so that the message reads as it is.
+ */
+export function quoteName(name: string): string {
+  const shown = [...name].slice(0, 40).map((char) =>
+    CONTROL_OR_FORMAT.test(char) || !char.isWellFormed()
+      ? `\\u{${char.codePointAt(0)!.toString(16)}}`
+      : char
+  ).join("");
+  return `"${shown}"`;
+}
+
+/**
+ * The key under which a username is unique: its case fold. JavaScript has no
+ * Unicode case folding, so this is NFC, then upper case, then lower case,
+ * then NFC again, which unifies what full case folding does for names
+ * (`José`/`JOSÉ`/NFD `José`, `ß`/`SS`/`ss`, `Σ`/`σ`/`ς`). Halfwidth and
+ * fullwidth forms are first mapped to their ordinary letters (RFC 8265's
+ * width mapping), so `Ｓｅｒｖｅｒ` is `server`.
+ */
 export function userKey(name: string): string {
-  return name.toLowerCase();
+  if (ASCII.test(name)) return name.toLowerCase();
+  const mapped = name.replace(WIDTH_FORMS, (forms) => forms.normalize("NFKC"));
+  return mapped.normalize("NFC").toUpperCase().toLowerCase().normalize("NFC");
 }
 
-/** Whether `name` may be used as a username (pattern and not reserved). */
-export function isUsername(name: string): boolean {
-  return USERNAME_PATTERN.test(name) && !RESERVED_USERNAMES.includes(userKey(name));
+/** Whether `name` is a username as given (in NFC; `scripts` defaults to the default level). */
+export function isUsername(name: string, scripts?: ScriptRestriction): boolean {
+  const verdict = checkName(name, "username", scripts ?? DEFAULT_SCRIPT_RESTRICTION);
+  return verdict.ok && verdict.name === name;
 }
 
-/** Whether `name` may be used as a channel name. */
-export function isChannelName(name: string): boolean {
-  return CHANNEL_PATTERN.test(name);
+/** Whether `name` is a channel name as given (in NFC; `scripts` defaults to the default level). */
+export function isChannelName(name: string, scripts?: ScriptRestriction): boolean {
+  const verdict = checkName(name, "channel", scripts ?? DEFAULT_SCRIPT_RESTRICTION);
+  return verdict.ok && verdict.name === name;
 }
 
 /** Whether `text` has more than `limit` Unicode code points (a surrogate pair counts once). */

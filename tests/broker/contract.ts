@@ -14,6 +14,7 @@ import type {
   StoredEnvelope,
   Topic,
 } from "../../src/broker/broker.ts";
+import { userKey } from "../../src/protocol/names.ts";
 import { assert, assertEquals } from "../support/assert.ts";
 
 /** Two instances of one deployment, disposed of together. */
@@ -692,5 +693,89 @@ export function brokerContract(name: string, deploy: Deploy): void {
     assertEquals(await first.channels.exists("random"), true);
     assertEquals(await first.channels.exists("nope"), false);
     assertEquals((await first.channels.list()).sort(), ["general", "random"]);
+  });
+
+  test("a name in any script is claimed, found in any case or NFD form, and released", async ({ first, second }) => {
+    const open = (broker: Broker, name: string, sessionId: string, token = sessionId) =>
+      broker.users.open({ name, freshTokenHash: token, sessionId, kind: "A", maxSessions: 10 });
+    for (
+      const [name, other] of [["José", "JOSE\u0301"], ["Straße", "STRASSE"], ["Ελένη", "ΕΛΈΝΗ"]]
+    ) {
+      assertEquals(await open(first, name, `${name}-1`), {
+        status: "claimed",
+        user: { name, kind: "A" },
+        tokenHash: `${name}-1`,
+      });
+      assertEquals(await open(second, other, `${name}-2`), { status: "taken" }, other);
+      assertEquals(await second.users.lookup(other), { name, kind: "A" }, other);
+      assertEquals(await second.users.lookup(name.toLowerCase()), { name, kind: "A" });
+    }
+    assertEquals(await open(second, "李雷", "li-1"), {
+      status: "claimed",
+      user: { name: "李雷", kind: "A" },
+      tokenHash: "li-1",
+    });
+    assertEquals((await first.users.online()).sort(), ["José", "Straße", "Ελένη", "李雷"].sort());
+    // Released under another form of the name: the claim is the key's.
+    await second.users.close("jose\u0301", "José-1");
+    assertEquals(await first.users.lookup("José"), undefined);
+    assertEquals((await first.users.online()).sort(), ["Straße", "Ελένη", "李雷"].sort());
+    assertEquals((await open(second, "JOSÉ", "José-3")).status, "claimed");
+    assertEquals(await first.users.lookup("josé"), { name: "JOSÉ", kind: "A" });
+    // A different script is a different name, however alike it looks.
+    assertEquals((await open(first, "Jоsé", "cyrillic-o")).status, "claimed");
+  });
+
+  test("channels in any script are registered, listed and keep their history", async ({ first, second }) => {
+    const names = ["Général", "my channel", "équipe-été", "李雷的频道", "שלום"];
+    for (const name of names) assertEquals(await first.channels.create(name), true, name);
+    assertEquals(await second.channels.create("Général"), false);
+    for (const name of names) assertEquals(await second.channels.exists(name), true, name);
+    assertEquals((await second.channels.list()).sort(), [...names].sort());
+    const heard = record(second);
+    await second.bus.subscribe("channel:équipe-été");
+    const { message } = await say(first, "channel:équipe-été", "Bonjour à tous");
+    await heard.until(1);
+    assertEquals(heard.deliveries[0].topic, "channel:équipe-été");
+    assertEquals(heard.deliveries[0].envelope, { kind: "channel", message });
+    assertEquals(message.to, "équipe-été");
+    const page = await second.history.page("channel:équipe-été", { limit: 10 });
+    assertEquals(page.map((envelope) => envelope.message), [message]);
+    const since = await first.history.since("channel:équipe-été", "0000000000000-000000");
+    assertEquals(since.envelopes.map((envelope) => envelope.message.text), ["Bonjour à tous"]);
+  });
+
+  test("direct messages between users named in any script are kept in both inboxes", async ({ first, second }) => {
+    const [jose, zoe, li] = [userKey("José"), userKey("Zoë"), userKey("李雷")];
+    const dm = (broker: Broker, from: string, to: string, text: string) =>
+      broker.bus.publish([`user:${userKey(to)}`, `user:${userKey(from)}`], {
+        kind: "direct",
+        from,
+        to,
+        text,
+        senderSession: "S",
+      });
+    const heard = record(second);
+    await second.bus.subscribe(`user:${zoe}`);
+    await dm(first, "José", "Zoë", "¡Hola!");
+    await dm(second, "Zoë", "José", "Salut");
+    await dm(first, "李雷", "Zoë", "你好");
+    await heard.until(3);
+    assertEquals(heard.deliveries.map(({ topic }) => topic), [
+      `user:${zoe}`,
+      `user:${zoe}`,
+      `user:${zoe}`,
+    ]);
+    const conversation = await second.history.page(`user:${zoe}`, {
+      limit: 10,
+      between: [zoe, jose],
+    });
+    assertEquals(conversation.map((e) => [e.message.from, e.message.to, e.message.text]), [
+      ["José", "Zoë", "¡Hola!"],
+      ["Zoë", "José", "Salut"],
+    ]);
+    const fromLi = await first.history.page(`user:${li}`, { limit: 10, between: [li, zoe] });
+    assertEquals(fromLi.map((e) => e.message.text), ["你好"]);
+    assertEquals((await first.history.page(`user:${jose}`, { limit: 10 })).length, 2);
   });
 }

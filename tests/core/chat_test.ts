@@ -83,6 +83,7 @@ function chatOptions(broker: Broker, listUpdateIntervalMs = 1000): ChatOptions {
     broker,
     log: silent,
     lobbyChannel: "lobby",
+    nameScriptRestriction: "moderately-restrictive",
     listUpdateIntervalMs,
     maxMessageChars: 100,
     maxFrameBytes: 4096,

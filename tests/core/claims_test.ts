@@ -79,7 +79,7 @@ Deno.test("claims: refused claims close the session with the code the protocol n
     assertEquals(refusalOf(taken), { code: "username_taken", close: 4002 });
     assertMatch(String(framesOf(taken)[0].message), /Username "alice" is taken/);
     const invalid = newcomer();
-    await claims.forKindA(invalid, { kind: "A", username: "no spaces" });
+    await claims.forKindA(invalid, { kind: "A", username: "two  spaces" });
     assertEquals(refusalOf(invalid), { code: "invalid_username", close: 4003 });
     const unknown = newcomer();
     await claims.forKindA(unknown, { kind: "A", token: "nobody's" });

@@ -40,7 +40,7 @@ const NASTY_NAMES = [
   "../../etc/passwd",
   "<script>alert(1)</script>",
   "'; DROP TABLE users; --",
-  "名前",
+  "p\u0430ypal", // a Cyrillic а among Latin letters
   "\uFEFF",
 ];
 /** Reserved usernames (fine as channel names, so only used where a username is expected). */

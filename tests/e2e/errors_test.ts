@@ -393,7 +393,9 @@ testEachRuntime(
   "errors: refused handshake usernames get invalid_username, then close 4003",
   async (runtime) => {
     await using server = await startServer(runtime, ENV);
-    for (const raw of ["Server", "system", "u".repeat(33), "a%20b", "SERVER"]) {
+    for (
+      const raw of ["Server", "system", "u".repeat(33), "a%20%20b", "SERVER", "%EF%BC%B3erver"]
+    ) {
       await using client = await connect(`${server.ws}?username=${raw}`);
       const error = await client.take({ type: "error" });
       assertEquals(error.code, "invalid_username", `for ?username=${raw}`);

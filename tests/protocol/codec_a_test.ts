@@ -160,7 +160,7 @@ Deno.test("codec A: an empty message text is refused with invalid_frame", () => 
 });
 
 Deno.test("codec A: bad channel names are refused with invalid_channel", () => {
-  const bad = ["", "c".repeat(65), "two words", " general", "café", "日本", "a/b", "a\nb"];
+  const bad = ["", "c".repeat(65), "two  words", " general", "caf\u202e", "😀", "a/b", "a\nb"];
   for (const name of bad) {
     const label = ` for channel ${JSON.stringify(name)}`;
     assertRefused(decodeA({ type: "createChannel", message: name }), "invalid_channel", label);
@@ -176,7 +176,7 @@ Deno.test("codec A: bad channel names are refused with invalid_channel", () => {
 });
 
 Deno.test("codec A: bad direct-message recipients are refused with invalid_username", () => {
-  const bad = ["Server", "SYSTEM", "server", "u".repeat(33), "bad name", "", "bob!", "Zoë"];
+  const bad = ["Server", "SYSTEM", "server", "u".repeat(33), "bad  name", "", "bob!", "Z\u043eë"];
   for (const name of bad) {
     assertRefused(
       decodeA({ type: "directMessage", to: name, message: "hi" }),

@@ -1,11 +1,21 @@
-/** The name rules and text measures: usernames, channel names, UTF-8 and code point counts. */
+/**
+ * The name rules and text measures: usernames and channel names in every
+ * script (each accepted example, each refusal rule with its message, NFC and
+ * case equivalence, reserved names, mixed scripts at each level), UTF-8 and
+ * code point counts.
+ */
 import {
+  checkName,
   exceedsCodePoints,
   isChannelName,
   isUsername,
+  type NameKind,
+  quoteName,
+  type ScriptRestriction,
+  userKey,
   utf8Length,
 } from "../../src/protocol/names.ts";
-import { assertEquals } from "../support/assert.ts";
+import { assert, assertEquals, assertMatch } from "../support/assert.ts";
 
 Deno.test("names: utf8Length equals the TextEncoder byte count", () => {
   const samples = [
@@ -45,29 +55,155 @@ Deno.test("names: exceedsCodePoints counts a surrogate pair once", () => {
   assertEquals(exceedsCodePoints("a😀bc", 3), true);
 });
 
-Deno.test("names: usernames are 1-32 allowed characters", () => {
-  for (const name of ["a", "Z", "9", "_", "a.b-c_d", "u".repeat(32)]) {
-    assertEquals(isUsername(name), true, name);
-  }
-  for (const name of ["", "u".repeat(33), "a b", "a/b", "é", "a@b", "a\n"]) {
-    assertEquals(isUsername(name), false, JSON.stringify(name));
-  }
-});
+/** The rule `raw` breaks as a `kind` (at `level`), or "ok". */
+function problemOf(
+  raw: string,
+  kind: NameKind = "username",
+  level: ScriptRestriction = "moderately-restrictive",
+): string {
+  const verdict = checkName(raw, kind, level);
+  return verdict.ok ? "ok" : verdict.problem;
+}
 
-Deno.test("names: Server and system are reserved in any case", () => {
-  for (const name of ["Server", "server", "SERVER", "sErVeR", "system", "System", "SYSTEM"]) {
-    assertEquals(isUsername(name), false, name);
-  }
-  for (const name of ["servers", "system1", "the-server"]) {
-    assertEquals(isUsername(name), true, name);
-  }
-});
+/** Names of people in many scripts, all accepted as usernames and as channel names. */
+const PEOPLE = [
+  "José",
+  "Zoë",
+  "李雷",
+  "Ana María",
+  "O'Brien",
+  "O’Brien",
+  "محمد",
+  "שרה",
+  "देवनागरी",
+  "क्षत्रिय",
+  "さくら",
+  "田中さくら",
+  "タナカ",
+  "김민수",
+  "Ελένη",
+  "Анна",
+  "Nguyễn Văn An",
+  "Björk_Guðmundsdóttir",
+  "jean-luc.picard",
+  "a",
+  "7",
+  "u".repeat(32),
+];
 
-Deno.test("names: channel names are 1-64 allowed characters", () => {
-  for (const name of ["a", "-", "general", "c".repeat(64), "server", "system"]) {
+Deno.test("names: usernames in every script are accepted as written (NFC)", () => {
+  for (const name of PEOPLE) {
+    assertEquals(checkName(name, "username", "highly-restrictive"), { ok: true, name }, name);
+    assertEquals(isUsername(name), true, name);
     assertEquals(isChannelName(name), true, name);
   }
-  for (const name of ["", "c".repeat(65), "two words", "a/b", "ü", "#general"]) {
-    assertEquals(isChannelName(name), false, JSON.stringify(name));
+});
+
+Deno.test("names: channel names in every script are accepted, up to 64 characters", () => {
+  for (
+    const name of ["Général", "my channel", "équipe-été", "общий чат", "c".repeat(64), "server"]
+  ) {
+    assertEquals(checkName(name, "channel", "highly-restrictive"), { ok: true, name }, name);
   }
+  assertEquals(problemOf("c".repeat(65), "channel"), "is longer than 64 characters (65)");
+  assertEquals(problemOf("é".repeat(65), "channel"), "is longer than 64 characters (65)");
+});
+
+Deno.test("names: a name is NFC-normalized before anything else", () => {
+  const nfd = "Jose\u0301";
+  assertEquals(checkName(nfd, "username", "moderately-restrictive"), { ok: true, name: "José" });
+  assertEquals(checkName("e\u0301quipe-e\u0301te\u0301", "channel", "unrestricted"), {
+    ok: true,
+    name: "équipe-été",
+  });
+  // Counted after NFC: 32 NFD "é" (64 code points) are 32 characters.
+  assertEquals(problemOf("e\u0301".repeat(32)), "ok");
+  assertEquals(isUsername(nfd), false, "isUsername takes names already in NFC");
+});
+
+Deno.test("names: each refusal names the rule it breaks", () => {
+  const cases: [string, string | RegExp][] = [
+    ["", "is empty"],
+    ["u".repeat(33), "is longer than 32 characters (33)"],
+    ["ü".repeat(33), "is longer than 32 characters (33)"],
+    ["x".repeat(1000), "is longer than 32 characters"],
+    [" ana", "starts or ends with a space"],
+    ["ana ", "starts or ends with a space"],
+    ["ana  maria", "has two spaces in a row"],
+    ["ana\u00a0maria", /^has U\+00A0, which is not a letter, mark, digit, inner space or one of/],
+    ["ana\tmaria", /^has U\+0009, a control or format character/],
+    ["a\u0000b", /^has U\+0000, a control or format character/],
+    ["abc\u202Edef", /^has U\+202E, a control or format character \(such as a bidi control/],
+    ["abc\u2066def", /^has U\+2066, a control or format/],
+    ["abc\u2069def", /^has U\+2069, a control or format/],
+    ["ab\u200Bc", /^has U\+200B, a control or format/],
+    ["ab\u200Cc", /^has U\+200C, a control or format/],
+    ["ab\u200Dc", /^has U\+200D, a control or format/],
+    ["ab\u2060c", /^has U\+2060, a control or format/],
+    ["\uFEFFabc", /^has U\+FEFF, a control or format/],
+    ["\u0301abc", "has a combining mark (U+0301) with no letter before it"],
+    ["ana \u0301b", "has a combining mark (U+0301) with no letter before it"],
+    ["z\u0300\u0301\u0302\u0303\u0304", "has more than 4 combining marks in a row"],
+    ["😀", /^has U\+1F600, which is not a letter, mark, digit, inner space or one of _ - \. ' ’$/],
+    ["ana😀", /^has U\+1F600/],
+    ["bob!", /^has U\+0021/],
+    ["a/b", /^has U\+002F/],
+    ["a@b", /^has U\+0040/],
+    ["#general", /^has U\+0023/],
+    ["ab\ud800", "is not well-formed Unicode (it has a lone surrogate)"],
+    ["\udc00", "is not well-formed Unicode (it has a lone surrogate)"],
+    ["Server", "is reserved (Server and system, in any case or form)"],
+    ["аdmin", /^mixes the Cyrillic and Latin scripts, which NAME_SCRIPT_RESTRICTION=moderately/],
+  ];
+  for (const [raw, expected] of cases) {
+    const problem = problemOf(raw);
+    if (typeof expected === "string") assertEquals(problem, expected, quoteName(raw));
+    else assertMatch(problem, expected);
+  }
+  // Four marks in a row are fine (stacked vowels and tones).
+  assertEquals(problemOf("z\u0300\u0301\u0302\u0303"), "ok");
+});
+
+Deno.test("names: uniqueness is by case fold: NFC, NFD and any case are one user", () => {
+  const same = (names: string[]) => {
+    const keys = new Set(names.map(userKey));
+    assertEquals(keys.size, 1, `${names.join(", ")} have keys ${[...keys].join(", ")}`);
+  };
+  same(["José", "JOSÉ", "josé", "Jose\u0301", "JOSE\u0301"]);
+  same(["Straße", "STRASSE", "strasse"]);
+  same(["ΟΔΟΣ", "οδος", "οδοσ", "Οδος"]);
+  same(["Σίσυφος", "ΣΊΣΥΦΟΣ", "σίσυφοσ"]);
+  same(["Zoë", "ZOË", "Zoe\u0308"]);
+  same(["Ａｎａ", "ana", "ANA"]);
+  same(["Анна", "АННА", "анна"]);
+  assert(userKey("Ana") !== userKey("Аnа"), "Latin and Cyrillic letters stay different users");
+  assert(userKey("José") !== userKey("Jose"), "accents matter");
+  assertEquals(userKey("Alice"), "alice");
+});
+
+Deno.test("names: Server and system are reserved in any case and form", () => {
+  for (
+    const name of [
+      "Server",
+      "server",
+      "SERVER",
+      "sErVeR",
+      "system",
+      "SYSTEM",
+      "Ｓｅｒｖｅｒ",
+      "ｓｙｓｔｅｍ",
+    ]
+  ) {
+    assertEquals(problemOf(name), "is reserved (Server and system, in any case or form)", name);
+  }
+  for (const name of ["servers", "system1", "the-server", "Sеrver"]) {
+    assert(problemOf(name) !== "is reserved (Server and system, in any case or form)", name);
+  }
+  assertEquals(problemOf("Server", "channel"), "ok", "channels may be called server");
+});
+
+Deno.test("names: quoteName shows control and format characters as escapes", () => {
+  assertEquals(quoteName("a\u202Eb"), '"a\\u{202e}b"');
+  assertEquals(quoteName("José"), '"José"');
+  assertEquals(quoteName("x".repeat(50)), `"${"x".repeat(40)}"`);
 });
