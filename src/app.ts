@@ -149,7 +149,12 @@ function logRefusals(route: App["route"], refusalLog: Logger): App["route"] {
 
 /** The path of `url`, shortened for a log line (clients choose it). */
 function pathOf(url: string): string {
-  const path = URL.parse(url)?.pathname ?? url;
+  let path: string;
+  try {
+    path = new URL(url).pathname;
+  } catch {
+    path = url; // Unparseable (a bad Host header): logged as sent, not lost.
+  }
   return path.length > 100 ? `${path.slice(0, 100)}…` : path;
 }
 

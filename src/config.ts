@@ -108,7 +108,10 @@ function text(
   );
 }
 
-/** A comma list, items trimmed and empty ones dropped; unset or blank reads `fallback`. */
+/**
+ * A comma list of at least one item, each valid and none repeated, items
+ * trimmed and empty ones dropped; unset or blank reads `fallback`.
+ */
 function list(
   variable: string,
   options: { fallback: string } & Rule<string>,
@@ -118,7 +121,10 @@ function list(
     variable,
     trimmed(fallback)
       .transform((raw) => raw.split(",").map((item) => item.trim()).filter(Boolean))
-      .refine((items) => items.every(valid), { message: `${variable} must ${must}` }),
+      .refine(
+        (items) => items.length > 0 && items.every(valid) && new Set(items).size === items.length,
+        { message: `${variable} must ${must}, at least one and none twice` },
+      ),
   );
 }
 
@@ -193,8 +199,10 @@ function verbatim(variable: string, rule?: Rule<string>): Setting<string | undef
 /** Paths the HTTP surface answers itself, so no WebSocket path may take them. */
 const HTTP_PATHS = ["/", "/healthz", "/readyz"];
 
+/** Whether a request can have `path` as its path: as a URL parser leaves it, in RFC 3986 characters. */
 function isWebSocketPath(path: string): boolean {
-  return /^\/[^\s?#]*$/.test(path) && !HTTP_PATHS.includes(path);
+  return /^\/[A-Za-z0-9\-._~!$&'()*+,;=:@%/]*$/.test(path) && !path.includes("//") &&
+    new URL(path, "http://host").pathname === path && !HTTP_PATHS.includes(path);
 }
 
 const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
@@ -220,8 +228,9 @@ export const SETTINGS = {
   wsPaths: list("WS_PATHS", {
     fallback: "/ws,/chat",
     valid: isWebSocketPath,
-    must: "be a comma list of paths such as /ws,/chat: each starts with /, has no " +
-      "spaces, query (?) or fragment (#), and is not /, /healthz or /readyz",
+    must: "be a comma list of paths such as /ws,/chat: each starts with /, is written as " +
+      "a request sends it (ASCII, other characters %-encoded; no ?, #, // or dot segments), " +
+      "and is not /, /healthz or /readyz",
   }),
   /** The channel kind-B clients live in. @default "lobby" */
   lobbyChannel: channelName("LOBBY_CHANNEL", "lobby"),

@@ -47,11 +47,20 @@ function formatFields(fields: LogFields | undefined): string {
 }
 
 /** Matches a string that cannot be printed bare in a `key=value` line. */
-// deno-lint-ignore no-control-regex -- control characters are what must be escaped
-const NEEDS_QUOTES = /[\s"=\u0000-\u001f\u007f-\u009f\u2028\u2029]|^$/;
+const NEEDS_QUOTES = /[\s"=\p{Cc}\p{Cf}\u2028\u2029]|^$/u;
+
+/**
+ * What JSON leaves as it is but a terminal acts on: DEL and C1 controls, line
+ * separators, and format characters (bidi controls reorder what it shows).
+ */
+const UNESCAPED_BY_JSON = /[\p{Cc}\p{Cf}\u2028\u2029]/gu;
 
 function quoted(value: string): string {
-  return NEEDS_QUOTES.test(value) ? JSON.stringify(value) : value;
+  if (!NEEDS_QUOTES.test(value)) return value;
+  return JSON.stringify(value).replace(
+    UNESCAPED_BY_JSON,
+    (char) => `\\u${char.codePointAt(0)!.toString(16).padStart(4, "0")}`,
+  );
 }
 
 function describe(value: unknown): string {

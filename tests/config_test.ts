@@ -184,11 +184,31 @@ Deno.test("config: a LOBBY_CHANNEL that is no channel name throws a ConfigError 
 
 Deno.test("config: WS_PATHS that cannot be served are refused, naming WS_PATHS", () => {
   for (
-    const paths of ["ws", "/ws,chat", "/ws?x=1", "/a b", "/ws#top", "/", "/healthz,/ws", "/readyz"]
+    const paths of [
+      "ws",
+      "/ws,chat",
+      "/ws?x=1",
+      "/a b",
+      "/ws#top",
+      "/",
+      "/healthz,/ws",
+      "/readyz",
+      ",",
+      "/ws,/ws",
+      "/chät",
+      "/ws/../x",
+      "/./ws",
+      "//",
+      "/ws//x",
+    ]
   ) {
     assertMatch(configError({ WS_PATHS: paths }).message, /WS_PATHS must be a comma list/, paths);
   }
   assertEquals(loadConfig({ WS_PATHS: " /ws ,, /chat/v2 " }).wsPaths, ["/ws", "/chat/v2"]);
+  assertEquals(loadConfig({ WS_PATHS: "/ch%C3%A4t,/v1/socket.io" }).wsPaths, [
+    "/ch%C3%A4t",
+    "/v1/socket.io",
+  ]);
 });
 
 Deno.test("config: SHARED_USERNAMES is a flag, refused with AUTH_MODE=jwt", () => {

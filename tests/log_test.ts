@@ -33,12 +33,14 @@ Deno.test("log: fields are key=value; undefined ones are left out; unsafe string
       code: "invalid_json",
       user: undefined,
       ref: 'x" forged=1\nINFO fake line',
+      user2: "bob\u202Eevil\u0085\u2028",
       count: 3,
       empty: "",
     })
   );
   assertEquals(
     line.replace(/^\S+ /, ""),
-    'DEBUG frame refused code=invalid_json ref="x\\" forged=1\\nINFO fake line" count=3 empty=""',
+    'DEBUG frame refused code=invalid_json ref="x\\" forged=1\\nINFO fake line" ' +
+      'user2="bob\\u202eevil\\u0085\\u2028" count=3 empty=""',
   );
 });

@@ -55,7 +55,7 @@ const NAME_REFUSALS = {
  * A username or channel name: its NFC form out, or a failure with
  * `invalid_username` or `invalid_channel` whose message names the broken rule.
  */
-export function nameSchema(kind: NameKind, scripts: ScriptRestriction) {
+function nameSchema(kind: NameKind, scripts: ScriptRestriction) {
   const { subject, code } = NAME_REFUSALS[kind];
   return normalizedName((raw) => {
     const verdict = checkName(raw, kind, scripts);

@@ -55,6 +55,13 @@ const MARK = /^\p{M}$/u;
 const CONTROL_OR_FORMAT = /^[\p{Cc}\p{Cf}]$/u;
 /** The halfwidth and fullwidth forms, which `userKey` maps to their ordinary letters. */
 const WIDTH_FORMS = /[\uff00-\uffef]+/g;
+const WIDTH_FORM = /^[\uff00-\uffef]$/;
+/**
+ * Phonetic letters no language writes names with, among them the small
+ * capitals (`ꜱᴇʀᴠᴇʀ` looks like `Server`); IPA letters that languages do use
+ * (ə, ɛ, ɔ) stay allowed.
+ */
+const PHONETIC = /^[\u1d00-\u1dbf\ua730\ua731\u0262\u026a\u0274\u0280\u028f\u0299\u029c\u029f]$/;
 
 /** A name checked: its NFC form, or the rule it breaks (a clause such as `is reserved`). */
 export type NameVerdict = { ok: true; name: string } | { ok: false; problem: string };
@@ -120,6 +127,15 @@ function charProblem(chars: readonly string[]): string | undefined {
       return `has more than ${MAX_MARKS_IN_A_ROW} combining marks in a row`;
     } else if (marks === 0 && !LETTER_OR_DIGIT.test(char) && !NAME_PUNCTUATION.includes(char)) {
       return `has ${codePoint(char)}, which is not ${ALLOWED}`;
+    } else if (!WIDTH_FORM.test(char) && char.normalize("NFKC") !== char) {
+      // As PRECIS (RFC 8264) does: 𝐒, ℬ or ᵇ would look like S, B or b under another key.
+      return `has ${codePoint(char)}, a compatibility form of "${
+        char.normalize("NFKC")
+      }": write that instead`;
+    } else if (PHONETIC.test(char)) {
+      return `has ${
+        codePoint(char)
+      }, a phonetic letter (such as a small capital) that looks like another`;
     }
   }
   return undefined;
@@ -165,16 +181,19 @@ export function quoteName(name: string): string {
 
 /**
  * The key under which a username is unique: its case fold. JavaScript has no
- * Unicode case folding, so this is NFC, then upper case, then lower case,
+ * Unicode case folding, so this is NFC, then lower, upper and lower case,
  * then NFC again, which unifies what full case folding does for names
- * (`José`/`JOSÉ`/NFD `José`, `ß`/`SS`/`ss`, `Σ`/`σ`/`ς`). Halfwidth and
- * fullwidth forms are first mapped to their ordinary letters (RFC 8265's
- * width mapping), so `Ｓｅｒｖｅｒ` is `server`.
+ * (`José`/`JOSÉ`/NFD `José`, `ß`/`ẞ`/`SS`/`ss`, `Σ`/`σ`/`ς`); the first
+ * lowering is for `ẞ`, whose upper case is itself. Halfwidth and fullwidth
+ * forms are first mapped to their ordinary letters (RFC 8265's width
+ * mapping), so `Ｓｅｒｖｅｒ` is `server`, and the typographic apostrophe `’`
+ * is `'`, so `O’Brien` (as phones type it) is `O'Brien`.
  */
 export function userKey(name: string): string {
   if (ASCII.test(name)) return name.toLowerCase();
-  const mapped = name.replace(WIDTH_FORMS, (forms) => forms.normalize("NFKC"));
-  return mapped.normalize("NFC").toUpperCase().toLowerCase().normalize("NFC");
+  const mapped = name.replace(WIDTH_FORMS, (forms) => forms.normalize("NFKC"))
+    .replaceAll("\u2019", "'");
+  return mapped.normalize("NFC").toLowerCase().toUpperCase().toLowerCase().normalize("NFC");
 }
 
 /** Whether `name` is a username as given (in NFC; `scripts` defaults to the default level). */

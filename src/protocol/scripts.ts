@@ -80,7 +80,9 @@ export function scriptsOf(char: string): readonly string[] {
   const scripts = ANY_SCRIPT.test(char)
     ? []
     : scriptClasses().filter(([, pattern]) => pattern.test(char)).map(([code]) => code);
-  if (remembered.size < MAX_REMEMBERED) remembered.set(codePoint, scripts);
+  // A client can send any characters: a full memo starts again rather than stop learning.
+  if (remembered.size >= MAX_REMEMBERED) remembered.clear();
+  remembered.set(codePoint, scripts);
   return scripts;
 }
 

@@ -201,6 +201,24 @@ testEachRuntime(
     assertEquals([refusal.sender, refusal.code], ["Server", "invalid_username"]);
     assertMatch(refusal.text!, /has U\+200D, a control or format character/);
     assertEquals((await trick.closed).code, 4003);
+    // Letters in disguise cannot pose as the announcer or as another user.
+    for (
+      const [sender, rule] of [
+        ["𝐒𝐞𝐫𝐯𝐞𝐫", /has U\+1D412, a compatibility form of "S"/],
+        ["ꜱᴇʀᴠᴇʀ", /has U\+A731, a phonetic letter/],
+        ["𝐙𝐨ë", /a compatibility form of "Z"/],
+      ] as const
+    ) {
+      await using poser = await connect(server.ws, "B");
+      poser.send({ sender, text: "" });
+      const posing = await poser.take();
+      assertEquals(posing.code, "invalid_username", sender);
+      assertMatch(posing.text!, rule);
+    }
+    await using obrien = await joinB(server.ws, "O'Brien");
+    await using typographic = await connect(server.ws, "B");
+    typographic.send({ sender: "o’brien", text: "" });
+    assertEquals((await typographic.take()).code, "username_taken", "’ is ', and case folds");
   },
 );
 

@@ -154,6 +154,14 @@ Deno.test("names: each refusal names the rule it breaks", () => {
     ["\udc00", "is not well-formed Unicode (it has a lone surrogate)"],
     ["Server", "is reserved (Server and system, in any case or form)"],
     ["аdmin", /^mixes the Cyrillic and Latin scripts, which NAME_SCRIPT_RESTRICTION=moderately/],
+    ["𝐒𝐞𝐫𝐯𝐞𝐫", 'has U+1D412, a compatibility form of "S": write that instead'],
+    ["ℬob", 'has U+212C, a compatibility form of "B": write that instead'],
+    ["ᵇᵒᵇ", 'has U+1D47, a compatibility form of "b": write that instead'],
+    ["ﬁsh", 'has U+FB01, a compatibility form of "fi": write that instead'],
+    ["agent ①", 'has U+2460, a compatibility form of "1": write that instead'],
+    ["x²", 'has U+00B2, a compatibility form of "2": write that instead'],
+    ["ꜱᴇʀᴠᴇʀ", /^has U\+A731, a phonetic letter \(such as a small capital\)/],
+    ["ʙob", /^has U\+0299, a phonetic letter/],
   ];
   for (const [raw, expected] of cases) {
     const problem = problemOf(raw);
@@ -162,6 +170,8 @@ Deno.test("names: each refusal names the rule it breaks", () => {
   }
   // Four marks in a row are fine (stacked vowels and tones).
   assertEquals(problemOf("z\u0300\u0301\u0302\u0303"), "ok");
+  // IPA letters that languages write with (Azerbaijani, Akan, Ewe) are letters like any other.
+  for (const name of ["Əli", "Kɔfi", "Ɛsi"]) assertEquals(problemOf(name), "ok", name);
 });
 
 Deno.test("names: uniqueness is by case fold: NFC, NFD and any case are one user", () => {
@@ -170,11 +180,19 @@ Deno.test("names: uniqueness is by case fold: NFC, NFD and any case are one user
     assertEquals(keys.size, 1, `${names.join(", ")} have keys ${[...keys].join(", ")}`);
   };
   same(["José", "JOSÉ", "josé", "Jose\u0301", "JOSE\u0301"]);
-  same(["Straße", "STRASSE", "strasse"]);
+  same(["Straße", "STRASSE", "strasse", "STRAẞE", "straẞe"]);
+  same(["O'Brien", "O’Brien", "o’brien"]);
   same(["ΟΔΟΣ", "οδος", "οδοσ", "Οδος"]);
   same(["Σίσυφος", "ΣΊΣΥΦΟΣ", "σίσυφοσ"]);
   same(["Zoë", "ZOË", "Zoe\u0308"]);
   same(["Ａｎａ", "ana", "ANA"]);
+  for (
+    const names of [["José", "JOSÉ"], ["Straße", "STRAẞE"], ["ΟΔΟΣ", "οδοσ"], ["Ａｎａ", "O’Brien"]]
+  ) {
+    for (const name of names) {
+      assertEquals(userKey(userKey(name)), userKey(name), `idempotent: ${name}`);
+    }
+  }
   same(["Анна", "АННА", "анна"]);
   assert(userKey("Ana") !== userKey("Аnа"), "Latin and Cyrillic letters stay different users");
   assert(userKey("José") !== userKey("Jose"), "accents matter");
