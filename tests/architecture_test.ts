@@ -19,7 +19,7 @@ const MAX_MODULE_LINES = 400;
  */
 const LAYERS: readonly string[][] = [
   ["protocol/", "ids.ts", "log.ts", "version.ts"],
-  ["config.ts", "auth.ts"],
+  ["settings.ts", "config.ts", "auth.ts"],
   ["broker/"],
   ["core/"],
   ["app.ts"],

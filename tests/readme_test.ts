@@ -3,7 +3,8 @@
  * error code and close code the code defines must appear there, with the
  * defaults the code really uses.
  */
-import { loadConfig, Setting, SETTINGS, type SettingsTable } from "../src/config.ts";
+import { loadConfig, SETTINGS } from "../src/config.ts";
+import { Setting, type SettingsTable } from "../src/settings.ts";
 import { CLOSE_CODES, ERROR_CODES } from "../src/protocol/codes.ts";
 import { clientFrameSchemas, ServerFramesA } from "../src/protocol/frames.ts";
 import { assert } from "./support/assert.ts";
