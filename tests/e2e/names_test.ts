@@ -219,6 +219,7 @@ testEachRuntime(
     await using typographic = await connect(server.ws, "B");
     typographic.send({ sender: "o’brien", text: "" });
     assertEquals((await typographic.take()).code, "username_taken", "’ is ', and case folds");
+    assertEquals(obrien.socket.readyState, WebSocket.OPEN, "the holder keeps the name");
   },
 );
 
