@@ -96,6 +96,7 @@ export function createBroker(config: Config, log: Logger): Broker {
     historyLimit: config.historyLimit,
     historyTtlMs: config.historyTtlSeconds * 1000,
     dedupWindowMs: config.dedupWindowMs,
+    reconnectGraceMs: config.reconnectGraceMs,
   };
   if (config.redisUrl === undefined) return createMemoryBroker(retention);
   return createRedisBroker({

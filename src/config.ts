@@ -92,6 +92,12 @@ export const SETTINGS = {
   }),
   /** How long a crashed instance's users stay online (Redis mode). @default 15000 */
   presenceTtlMs: integer("PRESENCE_TTL_MS", 15_000, 1000, 3_600_000),
+  /**
+   * How long a user keeps the name, token, inbox and memberships after the
+   * last session ends (a closed tab, a restarted instance); 0 releases at once.
+   * @default 120000
+   */
+  reconnectGraceMs: integer("RECONNECT_GRACE_MS", 120_000, 0, 86_400_000),
   /** Messages kept per channel and per user inbox. @default 1000 */
   historyLimit: integer("HISTORY_LIMIT", 1000, 1, 10_000),
   /** Age after which a kept message is dropped. @default 604800 (7 days) */

@@ -129,6 +129,12 @@ export interface UserRecord {
   kind: "A" | "B";
 }
 
+/** A user who holds a name: with live sessions, or within the grace after the last one ended. */
+export interface HeldUser extends UserRecord {
+  /** Whether the user has a live session now. */
+  online: boolean;
+}
+
 /** A request to open a session under a user. */
 export interface OpenSessionRequest {
   /** The wanted username; absent to join the user holding `presentedTokenHash`. */
@@ -146,6 +152,12 @@ export interface OpenSessionRequest {
    * was presented, as seed A let any connection speak as a live name.
    */
   shared?: boolean;
+  /**
+   * The name is a verified identity (AUTH_MODE=jwt): its inbox is the name's,
+   * kept whoever claims it, so direct messages sent before its first session
+   * wait for it. Otherwise a claim by a new holder starts with an empty inbox.
+   */
+  identified?: boolean;
 }
 
 /** How an open request ended. */
@@ -155,6 +167,14 @@ export type OpenSessionResult =
     user: UserRecord;
     /** Hash of the user's token: the fresh one when claimed, the holding's when joined. */
     tokenHash: string;
+    /** This session is the user's only live one: the user is back (or new). */
+    firstSession: boolean;
+    /**
+     * With `firstSession`: the newest message of the user's inbox when their
+     * sessions last ended, so what came after is unread. Absent when the
+     * inbox is new to this holder, or had nothing then.
+     */
+    seen?: string;
   }
   | { status: "taken" }
   | { status: "unknown_token" }
@@ -163,17 +183,25 @@ export type OpenSessionResult =
 /** Username claims and presence, shared by every instance. */
 export interface UserDirectory {
   /**
-   * Opens a session atomically: claims `name` when no live session holds it
-   * ("claimed", the fresh token becomes the user's); adds the session to the
-   * user holding it when the presented token hash matches, or with `shared`
-   * when both are kind A ("joined"); otherwise refuses ("taken"). Without `name`, joins the user whose token
-   * matches, or answers "unknown_token". Names compare case-insensitively.
+   * Opens a session atomically: claims `name` when nobody holds it (no live
+   * session, no grace: "claimed", the fresh token becomes the user's; the
+   * inbox is kept only for the holder whose token it was); adds the session
+   * to the user holding it when the presented token hash matches, or with
+   * `shared` when both are kind A ("joined"), also within the grace;
+   * otherwise refuses ("taken"). Without `name`, joins the user whose token
+   * matches, or answers "unknown_token". Names compare by `userKey`.
    */
   open(request: OpenSessionRequest): Promise<OpenSessionResult>;
-  /** Ends one session; the claim on the name ends with the user's last session. Idempotent. */
+  /**
+   * Ends one session. With the user's last session the user goes offline
+   * but keeps the name, token and inbox for the reconnect grace: the
+   * holder's token joins it again within it, and nobody else can claim it.
+   * A holding whose instance died without closing lasts the presence TTL,
+   * then the grace. Idempotent.
+   */
   close(name: string, sessionId: string): Promise<void>;
-  /** The online user called `name` (any case), if there is one. */
-  lookup(name: string): Promise<UserRecord | undefined>;
+  /** The user called `name` (any case) who holds it, online or within the grace, if any. */
+  lookup(name: string): Promise<HeldUser | undefined>;
   /** Names of every user with at least one live session. */
   online(): Promise<string[]>;
 }

@@ -38,12 +38,15 @@ export interface MemoryHubOptions {
   historyTtlMs: number;
   /** How long a dedup key is remembered. @default 120000 */
   dedupWindowMs: number;
+  /** How long a user keeps the name after their last session ends. @default 120000 */
+  reconnectGraceMs: number;
 }
 
 const DEFAULT_OPTIONS: MemoryHubOptions = {
   historyLimit: 1000,
   historyTtlMs: 7 * 24 * 3600 * 1000,
   dedupWindowMs: 120_000,
+  reconnectGraceMs: 120_000,
 };
 
 /** One topic's retained messages, oldest first, and the newest id dropped from them. */
@@ -63,17 +66,24 @@ export interface MemoryHub {
 interface Claim extends UserRecord {
   tokenHash: string;
   sessions: Set<string>;
+  /** With no session left: when the grace ends and the name is free. */
+  graceUntil?: number;
 }
 
 /** Creates an empty in-memory deployment. */
 export function createMemoryHub(options: Partial<MemoryHubOptions> = {}): MemoryHub {
-  const { historyLimit, historyTtlMs, dedupWindowMs } = { ...DEFAULT_OPTIONS, ...options };
+  const { historyLimit, historyTtlMs, dedupWindowMs, reconnectGraceMs } = {
+    ...DEFAULT_OPTIONS,
+    ...options,
+  };
   const stamp = createMessageClock();
   const retained = new Map<Topic, Retained>();
   /** Insertion order is expiry order: the window is the same for every key. */
   const dedup = new Map<string, { message: DeliveredMessage; expires: number }>();
   /** Whose token hash each user key's inbox belongs to: a new holder of the name starts empty. */
   const inboxOwners = new Map<string, string>();
+  /** Per user key, the newest inbox message when the user's sessions last ended. */
+  const inboxSeen = new Map<string, string>();
   /** Ids before this one were never stored here (an earlier process): a resume from there lost them. */
   const epoch = formatMessageId(Date.now(), 0);
   const instances = new Set<Instance>();
@@ -102,44 +112,83 @@ export function createMemoryHub(options: Partial<MemoryHubOptions> = {}): Memory
       return Promise.resolve(openSession(request));
     },
     close(name, sessionId) {
-      const claim = claims.get(userKey(name));
+      const key = userKey(name);
+      const claim = claims.get(key);
       if (claim?.sessions.delete(sessionId) && claim.sessions.size === 0) {
-        claims.delete(userKey(name));
-        claimsByToken.delete(claim.tokenHash);
+        claim.graceUntil = Date.now() + reconnectGraceMs;
+        const newest = retainedOf(userTopic(key)).envelopes.at(-1);
+        if (newest) inboxSeen.set(key, newest.message.id);
+        if (reconnectGraceMs === 0) release(key, claim);
       }
       return Promise.resolve();
     },
     lookup(name) {
-      const claim = claims.get(userKey(name));
-      return Promise.resolve(claim && { name: claim.name, kind: claim.kind });
+      const claim = held(userKey(name));
+      return Promise.resolve(
+        claim && { name: claim.name, kind: claim.kind, online: claim.sessions.size > 0 },
+      );
     },
     online() {
-      return Promise.resolve(Array.from(claims.values(), (claim) => claim.name));
+      const names = [];
+      for (const claim of claims.values()) if (claim.sessions.size > 0) names.push(claim.name);
+      return Promise.resolve(names);
     },
   };
 
+  /** The claim on `key`, unless its grace has ended (then the name is freed). */
+  function held(key: string): Claim | undefined {
+    const claim = claims.get(key);
+    if (claim?.graceUntil !== undefined && claim.sessions.size === 0) {
+      if (claim.graceUntil <= Date.now()) return release(key, claim);
+    }
+    return claim;
+  }
+
+  function release(key: string, claim: Claim): undefined {
+    claims.delete(key);
+    claimsByToken.delete(claim.tokenHash);
+    return undefined;
+  }
+
   function openSession(request: OpenSessionRequest): OpenSessionResult {
     const { name, presentedTokenHash, sessionId, kind } = request;
-    const held = name === undefined
-      ? claimsByToken.get(presentedTokenHash ?? "")
-      : claims.get(userKey(name));
-    if (held) {
-      const mayJoin = held.tokenHash === presentedTokenHash ||
+    const byToken = claimsByToken.get(presentedTokenHash ?? "");
+    const claim = name === undefined ? byToken && held(userKey(byToken.name)) : held(userKey(name));
+    if (claim) {
+      const mayJoin = claim.tokenHash === presentedTokenHash ||
         (request.shared && name !== undefined);
-      if (!mayJoin || held.kind !== kind) return { status: "taken" };
-      if (held.sessions.size >= request.maxSessions) return { status: "too_many_sessions" };
-      held.sessions.add(sessionId);
-      return { status: "joined", user: { name: held.name, kind }, tokenHash: held.tokenHash };
+      if (!mayJoin || claim.kind !== kind) return { status: "taken" };
+      if (claim.sessions.size >= request.maxSessions) return { status: "too_many_sessions" };
+      const firstSession = claim.sessions.size === 0;
+      claim.sessions.add(sessionId);
+      claim.graceUntil = undefined;
+      const seen = firstSession ? inboxSeen.get(userKey(claim.name)) : undefined;
+      return {
+        status: "joined",
+        user: { name: claim.name, kind },
+        tokenHash: claim.tokenHash,
+        firstSession,
+        ...(seen === undefined ? {} : { seen }),
+      };
     }
     if (name === undefined) return { status: "unknown_token" };
-    const claim = { name, kind, tokenHash: request.freshTokenHash, sessions: new Set([sessionId]) };
-    claims.set(userKey(name), claim);
-    if (inboxOwners.get(userKey(name)) !== claim.tokenHash) {
-      retained.delete(userTopic(userKey(name)));
+    const key = userKey(name);
+    const fresh = { name, kind, tokenHash: request.freshTokenHash, sessions: new Set([sessionId]) };
+    claims.set(key, fresh);
+    if (!request.identified && inboxOwners.get(key) !== fresh.tokenHash) {
+      retained.delete(userTopic(key));
+      inboxSeen.delete(key);
     }
-    inboxOwners.set(userKey(name), claim.tokenHash);
-    claimsByToken.set(claim.tokenHash, claim);
-    return { status: "claimed", user: { name, kind }, tokenHash: claim.tokenHash };
+    inboxOwners.set(key, fresh.tokenHash);
+    claimsByToken.set(fresh.tokenHash, fresh);
+    const seen = inboxSeen.get(key);
+    return {
+      status: "claimed",
+      user: { name, kind },
+      tokenHash: fresh.tokenHash,
+      firstSession: true,
+      ...(seen === undefined ? {} : { seen }),
+    };
   }
 
   /** A topic's retained messages, aged; reading an unknown topic creates nothing. */

@@ -62,6 +62,8 @@ export interface RedisBrokerOptions {
   historyTtlMs: number;
   /** How long a dedup key is remembered. @default 120000 */
   dedupWindowMs: number;
+  /** How long a user keeps the name after their last session ends. @default 120000 */
+  reconnectGraceMs: number;
   log: Logger;
 }
 
@@ -99,6 +101,7 @@ export function createRedisBroker(options: RedisBrokerOptions): Broker {
     isConnected: () => command.status === "ready",
     presenceTtlMs,
     historyTtlMs,
+    reconnectGraceMs: options.reconnectGraceMs,
     revoked: (sessionId) => events.revoked(sessionId),
     log,
   });

@@ -13,6 +13,7 @@ import { userKey } from "../protocol/names.ts";
 import type { Logger } from "../log.ts";
 import type { OpenSessionRequest, OpenSessionResult, UserDirectory } from "./broker.ts";
 import type { Commands } from "./redis_commands.ts";
+import { fromStreamId } from "./redis_payloads.ts";
 
 /** What the directory needs from the rest of the broker. */
 export interface PresenceOptions {
@@ -23,6 +24,8 @@ export interface PresenceOptions {
   presenceTtlMs: number;
   /** How long a claimed name's inbox owner is remembered. */
   historyTtlMs: number;
+  /** How long a user keeps the name after their last session ends. */
+  reconnectGraceMs: number;
   /** Told of each local session whose claim another user holds now. */
   revoked(sessionId: string): void;
   log: Logger;
@@ -47,7 +50,7 @@ interface LocalSession {
 
 /** Creates the directory and starts its heartbeat. */
 export function createRedisPresence(options: PresenceOptions): Presence {
-  const { commands: { run }, presenceTtlMs, historyTtlMs, log } = options;
+  const { commands: { run }, presenceTtlMs, historyTtlMs, reconnectGraceMs, log } = options;
   const localSessions = new Map<string, LocalSession>();
   const heartbeat = setInterval(beat, Math.max(250, Math.floor(presenceTtlMs / 3)));
 
@@ -66,6 +69,7 @@ export function createRedisPresence(options: PresenceOptions): Presence {
         "RESTORE_USER",
         presenceTtlMs,
         historyTtlMs,
+        reconnectGraceMs,
         key,
         name,
         kind,
@@ -87,7 +91,7 @@ export function createRedisPresence(options: PresenceOptions): Presence {
     if (!options.isConnected() || localSessions.size === 0) return;
     const args = [...localSessions].flatMap(([id, s]) => [s.key, s.name, s.tokenHash, id]);
     try {
-      const missing = await run("HEARTBEAT", presenceTtlMs, ...args) as string[];
+      const missing = await run("HEARTBEAT", presenceTtlMs, reconnectGraceMs, ...args) as string[];
       if (missing.length > 0) await restoreUsers(new Set(missing));
     } catch (error) {
       log.warn("presence heartbeat failed", { error });
@@ -108,8 +112,10 @@ export function createRedisPresence(options: PresenceOptions): Presence {
         historyTtlMs,
         request.maxSessions,
         request.shared ? "1" : "",
+        reconnectGraceMs,
+        request.identified ? "1" : "",
       ) as string[];
-      const [status, name, kind, tokenHash] = reply;
+      const [status, name, kind, tokenHash, first, seen] = reply;
       if (status === "taken" || status === "unknown_token" || status === "too_many_sessions") {
         return { status };
       }
@@ -120,15 +126,22 @@ export function createRedisPresence(options: PresenceOptions): Presence {
         kind: user.kind,
         tokenHash,
       });
-      return { status: status as "claimed" | "joined", user, tokenHash };
+      return {
+        status: status as "claimed" | "joined",
+        user,
+        tokenHash,
+        firstSession: first === "1",
+        ...(seen ? { seen: fromStreamId(seen) } : {}),
+      };
     },
     async close(name, sessionId) {
       localSessions.delete(sessionId);
-      await run("CLOSE_SESSION", userKey(name), sessionId);
+      await run("CLOSE_SESSION", userKey(name), sessionId, reconnectGraceMs, historyTtlMs);
     },
     async lookup(name) {
-      const reply = await run("LOOKUP_USER", userKey(name)) as [string, string] | null;
-      return reply && reply[0] ? { name: reply[0], kind: reply[1] as "A" | "B" } : undefined;
+      const reply = await run("LOOKUP_USER", userKey(name)) as [string, string, string] | null;
+      if (!reply || !reply[0]) return undefined;
+      return { name: reply[0], kind: reply[1] as "A" | "B", online: reply[2] === "1" };
     },
     async online() {
       return await run("ONLINE_USERS") as string[];

@@ -21,6 +21,7 @@ local function claim_key(key) return prefix .. 'claim:' .. key end
 local function sessions_key(key) return prefix .. 'sessions:' .. key end
 local function token_key(hash) return prefix .. 'token:' .. hash end
 local function owner_key(key) return prefix .. 'owner:' .. key end
+local function seen_key(key) return prefix .. 'seen:' .. key end
 local online_key = prefix .. 'online'
 
 -- Live sessions of a user, after dropping the expired ones.
@@ -31,12 +32,12 @@ end
 
 -- Takes the free name for a holder, clearing what a dead holder left. A
 -- holder's inbox is theirs alone: a different holder of the name starts empty.
-local function take_claim(key, name, kind, token, expiry, ttl, history_ttl)
+local function take_claim(key, name, kind, token, expiry, ttl, history_ttl, identified)
   local old = redis.call('HMGET', claim_key(key), 'name', 'token')
   if old[1] then redis.call('ZREM', online_key, old[1]) end
   if old[2] then redis.call('DEL', token_key(old[2])) end
-  if redis.call('GET', owner_key(key)) ~= token then
-    redis.call('DEL', prefix .. 'history:user:' .. key)
+  if not identified and redis.call('GET', owner_key(key)) ~= token then
+    redis.call('DEL', prefix .. 'history:user:' .. key, seen_key(key))
   end
   redis.call('SET', owner_key(key), token, 'PX', history_ttl)
   redis.call('HSET', claim_key(key), 'name', name, 'kind', kind, 'token', token)
@@ -44,12 +45,13 @@ local function take_claim(key, name, kind, token, expiry, ttl, history_ttl)
   redis.call('ZADD', online_key, expiry, name)
 end
 
--- Pushes every expiry of a live user forward.
-local function refresh(key, name, token, expiry, ttl)
+-- Pushes every expiry of a live user forward: the sessions by the presence
+-- TTL, the hold on the name by that and the reconnect grace after it.
+local function refresh(key, name, token, expiry, ttl, grace)
   redis.call('ZADD', online_key, 'GT', expiry, name)
-  redis.call('PEXPIRE', claim_key(key), ttl)
+  redis.call('PEXPIRE', claim_key(key), ttl + grace)
   redis.call('PEXPIRE', sessions_key(key), ttl)
-  redis.call('PEXPIRE', token_key(token), ttl)
+  redis.call('PEXPIRE', token_key(token), ttl + grace)
 end
 `;
 
@@ -58,14 +60,19 @@ end
  * (`userKey`, computed by the caller: Lua's string.lower knows only ASCII),
  * presented token hash (or ''), fresh token hash, session id, kind, ttl ms,
  * history ttl ms, most sessions per user, '1' to join a live user of the
- * same kind whatever the token (SHARED_USERNAMES).
- * Returns {status, name, kind, tokenHash}.
+ * same kind whatever the token (SHARED_USERNAMES), reconnect grace ms, '1'
+ * when the name is a verified identity whose inbox is kept (JWT).
+ * A name is held while its user has a live session or is within the grace.
+ * Returns {status, name, kind, tokenHash, '1' if this is the user's only
+ * live session, the stream id of the inbox's newest entry when the user's
+ * sessions last ended (or '')}.
  */
 export const OPEN_SESSION = PRELUDE + `
 local name, key, presented, fresh, session = ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
 local kind, ttl, history_ttl = ARGV[7], tonumber(ARGV[8]), tonumber(ARGV[9])
 local max_sessions = tonumber(ARGV[10])
 local shared = ARGV[11] == '1' and name ~= ''
+local grace, identified = tonumber(ARGV[12]), ARGV[13] == '1'
 local now = now_ms()
 local expiry = now + ttl
 if name == '' then
@@ -73,42 +80,59 @@ if name == '' then
   if not key then return {'unknown_token'} end
 end
 local live = live_sessions(key, now)
-if live > 0 then
-  local held = redis.call('HMGET', claim_key(key), 'name', 'kind', 'token')
+local held = redis.call('HMGET', claim_key(key), 'name', 'kind', 'token')
+if held[1] then
   if (held[3] ~= presented and not shared) or held[2] ~= kind then return {'taken'} end
   if live >= max_sessions then return {'too_many_sessions'} end
   redis.call('ZADD', sessions_key(key), expiry, session)
-  refresh(key, held[1], held[3], expiry, ttl)
-  return {'joined', held[1], held[2], held[3]}
+  refresh(key, held[1], held[3], expiry, ttl, grace)
+  if live > 0 then return {'joined', held[1], held[2], held[3], '', ''} end
+  return {'joined', held[1], held[2], held[3], '1', redis.call('GET', seen_key(key)) or ''}
 end
 if name == '' then return {'unknown_token'} end
-take_claim(key, name, kind, fresh, expiry, ttl, history_ttl)
+take_claim(key, name, kind, fresh, expiry, ttl, history_ttl, identified)
 redis.call('ZADD', sessions_key(key), expiry, session)
-refresh(key, name, fresh, expiry, ttl)
-return {'claimed', name, kind, fresh}
+refresh(key, name, fresh, expiry, ttl, grace)
+return {'claimed', name, kind, fresh, '1', redis.call('GET', seen_key(key)) or ''}
 `;
 
 /**
- * Ends a session; with the user's last live session, the claim ends.
- * ARGV: prefix, user key, session id.
+ * Ends a session. With the user's last live session the user goes offline,
+ * remembers the newest entry of their inbox as seen, and keeps the name and
+ * token for the reconnect grace (released at once when it is 0).
+ * ARGV: prefix, user key, session id, reconnect grace ms, history ttl ms.
  */
 export const CLOSE_SESSION = PRELUDE + `
-local key = ARGV[2]
+local key, grace, history_ttl = ARGV[2], tonumber(ARGV[4]), tonumber(ARGV[5])
 redis.call('ZREM', sessions_key(key), ARGV[3])
 if live_sessions(key, now_ms()) == 0 then
   local held = redis.call('HMGET', claim_key(key), 'name', 'token')
-  if held[1] then redis.call('ZREM', online_key, held[1]) end
-  if held[2] then redis.call('DEL', token_key(held[2])) end
-  redis.call('DEL', claim_key(key), sessions_key(key))
+  if held[1] then
+    redis.call('ZREM', online_key, held[1])
+    local newest = redis.call('XREVRANGE', prefix .. 'history:user:' .. key, '+', '-', 'COUNT', 1)
+    if newest[1] then redis.call('SET', seen_key(key), newest[1][1], 'PX', history_ttl) end
+    if grace > 0 then
+      redis.call('PEXPIRE', claim_key(key), grace)
+      redis.call('PEXPIRE', token_key(held[2]), grace)
+    else
+      redis.call('DEL', claim_key(key), token_key(held[2]))
+    end
+  end
+  redis.call('DEL', sessions_key(key))
 end
 return 1
 `;
 
-/** The live user whose key is ARGV[2]: {name, kind}, or nil. ARGV: prefix, user key. */
+/**
+ * The user whose key is ARGV[2], if the name is held (live, or within the
+ * grace): {name, kind, '1' if online else ''}, or nil. ARGV: prefix, user key.
+ */
 export const LOOKUP_USER = PRELUDE + `
 local key = ARGV[2]
-if live_sessions(key, now_ms()) == 0 then return nil end
-return redis.call('HMGET', claim_key(key), 'name', 'kind')
+local held = redis.call('HMGET', claim_key(key), 'name', 'kind')
+if not held[1] then return nil end
+if live_sessions(key, now_ms()) > 0 then return {held[1], held[2], '1'} end
+return {held[1], held[2], ''}
 `;
 
 /** Names of users with a live session (and drops expired ones). ARGV: prefix. */
@@ -119,20 +143,21 @@ return redis.call('ZRANGE', online_key, 0, -1)
 `;
 
 /**
- * Refreshes this instance's sessions. ARGV: prefix, ttl ms, then one
- * (key, name, token hash, session id) quadruple per local session.
- * Returns the user keys whose session was no longer there (to be restored).
+ * Refreshes this instance's sessions. ARGV: prefix, ttl ms, reconnect grace
+ * ms, then one (key, name, token hash, session id) quadruple per local
+ * session. Returns the user keys whose session was no longer there (to be
+ * restored).
  */
 export const HEARTBEAT = PRELUDE + `
-local ttl = tonumber(ARGV[2])
+local ttl, grace = tonumber(ARGV[2]), tonumber(ARGV[3])
 local now = now_ms()
 local expiry = now + ttl
 local missing = {}
-for i = 3, #ARGV, 4 do
+for i = 4, #ARGV, 4 do
   local key, name, token, session = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
   if redis.call('ZSCORE', sessions_key(key), session) then
     redis.call('ZADD', sessions_key(key), 'XX', expiry, session)
-    refresh(key, name, token, expiry, ttl)
+    refresh(key, name, token, expiry, ttl, grace)
   else
     table.insert(missing, key)
   end
@@ -142,23 +167,23 @@ return missing
 
 /**
  * Puts a user's local sessions back after Redis lost them (restart, expiry
- * during a partition). ARGV: prefix, ttl ms, history ttl ms, user key, name,
- * kind, token hash, then session ids. Returns 1, or 0 when someone else now
- * holds the name.
+ * during a partition). ARGV: prefix, ttl ms, history ttl ms, reconnect grace
+ * ms, user key, name, kind, token hash, then session ids. Returns 1, or 0
+ * when someone else now holds the name.
  */
 export const RESTORE_USER = PRELUDE + `
-local ttl, history_ttl = tonumber(ARGV[2]), tonumber(ARGV[3])
-local key, name, kind, token = ARGV[4], ARGV[5], ARGV[6], ARGV[7]
+local ttl, history_ttl, grace = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+local key, name, kind, token = ARGV[5], ARGV[6], ARGV[7], ARGV[8]
 local now = now_ms()
 local expiry = now + ttl
-if live_sessions(key, now) > 0 then
-  local held = redis.call('HMGET', claim_key(key), 'kind', 'token')
+local held = redis.call('HMGET', claim_key(key), 'kind', 'token')
+if held[2] then
   if held[2] ~= token or held[1] ~= kind then return 0 end
 else
   take_claim(key, name, kind, token, expiry, ttl, history_ttl)
 end
-for i = 8, #ARGV do redis.call('ZADD', sessions_key(key), expiry, ARGV[i]) end
-refresh(key, name, token, expiry, ttl)
+for i = 9, #ARGV do redis.call('ZADD', sessions_key(key), expiry, ARGV[i]) end
+refresh(key, name, token, expiry, ttl, grace)
 return 1
 `;
 

@@ -9,7 +9,7 @@
  * @module
  */
 import { type Authenticator, type Identity, InvalidTokenError } from "../auth.ts";
-import type { Broker } from "../broker/broker.ts";
+import type { Broker, OpenSessionResult } from "../broker/broker.ts";
 import type { Config } from "../config.ts";
 import { guestName, hashToken, newToken } from "../ids.ts";
 import type { Logger } from "../log.ts";
@@ -34,6 +34,13 @@ export interface Claimed {
   name: string;
   token: string;
   claimTag: string;
+  /** The name was free and is claimed anew, with a fresh token (a presented token was stale). */
+  fresh: boolean;
+  /**
+   * This is the user's only live session: the inbox after this message id
+   * (from its start when absent) came while they were away.
+   */
+  returning?: { seen?: string };
 }
 
 /** Claims for this instance's sessions. */
@@ -86,7 +93,14 @@ export function createClaims(options: ClaimOptions): Claims {
     });
     switch (result.status) {
       case "claimed":
-        return { ok: true, name: result.user.name, token: fresh, claimTag: tag(result.tokenHash) };
+        return {
+          ok: true,
+          name: result.user.name,
+          token: fresh,
+          claimTag: tag(result.tokenHash),
+          fresh: true,
+          ...returning(result),
+        };
       case "joined":
         return {
           ok: true,
@@ -94,6 +108,8 @@ export function createClaims(options: ClaimOptions): Claims {
           // Joined by name alone (SHARED_USERNAMES), the session never learns the user's token.
           token: result.tokenHash === presentedTokenHash ? token! : "",
           claimTag: tag(result.tokenHash),
+          fresh: false,
+          ...returning(result),
         };
       case "taken":
         return { ok: false, code: "username_taken" };
@@ -149,7 +165,8 @@ export function createClaims(options: ClaimOptions): Claims {
         await refuseAndClose(
           session,
           "invalid_token",
-          "The token matches no online user: connect with a username instead",
+          "The token matches no user: it ends RECONNECT_GRACE_MS after its user's last " +
+            "session closed. Connect with a username instead",
         );
         break;
       case "too_many_sessions":
@@ -193,6 +210,7 @@ export function createClaims(options: ClaimOptions): Claims {
       sessionId: session.id,
       kind: "A",
       maxSessions: options.maxSessionsPerUser,
+      identified: true,
     });
     if (result.status === "too_many_sessions") {
       await refuseAndClose(session, "too_many_sessions", tooManySessions());
@@ -207,7 +225,13 @@ export function createClaims(options: ClaimOptions): Claims {
       return undefined;
     }
     grant(session, identity);
-    return { name: result.user.name, token: "", claimTag: tag(subjectHash) };
+    return {
+      name: result.user.name,
+      token: "",
+      claimTag: tag(subjectHash),
+      fresh: false,
+      ...returning(result, true),
+    };
   }
 
   function tooManySessions(): string {
@@ -242,6 +266,19 @@ export function createClaims(options: ClaimOptions): Claims {
       return session.user ? broker.users.close(session.user.name, session.id) : Promise.resolve();
     },
   };
+}
+
+/**
+ * What a user coming back (their only live session) has to catch up on: a
+ * held name joined again, or a verified identity's inbox. An anonymous name
+ * claimed anew starts with an empty inbox, so there is nothing to read.
+ */
+function returning(
+  result: OpenSessionResult & { status: "claimed" | "joined" },
+  identified = false,
+): Pick<Claimed, "returning"> {
+  if (!result.firstSession || (result.status === "claimed" && !identified)) return {};
+  return { returning: result.seen === undefined ? {} : { seen: result.seen } };
 }
 
 /** A short, non-secret tag of one holding of a name: part of its token's hash. */

@@ -115,9 +115,15 @@ export function createHandlers(options: HandlerOptions): Handlers {
     // A retry of a stored message gets its ack even if the recipient has left since.
     const earlier = dedupKey === undefined ? undefined : await broker.bus.recall(dedupKey);
     if (earlier) return ack(session, ref, earlier.id, true);
-    const recipient = await broker.users.lookup(to);
+    // Stored for later when offline: in JWT mode any username is a user; in anonymous
+    // mode only a held name is (live, or within its reconnect grace).
+    const recipient = await broker.users.lookup(to) ??
+      (options.authenticator ? { name: to, kind: "A" as const } : undefined);
     if (!recipient) {
-      return refuse(session, refusal("user_offline", `User "${to}" is not online`, ref));
+      return refuse(
+        session,
+        refusal("user_offline", `No user "${to}": nobody holds that name now`, ref),
+      );
     }
     if (recipient.kind === "B") {
       return refuse(
@@ -149,7 +155,7 @@ export function createHandlers(options: HandlerOptions): Handlers {
     }
     // The frame's schema applied the script rule already.
     const recipient = isUsername(to, "unrestricted") ? await broker.users.lookup(to) : undefined;
-    if (recipient) {
+    if (recipient?.online) {
       const topic = userTopic(userKey(recipient.name));
       await broker.bus.signal(topic, { kind: "typing", from, to: recipient.name });
       return ack(session, ref);

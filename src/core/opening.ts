@@ -1,7 +1,9 @@
 /**
- * Opening a session. Kind A opens from its handshake: claim, `sessionID`,
+ * Opening a session. Kind A opens from its handshake: claim, `sessionID`
+ * (with the count of direct messages that came while the user was away),
  * the inbox subscription, the current lists, and the replay of its direct
- * messages after `since`. Kind B opens with its first frame: claim the
+ * messages after `since`, or, for a user coming back without one, of those
+ * that came while away. Kind B opens with its first frame: claim the
  * sender's name, join the lobby, announce "NAME has joined the chat", and
  * say the frame's text. The lobby's announcements live here too, so that
  * a kind-B leave is announced when its join was.
@@ -14,7 +16,8 @@ import type { Logger } from "../log.ts";
 import type { Command } from "../protocol/commands.ts";
 import { MESSAGE_ID_PATTERN } from "../protocol/frames.ts";
 import type { Handshake } from "../protocol/handshake.ts";
-import { SERVER_SENDER } from "../protocol/names.ts";
+import { SERVER_SENDER, userKey } from "../protocol/names.ts";
+import { formatMessageId } from "../ids.ts";
 import type { Channels } from "./channels.ts";
 import type { Claims } from "./claims.ts";
 import type { Handlers } from "./handlers.ts";
@@ -51,18 +54,22 @@ export function createOpening(options: OpeningOptions): Opening {
   async function openKindA(session: Session, handshake: Handshake & { kind: "A" }) {
     const claimed = await claims.forKindA(session, handshake);
     if (!claimed || !(await claims.adopt(session, claimed))) return;
+    const inbox = userTopic(session.user!.key);
+    const awaySince = claimed.returning && (claimed.returning.seen ?? formatMessageId(0, 0));
+    const unread = awaySince === undefined ? 0 : await unreadSince(session, inbox, awaySince);
     // sessionID goes first: only then may deliveries and list updates reach the session.
     send(session, {
       type: "welcome",
       sessionId: session.id,
       username: claimed.name,
       token: claimed.token,
+      unread,
     });
     // A client that reads nothing may be dropped by that very frame; a closed session stays closed.
     if (isClosed(session)) return;
     session.state = "open";
-    const since = resumePoint(session, handshake.since);
-    const inbox = userTopic(session.user!.key);
+    if (claimed.fresh && handshake.token !== undefined) staleToken(session);
+    const since = resumePoint(session, handshake.since) ?? (unread > 0 ? awaySince : undefined);
     if (since !== undefined) holdLive(session, inbox);
     await channels.listenToInbox(session);
     await lists.sendCurrent(session);
@@ -93,6 +100,13 @@ export function createOpening(options: OpeningOptions): Opening {
     await announce(`${claimed.name} has joined the chat`);
     if (text === "") return ack(session, ref);
     await options.handlers.publishToChannel(session, lobbyChannel, claimed.name, text, ref);
+  }
+
+  /** Direct messages to the session's user in `inbox` after `after`. */
+  async function unreadSince(session: Session, inbox: string, after: string): Promise<number> {
+    const { envelopes } = await broker.history.since(inbox, after);
+    const me = session.user!.key;
+    return envelopes.filter((envelope) => userKey(envelope.message.to) === me).length;
   }
 
   /** Says `text` in the lobby as `Server`: how kind-B clients learn who comes and goes. */
@@ -141,6 +155,20 @@ function resumePoint(session: Session, since: string | undefined): string | unde
     }": it must be a message id such as 1795271816712-000003; nothing was replayed`,
   });
   return undefined;
+}
+
+/**
+ * A client came back with a token that no longer holds its name (away longer
+ * than the grace): it has the name anew, but not what the old holding had.
+ */
+function staleToken(session: Session): void {
+  send(session, {
+    type: "error",
+    code: "history_truncated",
+    message: "The token you presented no longer holds a name (its user was away longer than " +
+      "RECONNECT_GRACE_MS): you hold the name anew, with the new token above, and the " +
+      "direct messages of the old holding are gone",
+  });
 }
 
 /** Whether the session closed, read afresh after an await. */

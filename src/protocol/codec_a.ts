@@ -129,6 +129,7 @@ function encodeA(event: Outbound): string | undefined {
           message: event.sessionId,
           username: event.username,
           token: event.token,
+          unread: event.unread,
         } satisfies ServerFrameA<"sessionID">,
       );
     case "userList":

@@ -58,7 +58,8 @@ export interface DeliveredMessage {
 
 /** Something the core tells a client; each codec encodes it or skips it. */
 export type Outbound =
-  | { type: "welcome"; sessionId: string; username: string; token: string }
+  /** `unread`: direct messages that came while the user had no session. */
+  | { type: "welcome"; sessionId: string; username: string; token: string; unread: number }
   | { type: "userList"; names: readonly string[] }
   | { type: "channelList"; names: readonly string[] }
   | { type: "channelMessage"; message: DeliveredMessage; replay?: true }

@@ -201,6 +201,8 @@ export const ServerFramesA = {
     type: z.literal("sessionID"),
     username: z.string(),
     token: z.string(),
+    /** Direct messages that came while the user had no session (replayed next). */
+    unread: z.number().int().nonnegative(),
   }),
   userList: z.object({ ...baseA, type: z.literal("userList") }),
   channelList: z.object({ ...baseA, type: z.literal("channelList") }),

@@ -28,6 +28,7 @@ export interface Retention {
   historyLimit: number;
   historyTtlMs: number;
   dedupWindowMs: number;
+  reconnectGraceMs: number;
 }
 
 /** Builds a deployment with the given retention (defaults for the rest). */
@@ -388,48 +389,56 @@ export function brokerContract(name: string, deploy: Deploy): void {
     }
   });
 
-  test("a new holder of a name starts with an empty inbox; the same holder keeps theirs", async ({ first, second }) => {
-    const dm = (text: string) =>
-      first.bus.publish(["user:carol", "user:dave"], {
-        kind: "direct",
-        from: "dave",
-        to: "carol",
-        text,
-        senderSession: "S",
+  test(
+    "a new holder of a name starts with an empty inbox; the same holder keeps theirs",
+    async ({ first, second }) => {
+      const dm = (text: string) =>
+        first.bus.publish(["user:carol", "user:dave"], {
+          kind: "direct",
+          from: "dave",
+          to: "carol",
+          text,
+          senderSession: "S",
+        });
+      await first.users.open({
+        name: "carol",
+        freshTokenHash: "holder-1",
+        sessionId: "s1",
+        kind: "A",
+        maxSessions: 10,
       });
-    await first.users.open({
-      name: "carol",
-      freshTokenHash: "holder-1",
-      sessionId: "s1",
-      kind: "A",
-      maxSessions: 10,
-    });
-    await dm("for the first carol");
-    await first.users.close("carol", "s1");
-    await second.users.open({
-      name: "carol",
-      freshTokenHash: "holder-1",
-      sessionId: "s2",
-      kind: "A",
-      maxSessions: 10,
-    });
-    assertEquals((await second.history.page("user:carol", { limit: 10 })).length, 1, "same holder");
-    await second.users.close("carol", "s2");
-    await second.users.open({
-      name: "Carol",
-      freshTokenHash: "holder-2",
-      sessionId: "s3",
-      kind: "A",
-      maxSessions: 10,
-    });
-    assertEquals(await first.history.page("user:carol", { limit: 10 }), []);
-    assertEquals((await first.history.since("user:carol", "0000000000000-000000")).envelopes, []);
-    assertEquals(
-      (await first.history.page("user:dave", { limit: 10 })).length,
-      1,
-      "the sender keeps theirs",
-    );
-  });
+      await dm("for the first carol");
+      await first.users.close("carol", "s1");
+      await second.users.open({
+        name: "carol",
+        freshTokenHash: "holder-1",
+        sessionId: "s2",
+        kind: "A",
+        maxSessions: 10,
+      });
+      assertEquals(
+        (await second.history.page("user:carol", { limit: 10 })).length,
+        1,
+        "same holder",
+      );
+      await second.users.close("carol", "s2");
+      await second.users.open({
+        name: "Carol",
+        freshTokenHash: "holder-2",
+        sessionId: "s3",
+        kind: "A",
+        maxSessions: 10,
+      });
+      assertEquals(await first.history.page("user:carol", { limit: 10 }), []);
+      assertEquals((await first.history.since("user:carol", "0000000000000-000000")).envelopes, []);
+      assertEquals(
+        (await first.history.page("user:dave", { limit: 10 })).length,
+        1,
+        "the sender keeps theirs",
+      );
+    },
+    { reconnectGraceMs: 0 },
+  );
 
   test("history reads survive odd ids and texts", async ({ first }) => {
     await first.bus.publish(["user:erin", "user:fay"], {
@@ -484,6 +493,7 @@ export function brokerContract(name: string, deploy: Deploy): void {
       status: "claimed",
       user: { name: "Alice", kind: "A" },
       tokenHash: "h1",
+      firstSession: true,
     });
     assertEquals(
       await second.users.open({
@@ -516,7 +526,7 @@ export function brokerContract(name: string, deploy: Deploy): void {
       }),
       { status: "taken" },
     );
-    assertEquals(await second.users.lookup("ALICE"), { name: "Alice", kind: "A" });
+    assertEquals(await second.users.lookup("ALICE"), { name: "Alice", kind: "A", online: true });
   });
 
   test("the holder's token adds sessions, by name or alone", async ({ first, second }) => {
@@ -536,7 +546,7 @@ export function brokerContract(name: string, deploy: Deploy): void {
         kind: "A",
         maxSessions: 10,
       }),
-      { status: "joined", user: { name: "bob", kind: "A" }, tokenHash: "tb" },
+      { status: "joined", user: { name: "bob", kind: "A" }, tokenHash: "tb", firstSession: false },
     );
     assertEquals(
       await second.users.open({
@@ -546,7 +556,7 @@ export function brokerContract(name: string, deploy: Deploy): void {
         kind: "A",
         maxSessions: 10,
       }),
-      { status: "joined", user: { name: "bob", kind: "A" }, tokenHash: "tb" },
+      { status: "joined", user: { name: "bob", kind: "A" }, tokenHash: "tb", firstSession: false },
     );
     assertEquals(
       await second.users.open({
@@ -560,95 +570,194 @@ export function brokerContract(name: string, deploy: Deploy): void {
     );
   });
 
-  test("shared (SHARED_USERNAMES) joins a live kind-A user by name, without its token", async ({ first, second }) => {
-    const open = (broker: Broker, request: Partial<OpenSessionRequest>) =>
-      broker.users.open({
-        freshTokenHash: "f",
-        sessionId: "s",
-        kind: "A",
-        maxSessions: 2,
-        ...request,
-      });
-    await open(first, { name: "carol", freshTokenHash: "tc", sessionId: "c1" });
-    assertEquals(
-      await open(second, {
-        name: "CAROL",
-        presentedTokenHash: "wrong",
-        sessionId: "c2",
-        shared: true,
-      }),
-      { status: "joined", user: { name: "carol", kind: "A" }, tokenHash: "tc" },
-      "another instance joins her by name, and learns her token's hash",
-    );
-    assertEquals(await open(second, { name: "carol", sessionId: "c3" }), { status: "taken" });
-    assertEquals(
-      await open(second, { name: "carol", sessionId: "c3", shared: true }),
-      { status: "too_many_sessions" },
-    );
-    assertEquals(
-      await open(second, { presentedTokenHash: "wrong", sessionId: "c4", shared: true }),
-      { status: "unknown_token" },
-      "without a name, only a matching token joins",
-    );
-    await open(first, { name: "dave", sessionId: "d1", kind: "B" });
-    assertEquals(
-      await open(second, { name: "dave", sessionId: "d2", shared: true }),
-      { status: "taken" },
-      "a kind-B (lobby) user is never shared",
-    );
-    await first.users.close("carol", "c1");
-    await second.users.close("carol", "c2");
-    assertEquals(
-      await open(second, { name: "carol", freshTokenHash: "new", sessionId: "c5", shared: true }),
-      { status: "claimed", user: { name: "carol", kind: "A" }, tokenHash: "new" },
-      "a free name is claimed as usual",
-    );
-  });
+  test(
+    "shared (SHARED_USERNAMES) joins a live kind-A user by name, without its token",
+    async ({ first, second }) => {
+      const open = (broker: Broker, request: Partial<OpenSessionRequest>) =>
+        broker.users.open({
+          freshTokenHash: "f",
+          sessionId: "s",
+          kind: "A",
+          maxSessions: 2,
+          ...request,
+        });
+      await open(first, { name: "carol", freshTokenHash: "tc", sessionId: "c1" });
+      assertEquals(
+        await open(second, {
+          name: "CAROL",
+          presentedTokenHash: "wrong",
+          sessionId: "c2",
+          shared: true,
+        }),
+        {
+          status: "joined",
+          user: { name: "carol", kind: "A" },
+          tokenHash: "tc",
+          firstSession: false,
+        },
+        "another instance joins her by name, and learns her token's hash",
+      );
+      assertEquals(await open(second, { name: "carol", sessionId: "c3" }), { status: "taken" });
+      assertEquals(
+        await open(second, { name: "carol", sessionId: "c3", shared: true }),
+        { status: "too_many_sessions" },
+      );
+      assertEquals(
+        await open(second, { presentedTokenHash: "wrong", sessionId: "c4", shared: true }),
+        { status: "unknown_token" },
+        "without a name, only a matching token joins",
+      );
+      await open(first, { name: "dave", sessionId: "d1", kind: "B" });
+      assertEquals(
+        await open(second, { name: "dave", sessionId: "d2", shared: true }),
+        { status: "taken" },
+        "a kind-B (lobby) user is never shared",
+      );
+      await first.users.close("carol", "c1");
+      await second.users.close("carol", "c2");
+      assertEquals(
+        await open(second, { name: "carol", freshTokenHash: "new", sessionId: "c5", shared: true }),
+        {
+          status: "claimed",
+          user: { name: "carol", kind: "A" },
+          tokenHash: "new",
+          firstSession: true,
+        },
+        "a free name is claimed as usual",
+      );
+    },
+    { reconnectGraceMs: 0 },
+  );
 
-  test("the claim ends with the user's last session, and only then", async ({ first, second }) => {
-    await first.users.open({
-      name: "carol",
-      freshTokenHash: "tc",
-      sessionId: "s1",
-      kind: "A",
-      maxSessions: 10,
-    });
-    await second.users.open({
-      name: "carol",
-      presentedTokenHash: "tc",
-      freshTokenHash: "-",
-      sessionId: "s2",
-      kind: "A",
-      maxSessions: 10,
-    });
-    await first.users.close("carol", "s1");
-    await first.users.close("carol", "s1");
-    assertEquals(await second.users.online(), ["carol"]);
-    await second.users.close("CAROL", "s2");
-    assertEquals(await first.users.online(), []);
-    assertEquals(await first.users.lookup("carol"), undefined);
-    assertEquals(
+  test(
+    "without a grace, the claim ends with the user's last session, and only then",
+    async ({ first, second }) => {
+      await first.users.open({
+        name: "carol",
+        freshTokenHash: "tc",
+        sessionId: "s1",
+        kind: "A",
+        maxSessions: 10,
+      });
       await second.users.open({
+        name: "carol",
         presentedTokenHash: "tc",
         freshTokenHash: "-",
-        sessionId: "s5",
+        sessionId: "s2",
         kind: "A",
         maxSessions: 10,
-      }),
-      { status: "unknown_token" },
-      "the old token must die with the claim",
-    );
-    assertEquals(
-      (await second.users.open({
-        name: "carol",
-        freshTokenHash: "new",
-        sessionId: "s3",
-        kind: "A",
-        maxSessions: 10,
-      })).status,
-      "claimed",
-    );
-  });
+      });
+      await first.users.close("carol", "s1");
+      await first.users.close("carol", "s1");
+      assertEquals(await second.users.online(), ["carol"]);
+      await second.users.close("CAROL", "s2");
+      assertEquals(await first.users.online(), []);
+      assertEquals(await first.users.lookup("carol"), undefined);
+      assertEquals(
+        await second.users.open({
+          presentedTokenHash: "tc",
+          freshTokenHash: "-",
+          sessionId: "s5",
+          kind: "A",
+          maxSessions: 10,
+        }),
+        { status: "unknown_token" },
+        "the old token must die with the claim",
+      );
+      assertEquals(
+        (await second.users.open({
+          name: "carol",
+          freshTokenHash: "new",
+          sessionId: "s3",
+          kind: "A",
+          maxSessions: 10,
+        })).status,
+        "claimed",
+      );
+    },
+    { reconnectGraceMs: 0 },
+  );
+
+  test(
+    "after the last session the name is held for the grace: offline, joinable only by its token",
+    async ({ first, second }) => {
+      const open = (broker: Broker, request: Partial<OpenSessionRequest>) =>
+        broker.users.open({
+          freshTokenHash: "-",
+          sessionId: "-",
+          kind: "A",
+          maxSessions: 10,
+          ...request,
+        });
+      await open(first, { name: "Hana", freshTokenHash: "th", sessionId: "h1" });
+      await first.bus.publish(["user:hana", "user:ivan"], {
+        kind: "direct",
+        from: "ivan",
+        to: "Hana",
+        text: "read live",
+        senderSession: "i1",
+      });
+      await first.users.close("hana", "h1");
+      assertEquals(await second.users.online(), []);
+      assertEquals(await second.users.lookup("HANA"), { name: "Hana", kind: "A", online: false });
+      assertEquals(await open(second, { name: "hana", freshTokenHash: "other", sessionId: "x" }), {
+        status: "taken",
+      });
+      const away = await second.bus.publish(["user:hana", "user:ivan"], {
+        kind: "direct",
+        from: "ivan",
+        to: "Hana",
+        text: "while away",
+        senderSession: "i1",
+      });
+      const back = await open(second, { presentedTokenHash: "th", sessionId: "h2" });
+      assert(back.status === "joined" && back.firstSession, JSON.stringify(back));
+      const { envelopes } = await second.history.since("user:hana", back.seen!);
+      assertEquals(envelopes.map((envelope) => envelope.message.id), [away.message.id]);
+      assertEquals(await first.users.online(), ["Hana"]);
+      const again = await open(first, { name: "HANA", presentedTokenHash: "th", sessionId: "h3" });
+      assertEquals([again.status, "firstSession" in again && again.firstSession], [
+        "joined",
+        false,
+      ]);
+    },
+    { reconnectGraceMs: 60_000 },
+  );
+
+  test(
+    "when the grace ends the name is free, the token dead, and a new holder's inbox empty",
+    async ({ first, second }) => {
+      const open = (broker: Broker, request: Partial<OpenSessionRequest>) =>
+        broker.users.open({
+          freshTokenHash: "-",
+          sessionId: "-",
+          kind: "A",
+          maxSessions: 10,
+          ...request,
+        });
+      await open(first, { name: "ivo", freshTokenHash: "ti", sessionId: "i1" });
+      await first.bus.publish(["user:ivo"], {
+        kind: "direct",
+        from: "x",
+        to: "ivo",
+        text: "old",
+        senderSession: "x1",
+      });
+      await first.users.close("ivo", "i1");
+      const deadline = Date.now() + 10_000;
+      while (await second.users.lookup("ivo") !== undefined) {
+        assert(Date.now() < deadline, "the grace of 300 ms never ended");
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      assertEquals(await open(second, { presentedTokenHash: "ti", sessionId: "i2" }), {
+        status: "unknown_token",
+      });
+      const claimed = await open(second, { name: "ivo", freshTokenHash: "new", sessionId: "i3" });
+      assertEquals([claimed.status, "seen" in claimed], ["claimed", false]);
+      assertEquals((await second.history.since("user:ivo", "0000000000000-000000")).envelopes, []);
+    },
+    { reconnectGraceMs: 300 },
+  );
 
   test("a user holds at most maxSessions sessions, counted across instances", async ({ first, second }) => {
     const open = (broker: Broker, sessionId: string) =>
@@ -695,36 +804,46 @@ export function brokerContract(name: string, deploy: Deploy): void {
     assertEquals((await first.channels.list()).sort(), ["general", "random"]);
   });
 
-  test("a name in any script is claimed, found in any case or NFD form, and released", async ({ first, second }) => {
-    const open = (broker: Broker, name: string, sessionId: string, token = sessionId) =>
-      broker.users.open({ name, freshTokenHash: token, sessionId, kind: "A", maxSessions: 10 });
-    for (
-      const [name, other] of [["José", "JOSE\u0301"], ["Straße", "STRASSE"], ["Ελένη", "ΕΛΈΝΗ"]]
-    ) {
-      assertEquals(await open(first, name, `${name}-1`), {
+  test(
+    "a name in any script is claimed, found in any case or NFD form, and released",
+    async ({ first, second }) => {
+      const open = (broker: Broker, name: string, sessionId: string, token = sessionId) =>
+        broker.users.open({ name, freshTokenHash: token, sessionId, kind: "A", maxSessions: 10 });
+      for (
+        const [name, other] of [["José", "JOSE\u0301"], ["Straße", "STRASSE"], ["Ελένη", "ΕΛΈΝΗ"]]
+      ) {
+        assertEquals(await open(first, name, `${name}-1`), {
+          status: "claimed",
+          user: { name, kind: "A" },
+          tokenHash: `${name}-1`,
+          firstSession: true,
+        });
+        assertEquals(await open(second, other, `${name}-2`), { status: "taken" }, other);
+        assertEquals(await second.users.lookup(other), { name, kind: "A", online: true }, other);
+        assertEquals(await second.users.lookup(name.toLowerCase()), {
+          name,
+          kind: "A",
+          online: true,
+        });
+      }
+      assertEquals(await open(second, "李雷", "li-1"), {
         status: "claimed",
-        user: { name, kind: "A" },
-        tokenHash: `${name}-1`,
+        user: { name: "李雷", kind: "A" },
+        tokenHash: "li-1",
+        firstSession: true,
       });
-      assertEquals(await open(second, other, `${name}-2`), { status: "taken" }, other);
-      assertEquals(await second.users.lookup(other), { name, kind: "A" }, other);
-      assertEquals(await second.users.lookup(name.toLowerCase()), { name, kind: "A" });
-    }
-    assertEquals(await open(second, "李雷", "li-1"), {
-      status: "claimed",
-      user: { name: "李雷", kind: "A" },
-      tokenHash: "li-1",
-    });
-    assertEquals((await first.users.online()).sort(), ["José", "Straße", "Ελένη", "李雷"].sort());
-    // Released under another form of the name: the claim is the key's.
-    await second.users.close("jose\u0301", "José-1");
-    assertEquals(await first.users.lookup("José"), undefined);
-    assertEquals((await first.users.online()).sort(), ["Straße", "Ελένη", "李雷"].sort());
-    assertEquals((await open(second, "JOSÉ", "José-3")).status, "claimed");
-    assertEquals(await first.users.lookup("josé"), { name: "JOSÉ", kind: "A" });
-    // A different script is a different name, however alike it looks.
-    assertEquals((await open(first, "Jоsé", "cyrillic-o")).status, "claimed");
-  });
+      assertEquals((await first.users.online()).sort(), ["José", "Straße", "Ελένη", "李雷"].sort());
+      // Released under another form of the name: the claim is the key's.
+      await second.users.close("jose\u0301", "José-1");
+      assertEquals(await first.users.lookup("José"), undefined);
+      assertEquals((await first.users.online()).sort(), ["Straße", "Ελένη", "李雷"].sort());
+      assertEquals((await open(second, "JOSÉ", "José-3")).status, "claimed");
+      assertEquals(await first.users.lookup("josé"), { name: "JOSÉ", kind: "A", online: true });
+      // A different script is a different name, however alike it looks.
+      assertEquals((await open(first, "Jоsé", "cyrillic-o")).status, "claimed");
+    },
+    { reconnectGraceMs: 0 },
+  );
 
   test("channels in any script are registered, listed and keep their history", async ({ first, second }) => {
     const names = ["Général", "my channel", "équipe-été", "李雷的频道", "שלום"];

@@ -20,6 +20,7 @@ function optionsFor(url: string, retention: Partial<RedisBrokerOptions> = {}): R
     historyLimit: 1000,
     historyTtlMs: 7 * 24 * 3600 * 1000,
     dedupWindowMs: 120_000,
+    reconnectGraceMs: 120_000,
     ...retention,
     log: silent,
   };

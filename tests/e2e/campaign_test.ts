@@ -230,6 +230,8 @@ testEachRuntime(
       RATE_MESSAGES_PER_SECOND: "3000",
       RATE_BURST: "3000",
       LIST_UPDATE_INTERVAL_MS: "200",
+      // A closed attacker's name is free at once, which is how the test sees it was closed.
+      RECONNECT_GRACE_MS: "0",
       LOG_LEVEL: "error",
     }, runtime);
     await using alice = await joinA(natter.ws, "alice");

@@ -201,7 +201,7 @@ testEachRuntime(
 testEachRuntime(
   "history: whoever takes a freed name never reads the previous holder's direct messages",
   async (runtime) => {
-    await using server = await startServer(runtime);
+    await using server = await startServer(runtime, { RECONNECT_GRACE_MS: "0" });
     const alice = await joinA(server.ws, "alice");
     await using bob = await joinA(server.ws, "bob");
     bob.send({ type: "directMessage", to: "alice", message: "my PIN is 1234", ref: "1" });
@@ -242,7 +242,7 @@ testEachRuntime(
 testEachRuntime(
   "dedup: retrying a stored direct message after the recipient left gets the original ack",
   async (runtime) => {
-    await using server = await startServer(runtime);
+    await using server = await startServer(runtime, { RECONNECT_GRACE_MS: "0" });
     await using alice = await joinA(server.ws, "alice");
     const bob = await joinA(server.ws, "bob");
     alice.send({ type: "directMessage", to: "bob", message: "bye", ref: "d" });

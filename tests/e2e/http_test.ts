@@ -56,9 +56,9 @@ testEachRuntime(
 
 testEachRuntime("http: WS_PATHS chooses the WebSocket paths; others are 404", async (runtime) => {
   await using server = await startServer(runtime, { WS_PATHS: "/realtime, /v1/chat" });
-  for (const path of ["/realtime", "/v1/chat"]) {
-    await using client = await joinA(`ws://127.0.0.1:${server.port}${path}`, "alice");
-    assertEquals(client.session.username, "alice");
+  for (const [path, name] of [["/realtime", "alice"], ["/v1/chat", "bob"]]) {
+    await using client = await joinA(`ws://127.0.0.1:${server.port}${path}`, name);
+    assertEquals(client.session.username, name);
   }
   for (const path of ["/ws", "/chat"]) {
     const response = await fetch(`${server.http}${path}`, {

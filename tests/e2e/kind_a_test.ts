@@ -257,22 +257,25 @@ testEachRuntime(
   },
 );
 
-testEachRuntime("kind A: the claim ends when the user's last session closes", async (runtime) => {
-  await using server = await startServer(runtime);
-  const a1 = await joinA(server.ws, "alice");
-  const a2 = await joinA(server.ws, "alice", a1.session.token);
-  const oldToken = a1.session.token;
-  await a1.close();
-  await using blocked = await connect(`${server.ws}?username=alice`);
-  assertEquals((await blocked.take({ type: "error" })).code, "username_taken");
-  await a2.close();
-  await using watcher = await connect(`${server.ws}?username=watcher`);
-  await watcher.take((f) => f.type === "userList" && !names(f).includes("alice"));
-  await using next = await joinA(server.ws, "alice");
-  assertNotEquals(next.session.token, oldToken);
-  await using stale = await connect(`${server.ws}?username=alice&token=${oldToken}`);
-  assertEquals((await stale.take({ type: "error" })).code, "username_taken");
-});
+testEachRuntime(
+  "kind A: with no grace, the claim ends when the user's last session closes",
+  async (runtime) => {
+    await using server = await startServer(runtime, { RECONNECT_GRACE_MS: "0" });
+    const a1 = await joinA(server.ws, "alice");
+    const a2 = await joinA(server.ws, "alice", a1.session.token);
+    const oldToken = a1.session.token;
+    await a1.close();
+    await using blocked = await connect(`${server.ws}?username=alice`);
+    assertEquals((await blocked.take({ type: "error" })).code, "username_taken");
+    await a2.close();
+    await using watcher = await connect(`${server.ws}?username=watcher`);
+    await watcher.take((f) => f.type === "userList" && !names(f).includes("alice"));
+    await using next = await joinA(server.ws, "alice");
+    assertNotEquals(next.session.token, oldToken);
+    await using stale = await connect(`${server.ws}?username=alice&token=${oldToken}`);
+    assertEquals((await stale.take({ type: "error" })).code, "username_taken");
+  },
+);
 
 testEachRuntime("kind A: an empty username gets a generated guest name", async (runtime) => {
   await using server = await startServer(runtime);

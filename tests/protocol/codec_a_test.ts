@@ -367,7 +367,7 @@ Deno.test("codec A: every frame has the seed's five string keys and satisfies Se
   }
 });
 
-Deno.test("codec A: the welcome is a sessionID frame carrying id, username and token", () => {
+Deno.test("codec A: the welcome is a sessionID frame carrying id, username, token and unread", () => {
   assertEquals(encodedA(outbound[0]), {
     type: "sessionID",
     to: "",
@@ -376,6 +376,7 @@ Deno.test("codec A: the welcome is a sessionID frame carrying id, username and t
     message: "01SESSION",
     username: "alice",
     token: "secret",
+    unread: 2,
   });
 });
 

@@ -20,6 +20,8 @@ export interface Frame {
   code?: string;
   username?: string;
   token?: string;
+  unread?: number;
+  replay?: boolean;
   sender?: string;
   text?: string;
 }

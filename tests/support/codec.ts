@@ -39,7 +39,7 @@ export const dm: DeliveredMessage = { ...message, id: "1700000000000-000001", to
 
 /** One of each outbound event, with and without its optional flags. */
 export const outbound: Outbound[] = [
-  { type: "welcome", sessionId: "01SESSION", username: "alice", token: "secret" },
+  { type: "welcome", sessionId: "01SESSION", username: "alice", token: "secret", unread: 2 },
   { type: "userList", names: ["alice", "bob"] },
   { type: "channelList", names: ["general", "lobby"] },
   { type: "channelMessage", message },
