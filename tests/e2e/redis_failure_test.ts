@@ -117,3 +117,21 @@ testEachRuntime(
     assertEquals(names(await alice.take({ type: "channelList" })), ["lobby"]);
   },
 );
+
+Deno.test("redis failure: an outage longer than the presence TTL frees no name and refuses no direct message [deno+node]", async () => {
+  await using cluster = await startCluster(2, { PRESENCE_TTL_MS: "1000" }, ["--appendonly", "yes"]);
+  const [one, two] = cluster.instances;
+  await using alice = await joinA(one.ws, "alice");
+  await using bob = await joinA(two.ws, "bob");
+  assertEquals(bob.session.username, "bob");
+  await cluster.redis.stop();
+  for (const instance of [one, two]) await untilStatus(`${instance.http}/readyz`, 503);
+  // Longer than the TTL: every expiry in Redis has passed by the time it is back.
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+  await cluster.redis.start();
+  await untilStatus(`${one.http}/readyz`, 200);
+  await using stranger = await connect(`${one.ws}?username=bob`);
+  assertEquals((await stranger.take({ type: "error" })).code, "username_taken");
+  alice.send({ type: "directMessage", to: "bob", message: "are you there?", ref: "d" });
+  assertEquals((await alice.take({ ref: "d" })).type, "ack");
+});
