@@ -68,8 +68,9 @@ await measure("directMessage (other instance)", async () => {
 });
 await measure("disconnect (last session of a user, 1 channel)", async () => {
   await carol!.close();
-  // The claim key disappears with the last session: then the disconnect's work is done.
-  while ((await redis.call("EXISTS", `${cluster.prefix}claim:carol`)) === 1) {
+  // The sessions key disappears with the last session (the claim stays for the reconnect
+  // grace): then the disconnect's work is done.
+  while ((await redis.call("EXISTS", `${cluster.prefix}sessions:carol`)) === 1) {
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
 });
