@@ -8,8 +8,12 @@
  * 5,000 clients connecting cost 5,000 list reads' worth of frames per
  * interval at most, not 5,000².
  *
+ * A session whose JWT has a `channels` claim sees only the channels the
+ * claim allows: one frame per distinct claim, shared the same way.
+ *
  * @module
  */
+import { mayUseChannel } from "../auth.ts";
 import type { Broker } from "../broker/broker.ts";
 import type { Codec } from "../protocol/commands.ts";
 import type { Logger } from "../log.ts";
@@ -48,6 +52,8 @@ export function createListFeed(options: ListFeedOptions): ListFeed {
   const { broker, log } = options;
   /** The last frame of each list and codec; equal new frames reuse it, so sessions compare by identity. */
   const latest = new Map<Codec, ListFrames>();
+  /** The same for the channelList of each `channels` claim (keyed by codec kind and claim). */
+  let latestGranted = new Map<string, string | undefined>();
   let timer: ReturnType<typeof setInterval> | undefined;
   let ticking = false;
 
@@ -67,6 +73,39 @@ export function createListFeed(options: ListFeedOptions): ListFeed {
     return frames;
   }
 
+  /**
+   * The channelList frame `session` may see: all channels, or with a
+   * `channels` claim only those it allows. `granted` holds this round's
+   * frames per claim, and replaces `latestGranted` at the end of the round.
+   */
+  function channelListFor(
+    session: Session,
+    all: ListFrames,
+    channels: string[],
+    granted: Map<string, string | undefined>,
+  ): string | undefined {
+    const allowed = session.grant?.channels;
+    if (allowed === undefined) return all.channelList;
+    const key = `${session.codec.kind}\n${allowed.join("\n")}`;
+    if (granted.has(key)) return granted.get(key);
+    const names = channels.filter((channel) => mayUseChannel(allowed, channel));
+    const frame = session.codec.encode({ type: "channelList", names });
+    const previous = latestGranted.get(key);
+    granted.set(key, frame === previous ? previous : frame);
+    return granted.get(key);
+  }
+
+  /** Sends `session` both lists, as far as it may see them. */
+  function offerLists(
+    session: Session,
+    frames: ListFrames,
+    lists: Record<ListKind, string[]>,
+    granted: Map<string, string | undefined>,
+  ): void {
+    offer(session, "userList", frames.userList);
+    offer(session, "channelList", channelListFor(session, frames, lists.channelList, granted));
+  }
+
   /** Sends `frame` as the session's `kind` list unless it has that very frame already. */
   function offer(session: Session, kind: ListKind, frame: string | undefined): void {
     if (frame === undefined || session.sentLists[kind] === frame) return;
@@ -82,6 +121,7 @@ export function createListFeed(options: ListFeedOptions): ListFeed {
       if (receivers.length === 0 || !broker.isReady()) return;
       const lists = await read();
       const framesByCodec = new Map<Codec, ListFrames>();
+      const granted = new Map<string, string | undefined>();
       for (const session of receivers) {
         if (session.state !== "open") continue;
         let frames = framesByCodec.get(session.codec);
@@ -89,8 +129,9 @@ export function createListFeed(options: ListFeedOptions): ListFeed {
           frames = encode(session.codec, lists);
           framesByCodec.set(session.codec, frames);
         }
-        for (const kind of LIST_KINDS) offer(session, kind, frames[kind]);
+        offerLists(session, frames, lists, granted);
       }
+      latestGranted = granted;
     } catch (error) {
       log.warn("list update skipped", { error });
     } finally {
@@ -100,10 +141,9 @@ export function createListFeed(options: ListFeedOptions): ListFeed {
 
   return {
     async sendCurrent(session) {
-      const frames = encode(session.codec, await read());
-      for (const kind of LIST_KINDS) {
-        if (session.state === "open") offer(session, kind, frames[kind]);
-      }
+      const lists = await read();
+      const frames = encode(session.codec, lists);
+      if (session.state === "open") offerLists(session, frames, lists, new Map());
     },
     start(audience) {
       timer ??= setInterval(() => tick(audience), options.intervalMs);

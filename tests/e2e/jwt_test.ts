@@ -142,6 +142,35 @@ testEachRuntime(
 );
 
 testEachRuntime(
+  "jwt: channelList shows a user only the channels the channels claim allows",
+  async (runtime) => {
+    await using server = await startServer(runtime, { ...JWT_ENV, LIST_UPDATE_INTERVAL_MS: "100" });
+    await using frank = await joinJwt(server.ws, await token("frank"));
+    await joinChannel(frank, "secret-plans");
+    await joinChannel(frank, "team-blue");
+    await using erin = await connect(
+      `${server.ws}?token=${await token("erin", { claims: { channels: ["general", "team-*"] } })}`,
+    );
+    const handshake = await erin.take({ type: "channelList" });
+    assertEquals(JSON.parse(handshake.message!), ["team-blue"]);
+    await joinChannel(frank, "team-red");
+    await joinChannel(frank, "more-secrets");
+    await joinChannel(erin, "general");
+    const update = await erin.take((f) =>
+      f.type === "channelList" && f.message!.includes("team-red")
+    );
+    assertEquals(JSON.parse(update.message!), ["general", "team-blue", "team-red"]);
+    const all = await frank.take((f) => f.type === "channelList" && f.message!.includes("general"));
+    assertEquals(JSON.parse(all.message!).length, 6, "an unrestricted user sees every channel");
+    assertEquals(
+      erin.received.filter((f) => f.type === "channelList" && /secret|lobby/.test(f.message!)),
+      [],
+      "no frame ever named a forbidden channel",
+    );
+  },
+);
+
+testEachRuntime(
   "jwt: lobby clients without a token are refused, or guests when allowed",
   async (runtime) => {
     {
