@@ -68,6 +68,7 @@ const FOLDER_ORDERS: Record<string, string[]> = {
     "replay.ts",
     "channels.ts",
     "delivery.ts",
+    "memberships.ts",
     "claims.ts",
     "handlers.ts",
     "opening.ts",

@@ -75,10 +75,24 @@ export type Envelope =
     /** The sending session, which gets no copy of its own direct message; carried live, never stored. */
     senderSession?: string;
   }
-  | { kind: "typing"; from: string; to: string };
+  | Signal;
+
+/** A transient, unstamped envelope: never stored, delivered live only. */
+export type Signal =
+  | { kind: "typing"; from: string; to: string }
+  /**
+   * On a user's topic: the user joined (`member`) or left `channel`, so each
+   * of their other sessions follows; the session that did it is left out.
+   */
+  | { kind: "membership"; channel: string; member: boolean; exceptSession: string };
 
 /** A delivered channel or direct message: an envelope with an id, live or backfilled. */
-export type MessageEnvelope = Exclude<Envelope, { kind: "typing" }>;
+export type MessageEnvelope = Exclude<Envelope, Signal>;
+
+/** Whether `envelope` is a stamped message (not a signal). */
+export function isMessage(envelope: Envelope): envelope is MessageEnvelope {
+  return envelope.kind === "channel" || envelope.kind === "direct";
+}
 
 /** What a broker tells the core of its instance; registered once with `Broker.onEvents`. */
 export interface BrokerEvents {
@@ -113,8 +127,8 @@ export interface MessageBus {
   publish(topics: readonly Topic[], draft: MessageDraft): Promise<Published>;
   /** The message published with `dedupKey` within the dedup window, if any. */
   recall(dedupKey: string): Promise<DeliveredMessage | undefined>;
-  /** Delivers a transient, unstamped envelope (typing) like `publish`. */
-  signal(topic: Topic, envelope: Envelope & { kind: "typing" }): Promise<void>;
+  /** Delivers a transient, unstamped envelope (typing, membership) like `publish`. */
+  signal(topic: Topic, envelope: Signal): Promise<void>;
   /** Starts delivery of `topic` to this instance; resolves once messages published afterwards will arrive. Idempotent. */
   subscribe(topic: Topic): Promise<void>;
   /** Stops delivery of `topic` to this instance. Idempotent. */
@@ -204,6 +218,13 @@ export interface UserDirectory {
   lookup(name: string): Promise<HeldUser | undefined>;
   /** Names of every user with at least one live session. */
   online(): Promise<string[]>;
+  /**
+   * The channels the user called `name` belongs to: kept with the user's
+   * inbox (a new holder of an anonymous name starts with none).
+   */
+  memberships(name: string): Promise<string[]>;
+  /** Makes `channel` one of the user's (or not); resolves whether that changed anything. */
+  setMembership(name: string, channel: string, member: boolean): Promise<boolean>;
 }
 
 /** The set of channels, shared by every instance. Channels are never removed. */

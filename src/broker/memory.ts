@@ -84,6 +84,8 @@ export function createMemoryHub(options: Partial<MemoryHubOptions> = {}): Memory
   const inboxOwners = new Map<string, string>();
   /** Per user key, the newest inbox message when the user's sessions last ended. */
   const inboxSeen = new Map<string, string>();
+  /** Per user key, the channels the user belongs to; they go with the inbox. */
+  const memberships = new Map<string, Set<string>>();
   /** Ids before this one were never stored here (an earlier process): a resume from there lost them. */
   const epoch = formatMessageId(Date.now(), 0);
   const instances = new Set<Instance>();
@@ -133,6 +135,19 @@ export function createMemoryHub(options: Partial<MemoryHubOptions> = {}): Memory
       for (const claim of claims.values()) if (claim.sessions.size > 0) names.push(claim.name);
       return Promise.resolve(names);
     },
+    memberships(name) {
+      return Promise.resolve([...memberships.get(userKey(name)) ?? []]);
+    },
+    setMembership(name, channel, member) {
+      const key = userKey(name);
+      const channels = memberships.get(key) ?? new Set();
+      const changed = member !== channels.has(channel);
+      if (member) channels.add(channel);
+      else channels.delete(channel);
+      if (channels.size > 0) memberships.set(key, channels);
+      else memberships.delete(key);
+      return Promise.resolve(changed);
+    },
   };
 
   /** The claim on `key`, unless its grace has ended (then the name is freed). */
@@ -178,6 +193,7 @@ export function createMemoryHub(options: Partial<MemoryHubOptions> = {}): Memory
     if (!request.identified && inboxOwners.get(key) !== fresh.tokenHash) {
       retained.delete(userTopic(key));
       inboxSeen.delete(key);
+      memberships.delete(key);
     }
     inboxOwners.set(key, fresh.tokenHash);
     claimsByToken.set(fresh.tokenHash, fresh);

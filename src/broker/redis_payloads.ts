@@ -8,7 +8,7 @@
  */
 import type { DeliveredMessage } from "../protocol/commands.ts";
 import { formatMessageId } from "../ids.ts";
-import type { Envelope, StoredEnvelope } from "./broker.ts";
+import { type Envelope, isMessage, type StoredEnvelope } from "./broker.ts";
 
 /** What a topic carried, or undefined when it is not a payload Natter publishes. */
 export function parseEnvelope(payload: string): Envelope | undefined {
@@ -17,6 +17,13 @@ export function parseEnvelope(payload: string): Envelope | undefined {
     switch (value.kind) {
       case "typing":
         return { kind: "typing", from: value.from, to: value.to };
+      case "membership":
+        return {
+          kind: "membership",
+          channel: value.channel,
+          member: value.member === true,
+          exceptSession: value.exceptSession,
+        };
       case "channel":
         return { kind: "channel", message: messageOf(value) };
       case "direct": {
@@ -35,7 +42,7 @@ export function parseEnvelope(payload: string): Envelope | undefined {
 /** A message read back from a history stream or a dedup key, without any sending session. */
 export function parseStored(json: string): StoredEnvelope {
   const envelope = parseEnvelope(json);
-  if (!envelope || envelope.kind === "typing") throw new TypeError(`Not a stored message: ${json}`);
+  if (!envelope || !isMessage(envelope)) throw new TypeError(`Not a stored message: ${json}`);
   return { kind: envelope.kind, message: envelope.message };
 }
 

@@ -146,6 +146,19 @@ export function createRedisPresence(options: PresenceOptions): Presence {
     async online() {
       return await run("ONLINE_USERS") as string[];
     },
+    async memberships(name) {
+      return await run("USER_MEMBERSHIPS", userKey(name)) as string[];
+    },
+    async setMembership(name, channel, member) {
+      const changed = await run(
+        "SET_MEMBERSHIP",
+        userKey(name),
+        channel,
+        member ? "1" : "",
+        historyTtlMs,
+      );
+      return changed === 1;
+    },
   };
 
   return {

@@ -22,6 +22,7 @@ local function sessions_key(key) return prefix .. 'sessions:' .. key end
 local function token_key(hash) return prefix .. 'token:' .. hash end
 local function owner_key(key) return prefix .. 'owner:' .. key end
 local function seen_key(key) return prefix .. 'seen:' .. key end
+local function memberships_key(key) return prefix .. 'memberships:' .. key end
 local online_key = prefix .. 'online'
 
 -- Live sessions of a user, after dropping the expired ones.
@@ -37,7 +38,7 @@ local function take_claim(key, name, kind, token, expiry, ttl, history_ttl, iden
   if old[1] then redis.call('ZREM', online_key, old[1]) end
   if old[2] then redis.call('DEL', token_key(old[2])) end
   if not identified and redis.call('GET', owner_key(key)) ~= token then
-    redis.call('DEL', prefix .. 'history:user:' .. key, seen_key(key))
+    redis.call('DEL', prefix .. 'history:user:' .. key, seen_key(key), memberships_key(key))
   end
   redis.call('SET', owner_key(key), token, 'PX', history_ttl)
   redis.call('HSET', claim_key(key), 'name', name, 'kind', kind, 'token', token)
@@ -133,6 +134,28 @@ local held = redis.call('HMGET', claim_key(key), 'name', 'kind')
 if not held[1] then return nil end
 if live_sessions(key, now_ms()) > 0 then return {held[1], held[2], '1'} end
 return {held[1], held[2], ''}
+`;
+
+/** The channels of the user whose key is ARGV[2]. ARGV: prefix, user key. */
+export const USER_MEMBERSHIPS = PRELUDE + `
+return redis.call('SMEMBERS', memberships_key(ARGV[2]))
+`;
+
+/**
+ * Makes a channel one of a user's, or not, kept as long as the user's inbox.
+ * ARGV: prefix, user key, channel, '1' to add or '' to remove, history ttl
+ * ms. Returns 1 when that changed the user's channels, else 0.
+ */
+export const SET_MEMBERSHIP = PRELUDE + `
+local key, channel, history_ttl = ARGV[2], ARGV[3], tonumber(ARGV[5])
+local changed
+if ARGV[4] == '1' then
+  changed = redis.call('SADD', memberships_key(key), channel)
+else
+  changed = redis.call('SREM', memberships_key(key), channel)
+end
+if changed == 1 then redis.call('PEXPIRE', memberships_key(key), history_ttl) end
+return changed
 `;
 
 /** Names of users with a live session (and drops expired ones). ARGV: prefix. */

@@ -16,7 +16,13 @@
  */
 import type { Redis } from "ioredis";
 import type { Logger } from "../log.ts";
-import type { Envelope, HistorySince, MessageEnvelope, Topic } from "./broker.ts";
+import {
+  type Envelope,
+  type HistorySince,
+  isMessage,
+  type MessageEnvelope,
+  type Topic,
+} from "./broker.ts";
 import { mergeById } from "./merge.ts";
 import type { Commands } from "./redis_commands.ts";
 import { parseEnvelope } from "./redis_payloads.ts";
@@ -84,7 +90,7 @@ export function createRedisSubscriber(options: SubscriberOptions): Subscriptions
     const topic = channel.slice(prefix.length);
     // A message still in flight when the topic was dropped belongs to nobody here.
     if (!wantedTopics.has(topic)) return;
-    if (backfill && envelope.kind !== "typing") append(backfill.held, topic, envelope);
+    if (backfill && isMessage(envelope)) append(backfill.held, topic, envelope);
     else delivered.once(topic, envelope);
   });
 
@@ -217,7 +223,7 @@ function createDeliveryLog(
 
   return {
     once(topic, envelope) {
-      if (envelope.kind !== "typing") {
+      if (isMessage(envelope)) {
         const last = lastDelivered.get(topic);
         if (last !== undefined && envelope.message.id <= last) return;
         lastDelivered.set(topic, envelope.message.id);

@@ -68,6 +68,7 @@ export function createChannels(options: ChannelOptions): Channels {
 
   function leave(session: Session, channel: string): Promise<void> {
     session.channels.delete(channel);
+    session.sentLive.delete(channelTopic(channel));
     return roster.remove(channelTopic(channel), session);
   }
 
@@ -96,6 +97,7 @@ export function createChannels(options: ChannelOptions): Channels {
         roster.remove(channelTopic(channel), session)
       );
       session.channels.clear();
+      session.sentLive.clear();
       if (session.user) left.push(roster.remove(userTopic(session.user.key), session));
       return left;
     },

@@ -20,6 +20,7 @@ import { createDelivery } from "./delivery.ts";
 import { createHandlers } from "./handlers.ts";
 import { createBoundedLog } from "./limits.ts";
 import { createListFeed } from "./lists.ts";
+import { createMemberships } from "./memberships.ts";
 import { createOpening } from "./opening.ts";
 import { createRoster } from "./roster.ts";
 import type { Session } from "./session.ts";
@@ -72,12 +73,14 @@ export function createChat(options: ChatOptions): Chat {
   const roster = createRoster<Session>(broker.bus);
   const channels = createChannels({ ...options, roster });
   const lists = createListFeed({ broker, intervalMs: options.listUpdateIntervalMs, log });
-  const handlers = createHandlers({ ...options, channels });
+  const memberships = createMemberships({ broker, channels });
+  const handlers = createHandlers({ ...options, memberships });
   const claims = createClaims(options);
   const opening = createOpening({
     ...options,
     claims,
     channels,
+    memberships,
     lists,
     handlers,
     requireTokens: authenticator !== undefined,
@@ -90,7 +93,10 @@ export function createChat(options: ChatOptions): Chat {
     channels,
     claims,
   });
-  broker.onEvents({ deliver: createDelivery(roster, log), revoked: sessions.revoke });
+  broker.onEvents({
+    deliver: createDelivery(roster, log, memberships.follow),
+    revoked: sessions.revoke,
+  });
 
   return {
     async start() {

@@ -4,13 +4,15 @@
  * encoded once and sent as the same string to each receiver. Per receiver
  * the work is a state check, the replay gate and a send; a receiver whose
  * connection fails is closed alone, and the others still get their frame.
+ * A membership signal on a user's topic is no frame: each of that user's
+ * other local sessions is handed to `follow`.
  *
  * @module
  */
-import type { Envelope, Topic } from "../broker/broker.ts";
+import type { Envelope, Signal, Topic } from "../broker/broker.ts";
 import type { Logger } from "../log.ts";
 import type { Codec } from "../protocol/commands.ts";
-import { address, isFor } from "./events.ts";
+import { address, type ClientEnvelope, isFor } from "./events.ts";
 import { admits } from "./replay.ts";
 import type { Roster } from "./roster.ts";
 import { sendFrameIsolated, type Session } from "./session.ts";
@@ -18,20 +20,28 @@ import { sendFrameIsolated, type Session } from "./session.ts";
 /** Hands what the broker delivers on `topic` to its local members. */
 export type Deliver = (topic: Topic, envelope: Envelope) => void;
 
+/** Makes one session follow a membership change of its user made by another session. */
+export type Follow = (session: Session, signal: Signal & { kind: "membership" }) => void;
+
 /** Delivery over `roster`, the local members of each topic. */
-export function createDelivery(roster: Roster<Session>, log: Logger): Deliver {
+export function createDelivery(roster: Roster<Session>, log: Logger, follow: Follow): Deliver {
   return (topic, envelope) => {
     const members = roster.members(topic);
     if (!members) return;
     try {
-      fanOut(members, topic, envelope);
+      if (envelope.kind !== "membership") return fanOut(members, topic, envelope);
+      for (const session of members) {
+        if (session.state === "open" && session.id !== envelope.exceptSession) {
+          follow(session, envelope);
+        }
+      }
     } catch (error) {
       log.error("internal fault", { topic, error });
     }
   };
 }
 
-function fanOut(members: Iterable<Session>, topic: Topic, envelope: Envelope): void {
+function fanOut(members: Iterable<Session>, topic: Topic, envelope: ClientEnvelope): void {
   const addressed = address(topic, envelope);
   const frames = new Map<Codec, string | undefined>();
   for (const session of members) {

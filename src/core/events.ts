@@ -20,8 +20,11 @@ export interface Addressed {
   exceptUser?: string;
 }
 
+/** What the broker delivers that becomes a frame to clients: all but membership signals. */
+export type ClientEnvelope = Exclude<Envelope, { kind: "membership" }>;
+
 /** The event `envelope` on `topic` tells its receivers, and whom it leaves out. */
-export function address(topic: Topic, envelope: Envelope): Addressed {
+export function address(topic: Topic, envelope: ClientEnvelope): Addressed {
   switch (envelope.kind) {
     case "channel":
       return { event: { type: "channelMessage", message: envelope.message } };

@@ -12,14 +12,15 @@ import type { Config } from "../config.ts";
 import { fingerprint } from "../ids.ts";
 import type { Command } from "../protocol/commands.ts";
 import { isChannelName, isUsername, userKey } from "../protocol/names.ts";
-import type { Channels } from "./channels.ts";
+import type { Memberships } from "./memberships.ts";
 import { checkChannelGrant, refresh } from "./grants.ts";
 import { ack, refusal, refuse, send, type Session } from "./session.ts";
 
 /** What the handlers need. */
 export interface HandlerOptions extends Pick<Config, "lobbyChannel"> {
   broker: Broker;
-  channels: Channels;
+  /** Joins and leaves, as the user's: every session of the user follows. */
+  memberships: Pick<Memberships, "join" | "joinAndResume" | "leave">;
   /** AUTH_MODE=jwt: verifies refreshed tokens; absent in anonymous mode. */
   authenticator?: Authenticator;
 }
@@ -40,18 +41,18 @@ export interface Handlers {
 
 /** Creates the command handlers. */
 export function createHandlers(options: HandlerOptions): Handlers {
-  const { broker, channels, lobbyChannel } = options;
+  const { broker, memberships, lobbyChannel } = options;
 
   async function handle(session: Session, command: Command): Promise<void> {
     const user = session.user!;
     const { ref } = command;
     switch (command.type) {
       case "createChannel":
-        await channels.join(session, command.channel);
+        await memberships.join(session, command.channel);
         return ack(session, ref);
       case "joinChannel":
-        if (command.since === undefined) await channels.join(session, command.channel);
-        else await channels.joinAndResume(session, command.channel, command.since);
+        if (command.since === undefined) await memberships.join(session, command.channel);
+        else await memberships.joinAndResume(session, command.channel, command.since);
         return ack(session, ref);
       case "history":
         return await sendHistory(session, command);
@@ -64,10 +65,10 @@ export function createHandlers(options: HandlerOptions): Handlers {
             refusal("not_member", `Not a member of channel "${command.channel}"`, ref),
           );
         }
-        await channels.leave(session, command.channel);
+        await memberships.leave(session, command.channel);
         return ack(session, ref);
       case "broadcast":
-        await channels.join(session, command.channel);
+        await memberships.join(session, command.channel);
         return await publishToChannel(session, command.channel, user.name, command.text, ref);
       case "say":
         if (command.text === "") {

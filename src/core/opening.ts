@@ -22,6 +22,7 @@ import type { Channels } from "./channels.ts";
 import type { Claims } from "./claims.ts";
 import type { Handlers } from "./handlers.ts";
 import type { ListFeed } from "./lists.ts";
+import type { Memberships } from "./memberships.ts";
 import { holdLive, resume } from "./replay.ts";
 import { ack, refuseAndClose, send, type Session } from "./session.ts";
 
@@ -31,6 +32,7 @@ export interface OpeningOptions extends Pick<Config, "lobbyChannel" | "allowAnon
   log: Logger;
   claims: Claims;
   channels: Channels;
+  memberships: Pick<Memberships, "restore">;
   lists: ListFeed;
   handlers: Handlers;
   /** AUTH_MODE=jwt: lobby clients need a token unless `allowAnonymousLobby`. */
@@ -73,6 +75,7 @@ export function createOpening(options: OpeningOptions): Opening {
     if (since !== undefined) holdLive(session, inbox);
     await channels.listenToInbox(session);
     await lists.sendCurrent(session);
+    await options.memberships.restore(session);
     if (since !== undefined) {
       await resume(session, broker.history, inbox, since, "your direct messages");
     }

@@ -9,7 +9,13 @@
  *
  * @module
  */
-import type { Envelope, HistoryStore, MessageEnvelope, Topic } from "../broker/broker.ts";
+import {
+  type Envelope,
+  type HistoryStore,
+  isMessage,
+  type MessageEnvelope,
+  type Topic,
+} from "../broker/broker.ts";
 import { mergeById } from "../broker/merge.ts";
 import type { Outbound } from "../protocol/commands.ts";
 import { address, isFor } from "./events.ts";
@@ -31,7 +37,7 @@ export function dropHeld(session: Session, topic: Topic): void {
  * when the replay already sent it; the first newer message ends that check.
  */
 export function admits(session: Session, topic: Topic, envelope: Envelope): boolean {
-  if (envelope.kind === "typing") return true;
+  if (!isMessage(envelope)) return true;
   if (session.replaying.size > 0) {
     const held = session.replaying.get(topic);
     if (held) {
@@ -39,12 +45,26 @@ export function admits(session: Session, topic: Topic, envelope: Envelope): bool
       return false;
     }
   }
-  if (session.sentUpTo.size === 0) return true;
-  const upTo = session.sentUpTo.get(topic);
-  if (upTo === undefined) return true;
-  if (envelope.message.id <= upTo) return false;
-  session.sentUpTo.delete(topic);
+  if (session.sentUpTo.size > 0) {
+    const upTo = session.sentUpTo.get(topic);
+    if (upTo !== undefined) {
+      if (envelope.message.id <= upTo) return false;
+      session.sentUpTo.delete(topic);
+    }
+  }
+  if (session.sentLive.size > 0) {
+    const live = session.sentLive.get(topic);
+    if (live) {
+      live.first ??= envelope.message.id;
+      live.last = envelope.message.id;
+    }
+  }
   return true;
+}
+
+/** Marks `topic` as joined without a replay: what goes live from now on is remembered as sent. */
+export function joinedLive(session: Session, topic: Topic): void {
+  session.sentLive.set(topic, {});
 }
 
 /**
@@ -70,6 +90,9 @@ export async function resume(
   }
   const held = session.replaying.get(topic) ?? [];
   dropHeld(session, topic);
+  // Joined without a replay before: what went live since was sent, and is not sent twice.
+  const live = session.sentLive.get(topic);
+  session.sentLive.delete(topic);
   if (read.truncated) {
     send(session, {
       type: "error",
@@ -81,6 +104,7 @@ export async function resume(
   let last = since;
   for (const envelope of mergeById<MessageEnvelope>(read.envelopes, held, since)) {
     last = envelope.message.id;
+    if (live?.first !== undefined && last >= live.first && last <= live.last!) continue;
     const addressed = address(topic, envelope);
     if (!isFor(session, addressed)) continue;
     send(session, replayed.has(envelope) ? replay(addressed.event) : addressed.event);

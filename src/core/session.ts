@@ -74,6 +74,12 @@ export interface Session {
   readonly replaying: Map<Topic, MessageEnvelope[]>;
   /** After a replay, per topic, the last id sent: late live copies up to it are skipped. */
   readonly sentUpTo: Map<Topic, string>;
+  /**
+   * Topics the session was put in without a replay (its user's channels at
+   * the handshake, or joined by another session): the ids sent live since, so
+   * that a resume of the topic does not send them again.
+   */
+  readonly sentLive: Map<Topic, { first?: string; last?: string }>;
   /** Kind B: its "has joined the chat" went out, so its leave is announced too. */
   joinAnnounced: boolean;
   /** The last userList and channelList frames sent, so an unchanged list is not resent. */
@@ -108,6 +114,7 @@ export function createSession(
     limits: createSessionLimits(settings),
     replaying: new Map(),
     sentUpTo: new Map(),
+    sentLive: new Map(),
     joinAnnounced: false,
     sentLists: {},
     queue: Promise.resolve(),

@@ -176,6 +176,28 @@ function encodeA(event: Outbound): string | undefined {
           message: "",
         } satisfies ServerFrameA<"typing">,
       );
+    case "memberships":
+      return JSON.stringify(
+        {
+          type: "memberships",
+          to: "",
+          from: "",
+          sessionID: "",
+          message: "",
+          channels: event.channels,
+        } satisfies ServerFrameA<"memberships">,
+      );
+    case "joined":
+    case "left":
+      return JSON.stringify(
+        {
+          type: event.type,
+          to: event.channel,
+          from: "",
+          sessionID: "",
+          message: "",
+        } satisfies ServerFrameA<"joined" | "left">,
+      );
     case "pong":
       return JSON.stringify(
         {

@@ -228,6 +228,16 @@ export const ServerFramesA = {
     ts: Timestamp,
   }),
   typing: z.object({ ...baseA, type: z.literal("typing") }),
+  /** The user's channels this session starts in (it is a member already), with their newest ids. */
+  memberships: z.object({
+    ...baseA,
+    type: z.literal("memberships"),
+    channels: z.array(z.object({ name: z.string(), last: MessageId.optional() })),
+  }),
+  /** Another session of the user joined `to`: this session is a member now too. */
+  joined: z.object({ ...baseA, type: z.literal("joined") }),
+  /** Another session of the user left `to`: so did this one. */
+  left: z.object({ ...baseA, type: z.literal("left") }),
   /** The answer to a `ping`, as seed A's server gave it; with the ping's `ref` if it had one. */
   pong: z.object({ ...baseA, type: z.literal("pong"), ref: z.string().optional() }),
   ack: z.object({
@@ -264,6 +274,9 @@ export const ServerFrameA = z.discriminatedUnion("type", [
   ServerFramesA.sessionUpdate,
   ServerFramesA.typing,
   ServerFramesA.pong,
+  ServerFramesA.memberships,
+  ServerFramesA.joined,
+  ServerFramesA.left,
   ServerFramesA.ack,
   ServerFramesA.error,
   ServerFramesA.history,

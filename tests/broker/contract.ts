@@ -759,6 +759,49 @@ export function brokerContract(name: string, deploy: Deploy): void {
     { reconnectGraceMs: 300 },
   );
 
+  test(
+    "a user's channels are shared by every instance and go with the inbox",
+    async ({ first, second }) => {
+      const open = (broker: Broker, request: Partial<OpenSessionRequest>) =>
+        broker.users.open({
+          freshTokenHash: "-",
+          sessionId: "-",
+          kind: "A",
+          maxSessions: 10,
+          ...request,
+        });
+      await open(first, { name: "Jana", freshTokenHash: "tj", sessionId: "j1" });
+      assertEquals(await first.users.setMembership("jana", "general", true), true);
+      assertEquals(await second.users.setMembership("JANA", "general", true), false, "no change");
+      assertEquals(await second.users.setMembership("Jana", "équipe", true), true);
+      assertEquals((await first.users.memberships("jana")).sort(), ["general", "équipe"]);
+      assertEquals(await first.users.setMembership("Jana", "general", false), true);
+      assertEquals(await second.users.setMembership("Jana", "general", false), false);
+      assertEquals(await second.users.memberships("jana"), ["équipe"]);
+      await first.users.close("jana", "j1");
+      // A new holder of the name starts with none; a verified identity keeps its own.
+      await open(second, { name: "jana", freshTokenHash: "other", sessionId: "j2" });
+      assertEquals(await first.users.memberships("jana"), []);
+      await open(first, {
+        name: "kim",
+        freshTokenHash: "jwt:kim",
+        sessionId: "k1",
+        identified: true,
+      });
+      await first.users.setMembership("kim", "team", true);
+      await first.users.close("kim", "k1");
+      const again = await open(second, {
+        name: "kim",
+        freshTokenHash: "jwt:kim",
+        sessionId: "k2",
+        identified: true,
+      });
+      assertEquals(again.status, "claimed");
+      assertEquals(await second.users.memberships("kim"), ["team"]);
+    },
+    { reconnectGraceMs: 0 },
+  );
+
   test("a user holds at most maxSessions sessions, counted across instances", async ({ first, second }) => {
     const open = (broker: Broker, sessionId: string) =>
       broker.users.open({

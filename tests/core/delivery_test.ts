@@ -44,7 +44,9 @@ function message(id: string, overrides: Partial<DeliveredMessage> = {}): Deliver
 async function deliveryTo(topic: string, members: Session[], log = silent) {
   const roster = createRoster<Session>(quietBus);
   for (const member of members) await roster.add(topic, member);
-  return createDelivery(roster, log);
+  return createDelivery(roster, log, () => {
+    throw new Error("no membership signal in these tests");
+  });
 }
 
 Deno.test("delivery: one encode per client kind, the same string to every receiver", async () => {

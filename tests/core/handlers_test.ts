@@ -7,6 +7,7 @@
 import type { Envelope } from "../../src/broker/broker.ts";
 import { createMemoryHub } from "../../src/broker/memory.ts";
 import { createChannels } from "../../src/core/channels.ts";
+import { createMemberships } from "../../src/core/memberships.ts";
 import { createHandlers, type Handlers } from "../../src/core/handlers.ts";
 import { createRoster } from "../../src/core/roster.ts";
 import type { Session } from "../../src/core/session.ts";
@@ -28,7 +29,8 @@ function deployment() {
     maxChannelsPerSession: 100,
     channelCreationsPerMinute: 100,
   });
-  const handlers = createHandlers({ broker, channels, lobbyChannel: "lobby" });
+  const memberships = createMemberships({ broker, channels });
+  const handlers = createHandlers({ broker, memberships, lobbyChannel: "lobby" });
   return {
     broker,
     watcher,

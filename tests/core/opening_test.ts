@@ -9,6 +9,7 @@ import { type Broker, BrokerUnavailableError } from "../../src/broker/broker.ts"
 import { createMemoryBroker } from "../../src/broker/memory.ts";
 import { createChannels } from "../../src/core/channels.ts";
 import { createClaims } from "../../src/core/claims.ts";
+import { createMemberships } from "../../src/core/memberships.ts";
 import { createHandlers } from "../../src/core/handlers.ts";
 import { createListFeed } from "../../src/core/lists.ts";
 import { createOpening, type Opening } from "../../src/core/opening.ts";
@@ -30,6 +31,7 @@ function openingOn(
     maxChannelsPerSession: 100,
     channelCreationsPerMinute: 100,
   });
+  const memberships = createMemberships({ broker, channels });
   const authenticator = options.jwt ? createJwtAuthenticator({ secret: JWT_SECRET }) : undefined;
   return createOpening({
     broker,
@@ -45,15 +47,16 @@ function openingOn(
       ...(authenticator ? { authenticator } : {}),
     }),
     channels,
+    memberships,
     lists: createListFeed({ broker, intervalMs: 1000, log: silent }),
-    handlers: createHandlers({ broker, channels, lobbyChannel: "lobby" }),
+    handlers: createHandlers({ broker, memberships, lobbyChannel: "lobby" }),
   });
 }
 
 const registering = () => fakeSession({ state: "registering" });
 const lobbyNewcomer = () => fakeSession({ codec: codecB, state: "registering" });
 
-Deno.test("opening: kind A gets sessionID first, then the lists, then the replay after since", async () => {
+Deno.test("opening: kind A gets sessionID first, then the lists and its channels, then the replay after since", async () => {
   const broker = createMemoryBroker();
   const opening = openingOn(broker);
   const firstTab = registering();
@@ -75,6 +78,7 @@ Deno.test("opening: kind A gets sessionID first, then the lists, then the replay
     ["sessionID", alice.id, undefined],
     ["userList", '["alice"]', undefined],
     ["channelList", "[]", undefined],
+    ["memberships", "", undefined],
     ["directMessage", "missed", true],
   ]);
   assertEquals([alice.state, alice.user?.name], ["open", "alice"]);
@@ -91,6 +95,7 @@ Deno.test("opening: a malformed since is reported after sessionID and replays no
     "error",
     "userList",
     "channelList",
+    "memberships",
   ]);
   assertEquals(frames[1].code, "invalid_frame");
   assertEquals(alice.replaying.size, 0);

@@ -1,0 +1,109 @@
+/**
+ * Memberships belong to the user, not to one session. A kind-A session that
+ * joins or leaves a channel makes it one of its user's channels (or not) in
+ * the broker, and signals the user's topic, so each of the user's other
+ * sessions, on every instance, follows and is told (`joined`, `left`). A new
+ * session starts in its user's channels, announced in one `memberships`
+ * frame with each channel's newest id, so a client can rejoin with `since`.
+ *
+ * @module
+ */
+import { type Broker, channelTopic, userTopic } from "../broker/broker.ts";
+import type { Channels } from "./channels.ts";
+import type { Follow } from "./delivery.ts";
+import { joinedLive } from "./replay.ts";
+import { CommandRefused, enqueue, send, type Session } from "./session.ts";
+
+/** Channel membership as the user's. */
+export interface Memberships {
+  /** Joins the session, and makes the channel its user's on every session. */
+  join(session: Session, channel: string): Promise<void>;
+  /** `join`, replaying the channel after `since` to this session. */
+  joinAndResume(session: Session, channel: string, since: string): Promise<void>;
+  /** Leaves the channel on every session of the user. */
+  leave(session: Session, channel: string): Promise<void>;
+  /** Puts a new kind-A session in its user's channels and sends it the `memberships` frame. */
+  restore(session: Session): Promise<void>;
+  /** How one local session follows a change made by another session of its user. */
+  follow: Follow;
+}
+
+/** Creates the user-owned memberships over the session-level `channels`. */
+export function createMemberships(options: { broker: Broker; channels: Channels }): Memberships {
+  const { broker, channels } = options;
+
+  /** Records the change for the user and tells their other sessions, if it changed anything. */
+  async function record(session: Session, channel: string, member: boolean): Promise<void> {
+    const user = session.user!;
+    if (session.codec.kind !== "A") return;
+    if (!(await broker.users.setMembership(user.name, channel, member))) return;
+    await broker.bus.signal(userTopic(user.key), {
+      kind: "membership",
+      channel,
+      member,
+      exceptSession: session.id,
+    });
+  }
+
+  /**
+   * Joins `channel` live, with no replay, if the session may; a limit or a
+   * grant that refuses it skips it.
+   */
+  async function joinQuietly(session: Session, channel: string): Promise<boolean> {
+    const topic = channelTopic(channel);
+    joinedLive(session, topic);
+    try {
+      await channels.join(session, channel);
+    } catch (error) {
+      if (!(error instanceof CommandRefused)) throw error;
+    }
+    if (!session.channels.has(channel)) session.sentLive.delete(topic);
+    return session.channels.has(channel);
+  }
+
+  /** The newest id of each channel, or undefined where it holds nothing. */
+  async function newestIds(names: string[]): Promise<(string | undefined)[]> {
+    return await Promise.all(names.map(async (name) => {
+      const [newest] = await broker.history.page(channelTopic(name), { limit: 1 });
+      return newest?.message.id;
+    }));
+  }
+
+  return {
+    async join(session, channel) {
+      if (session.channels.has(channel)) return;
+      await channels.join(session, channel);
+      await record(session, channel, true);
+    },
+    async joinAndResume(session, channel, since) {
+      const wasMember = session.channels.has(channel);
+      await channels.joinAndResume(session, channel, since);
+      if (!wasMember) await record(session, channel, true);
+    },
+    async leave(session, channel) {
+      await channels.leave(session, channel);
+      await record(session, channel, false);
+    },
+    async restore(session) {
+      const names = (await broker.users.memberships(session.user!.name)).sort();
+      const joined = [];
+      for (const name of names) if (await joinQuietly(session, name)) joined.push(name);
+      const newest = await newestIds(joined);
+      send(session, {
+        type: "memberships",
+        channels: joined.map((name, i) => newest[i] ? { name, last: newest[i] } : { name }),
+      });
+    },
+    follow(session, { channel, member }) {
+      enqueue(session, async () => {
+        if (member) {
+          if (session.channels.has(channel) || !(await joinQuietly(session, channel))) return;
+          send(session, { type: "joined", channel });
+        } else if (session.channels.has(channel)) {
+          await channels.leave(session, channel);
+          send(session, { type: "left", channel });
+        }
+      });
+    },
+  };
+}
