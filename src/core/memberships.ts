@@ -4,10 +4,13 @@
  * the broker, and signals the user's topic, so each of the user's other
  * sessions, on every instance, follows and is told (`joined`, `left`). A new
  * session starts in its user's channels, announced in one `memberships`
- * frame with each channel's newest id, so a client can rejoin with `since`.
+ * frame with each channel's newest id. A session that resumes (its handshake
+ * has `since`) is only told them, and rejoins each with `since` itself, so
+ * that its replay comes before anything live.
  *
  * @module
  */
+import { mayUseChannel } from "../auth.ts";
 import { type Broker, channelTopic, userTopic } from "../broker/broker.ts";
 import type { Channels } from "./channels.ts";
 import type { Follow } from "./delivery.ts";
@@ -22,8 +25,11 @@ export interface Memberships {
   joinAndResume(session: Session, channel: string, since: string): Promise<void>;
   /** Leaves the channel on every session of the user. */
   leave(session: Session, channel: string): Promise<void>;
-  /** Puts a new kind-A session in its user's channels and sends it the `memberships` frame. */
-  restore(session: Session): Promise<void>;
+  /**
+   * Sends a new kind-A session the `memberships` frame, having put it in its
+   * user's channels when `live` (a resuming client rejoins them itself).
+   */
+  restore(session: Session, live: boolean): Promise<void>;
   /** How one local session follows a change made by another session of its user. */
   follow: Follow;
 }
@@ -84,14 +90,21 @@ export function createMemberships(options: { broker: Broker; channels: Channels 
       await channels.leave(session, channel);
       await record(session, channel, false);
     },
-    async restore(session) {
+    async restore(session, live) {
       const names = (await broker.users.memberships(session.user!.name)).sort();
-      const joined = [];
-      for (const name of names) if (await joinQuietly(session, name)) joined.push(name);
-      const newest = await newestIds(joined);
+      const listed = [];
+      for (const name of names) {
+        if (
+          live ? await joinQuietly(session, name) : mayUseChannel(session.grant?.channels, name)
+        ) {
+          listed.push(name);
+        }
+      }
+      const newest = await newestIds(listed);
       send(session, {
         type: "memberships",
-        channels: joined.map((name, i) => newest[i] ? { name, last: newest[i] } : { name }),
+        live,
+        channels: listed.map((name, i) => newest[i] ? { name, last: newest[i] } : { name }),
       });
     },
     follow(session, { channel, member }) {

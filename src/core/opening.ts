@@ -71,11 +71,13 @@ export function createOpening(options: OpeningOptions): Opening {
     if (isClosed(session)) return;
     session.state = "open";
     if (claimed.fresh && handshake.token !== undefined) staleToken(session);
-    const since = resumePoint(session, handshake.since) ?? (unread > 0 ? awaySince : undefined);
+    // A client that resumes (`since`) rejoins its channels itself; others start in them live.
+    const resuming = resumePoint(session, handshake.since);
+    const since = resuming ?? (unread > 0 ? awaySince : undefined);
     if (since !== undefined) holdLive(session, inbox);
     await channels.listenToInbox(session);
     await lists.sendCurrent(session);
-    await options.memberships.restore(session);
+    await options.memberships.restore(session, resuming === undefined);
     if (since !== undefined) {
       await resume(session, broker.history, inbox, since, "your direct messages");
     }

@@ -184,6 +184,7 @@ function encodeA(event: Outbound): string | undefined {
           from: "",
           sessionID: "",
           message: "",
+          live: event.live,
           channels: event.channels,
         } satisfies ServerFrameA<"memberships">,
       );

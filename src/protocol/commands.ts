@@ -78,8 +78,11 @@ export type Outbound =
   }
   | { type: "typing"; from: string; to: string }
   | { type: "pong"; ref?: string }
-  /** The user's channels a new session starts in, each with its newest message id, if any. */
-  | { type: "memberships"; channels: { name: string; last?: string }[] }
+  /**
+   * The user's channels, each with its newest message id, if any: the new
+   * session is in them (`live`), or, resuming, rejoins them itself.
+   */
+  | { type: "memberships"; live: boolean; channels: { name: string; last?: string }[] }
   /** Another session of the user joined or left `channel`; this one followed. */
   | { type: "joined" | "left"; channel: string }
   | { type: "ack"; ref: string; id?: string; duplicate?: true }

@@ -228,10 +228,11 @@ export const ServerFramesA = {
     ts: Timestamp,
   }),
   typing: z.object({ ...baseA, type: z.literal("typing") }),
-  /** The user's channels this session starts in (it is a member already), with their newest ids. */
+  /** The user's channels, with their newest ids: this session is in them when `live`. */
   memberships: z.object({
     ...baseA,
     type: z.literal("memberships"),
+    live: z.boolean(),
     channels: z.array(z.object({ name: z.string(), last: MessageId.optional() })),
   }),
   /** Another session of the user joined `to`: this session is a member now too. */

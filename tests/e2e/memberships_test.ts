@@ -63,12 +63,40 @@ testEachRuntime(
     await using tab2 = await connect(`${server.ws}?token=${tab1.session.token}`);
     const memberships = await membershipsOf(tab2);
     assertEquals(memberships.channels, [{ name: "general", last: missed.id }, { name: "random" }]);
+    assertEquals(memberships.live, true);
     const live = await say(bob, "general", "live for tab2");
     await tab2.take({ type: "broadcast", message: "live for tab2" });
     tab2.send({ type: "joinChannel", to: "general", since: seen.id, ref: "resume" });
     await tab2.take({ type: "ack", ref: "resume" });
     const general = tab2.received.filter((f) => f.type === "broadcast" && f.to === "general");
     assertEquals(general.map((f) => [f.id, f.replay]), [[live.id, undefined], [missed.id, true]]);
+  },
+);
+
+testEachRuntime(
+  "memberships: a resuming session (since) is told its channels and rejoins them: replay first, then live",
+  async (runtime) => {
+    await using server = await startServer(runtime);
+    const alice = await joinA(server.ws, "alice");
+    await using bob = await joinA(server.ws, "bob");
+    await joinChannel(alice, "general");
+    const seen = await say(bob, "general", "seen");
+    await alice.take({ type: "broadcast", message: "seen" });
+    await alice.close();
+    const missed = await say(bob, "general", "missed");
+    const query = `token=${alice.session.token}&since=${seen.id}`;
+    await using back = await connect(`${server.ws}?${query}`);
+    const memberships = await membershipsOf(back);
+    assertEquals([memberships.live, memberships.channels], [false, [
+      { name: "general", last: missed.id },
+    ]]);
+    const early = await say(bob, "general", "before the rejoin");
+    back.send({ type: "joinChannel", to: "general", since: seen.id, ref: "j" });
+    await back.take({ type: "ack", ref: "j" });
+    const live = await say(bob, "general", "after the rejoin");
+    await back.take({ type: "broadcast", message: "after the rejoin" });
+    const got = back.received.filter((f) => f.type === "broadcast");
+    assertEquals(got.map((f) => f.id), [missed.id, early.id, live.id], "in order, each once");
   },
 );
 

@@ -22,6 +22,7 @@ export interface Frame {
   token?: string;
   unread?: number;
   replay?: boolean;
+  live?: boolean;
   sender?: string;
   text?: string;
 }
@@ -200,8 +201,13 @@ export async function joinA(
   ws: string,
   username: string,
   token?: string,
+  since?: string,
 ): Promise<TestClient & { session: Frame }> {
-  const query = new URLSearchParams({ username, ...(token ? { token } : {}) });
+  const query = new URLSearchParams({
+    username,
+    ...(token ? { token } : {}),
+    ...(since ? { since } : {}),
+  });
   const client = await connect(`${ws}?${query}`, "A");
   const session = await client.take({ type: "sessionID" });
   await client.take({ type: "userList" });
