@@ -122,6 +122,16 @@ export function brokerContract(name: string, deploy: Deploy): void {
       await fn(deployment);
     });
 
+  /** Opens a kind-A session with placeholder fields, `request` on top. */
+  const openUser = (broker: Broker, request: Partial<OpenSessionRequest>) =>
+    broker.users.open({
+      freshTokenHash: "-",
+      sessionId: "-",
+      kind: "A",
+      maxSessions: 10,
+      ...request,
+    });
+
   const say = (broker: Broker, topic: string, text: string, dedupKey?: string) =>
     broker.bus.publish([topic], {
       kind: "channel",
@@ -574,13 +584,7 @@ export function brokerContract(name: string, deploy: Deploy): void {
     "shared (SHARED_USERNAMES) joins a live kind-A user by name, without its token",
     async ({ first, second }) => {
       const open = (broker: Broker, request: Partial<OpenSessionRequest>) =>
-        broker.users.open({
-          freshTokenHash: "f",
-          sessionId: "s",
-          kind: "A",
-          maxSessions: 2,
-          ...request,
-        });
+        openUser(broker, { maxSessions: 2, ...request });
       await open(first, { name: "carol", freshTokenHash: "tc", sessionId: "c1" });
       assertEquals(
         await open(second, {
@@ -681,15 +685,7 @@ export function brokerContract(name: string, deploy: Deploy): void {
   test(
     "after the last session the name is held for the grace: offline, joinable only by its token",
     async ({ first, second }) => {
-      const open = (broker: Broker, request: Partial<OpenSessionRequest>) =>
-        broker.users.open({
-          freshTokenHash: "-",
-          sessionId: "-",
-          kind: "A",
-          maxSessions: 10,
-          ...request,
-        });
-      await open(first, { name: "Hana", freshTokenHash: "th", sessionId: "h1" });
+      await openUser(first, { name: "Hana", freshTokenHash: "th", sessionId: "h1" });
       await first.bus.publish(["user:hana", "user:ivan"], {
         kind: "direct",
         from: "ivan",
@@ -700,9 +696,12 @@ export function brokerContract(name: string, deploy: Deploy): void {
       await first.users.close("hana", "h1");
       assertEquals(await second.users.online(), []);
       assertEquals(await second.users.lookup("HANA"), { name: "Hana", kind: "A", online: false });
-      assertEquals(await open(second, { name: "hana", freshTokenHash: "other", sessionId: "x" }), {
-        status: "taken",
-      });
+      assertEquals(
+        await openUser(second, { name: "hana", freshTokenHash: "other", sessionId: "x" }),
+        {
+          status: "taken",
+        },
+      );
       const away = await second.bus.publish(["user:hana", "user:ivan"], {
         kind: "direct",
         from: "ivan",
@@ -710,12 +709,16 @@ export function brokerContract(name: string, deploy: Deploy): void {
         text: "while away",
         senderSession: "i1",
       });
-      const back = await open(second, { presentedTokenHash: "th", sessionId: "h2" });
+      const back = await openUser(second, { presentedTokenHash: "th", sessionId: "h2" });
       assert(back.status === "joined" && back.firstSession, JSON.stringify(back));
       const { envelopes } = await second.history.since("user:hana", back.seen!);
       assertEquals(envelopes.map((envelope) => envelope.message.id), [away.message.id]);
       assertEquals(await first.users.online(), ["Hana"]);
-      const again = await open(first, { name: "HANA", presentedTokenHash: "th", sessionId: "h3" });
+      const again = await openUser(first, {
+        name: "HANA",
+        presentedTokenHash: "th",
+        sessionId: "h3",
+      });
       assertEquals([again.status, "firstSession" in again && again.firstSession], [
         "joined",
         false,
@@ -727,15 +730,7 @@ export function brokerContract(name: string, deploy: Deploy): void {
   test(
     "when the grace ends the name is free, the token dead, and a new holder's inbox empty",
     async ({ first, second }) => {
-      const open = (broker: Broker, request: Partial<OpenSessionRequest>) =>
-        broker.users.open({
-          freshTokenHash: "-",
-          sessionId: "-",
-          kind: "A",
-          maxSessions: 10,
-          ...request,
-        });
-      await open(first, { name: "ivo", freshTokenHash: "ti", sessionId: "i1" });
+      await openUser(first, { name: "ivo", freshTokenHash: "ti", sessionId: "i1" });
       await first.bus.publish(["user:ivo"], {
         kind: "direct",
         from: "x",
@@ -749,10 +744,14 @@ export function brokerContract(name: string, deploy: Deploy): void {
         assert(Date.now() < deadline, "the grace of 300 ms never ended");
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
-      assertEquals(await open(second, { presentedTokenHash: "ti", sessionId: "i2" }), {
+      assertEquals(await openUser(second, { presentedTokenHash: "ti", sessionId: "i2" }), {
         status: "unknown_token",
       });
-      const claimed = await open(second, { name: "ivo", freshTokenHash: "new", sessionId: "i3" });
+      const claimed = await openUser(second, {
+        name: "ivo",
+        freshTokenHash: "new",
+        sessionId: "i3",
+      });
       assertEquals([claimed.status, "seen" in claimed], ["claimed", false]);
       assertEquals((await second.history.since("user:ivo", "0000000000000-000000")).envelopes, []);
     },
@@ -762,15 +761,7 @@ export function brokerContract(name: string, deploy: Deploy): void {
   test(
     "a user's channels are shared by every instance and go with the inbox",
     async ({ first, second }) => {
-      const open = (broker: Broker, request: Partial<OpenSessionRequest>) =>
-        broker.users.open({
-          freshTokenHash: "-",
-          sessionId: "-",
-          kind: "A",
-          maxSessions: 10,
-          ...request,
-        });
-      await open(first, { name: "Jana", freshTokenHash: "tj", sessionId: "j1" });
+      await openUser(first, { name: "Jana", freshTokenHash: "tj", sessionId: "j1" });
       assertEquals(await first.users.setMembership("jana", "general", true), true);
       assertEquals(await second.users.setMembership("JANA", "general", true), false, "no change");
       assertEquals(await second.users.setMembership("Jana", "équipe", true), true);
@@ -780,9 +771,9 @@ export function brokerContract(name: string, deploy: Deploy): void {
       assertEquals(await second.users.memberships("jana"), ["équipe"]);
       await first.users.close("jana", "j1");
       // A new holder of the name starts with none; a verified identity keeps its own.
-      await open(second, { name: "jana", freshTokenHash: "other", sessionId: "j2" });
+      await openUser(second, { name: "jana", freshTokenHash: "other", sessionId: "j2" });
       assertEquals(await first.users.memberships("jana"), []);
-      await open(first, {
+      await openUser(first, {
         name: "kim",
         freshTokenHash: "jwt:kim",
         sessionId: "k1",
@@ -790,7 +781,7 @@ export function brokerContract(name: string, deploy: Deploy): void {
       });
       await first.users.setMembership("kim", "team", true);
       await first.users.close("kim", "k1");
-      const again = await open(second, {
+      const again = await openUser(second, {
         name: "kim",
         freshTokenHash: "jwt:kim",
         sessionId: "k2",
