@@ -208,7 +208,8 @@ export interface UserDirectory {
   open(request: OpenSessionRequest): Promise<OpenSessionResult>;
   /**
    * Ends one session. With the user's last session the user goes offline
-   * but keeps the name, token and inbox for the reconnect grace: the
+   * but, for kind A, keeps the name, token and inbox for the reconnect grace
+   * (a kind-B name, which has no token, is free at once): the
    * holder's token joins it again within it, and nobody else can claim it.
    * A holding whose instance died without closing lasts the presence TTL,
    * then the grace. Idempotent.

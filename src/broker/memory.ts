@@ -59,8 +59,8 @@ interface Retained {
 export interface MemoryHub {
   /** A new instance's broker on this hub. */
   connect(): Broker;
-  /** How much the hub holds: topics with history, remembered dedup keys, claims. */
-  stats(): { historyTopics: number; dedupKeys: number; claims: number };
+  /** How much the hub holds: topics with history, remembered dedup keys, claims, users' channels. */
+  stats(): { historyTopics: number; dedupKeys: number; claims: number; memberships: number };
 }
 
 interface Claim extends UserRecord {
@@ -68,6 +68,8 @@ interface Claim extends UserRecord {
   sessions: Set<string>;
   /** With no session left: when the grace ends and the name is free. */
   graceUntil?: number;
+  /** A verified identity (JWT): its inbox and channels outlive the claim. */
+  identified: boolean;
 }
 
 /** Creates an empty in-memory deployment. */
@@ -120,7 +122,8 @@ export function createMemoryHub(options: Partial<MemoryHubOptions> = {}): Memory
         claim.graceUntil = Date.now() + reconnectGraceMs;
         const newest = retainedOf(userTopic(key)).envelopes.at(-1);
         if (newest) inboxSeen.set(key, newest.message.id);
-        if (reconnectGraceMs === 0) release(key, claim);
+        // A lobby (kind-B) client has no token to come back with: its name is free at once.
+        if (reconnectGraceMs === 0 || claim.kind === "B") release(key, claim);
       }
       return Promise.resolve();
     },
@@ -132,7 +135,10 @@ export function createMemoryHub(options: Partial<MemoryHubOptions> = {}): Memory
     },
     online() {
       const names = [];
-      for (const claim of claims.values()) if (claim.sessions.size > 0) names.push(claim.name);
+      for (const [key, claim] of claims) {
+        if (claim.sessions.size > 0) names.push(claim.name);
+        else held(key); // Frees it once its grace has ended: the list feed reads this often.
+      }
       return Promise.resolve(names);
     },
     memberships(name) {
@@ -162,6 +168,13 @@ export function createMemoryHub(options: Partial<MemoryHubOptions> = {}): Memory
   function release(key: string, claim: Claim): undefined {
     claims.delete(key);
     claimsByToken.delete(claim.tokenHash);
+    // An anonymous holding ends here: nobody can read its inbox or channels again.
+    if (!claim.identified) {
+      retained.delete(userTopic(key));
+      inboxOwners.delete(key);
+      inboxSeen.delete(key);
+      memberships.delete(key);
+    }
     return undefined;
   }
 
@@ -188,7 +201,13 @@ export function createMemoryHub(options: Partial<MemoryHubOptions> = {}): Memory
     }
     if (name === undefined) return { status: "unknown_token" };
     const key = userKey(name);
-    const fresh = { name, kind, tokenHash: request.freshTokenHash, sessions: new Set([sessionId]) };
+    const fresh: Claim = {
+      name,
+      kind,
+      tokenHash: request.freshTokenHash,
+      sessions: new Set([sessionId]),
+      identified: request.identified === true,
+    };
     claims.set(key, fresh);
     if (!request.identified && inboxOwners.get(key) !== fresh.tokenHash) {
       retained.delete(userTopic(key));
@@ -293,7 +312,12 @@ export function createMemoryHub(options: Partial<MemoryHubOptions> = {}): Memory
   };
 
   return {
-    stats: () => ({ historyTopics: retained.size, dedupKeys: dedup.size, claims: claims.size }),
+    stats: () => ({
+      historyTopics: retained.size,
+      dedupKeys: dedup.size,
+      claims: claims.size,
+      memberships: memberships.size,
+    }),
     connect(): Broker {
       const instance: Instance = { topics: new Set(), events: { deliver() {}, revoked() {} } };
       instances.add(instance);

@@ -46,6 +46,8 @@ interface LocalSession {
   name: string;
   kind: "A" | "B";
   tokenHash: string;
+  /** A verified identity (JWT), whose inbox a restore keeps. */
+  identified: boolean;
 }
 
 /** Creates the directory and starts its heartbeat. */
@@ -63,7 +65,7 @@ export function createRedisPresence(options: PresenceOptions): Presence {
       else byUser.set(entry[1].key, [entry]);
     }
     await Promise.all([...byUser.values()].map(async (sessions) => {
-      const { key, name, kind, tokenHash } = sessions[0][1];
+      const { key, name, kind, tokenHash, identified } = sessions[0][1];
       const ids = sessions.map(([id]) => id);
       const restored = await run(
         "RESTORE_USER",
@@ -74,6 +76,7 @@ export function createRedisPresence(options: PresenceOptions): Presence {
         name,
         kind,
         tokenHash,
+        identified ? "1" : "",
         ...ids,
       );
       if (restored === 1) return;
@@ -91,7 +94,13 @@ export function createRedisPresence(options: PresenceOptions): Presence {
     if (!options.isConnected() || localSessions.size === 0) return;
     const args = [...localSessions].flatMap(([id, s]) => [s.key, s.name, s.tokenHash, id]);
     try {
-      const missing = await run("HEARTBEAT", presenceTtlMs, reconnectGraceMs, ...args) as string[];
+      const missing = await run(
+        "HEARTBEAT",
+        presenceTtlMs,
+        reconnectGraceMs,
+        historyTtlMs,
+        ...args,
+      ) as string[];
       if (missing.length > 0) await restoreUsers(new Set(missing));
     } catch (error) {
       log.warn("presence heartbeat failed", { error });
@@ -125,6 +134,7 @@ export function createRedisPresence(options: PresenceOptions): Presence {
         name,
         kind: user.kind,
         tokenHash,
+        identified: request.identified === true,
       });
       return {
         status: status as "claimed" | "joined",

@@ -47,12 +47,15 @@ local function take_claim(key, name, kind, token, expiry, ttl, history_ttl, iden
 end
 
 -- Pushes every expiry of a live user forward: the sessions by the presence
--- TTL, the hold on the name by that and the reconnect grace after it.
-local function refresh(key, name, token, expiry, ttl, grace)
+-- TTL, the hold on the name by that and the reconnect grace after it, and
+-- what goes with the inbox (its owner, the user's channels) by the history TTL.
+local function refresh(key, name, token, expiry, ttl, grace, history_ttl)
   redis.call('ZADD', online_key, 'GT', expiry, name)
   redis.call('PEXPIRE', claim_key(key), ttl + grace)
   redis.call('PEXPIRE', sessions_key(key), ttl)
   redis.call('PEXPIRE', token_key(token), ttl + grace)
+  redis.call('PEXPIRE', owner_key(key), history_ttl)
+  redis.call('PEXPIRE', memberships_key(key), history_ttl)
 end
 `;
 
@@ -86,33 +89,35 @@ if held[1] then
   if (held[3] ~= presented and not shared) or held[2] ~= kind then return {'taken'} end
   if live >= max_sessions then return {'too_many_sessions'} end
   redis.call('ZADD', sessions_key(key), expiry, session)
-  refresh(key, held[1], held[3], expiry, ttl, grace)
+  refresh(key, held[1], held[3], expiry, ttl, grace, history_ttl)
   if live > 0 then return {'joined', held[1], held[2], held[3], '', ''} end
   return {'joined', held[1], held[2], held[3], '1', redis.call('GET', seen_key(key)) or ''}
 end
 if name == '' then return {'unknown_token'} end
 take_claim(key, name, kind, fresh, expiry, ttl, history_ttl, identified)
 redis.call('ZADD', sessions_key(key), expiry, session)
-refresh(key, name, fresh, expiry, ttl, grace)
+refresh(key, name, fresh, expiry, ttl, grace, history_ttl)
 return {'claimed', name, kind, fresh, '1', redis.call('GET', seen_key(key)) or ''}
 `;
 
 /**
  * Ends a session. With the user's last live session the user goes offline,
  * remembers the newest entry of their inbox as seen, and keeps the name and
- * token for the reconnect grace (released at once when it is 0).
+ * token for the reconnect grace (released at once when it is 0, or for a
+ * kind-B user, who has no token to come back with).
  * ARGV: prefix, user key, session id, reconnect grace ms, history ttl ms.
  */
 export const CLOSE_SESSION = PRELUDE + `
 local key, grace, history_ttl = ARGV[2], tonumber(ARGV[4]), tonumber(ARGV[5])
 redis.call('ZREM', sessions_key(key), ARGV[3])
 if live_sessions(key, now_ms()) == 0 then
-  local held = redis.call('HMGET', claim_key(key), 'name', 'token')
+  local held = redis.call('HMGET', claim_key(key), 'name', 'token', 'kind')
   if held[1] then
     redis.call('ZREM', online_key, held[1])
     local newest = redis.call('XREVRANGE', prefix .. 'history:user:' .. key, '+', '-', 'COUNT', 1)
     if newest[1] then redis.call('SET', seen_key(key), newest[1][1], 'PX', history_ttl) end
-    if grace > 0 then
+    -- A lobby (kind-B) client has no token to come back with: its name is free at once.
+    if grace > 0 and held[3] == 'A' then
       redis.call('PEXPIRE', claim_key(key), grace)
       redis.call('PEXPIRE', token_key(held[2]), grace)
     else
@@ -167,20 +172,20 @@ return redis.call('ZRANGE', online_key, 0, -1)
 
 /**
  * Refreshes this instance's sessions. ARGV: prefix, ttl ms, reconnect grace
- * ms, then one (key, name, token hash, session id) quadruple per local
- * session. Returns the user keys whose session was no longer there (to be
- * restored).
+ * ms, history ttl ms, then one (key, name, token hash, session id) quadruple
+ * per local session. Returns the user keys whose session was no longer there
+ * (to be restored).
  */
 export const HEARTBEAT = PRELUDE + `
-local ttl, grace = tonumber(ARGV[2]), tonumber(ARGV[3])
+local ttl, grace, history_ttl = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
 local now = now_ms()
 local expiry = now + ttl
 local missing = {}
-for i = 4, #ARGV, 4 do
+for i = 5, #ARGV, 4 do
   local key, name, token, session = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
   if redis.call('ZSCORE', sessions_key(key), session) then
     redis.call('ZADD', sessions_key(key), 'XX', expiry, session)
-    refresh(key, name, token, expiry, ttl, grace)
+    refresh(key, name, token, expiry, ttl, grace, history_ttl)
   else
     table.insert(missing, key)
   end
@@ -191,22 +196,23 @@ return missing
 /**
  * Puts a user's local sessions back after Redis lost them (restart, expiry
  * during a partition). ARGV: prefix, ttl ms, history ttl ms, reconnect grace
- * ms, user key, name, kind, token hash, then session ids. Returns 1, or 0
+ * ms, user key, name, kind, token hash, '1' for a verified identity (JWT),
+ * then session ids. Returns 1, or 0
  * when someone else now holds the name.
  */
 export const RESTORE_USER = PRELUDE + `
 local ttl, history_ttl, grace = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
-local key, name, kind, token = ARGV[5], ARGV[6], ARGV[7], ARGV[8]
+local key, name, kind, token, identified = ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9] == '1'
 local now = now_ms()
 local expiry = now + ttl
 local held = redis.call('HMGET', claim_key(key), 'kind', 'token')
 if held[2] then
   if held[2] ~= token or held[1] ~= kind then return 0 end
 else
-  take_claim(key, name, kind, token, expiry, ttl, history_ttl)
+  take_claim(key, name, kind, token, expiry, ttl, history_ttl, identified)
 end
-for i = 9, #ARGV do redis.call('ZADD', sessions_key(key), expiry, ARGV[i]) end
-refresh(key, name, token, expiry, ttl, grace)
+for i = 10, #ARGV do redis.call('ZADD', sessions_key(key), expiry, ARGV[i]) end
+refresh(key, name, token, expiry, ttl, grace, history_ttl)
 return 1
 `;
 

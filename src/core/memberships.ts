@@ -108,15 +108,21 @@ export function createMemberships(options: { broker: Broker; channels: Channels 
       });
     },
     follow(session, { channel, member }) {
-      enqueue(session, async () => {
-        if (member) {
-          if (session.channels.has(channel) || !(await joinQuietly(session, channel))) return;
-          send(session, { type: "joined", channel });
-        } else if (session.channels.has(channel)) {
-          await channels.leave(session, channel);
-          send(session, { type: "left", channel });
-        }
-      });
+      // After the session's own commands, so its join or leave answers come first.
+      enqueue(
+        session,
+        async () => {
+          if (member) {
+            if (session.channels.has(channel) || !(await joinQuietly(session, channel))) return;
+            send(session, { type: "joined", channel });
+          } else if (session.channels.has(channel)) {
+            await channels.leave(session, channel);
+            send(session, { type: "left", channel });
+          }
+        },
+        undefined,
+        false,
+      );
     },
   };
 }

@@ -170,9 +170,9 @@ function staleToken(session: Session): void {
   send(session, {
     type: "error",
     code: "history_truncated",
-    message: "The token you presented no longer holds a name (its user was away longer than " +
-      "RECONNECT_GRACE_MS): you hold the name anew, with the new token above, and the " +
-      "direct messages of the old holding are gone",
+    message: "The token you presented does not hold this name (its user may have been away " +
+      "longer than RECONNECT_GRACE_MS): you hold the name anew, with the new token above, and " +
+      "no earlier holding's direct messages come with it",
   });
 }
 

@@ -188,9 +188,18 @@ function isOversize(data: string, limit: number): boolean {
   return data.length > limit || utf8Length(data) > limit;
 }
 
-/** Runs `task` after the session's earlier commands; a full queue refuses at once. */
-export function enqueue(session: Session, task: () => Promise<void>, ref?: string): void {
-  if (session.pending >= MAX_PENDING_COMMANDS) {
+/**
+ * Runs `task` after the session's earlier commands; a full queue refuses at
+ * once. Work the server does for the session itself (`byClient` false) is
+ * never refused: the bound is on what a client sends.
+ */
+export function enqueue(
+  session: Session,
+  task: () => Promise<void>,
+  ref?: string,
+  byClient = true,
+): void {
+  if (byClient && session.pending >= MAX_PENDING_COMMANDS) {
     refuse(
       session,
       refusal(

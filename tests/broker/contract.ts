@@ -410,35 +410,22 @@ export function brokerContract(name: string, deploy: Deploy): void {
           text,
           senderSession: "S",
         });
-      await first.users.open({
-        name: "carol",
-        freshTokenHash: "holder-1",
-        sessionId: "s1",
-        kind: "A",
-        maxSessions: 10,
-      });
+      await openUser(first, { name: "carol", freshTokenHash: "holder-1", sessionId: "s1" });
       await dm("for the first carol");
       await first.users.close("carol", "s1");
-      await second.users.open({
-        name: "carol",
-        freshTokenHash: "holder-1",
-        sessionId: "s2",
-        kind: "A",
-        maxSessions: 10,
-      });
+      await openUser(second, { presentedTokenHash: "holder-1", sessionId: "s2" });
       assertEquals(
         (await second.history.page("user:carol", { limit: 10 })).length,
         1,
         "same holder",
       );
       await second.users.close("carol", "s2");
-      await second.users.open({
-        name: "Carol",
-        freshTokenHash: "holder-2",
-        sessionId: "s3",
-        kind: "A",
-        maxSessions: 10,
-      });
+      const deadline = Date.now() + 10_000;
+      while (await first.users.lookup("carol") !== undefined) {
+        assert(Date.now() < deadline, "the grace of 200 ms never ended");
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      await openUser(second, { name: "Carol", freshTokenHash: "holder-2", sessionId: "s3" });
       assertEquals(await first.history.page("user:carol", { limit: 10 }), []);
       assertEquals((await first.history.since("user:carol", "0000000000000-000000")).envelopes, []);
       assertEquals(
@@ -447,7 +434,7 @@ export function brokerContract(name: string, deploy: Deploy): void {
         "the sender keeps theirs",
       );
     },
-    { reconnectGraceMs: 0 },
+    { reconnectGraceMs: 200 },
   );
 
   test("history reads survive odd ids and texts", async ({ first }) => {
@@ -723,6 +710,18 @@ export function brokerContract(name: string, deploy: Deploy): void {
         "joined",
         false,
       ]);
+    },
+    { reconnectGraceMs: 60_000 },
+  );
+
+  test(
+    "a lobby (kind-B) name, which has no token to come back with, is free at once",
+    async ({ first, second }) => {
+      await openUser(first, { name: "Lena", sessionId: "l1", kind: "B" });
+      await first.users.close("lena", "l1");
+      assertEquals(await second.users.lookup("lena"), undefined);
+      const again = await openUser(second, { name: "lena", sessionId: "l2", kind: "B" });
+      assertEquals(again.status, "claimed");
     },
     { reconnectGraceMs: 60_000 },
   );

@@ -4,7 +4,7 @@ import type { Broker } from "../../src/broker/broker.ts";
 import { formatMessageId } from "../../src/ids.ts";
 import type { Logger } from "../../src/log.ts";
 import { startRedis } from "../support/redis.ts";
-import { assertEquals } from "../support/assert.ts";
+import { assert, assertEquals } from "../support/assert.ts";
 import { aliceToBob, assertConversationHistory, brokerContract, record } from "./contract.ts";
 
 const silent: Logger = { debug() {}, info() {}, warn() {}, error() {} };
@@ -158,4 +158,32 @@ Deno.test("redis broker: a direct message backfilled after a subscriber drop sti
     topic: "user:alice",
     envelope: { kind: "direct", message: next, senderSession: "S-alice" },
   }]);
+});
+
+Deno.test("redis broker: a user online longer than the history TTL keeps its inbox owner and channels", async () => {
+  const redis = await startRedis();
+  const options = optionsFor(redis.url, { presenceTtlMs: 1000, historyTtlMs: 1500 });
+  const broker = createRedisBroker(options);
+  try {
+    await ready(broker);
+    await broker.users.open({
+      name: "long",
+      freshTokenHash: "t",
+      sessionId: "s",
+      kind: "A",
+      maxSessions: 1,
+    });
+    await broker.users.setMembership("long", "general", true);
+    // Heartbeats every third of the presence TTL; wait past the history TTL.
+    const since = Date.now();
+    while (Date.now() - since < 2500) await new Promise((resolve) => setTimeout(resolve, 100));
+    for (const key of [`${options.prefix}owner:long`, `${options.prefix}memberships:long`]) {
+      const ttl = await redis.client.pttl(key);
+      assert(ttl > 0, `${key} is still there (pttl ${ttl})`);
+    }
+    assertEquals(await broker.users.memberships("long"), ["general"]);
+  } finally {
+    await broker.close();
+    await redis[Symbol.asyncDispose]();
+  }
 });

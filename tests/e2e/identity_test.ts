@@ -121,21 +121,26 @@ testEachRuntime(
     assertEquals(welcome.unread, 0);
     const notice = await anew.take({ type: "error" });
     assertEquals(notice.code, "history_truncated");
-    assertMatch(notice.message!, /no longer holds a name/);
+    assertMatch(notice.message!, /does not hold this name/);
     assertEquals(anew.pending({ type: "directMessage" }), [], "the probes were the old holding's");
   },
 );
 
 testEachRuntime(
-  "identity: a lobby (kind-B) user away within the grace still cannot get direct messages",
+  "identity: a lobby (kind-B) client, which has no token, takes its name back at once",
   async (runtime) => {
     await using server = await startServer(runtime, FAST_LISTS);
     const zoe = await joinB(server.ws, "zoe");
     await using alice = await joinA(server.ws, "alice");
+    alice.send({ type: "directMessage", to: "zoe", message: "hi", ref: "d1" });
+    assertEquals((await alice.take({ ref: "d1" })).code, "dm_unsupported");
     await zoe.close();
     await untilOffline(alice, "zoe");
-    alice.send({ type: "directMessage", to: "zoe", message: "hi", ref: "d" });
-    assertEquals((await alice.take({ ref: "d" })).code, "dm_unsupported");
+    alice.send({ type: "directMessage", to: "zoe", message: "hi", ref: "d2" });
+    assertEquals((await alice.take({ ref: "d2" })).code, "user_offline");
+    await using again = await joinB(server.ws, "zoe");
+    again.send({ sender: "zoe", text: "back" });
+    await again.take({ sender: "zoe", text: "back" });
   },
 );
 

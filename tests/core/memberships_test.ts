@@ -1,0 +1,74 @@
+/**
+ * Memberships as the user's, on the embedded broker and fake sessions: a
+ * join recorded and signalled once, a follow that joins and tells the
+ * session, even when its command queue is full, and a restore listing the
+ * user's channels live or for the client to rejoin.
+ */
+import { createMemoryBroker } from "../../src/broker/memory.ts";
+import { createChannels } from "../../src/core/channels.ts";
+import { createMemberships } from "../../src/core/memberships.ts";
+import { createRoster } from "../../src/core/roster.ts";
+import { MAX_PENDING_COMMANDS } from "../../src/core/limits.ts";
+import type { Session } from "../../src/core/session.ts";
+import { assertEquals } from "../support/assert.ts";
+import { eventually, fakeSession, framesOf } from "../support/sessions.ts";
+
+function setUp() {
+  const broker = createMemoryBroker();
+  const roster = createRoster<Session>(broker.bus);
+  const channels = createChannels({
+    broker,
+    roster,
+    maxChannelsPerSession: 100,
+    channelCreationsPerMinute: 100,
+  });
+  return { broker, memberships: createMemberships({ broker, channels }) };
+}
+
+Deno.test("memberships: a join is the user's, recorded once", async () => {
+  const { broker, memberships } = setUp();
+  const tab = fakeSession({ user: "alice" });
+  await memberships.join(tab, "general");
+  await memberships.join(tab, "general");
+  assertEquals(await broker.users.memberships("alice"), ["general"]);
+  await memberships.leave(tab, "general");
+  assertEquals(await broker.users.memberships("alice"), []);
+  await broker.close();
+});
+
+Deno.test("memberships: a follow joins the session and tells it, even with its queue full", async () => {
+  const { broker, memberships } = setUp();
+  const tab = fakeSession({ user: "alice" });
+  tab.pending = MAX_PENDING_COMMANDS;
+  memberships.follow(tab, {
+    kind: "membership",
+    channel: "general",
+    member: true,
+    exceptSession: "x",
+  });
+  await eventually(() => tab.channels.has("general"), "the follow joined");
+  const frames = framesOf(tab);
+  assertEquals(frames.map((frame) => [frame.type, frame.to]), [["joined", "general"]]);
+  await broker.close();
+});
+
+Deno.test("memberships: a restore puts the session in its user's channels, or only lists them", async () => {
+  const { broker, memberships } = setUp();
+  await broker.users.setMembership("alice", "general", true);
+  const live = fakeSession({ user: "alice" });
+  await memberships.restore(live, true);
+  assertEquals([...live.channels], ["general"]);
+  assertEquals(framesOf(live).at(-1), {
+    type: "memberships",
+    to: "",
+    from: "",
+    sessionID: "",
+    message: "",
+    live: true,
+    channels: [{ name: "general" }],
+  });
+  const resuming = fakeSession({ user: "alice" });
+  await memberships.restore(resuming, false);
+  assertEquals([resuming.channels.size, framesOf(resuming).at(-1)?.live], [0, false]);
+  await broker.close();
+});
