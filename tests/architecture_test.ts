@@ -50,6 +50,7 @@ const FOLDER_ORDERS: Record<string, string[]> = {
     "merge.ts",
     "memory.ts",
     "redis_scripts.ts",
+    "redis_channel_scripts.ts",
     "redis_payloads.ts",
     "redis_commands.ts",
     "redis_subscriber.ts",

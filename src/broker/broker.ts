@@ -84,7 +84,9 @@ export type Signal =
    * On a user's topic: the user joined (`member`) or left `channel`, so each
    * of their other sessions follows; the session that did it is left out.
    */
-  | { kind: "membership"; channel: string; member: boolean; exceptSession: string };
+  | { kind: "membership"; channel: string; member: boolean; exceptSession: string }
+  /** On a user's topic: `from` invited the user to the private `channel`. */
+  | { kind: "invited"; channel: string; from: string };
 
 /** A delivered channel or direct message: an envelope with an id, live or backfilled. */
 export type MessageEnvelope = Exclude<Envelope, Signal>;
@@ -229,10 +231,29 @@ export interface UserDirectory {
 }
 
 /** The set of channels, shared by every instance. Channels are never removed. */
+/** What the registry knows of a channel besides its name. */
+export interface ChannelInfo {
+  /** Only its owner and invited users may join it, and only its members see it. */
+  private: boolean;
+  /** The key of the user who created it, if a user did (not the lobby). */
+  owner?: string;
+}
+
+/** A channel as one user may use it. */
+export interface ChannelAccess extends ChannelInfo {
+  /** The user was invited to it. */
+  invited: boolean;
+}
+
 export interface ChannelRegistry {
-  /** Registers `name`; resolves true when it did not exist before. */
-  create(name: string): Promise<boolean>;
+  /** Registers `name` with `info` (public, no owner, unless said); resolves true when it was new. */
+  create(name: string, info?: ChannelInfo): Promise<boolean>;
   exists(name: string): Promise<boolean>;
+  /** The channel `name` as the user `userKey` may use it; undefined when there is none. */
+  access(name: string, userKey: string): Promise<ChannelAccess | undefined>;
+  /** Lets the user `userKey` join `name`. */
+  invite(name: string, userKey: string): Promise<void>;
+  /** Names of the public channels. */
   list(): Promise<string[]>;
 }
 

@@ -16,6 +16,7 @@ import { userTopic } from "./broker.ts";
 import type {
   Broker,
   BrokerEvents,
+  ChannelInfo,
   ChannelRegistry,
   Envelope,
   HistoryStore,
@@ -93,7 +94,7 @@ export function createMemoryHub(options: Partial<MemoryHubOptions> = {}): Memory
   const instances = new Set<Instance>();
   const claims = new Map<string, Claim>();
   const claimsByToken = new Map<string, Claim>();
-  const channels = new Set<string>();
+  const channels = new Map<string, ChannelInfo & { invited: Set<string> }>();
 
   interface Instance {
     topics: Set<Topic>;
@@ -298,16 +299,32 @@ export function createMemoryHub(options: Partial<MemoryHubOptions> = {}): Memory
   };
 
   const registry: ChannelRegistry = {
-    create(name) {
+    create(name, info = { private: false }) {
       const created = !channels.has(name);
-      channels.add(name);
+      if (created) channels.set(name, { ...info, invited: new Set() });
       return Promise.resolve(created);
     },
     exists(name) {
       return Promise.resolve(channels.has(name));
     },
+    access(name, userKey) {
+      const channel = channels.get(name);
+      return Promise.resolve(
+        channel && {
+          private: channel.private,
+          ...(channel.owner === undefined ? {} : { owner: channel.owner }),
+          invited: channel.invited.has(userKey),
+        },
+      );
+    },
+    invite(name, userKey) {
+      channels.get(name)?.invited.add(userKey);
+      return Promise.resolve();
+    },
     list() {
-      return Promise.resolve([...channels]);
+      return Promise.resolve(
+        [...channels].filter(([, channel]) => !channel.private).map(([name]) => name),
+      );
     },
   };
 

@@ -34,6 +34,7 @@ import {
   type Broker,
   type BrokerEvents,
   BrokerUnavailableError,
+  type ChannelInfo,
   type ChannelRegistry,
   type Envelope,
   type HistorySince,
@@ -91,7 +92,7 @@ export function createRedisBroker(options: RedisBrokerOptions): Broker {
   const commands = createCommands(command, prefix, where);
   const { run, attempt } = commands;
 
-  const knownChannels = new Set<string>();
+  const knownChannels = new Map<string, ChannelInfo>();
   const localStamp = createMessageClock();
   let events: BrokerEvents = { deliver() {}, revoked() {} };
   let closing = false;
@@ -148,9 +149,8 @@ export function createRedisBroker(options: RedisBrokerOptions): Broker {
   /** Puts back what this instance holds: the epoch mark, its channels, its users' claims. */
   async function restoreState(): Promise<void> {
     await run("MARK_EPOCH");
-    if (knownChannels.size > 0) {
-      await attempt(() => command.sadd(`${prefix}channels`, ...knownChannels));
-    }
+    // Channels created here, with their privacy: a Redis that lost them gets them back.
+    await Promise.all([...knownChannels].map(([name, info]) => registerChannel(name, info)));
     await presence.restore();
   }
 
@@ -256,19 +256,33 @@ export function createRedisBroker(options: RedisBrokerOptions): Broker {
   };
 
   const channels: ChannelRegistry = {
-    async create(name) {
-      knownChannels.add(name);
-      return await attempt(() => command.sadd(`${prefix}channels`, name)) === 1;
+    async create(name, info = { private: false }) {
+      knownChannels.set(name, info);
+      return await registerChannel(name, info) === 1;
     },
     async exists(name) {
       return await attempt(() => command.sismember(`${prefix}channels`, name)) === 1;
     },
+    async access(name, userKey) {
+      const [exists, isPrivate, owner, invited] = await run(
+        "CHANNEL_ACCESS",
+        name,
+        userKey,
+      ) as string[];
+      if (!exists) return undefined;
+      return { private: isPrivate === "1", ...(owner ? { owner } : {}), invited: invited === "1" };
+    },
+    async invite(name, userKey) {
+      await attempt(() => command.sadd(`${prefix}invites:${name}`, userKey));
+    },
     async list() {
-      const names = await attempt(() => command.smembers(`${prefix}channels`));
-      for (const name of names) knownChannels.add(name);
-      return names;
+      return await attempt(() => command.sdiff(`${prefix}channels`, `${prefix}private-channels`));
     },
   };
+
+  function registerChannel(name: string, info: ChannelInfo): Promise<unknown> {
+    return run("CREATE_CHANNEL", name, info.private ? "1" : "", info.owner ?? "");
+  }
 
   return {
     bus,

@@ -9,7 +9,11 @@
  */
 import type { Redis } from "ioredis";
 import { BrokerUnavailableError } from "./broker.ts";
-import * as scripts from "./redis_scripts.ts";
+import * as channelScripts from "./redis_channel_scripts.ts";
+import * as otherScripts from "./redis_scripts.ts";
+
+/** Every Lua script of the broker, by name. */
+const scripts = { ...otherScripts, ...channelScripts };
 
 /** The name of one of the broker's Lua scripts. */
 export type ScriptName = keyof typeof scripts;

@@ -17,6 +17,8 @@ export function parseEnvelope(payload: string): Envelope | undefined {
     switch (value.kind) {
       case "typing":
         return { kind: "typing", from: value.from, to: value.to };
+      case "invited":
+        return { kind: "invited", channel: value.channel, from: value.from };
       case "membership":
         return {
           kind: "membership",

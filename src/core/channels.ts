@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { type Broker, channelTopic, userTopic } from "../broker/broker.ts";
+import { type Broker, type ChannelAccess, channelTopic, userTopic } from "../broker/broker.ts";
 import type { Config } from "../config.ts";
 import { checkChannelGrant } from "./grants.ts";
 import { dropHeld, holdLive, resume } from "./replay.ts";
@@ -23,8 +23,12 @@ export interface ChannelOptions
 
 /** Channel membership of this instance's sessions. */
 export interface Channels {
-  /** Creates `channel` if missing and makes the session a member, subscribed before it resolves. */
-  join(session: Session, channel: string): Promise<void>;
+  /**
+   * Creates `channel` if missing (private if asked, owned by the session's
+   * user) and makes the session a member, subscribed before it resolves. A
+   * private channel takes only its owner and invited users.
+   */
+  join(session: Session, channel: string, create?: { private?: boolean }): Promise<void>;
   /** Joins `channel` and replays what it holds after `since`; a failure leaves no half-joined channel. */
   joinAndResume(session: Session, channel: string, since: string): Promise<void>;
   /** Ends the session's membership of `channel`. */
@@ -39,7 +43,11 @@ export interface Channels {
 export function createChannels(options: ChannelOptions): Channels {
   const { broker, roster } = options;
 
-  async function join(session: Session, channel: string): Promise<void> {
+  async function join(
+    session: Session,
+    channel: string,
+    create: { private?: boolean } = {},
+  ): Promise<void> {
     if (session.channels.has(channel)) return;
     checkChannelGrant(session, channel);
     if (session.channels.size >= options.maxChannelsPerSession) {
@@ -48,13 +56,23 @@ export function createChannels(options: ChannelOptions): Channels {
         `Already in ${options.maxChannelsPerSession} channels: leave one first`,
       );
     }
-    if (!(await broker.channels.exists(channel)) && !session.limits.creations.take()) {
+    const user = session.user!.key;
+    const access = await broker.channels.access(channel, user);
+    if (access && !mayJoin(access, user)) {
+      // Said the same whatever the reason, so that nothing about the channel leaks.
+      throw new CommandRefused("channel_unavailable", `Channel "${channel}" cannot be joined`);
+    }
+    if (!access && !session.limits.creations.take()) {
       throw new CommandRefused(
         "rate_limited",
         `Too many new channels: at most ${options.channelCreationsPerMinute} a minute`,
       );
     }
-    await broker.channels.create(channel);
+    if (!access) {
+      // A kind-B client's lobby has no owner; a kind-A user owns what it creates.
+      const owner = session.codec.kind === "A" ? { owner: user } : {};
+      await broker.channels.create(channel, { private: create.private === true, ...owner });
+    }
     if (session.state === "closed" || session.channels.has(channel)) return;
     session.channels.add(channel);
     try {
@@ -102,4 +120,9 @@ export function createChannels(options: ChannelOptions): Channels {
       return left;
     },
   };
+}
+
+/** Whether the user `user` may join a channel with `access`: any public one, or its own or invited. */
+export function mayJoin(access: ChannelAccess, user: string): boolean {
+  return !access.private || access.owner === user || access.invited;
 }

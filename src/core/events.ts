@@ -38,6 +38,8 @@ export function address(topic: Topic, envelope: ClientEnvelope): Addressed {
         },
         exceptSession: envelope.senderSession,
       };
+    case "invited":
+      return { event: { type: "invited", channel: envelope.channel, from: envelope.from } };
     case "typing":
       return {
         event: { type: "typing", from: envelope.from, to: envelope.to },

@@ -12,6 +12,7 @@ import type { Config } from "../config.ts";
 import { fingerprint } from "../ids.ts";
 import type { Command } from "../protocol/commands.ts";
 import { isChannelName, isUsername, userKey } from "../protocol/names.ts";
+import { mayJoin } from "./channels.ts";
 import type { Memberships } from "./memberships.ts";
 import { checkChannelGrant, refresh } from "./grants.ts";
 import { ack, refusal, refuse, send, type Session } from "./session.ts";
@@ -48,8 +49,10 @@ export function createHandlers(options: HandlerOptions): Handlers {
     const { ref } = command;
     switch (command.type) {
       case "createChannel":
-        await memberships.join(session, command.channel);
+        await memberships.join(session, command.channel, { private: command.private });
         return ack(session, ref);
+      case "invite":
+        return await invite(session, command.channel, command.user, ref);
       case "joinChannel":
         if (command.since === undefined) await memberships.join(session, command.channel);
         else await memberships.joinAndResume(session, command.channel, command.since);
@@ -148,6 +151,29 @@ export function createHandlers(options: HandlerOptions): Handlers {
     ack(session, ref, message.id, duplicate);
   }
 
+  /** The owner lets `user` into its channel, and `user`'s sessions are told. */
+  async function invite(
+    session: Session,
+    channel: string,
+    user: string,
+    ref: string | undefined,
+  ): Promise<void> {
+    if (!session.channels.has(channel)) {
+      return refuse(session, refusal("not_member", `Not a member of channel "${channel}"`, ref));
+    }
+    const me = session.user!;
+    const access = await broker.channels.access(channel, me.key);
+    if (access?.owner !== me.key) {
+      return refuse(
+        session,
+        refusal("not_permitted", `Only the owner of channel "${channel}" can invite to it`, ref),
+      );
+    }
+    await broker.channels.invite(channel, userKey(user));
+    await broker.bus.signal(userTopic(userKey(user)), { kind: "invited", channel, from: me.name });
+    ack(session, ref);
+  }
+
   async function typing(session: Session, to: string, ref: string | undefined): Promise<void> {
     const from = session.user!.name;
     if (session.channels.has(to)) {
@@ -161,7 +187,11 @@ export function createHandlers(options: HandlerOptions): Handlers {
       await broker.bus.signal(topic, { kind: "typing", from, to: recipient.name });
       return ack(session, ref);
     }
-    if (isChannelName(to, "unrestricted") && await broker.channels.exists(to)) {
+    const access = isChannelName(to, "unrestricted")
+      ? await broker.channels.access(to, session.user!.key)
+      : undefined;
+    // A private channel the user may not join is answered as if there were none.
+    if (access && mayJoin(access, session.user!.key)) {
       return refuse(session, refusal("not_member", `Not a member of channel "${to}"`, ref));
     }
     return refuse(
@@ -179,7 +209,11 @@ export function createHandlers(options: HandlerOptions): Handlers {
     const refPart = ref === undefined ? {} : { ref };
     if (command.channel !== undefined) {
       checkChannelGrant(session, command.channel);
-      const envelopes = await broker.history.page(channelTopic(command.channel), page);
+      const access = await broker.channels.access(command.channel, session.user!.key);
+      // A private channel the user may not join reads like one that holds nothing.
+      const envelopes = access && !mayJoin(access, session.user!.key)
+        ? []
+        : await broker.history.page(channelTopic(command.channel), page);
       const messages = envelopes.map((envelope) => ({
         type: "channelMessage" as const,
         message: envelope.message,

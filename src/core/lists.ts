@@ -74,9 +74,10 @@ export function createListFeed(options: ListFeedOptions): ListFeed {
   }
 
   /**
-   * The channelList frame `session` may see: all channels, or with a
-   * `channels` claim only those it allows. `granted` holds this round's
-   * frames per claim, and replaces `latestGranted` at the end of the round.
+   * The channelList frame `session` may see: the public channels and the
+   * private ones it is in, and with a `channels` claim only those it allows.
+   * `granted` holds this round's frames per claim and private set, and
+   * replaces `latestGranted` at the end of the round.
    */
   function channelListFor(
     session: Session,
@@ -85,10 +86,13 @@ export function createListFeed(options: ListFeedOptions): ListFeed {
     granted: Map<string, string | undefined>,
   ): string | undefined {
     const allowed = session.grant?.channels;
-    if (allowed === undefined) return all.channelList;
-    const key = `${session.codec.kind}\n${allowed.join("\n")}`;
+    const listed = setOf(channels);
+    const own = [...session.channels].filter((channel) => !listed.has(channel)).sort();
+    if (allowed === undefined && own.length === 0) return all.channelList;
+    const key = `${session.codec.kind}\n${allowed?.join("\n") ?? "*"}\n\n${own.join("\n")}`;
     if (granted.has(key)) return granted.get(key);
-    const names = channels.filter((channel) => mayUseChannel(allowed, channel));
+    const names = [...channels, ...own].filter((channel) => mayUseChannel(allowed, channel))
+      .sort(byName);
     const frame = session.codec.encode({ type: "channelList", names });
     const previous = latestGranted.get(key);
     granted.set(key, frame === previous ? previous : frame);
@@ -159,4 +163,13 @@ function byName(a: string, b: string): number {
   const left = a.toLowerCase();
   const right = b.toLowerCase();
   return left < right ? -1 : left > right ? 1 : 0;
+}
+
+/** One set per list read, shared by every session's lookup of that read. */
+const sets = new WeakMap<string[], Set<string>>();
+
+function setOf(names: string[]): Set<string> {
+  let set = sets.get(names);
+  if (!set) sets.set(names, set = new Set(names));
+  return set;
 }

@@ -19,8 +19,8 @@ import { CommandRefused, enqueue, send, type Session } from "./session.ts";
 
 /** Channel membership as the user's. */
 export interface Memberships {
-  /** Joins the session, and makes the channel its user's on every session. */
-  join(session: Session, channel: string): Promise<void>;
+  /** Joins the session (creating the channel as `create` says), and makes it its user's everywhere. */
+  join(session: Session, channel: string, create?: { private?: boolean }): Promise<void>;
   /** `join`, replaying the channel after `since` to this session. */
   joinAndResume(session: Session, channel: string, since: string): Promise<void>;
   /** Leaves the channel on every session of the user. */
@@ -76,9 +76,9 @@ export function createMemberships(options: { broker: Broker; channels: Channels 
   }
 
   return {
-    async join(session, channel) {
+    async join(session, channel, create) {
       if (session.channels.has(channel)) return;
-      await channels.join(session, channel);
+      await channels.join(session, channel, create);
       await record(session, channel, true);
     },
     async joinAndResume(session, channel, since) {

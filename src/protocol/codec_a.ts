@@ -56,7 +56,14 @@ function toCommand(frame: FrameA): Command {
   const ref = frame.ref === undefined ? {} : { ref: frame.ref };
   switch (frame.type) {
     case "createChannel":
-      return { type: "createChannel", channel: frame.message, ...ref };
+      return {
+        type: "createChannel",
+        channel: frame.message,
+        ...(frame.private ? { private: true as const } : {}),
+        ...ref,
+      };
+    case "invite":
+      return { type: "invite", channel: frame.to, user: frame.user, ...ref };
     case "joinChannel":
       return {
         type: "joinChannel",
@@ -187,6 +194,16 @@ function encodeA(event: Outbound): string | undefined {
           live: event.live,
           channels: event.channels,
         } satisfies ServerFrameA<"memberships">,
+      );
+    case "invited":
+      return JSON.stringify(
+        {
+          type: "invited",
+          to: event.channel,
+          from: event.from,
+          sessionID: "",
+          message: "",
+        } satisfies ServerFrameA<"invited">,
       );
     case "joined":
     case "left":

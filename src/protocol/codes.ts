@@ -27,6 +27,9 @@ export const ERROR_CODES = {
   user_offline: "The recipient has no open session",
   dm_unsupported: "The recipient uses a lobby-only (kind-B) client, which has no direct messages",
   not_member: "The session is not a member of that channel",
+  channel_unavailable:
+    "The channel cannot be joined: its name is taken by a channel you were not invited to",
+  not_permitted: "Only the channel's owner (or, where said, a moderator) may do that",
   history_truncated:
     "Messages after `since` were dropped (HISTORY_LIMIT or HISTORY_TTL_SECONDS): the replay has what is left",
   rate_limited:

@@ -10,7 +10,10 @@ import type { ErrorCode } from "./codes.ts";
 
 /** One validated client request. `ref` is the client's correlation id, if it sent one. */
 export type Command =
-  | { type: "createChannel"; channel: string; ref?: string }
+  /** `private`: only the creator (its owner) and whom it invites may join, and only members see it. */
+  | { type: "createChannel"; channel: string; private?: true; ref?: string }
+  /** Lets `user` join the private `channel`; the owner's to give. */
+  | { type: "invite"; channel: string; user: string; ref?: string }
   | { type: "joinChannel"; channel: string; since?: string; ref?: string }
   | { type: "leaveChannel"; channel: string; ref?: string }
   | { type: "broadcast"; channel: string; text: string; ref?: string }
@@ -83,6 +86,8 @@ export type Outbound =
    * session is in them (`live`), or, resuming, rejoins them itself.
    */
   | { type: "memberships"; live: boolean; channels: { name: string; last?: string }[] }
+  /** `from` invited this user to the private `channel`. */
+  | { type: "invited"; channel: string; from: string }
   /** Another session of the user joined or left `channel`; this one followed. */
   | { type: "joined" | "left"; channel: string }
   | { type: "ack"; ref: string; id?: string; duplicate?: true }

@@ -131,7 +131,13 @@ export function clientFrameSchemas(limits: FrameLimits) {
   const Username = nameSchema("username", scripts);
   const Target = targetSchema(scripts);
   const kindA = {
-    createChannel: z.object({ type: z.literal("createChannel"), message: ChannelName, ref: Ref }),
+    createChannel: z.object({
+      type: z.literal("createChannel"),
+      message: ChannelName,
+      private: z.boolean().optional(),
+      ref: Ref,
+    }),
+    invite: z.object({ type: z.literal("invite"), to: ChannelName, user: Username, ref: Ref }),
     joinChannel: z.object({
       type: z.literal("joinChannel"),
       to: ChannelName,
@@ -235,6 +241,8 @@ export const ServerFramesA = {
     live: z.boolean(),
     channels: z.array(z.object({ name: z.string(), last: MessageId.optional() })),
   }),
+  /** `from` invited this user to the private channel `to`: `joinChannel` now works. */
+  invited: z.object({ ...baseA, type: z.literal("invited") }),
   /** Another session of the user joined `to`: this session is a member now too. */
   joined: z.object({ ...baseA, type: z.literal("joined") }),
   /** Another session of the user left `to`: so did this one. */
@@ -276,6 +284,7 @@ export const ServerFrameA = z.discriminatedUnion("type", [
   ServerFramesA.typing,
   ServerFramesA.pong,
   ServerFramesA.memberships,
+  ServerFramesA.invited,
   ServerFramesA.joined,
   ServerFramesA.left,
   ServerFramesA.ack,

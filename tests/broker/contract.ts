@@ -828,6 +828,32 @@ export function brokerContract(name: string, deploy: Deploy): void {
     assertEquals(outcomes.filter((o) => o.status === "taken").length, 19);
   });
 
+  test("a private channel is registered with its owner, listed nowhere, and joined by invitation", async ({ first, second }) => {
+    assertEquals(await first.channels.create("secret", { private: true, owner: "olga" }), true);
+    assertEquals(await second.channels.create("secret"), false, "registered once, as first said");
+    await second.channels.create("open", { private: false, owner: "olga" });
+    assertEquals((await first.channels.list()).sort(), ["open"]);
+    assertEquals(await second.channels.exists("secret"), true);
+    assertEquals(await second.channels.access("secret", "olga"), {
+      private: true,
+      owner: "olga",
+      invited: false,
+    });
+    assertEquals((await first.channels.access("secret", "pia"))?.invited, false);
+    await first.channels.invite("secret", "pia");
+    assertEquals(await second.channels.access("secret", "pia"), {
+      private: true,
+      owner: "olga",
+      invited: true,
+    });
+    assertEquals(await first.channels.access("open", "pia"), {
+      private: false,
+      owner: "olga",
+      invited: false,
+    });
+    assertEquals(await first.channels.access("nowhere", "pia"), undefined);
+  });
+
   test("channels are registered once and listed everywhere", async ({ first, second }) => {
     assertEquals(await first.channels.create("general"), true);
     assertEquals(await second.channels.create("general"), false);

@@ -335,9 +335,10 @@ Deno.test("core: a kind-B client gone during registration is never announced", a
     ...inner,
     channels: {
       ...inner.channels,
-      create: async (name) => {
+      // What a join asks the registry: held, the lobby join is in flight.
+      access: async (name, user) => {
         await creating.wait();
-        return inner.channels.create(name);
+        return inner.channels.access(name, user);
       },
     },
   };
