@@ -48,6 +48,7 @@ const FOLDER_ORDERS: Record<string, string[]> = {
   "broker/": [
     "broker.ts",
     "merge.ts",
+    "memory_channels.ts",
     "memory.ts",
     "redis_scripts.ts",
     "redis_channel_scripts.ts",

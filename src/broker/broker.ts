@@ -84,7 +84,14 @@ export type Signal =
    * On a user's topic: the user joined (`member`) or left `channel`, so each
    * of their other sessions follows; the session that did it is left out.
    */
-  | { kind: "membership"; channel: string; member: boolean; exceptSession: string }
+  | {
+    kind: "membership";
+    channel: string;
+    member: boolean;
+    exceptSession: string;
+    /** Set when a moderator removed the user. */
+    reason?: "kicked" | "banned";
+  }
   /** On a user's topic: `from` invited the user to the private `channel`. */
   | { kind: "invited"; channel: string; from: string };
 
@@ -124,7 +131,8 @@ export interface MessageBus {
    * session is) and never into the history.
    * Resolves once the message is stored; rejects with
    * `BrokerUnavailableError` when it could not be, in which case no other
-   * instance receives it.
+   * instance receives it, and with `MutedError` (nothing published) for a
+   * channel message whose author is muted in that channel.
    */
   publish(topics: readonly Topic[], draft: MessageDraft): Promise<Published>;
   /** The message published with `dedupKey` within the dedup window, if any. */
@@ -239,10 +247,32 @@ export interface ChannelInfo {
   owner?: string;
 }
 
+/** A role in a channel above a member's: the owner (its creator) or a moderator it appointed. */
+export type ChannelRole = "owner" | "moderator";
+
 /** A channel as one user may use it. */
 export interface ChannelAccess extends ChannelInfo {
   /** The user was invited to it. */
   invited: boolean;
+  /** The user's role there, if above a member's. */
+  role?: ChannelRole;
+  /** Until when (ms) the user may not join it; `Infinity` for good. */
+  bannedUntil?: number;
+  /** Until when (ms) the user may not post in it; `Infinity` for good. */
+  mutedUntil?: number;
+}
+
+/** A moderation measure and how long it lasts: until a time (ms), for good, or lifted. */
+export type Measure = { until: number } | { forever: true } | { lifted: true };
+
+/** Thrown by `publish` for a channel message whose author is muted there: nothing was published. */
+export class MutedError extends Error {
+  override name = "MutedError";
+  constructor(readonly until: number) {
+    super(
+      until === Infinity ? "muted in this channel" : `muted until ${new Date(until).toISOString()}`,
+    );
+  }
 }
 
 export interface ChannelRegistry {
@@ -253,6 +283,12 @@ export interface ChannelRegistry {
   access(name: string, userKey: string): Promise<ChannelAccess | undefined>;
   /** Lets the user `userKey` join `name`. */
   invite(name: string, userKey: string): Promise<void>;
+  /** Makes the user `userKey` a moderator of `name`, or a plain member again. */
+  setRole(name: string, userKey: string, role: "moderator" | "member"): Promise<void>;
+  /** Bans the user `userKey` from `name` (may not join), or lifts it. */
+  ban(name: string, userKey: string, measure: Measure): Promise<void>;
+  /** Mutes the user `userKey` in `name` (`publish` refuses their messages), or lifts it. */
+  mute(name: string, userKey: string, measure: Measure): Promise<void>;
   /** Names of the public channels. */
   list(): Promise<string[]>;
 }

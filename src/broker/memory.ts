@@ -12,12 +12,11 @@
 import { createMessageClock, formatMessageId } from "../ids.ts";
 import { userKey } from "../protocol/names.ts";
 import type { DeliveredMessage } from "../protocol/commands.ts";
-import { userTopic } from "./broker.ts";
+import { MutedError, userTopic } from "./broker.ts";
+import { createMemoryChannels } from "./memory_channels.ts";
 import type {
   Broker,
   BrokerEvents,
-  ChannelInfo,
-  ChannelRegistry,
   Envelope,
   HistoryStore,
   MessageBus,
@@ -94,7 +93,6 @@ export function createMemoryHub(options: Partial<MemoryHubOptions> = {}): Memory
   const instances = new Set<Instance>();
   const claims = new Map<string, Claim>();
   const claimsByToken = new Map<string, Claim>();
-  const channels = new Map<string, ChannelInfo & { invited: Set<string> }>();
 
   interface Instance {
     topics: Set<Topic>;
@@ -262,6 +260,10 @@ export function createMemoryHub(options: Partial<MemoryHubOptions> = {}): Memory
   function publish(topics: readonly Topic[], draft: MessageDraft): Published {
     const earlier = draft.dedupKey === undefined ? undefined : remembered(draft.dedupKey);
     if (earlier) return { message: earlier, duplicate: true };
+    const mutedUntil = draft.kind === "channel"
+      ? registry.mutedUntil(draft.to, userKey(draft.from))
+      : undefined;
+    if (mutedUntil !== undefined) throw new MutedError(mutedUntil);
     const message = { ...stamp(), from: draft.from, to: draft.to, text: draft.text };
     // The sending session goes with the live delivery only: history never holds it.
     const stored: StoredEnvelope = { kind: draft.kind, message };
@@ -298,35 +300,7 @@ export function createMemoryHub(options: Partial<MemoryHubOptions> = {}): Memory
     },
   };
 
-  const registry: ChannelRegistry = {
-    create(name, info = { private: false }) {
-      const created = !channels.has(name);
-      if (created) channels.set(name, { ...info, invited: new Set() });
-      return Promise.resolve(created);
-    },
-    exists(name) {
-      return Promise.resolve(channels.has(name));
-    },
-    access(name, userKey) {
-      const channel = channels.get(name);
-      return Promise.resolve(
-        channel && {
-          private: channel.private,
-          ...(channel.owner === undefined ? {} : { owner: channel.owner }),
-          invited: channel.invited.has(userKey),
-        },
-      );
-    },
-    invite(name, userKey) {
-      channels.get(name)?.invited.add(userKey);
-      return Promise.resolve();
-    },
-    list() {
-      return Promise.resolve(
-        [...channels].filter(([, channel]) => !channel.private).map(([name]) => name),
-      );
-    },
-  };
+  const registry = createMemoryChannels();
 
   return {
     stats: () => ({
@@ -340,7 +314,11 @@ export function createMemoryHub(options: Partial<MemoryHubOptions> = {}): Memory
       instances.add(instance);
       const bus: MessageBus = {
         publish(topics, draft) {
-          return Promise.resolve(publish(topics, draft));
+          try {
+            return Promise.resolve(publish(topics, draft));
+          } catch (error) {
+            return Promise.reject(error);
+          }
         },
         signal(topic, envelope) {
           deliver([topic], envelope);

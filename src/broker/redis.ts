@@ -39,8 +39,10 @@ import {
   type Envelope,
   type HistorySince,
   type HistoryStore,
+  type Measure,
   type MessageBus,
   type MessageDraft,
+  MutedError,
   type Topic,
   userTopic,
 } from "./broker.ts";
@@ -200,8 +202,11 @@ export function createRedisBroker(options: RedisBrokerOptions): Broker {
           direct ? userKey(to) : "",
           // Encoded here: the script splices it into the published copies as it is, decoding no JSON.
           direct ? JSON.stringify(draft.senderSession) : "",
+          direct ? "" : to,
+          direct ? "" : userKey(from),
           ...new Set(topics),
         ) as [string, number];
+        if (duplicate === MUTED) throw new MutedError(stored === "0" ? Infinity : Number(stored));
         const { message } = parseStored(stored);
         if (draft.kind === "direct" && duplicate !== 1) {
           // A backfill of the sender's topic reads the stored copy, which has no sending session.
@@ -264,16 +269,35 @@ export function createRedisBroker(options: RedisBrokerOptions): Broker {
       return await attempt(() => command.sismember(`${prefix}channels`, name)) === 1;
     },
     async access(name, userKey) {
-      const [exists, isPrivate, owner, invited] = await run(
-        "CHANNEL_ACCESS",
-        name,
-        userKey,
-      ) as string[];
+      const reply = await run("CHANNEL_ACCESS", name, userKey) as string[];
+      const [exists, isPrivate, owner, invited, role, banned, muted] = reply;
       if (!exists) return undefined;
-      return { private: isPrivate === "1", ...(owner ? { owner } : {}), invited: invited === "1" };
+      const bannedUntil = activeUntil(banned);
+      const mutedUntil = activeUntil(muted);
+      return {
+        private: isPrivate === "1",
+        ...(owner ? { owner } : {}),
+        invited: invited === "1",
+        ...(owner === userKey
+          ? { role: "owner" as const }
+          : role
+          ? { role: "moderator" as const }
+          : {}),
+        ...(bannedUntil === undefined ? {} : { bannedUntil }),
+        ...(mutedUntil === undefined ? {} : { mutedUntil }),
+      };
     },
     async invite(name, userKey) {
       await attempt(() => command.sadd(`${prefix}invites:${name}`, userKey));
+    },
+    async setRole(name, userKey, role) {
+      await run("SET_CHANNEL_FIELD", "roles", name, userKey, role === "moderator" ? role : "");
+    },
+    async ban(name, userKey, measure) {
+      await run("SET_CHANNEL_FIELD", "bans", name, userKey, storedMeasure(measure));
+    },
+    async mute(name, userKey, measure) {
+      await run("SET_CHANNEL_FIELD", "mutes", name, userKey, storedMeasure(measure));
     },
     async list() {
       return await attempt(() => command.sdiff(`${prefix}channels`, `${prefix}private-channels`));
@@ -313,4 +337,19 @@ function redactUrl(url: string): string {
   } catch {
     return "(invalid URL)";
   }
+}
+
+/** What PUBLISH_MESSAGE answers for an author muted in the channel. */
+const MUTED = 2;
+
+/** A measure as Redis keeps it: its end in ms, '0' for good, '' when lifted. */
+function storedMeasure(measure: Measure): string {
+  return "until" in measure ? `${measure.until}` : "forever" in measure ? "0" : "";
+}
+
+/** Until when a stored measure lasts, if it does now. */
+function activeUntil(stored: string | undefined): number | undefined {
+  if (!stored) return undefined;
+  const until = stored === "0" ? Infinity : Number(stored);
+  return until > Date.now() ? until : undefined;
 }

@@ -23,14 +23,31 @@ return 1
 `;
 
 /**
- * A channel as one user may use it: {exists, private, owner, invited}, each
- * '1' or '' (owner: a user key or ''). ARGV: prefix, name, user key.
+ * A channel as one user may use it: {exists, private, owner, invited, role,
+ * banned until, muted until}: '1' or '' for the flags, a user key or '' for
+ * the owner, 'moderator' or '' for the role, ms ('0': for good) or '' for the
+ * measures. ARGV: prefix, name, user key.
  */
 export const CHANNEL_ACCESS = `
 local prefix = ARGV[1]
 local name, key = ARGV[2], ARGV[3]
-if redis.call('SISMEMBER', prefix .. 'channels', name) == 0 then return {'', '', '', ''} end
+if redis.call('SISMEMBER', prefix .. 'channels', name) == 0 then return {''} end
 local info = redis.call('HMGET', prefix .. 'channel:' .. name, 'private', 'owner')
 local invited = redis.call('SISMEMBER', prefix .. 'invites:' .. name, key)
-return {'1', info[1] or '', info[2] or '', invited == 1 and '1' or ''}
+local role = redis.call('HGET', prefix .. 'roles:' .. name, key)
+local banned = redis.call('HGET', prefix .. 'bans:' .. name, key)
+local muted = redis.call('HGET', prefix .. 'mutes:' .. name, key)
+return {'1', info[1] or '', info[2] or '', invited == 1 and '1' or '', role or '', banned or '',
+  muted or ''}
+`;
+
+/**
+ * Sets or lifts a user's role or measure in a channel. ARGV: prefix, what
+ * ('roles', 'bans' or 'mutes'), channel, user key, value ('' lifts it).
+ */
+export const SET_CHANNEL_FIELD = `
+local prefix = ARGV[1]
+local hash = prefix .. ARGV[2] .. ':' .. ARGV[3]
+if ARGV[5] == '' then return redis.call('HDEL', hash, ARGV[4]) end
+return redis.call('HSET', hash, ARGV[4], ARGV[5])
 `;

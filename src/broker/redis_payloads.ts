@@ -25,6 +25,9 @@ export function parseEnvelope(payload: string): Envelope | undefined {
           channel: value.channel,
           member: value.member === true,
           exceptSession: value.exceptSession,
+          ...(value.reason === "kicked" || value.reason === "banned"
+            ? { reason: value.reason }
+            : {}),
         };
       case "channel":
         return { kind: "channel", message: messageOf(value) };

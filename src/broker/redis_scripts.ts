@@ -242,17 +242,24 @@ end
  * ARGV: prefix, the message as a JSON object without id and ts, dedup key
  * (or ''), dedup window ms, history limit, history ttl ms, sender key and
  * recipient key of a direct message (or ''), the sending session as a JSON
- * string (or ''), then the topics.
- * Returns {message JSON as stored, 1 if duplicate else 0}.
+ * string (or ''), the channel of a channel message and its author's key (or
+ * ''), then the topics. An author muted in that channel publishes nothing.
+ * Returns {message JSON as stored, 1 if duplicate else 0}, or {the end of
+ * the mute in ms ('0': for good), 2}.
  */
 export const PUBLISH_MESSAGE = PRELUDE + STREAMS + `
 local body, dedup = ARGV[2], ARGV[3]
 local window, limit, ttl = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
 local from_key, to_key, session = ARGV[7], ARGV[8], ARGV[9]
+local muting_channel, author = ARGV[10], ARGV[11]
 local dedup_key = prefix .. 'dedup:' .. dedup
 if dedup ~= '' then
   local earlier = redis.call('GET', dedup_key)
   if earlier then return {earlier, 1} end
+end
+if muting_channel ~= '' then
+  local muted = redis.call('HGET', prefix .. 'mutes:' .. muting_channel, author)
+  if muted and (muted == '0' or tonumber(muted) > now_ms()) then return {muted, 2} end
 end
 local clock = prefix .. 'clock'
 local ms = now_ms()
@@ -278,7 +285,7 @@ local entry = string.format('%d-%d', ms, seq)
 -- The first id this Redis ever stored: a resume from before it lost its history.
 redis.call('SET', prefix .. 'epoch', entry, 'NX')
 local oldest = string.format('%d-0', ms - ttl)
-for i = 10, #ARGV do
+for i = 12, #ARGV do
   local stream = stream_key(ARGV[i])
   if from_key ~= '' then
     redis.call('XADD', stream, 'MAXLEN', limit, entry, 'm', message, 'f', from_key, 't', to_key)

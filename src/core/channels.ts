@@ -62,6 +62,12 @@ export function createChannels(options: ChannelOptions): Channels {
       // Said the same whatever the reason, so that nothing about the channel leaks.
       throw new CommandRefused("channel_unavailable", `Channel "${channel}" cannot be joined`);
     }
+    if (access?.bannedUntil !== undefined) {
+      throw new CommandRefused(
+        "banned",
+        `Banned from channel "${channel}" ${until(access.bannedUntil)}`,
+      );
+    }
     if (!access && !session.limits.creations.take()) {
       throw new CommandRefused(
         "rate_limited",
@@ -125,4 +131,9 @@ export function createChannels(options: ChannelOptions): Channels {
 /** Whether the user `user` may join a channel with `access`: any public one, or its own or invited. */
 export function mayJoin(access: ChannelAccess, user: string): boolean {
   return !access.private || access.owner === user || access.invited;
+}
+
+/** "for good", or "until <time>", of a ban or mute ending at `ms`. */
+export function until(ms: number): string {
+  return ms === Infinity ? "for good" : `until ${new Date(ms).toISOString()}`;
 }

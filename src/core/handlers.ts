@@ -7,15 +7,23 @@
  * @module
  */
 import type { Authenticator } from "../auth.ts";
-import { type Broker, channelTopic, type MessageDraft, userTopic } from "../broker/broker.ts";
+import {
+  type Broker,
+  type ChannelAccess,
+  channelTopic,
+  type Measure,
+  type MessageDraft,
+  MutedError,
+  userTopic,
+} from "../broker/broker.ts";
 import type { Config } from "../config.ts";
 import { fingerprint } from "../ids.ts";
 import type { Command } from "../protocol/commands.ts";
 import { isChannelName, isUsername, userKey } from "../protocol/names.ts";
-import { mayJoin } from "./channels.ts";
+import { mayJoin, until } from "./channels.ts";
 import type { Memberships } from "./memberships.ts";
 import { checkChannelGrant, refresh } from "./grants.ts";
-import { ack, refusal, refuse, send, type Session } from "./session.ts";
+import { ack, CommandRefused, refusal, refuse, send, type Session } from "./session.ts";
 
 /** What the handlers need. */
 export interface HandlerOptions extends Pick<Config, "lobbyChannel"> {
@@ -53,6 +61,11 @@ export function createHandlers(options: HandlerOptions): Handlers {
         return ack(session, ref);
       case "invite":
         return await invite(session, command.channel, command.user, ref);
+      case "setRole":
+      case "kick":
+      case "ban":
+      case "mute":
+        return await moderate(session, command);
       case "joinChannel":
         if (command.since === undefined) await memberships.join(session, command.channel);
         else await memberships.joinAndResume(session, command.channel, command.since);
@@ -104,8 +117,14 @@ export function createHandlers(options: HandlerOptions): Handlers {
       text,
       ...dedup(session, ref, "channel", channel, text),
     };
-    const { message, duplicate } = await broker.bus.publish([channelTopic(channel)], draft);
-    ack(session, ref, message.id, duplicate);
+    let published;
+    try {
+      published = await broker.bus.publish([channelTopic(channel)], draft);
+    } catch (error) {
+      if (!(error instanceof MutedError)) throw error;
+      throw new CommandRefused("muted", `Muted in channel "${channel}" ${until(error.until)}`);
+    }
+    ack(session, ref, published.message.id, published.duplicate);
   }
 
   async function directMessage(
@@ -172,6 +191,69 @@ export function createHandlers(options: HandlerOptions): Handlers {
     await broker.channels.invite(channel, userKey(user));
     await broker.bus.signal(userTopic(userKey(user)), { kind: "invited", channel, from: me.name });
     ack(session, ref);
+  }
+
+  /** A role or measure set by someone whose role is above the target's (the owner, for roles). */
+  async function moderate(
+    session: Session,
+    command: Command & { type: "setRole" | "kick" | "ban" | "mute" },
+  ): Promise<void> {
+    const { channel, ref } = command;
+    if (!session.channels.has(channel)) {
+      return refuse(session, refusal("not_member", `Not a member of channel "${channel}"`, ref));
+    }
+    const me = session.user!;
+    const target = userKey(command.user);
+    const [mine, theirs] = await Promise.all([
+      broker.channels.access(channel, me.key),
+      broker.channels.access(channel, target),
+    ]);
+    const allowed = command.type === "setRole"
+      ? rank(mine) === RANKS.owner && target !== me.key
+      : rank(mine) > rank(theirs);
+    if (!allowed) {
+      return refuse(
+        session,
+        refusal(
+          "not_permitted",
+          command.type === "setRole"
+            ? `Only the owner of channel "${channel}" appoints moderators`
+            : `Only the owner or a moderator of channel "${channel}" may ${command.type} ` +
+              "someone, and only someone below them",
+          ref,
+        ),
+      );
+    }
+    switch (command.type) {
+      case "setRole":
+        await broker.channels.setRole(channel, target, command.role);
+        break;
+      case "kick":
+        await remove(command.user, channel, "kicked");
+        break;
+      case "ban":
+      case "mute": {
+        const measure = measureOf(command.seconds);
+        await broker.channels[command.type](channel, target, measure);
+        if (command.type === "ban" && !("lifted" in measure)) {
+          await remove(command.user, channel, "banned");
+        }
+        break;
+      }
+    }
+    ack(session, ref);
+  }
+
+  /** Takes `channel` from the user called `name`: every session of theirs leaves, told why. */
+  async function remove(name: string, channel: string, reason: "kicked" | "banned") {
+    await broker.users.setMembership(name, channel, false);
+    await broker.bus.signal(userTopic(userKey(name)), {
+      kind: "membership",
+      channel,
+      member: false,
+      exceptSession: "",
+      reason,
+    });
   }
 
   async function typing(session: Session, to: string, ref: string | undefined): Promise<void> {
@@ -251,4 +333,17 @@ function dedup(
   return {
     dedupKey: `${user.key}:${user.claimTag}:${ref}:${fingerprint(`${kind}\n${to}\n${text}`)}`,
   };
+}
+
+/** Who may moderate whom: a higher rank over a lower one. */
+const RANKS = { member: 0, moderator: 1, owner: 2 } as const;
+
+function rank(access: ChannelAccess | undefined): number {
+  return RANKS[access?.role ?? "member"];
+}
+
+/** The measure `seconds` asks for: absent for good, 0 lifts it. */
+function measureOf(seconds: number | undefined): Measure {
+  if (seconds === undefined) return { forever: true };
+  return seconds === 0 ? { lifted: true } : { until: Date.now() + seconds * 1000 };
 }

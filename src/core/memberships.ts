@@ -107,7 +107,7 @@ export function createMemberships(options: { broker: Broker; channels: Channels 
         channels: listed.map((name, i) => newest[i] ? { name, last: newest[i] } : { name }),
       });
     },
-    follow(session, { channel, member }) {
+    follow(session, { channel, member, reason }) {
       // After the session's own commands, so its join or leave answers come first.
       enqueue(
         session,
@@ -117,7 +117,7 @@ export function createMemberships(options: { broker: Broker; channels: Channels 
             send(session, { type: "joined", channel });
           } else if (session.channels.has(channel)) {
             await channels.leave(session, channel);
-            send(session, { type: "left", channel });
+            send(session, { type: "left", channel, ...(reason ? { reason } : {}) });
           }
         },
         undefined,

@@ -63,7 +63,19 @@ function toCommand(frame: FrameA): Command {
         ...ref,
       };
     case "invite":
-      return { type: "invite", channel: frame.to, user: frame.user, ...ref };
+    case "kick":
+      return { type: frame.type, channel: frame.to, user: frame.user, ...ref };
+    case "setRole":
+      return { type: "setRole", channel: frame.to, user: frame.user, role: frame.role, ...ref };
+    case "ban":
+    case "mute":
+      return {
+        type: frame.type,
+        channel: frame.to,
+        user: frame.user,
+        ...(frame.seconds === undefined ? {} : { seconds: frame.seconds }),
+        ...ref,
+      };
     case "joinChannel":
       return {
         type: "joinChannel",
@@ -213,7 +225,7 @@ function encodeA(event: Outbound): string | undefined {
           to: event.channel,
           from: "",
           sessionID: "",
-          message: "",
+          message: event.type === "left" ? event.reason ?? "" : "",
         } satisfies ServerFrameA<"joined" | "left">,
       );
     case "pong":

@@ -29,7 +29,11 @@ export const ERROR_CODES = {
   not_member: "The session is not a member of that channel",
   channel_unavailable:
     "The channel cannot be joined: its name is taken by a channel you were not invited to",
-  not_permitted: "Only the channel's owner (or, where said, a moderator) may do that",
+  not_permitted:
+    "Your role in the channel does not allow that: the owner appoints moderators and invites; the owner and moderators kick, ban and mute those below them",
+  banned: "You are banned from that channel (for good, or until the time the message says)",
+  muted:
+    "You are muted in that channel: you read it but may not post (for good, or until the time the message says)",
   history_truncated:
     "Messages after `since` were dropped (HISTORY_LIMIT or HISTORY_TTL_SECONDS): the replay has what is left",
   rate_limited:

@@ -14,6 +14,16 @@ export type Command =
   | { type: "createChannel"; channel: string; private?: true; ref?: string }
   /** Lets `user` join the private `channel`; the owner's to give. */
   | { type: "invite"; channel: string; user: string; ref?: string }
+  /** The owner makes `user` a moderator of `channel`, or a member again. */
+  | { type: "setRole"; channel: string; user: string; role: "moderator" | "member"; ref?: string }
+  /**
+   * Moderation by the owner or a moderator, of a user below them: `kick`
+   * removes them from the channel, `ban` too and keeps them out, `mute`
+   * keeps them from posting; `seconds` bounds a ban or mute (absent: for
+   * good, 0: lifts it).
+   */
+  | { type: "kick"; channel: string; user: string; ref?: string }
+  | { type: "ban" | "mute"; channel: string; user: string; seconds?: number; ref?: string }
   | { type: "joinChannel"; channel: string; since?: string; ref?: string }
   | { type: "leaveChannel"; channel: string; ref?: string }
   | { type: "broadcast"; channel: string; text: string; ref?: string }
@@ -89,7 +99,9 @@ export type Outbound =
   /** `from` invited this user to the private `channel`. */
   | { type: "invited"; channel: string; from: string }
   /** Another session of the user joined or left `channel`; this one followed. */
-  | { type: "joined" | "left"; channel: string }
+  | { type: "joined"; channel: string }
+  /** `reason`: the user was kicked or banned from the channel by a moderator. */
+  | { type: "left"; channel: string; reason?: "kicked" | "banned" }
   | { type: "ack"; ref: string; id?: string; duplicate?: true }
   | ({ type: "error" } & Refusal);
 

@@ -112,6 +112,9 @@ export interface FrameLimits {
   nameScriptRestriction?: ScriptRestriction;
 }
 
+/** Longest ban or mute with a duration: a year; longer is for good (no `seconds`). */
+const MAX_MEASURE_SECONDS = 31_536_000;
+
 /** The inbound schemas, built for the configured limits. */
 export function clientFrameSchemas(limits: FrameLimits) {
   const BoundedText = z.string().refine(
@@ -129,6 +132,15 @@ export function clientFrameSchemas(limits: FrameLimits) {
   const scripts = limits.nameScriptRestriction ?? DEFAULT_SCRIPT_RESTRICTION;
   const ChannelName = nameSchema("channel", scripts);
   const Username = nameSchema("username", scripts);
+  /** A ban or mute frame: the channel, the user, and how long (absent: for good; 0: lifted). */
+  const Measure = <T extends "ban" | "mute">(type: T) =>
+    z.object({
+      type: z.literal(type),
+      to: ChannelName,
+      user: Username,
+      seconds: z.number().int().min(0).max(MAX_MEASURE_SECONDS).optional(),
+      ref: Ref,
+    });
   const Target = targetSchema(scripts);
   const kindA = {
     createChannel: z.object({
@@ -138,6 +150,16 @@ export function clientFrameSchemas(limits: FrameLimits) {
       ref: Ref,
     }),
     invite: z.object({ type: z.literal("invite"), to: ChannelName, user: Username, ref: Ref }),
+    setRole: z.object({
+      type: z.literal("setRole"),
+      to: ChannelName,
+      user: Username,
+      role: z.enum(["moderator", "member"]),
+      ref: Ref,
+    }),
+    kick: z.object({ type: z.literal("kick"), to: ChannelName, user: Username, ref: Ref }),
+    ban: Measure("ban"),
+    mute: Measure("mute"),
     joinChannel: z.object({
       type: z.literal("joinChannel"),
       to: ChannelName,

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { MutedError } from "../../src/broker/broker.ts";
 import type {
   Broker,
   Envelope,
@@ -838,6 +839,7 @@ export function brokerContract(name: string, deploy: Deploy): void {
       private: true,
       owner: "olga",
       invited: false,
+      role: "owner",
     });
     assertEquals((await first.channels.access("secret", "pia"))?.invited, false);
     await first.channels.invite("secret", "pia");
@@ -852,6 +854,30 @@ export function brokerContract(name: string, deploy: Deploy): void {
       invited: false,
     });
     assertEquals(await first.channels.access("nowhere", "pia"), undefined);
+  });
+
+  test("roles, bans and mutes are kept per channel and user; a muted author publishes nothing", async ({ first, second }) => {
+    await first.channels.create("room", { private: false, owner: "olga" });
+    await first.channels.setRole("room", "mo", "moderator");
+    assertEquals((await second.channels.access("room", "mo"))?.role, "moderator");
+    await second.channels.setRole("room", "mo", "member");
+    assertEquals((await first.channels.access("room", "mo"))?.role, undefined);
+    await first.channels.ban("room", "bo", { forever: true });
+    assertEquals((await second.channels.access("room", "bo"))?.bannedUntil, Infinity);
+    await second.channels.ban("room", "bo", { lifted: true });
+    assertEquals((await first.channels.access("room", "bo"))?.bannedUntil, undefined);
+    await first.channels.ban("room", "brief", { until: Date.now() - 1 });
+    assertEquals((await first.channels.access("room", "brief"))?.bannedUntil, undefined, "over");
+    const until = Date.now() + 60_000;
+    await first.channels.mute("room", "mia", { until });
+    assertEquals((await second.channels.access("room", "mia"))?.mutedUntil, until);
+    const draft = { kind: "channel" as const, from: "Mia", to: "room", text: "hi" };
+    const refused = await second.bus.publish(["channel:room"], draft).catch((error) => error);
+    assert(refused instanceof MutedError, String(refused));
+    assertEquals(refused.until, until);
+    assertEquals(await first.history.page("channel:room", { limit: 10 }), [], "nothing stored");
+    await first.channels.mute("room", "mia", { lifted: true });
+    assertEquals((await second.bus.publish(["channel:room"], draft)).duplicate, false);
   });
 
   test("channels are registered once and listed everywhere", async ({ first, second }) => {

@@ -1,0 +1,97 @@
+/**
+ * Roles and moderation: the owner (a channel's creator) appoints moderators;
+ * the owner and moderators kick, ban and mute those below them, for good or
+ * for a while; every refused action has its own error code.
+ */
+import { joinA, joinChannel, type TestClient } from "../support/client.ts";
+import { startCluster } from "../support/cluster.ts";
+import { startServer } from "../support/server.ts";
+import { testEachRuntime } from "../support/runtimes.ts";
+import { assertEquals, assertMatch } from "../support/assert.ts";
+
+/** Sends `frame` with `ref` and returns the answer (ack or error). */
+async function ask(client: TestClient, frame: Record<string, unknown>, ref: string) {
+  client.send({ ...frame, ref });
+  return await client.take({ ref });
+}
+
+testEachRuntime(
+  "moderation: the owner appoints a moderator, who kicks, bans and mutes members, never above",
+  async (runtime) => {
+    await using server = await startServer(runtime);
+    await using olga = await joinA(server.ws, "olga");
+    await using mo = await joinA(server.ws, "mo");
+    await using kim = await joinA(server.ws, "kim");
+    await using bea = await joinA(server.ws, "bea");
+    await using mia = await joinA(server.ws, "mia");
+    await joinChannel(olga, "room");
+    for (const client of [mo, kim, bea, mia]) await joinChannel(client, "room");
+
+    const early = await ask(mo, { type: "kick", to: "room", user: "kim" }, "k0");
+    assertEquals(early.code, "not_permitted", "a member moderates nobody");
+    assertEquals(
+      (await ask(mo, { type: "setRole", to: "room", user: "mo", role: "moderator" }, "s0")).code,
+      "not_permitted",
+    );
+    assertEquals(
+      (await ask(olga, { type: "setRole", to: "room", user: "Mo", role: "moderator" }, "s")).type,
+      "ack",
+    );
+    assertEquals(
+      (await ask(mo, { type: "kick", to: "room", user: "olga" }, "k1")).code,
+      "not_permitted",
+      "not the owner",
+    );
+
+    // Kick: out of the channel on every tab, told why; may come back.
+    assertEquals((await ask(mo, { type: "kick", to: "room", user: "kim" }, "k")).type, "ack");
+    const kicked = await kim.take({ type: "left" });
+    assertEquals([kicked.to, kicked.message], ["room", "kicked"]);
+    await joinChannel(kim, "room");
+
+    // Ban: out, and kept out, until lifted.
+    assertEquals((await ask(mo, { type: "ban", to: "room", user: "bea" }, "b")).type, "ack");
+    assertEquals((await bea.take({ type: "left" })).message, "banned");
+    const refused = await ask(bea, { type: "joinChannel", to: "room" }, "j");
+    assertEquals(refused.code, "banned");
+    assertMatch(refused.message!, /for good/);
+    await ask(olga, { type: "ban", to: "room", user: "bea", seconds: 0 }, "u");
+    await joinChannel(bea, "room");
+
+    // Mute: reads, cannot post, for a while.
+    assertEquals(
+      (await ask(mo, { type: "mute", to: "room", user: "mia", seconds: 600 }, "m")).type,
+      "ack",
+    );
+    const silenced = await ask(mia, { type: "broadcast", to: "room", message: "hello?" }, "p");
+    assertEquals(silenced.code, "muted");
+    assertMatch(silenced.message!, /until \d{4}-/);
+    await ask(olga, { type: "broadcast", to: "room", message: "still reading?" }, "o");
+    await mia.take({ type: "broadcast", message: "still reading?" });
+    await ask(mo, { type: "mute", to: "room", user: "mia", seconds: 0 }, "um");
+    assertEquals(
+      (await ask(mia, { type: "broadcast", to: "room", message: "back" }, "p2")).type,
+      "ack",
+    );
+    assertEquals(
+      (await ask(kim, { type: "ban", to: "elsewhere", user: "mia" }, "x")).code,
+      "not_member",
+    );
+  },
+);
+
+Deno.test("moderation: a ban on one instance removes the user's sessions on another [deno+node]", async () => {
+  await using cluster = await startCluster(2);
+  const [one, two] = cluster.instances;
+  await using olga = await joinA(one.ws, "olga");
+  await using bea = await joinA(two.ws, "bea");
+  await using beaTab = await joinA(one.ws, "bea", bea.session.token);
+  await joinChannel(olga, "room");
+  await joinChannel(bea, "room");
+  await beaTab.take({ type: "joined", to: "room" });
+  await ask(olga, { type: "ban", to: "room", user: "bea", seconds: 60 }, "b");
+  for (const tab of [bea, beaTab]) {
+    assertEquals((await tab.take({ type: "left" })).message, "banned");
+  }
+  assertEquals((await ask(beaTab, { type: "joinChannel", to: "room" }, "j")).code, "banned");
+});
