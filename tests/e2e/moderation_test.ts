@@ -3,17 +3,11 @@
  * the owner and moderators kick, ban and mute those below them, for good or
  * for a while; every refused action has its own error code.
  */
-import { joinA, joinChannel, type TestClient } from "../support/client.ts";
+import { ask, joinA, joinChannel } from "../support/client.ts";
 import { startCluster } from "../support/cluster.ts";
 import { startServer } from "../support/server.ts";
 import { testEachRuntime } from "../support/runtimes.ts";
 import { assertEquals, assertMatch } from "../support/assert.ts";
-
-/** Sends `frame` with `ref` and returns the answer (ack or error). */
-async function ask(client: TestClient, frame: Record<string, unknown>, ref: string) {
-  client.send({ ...frame, ref });
-  return await client.take({ ref });
-}
 
 testEachRuntime(
   "moderation: the owner appoints a moderator, who kicks, bans and mutes members, never above",

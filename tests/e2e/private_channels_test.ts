@@ -2,17 +2,11 @@
  * Private channels: created by their owner, joined only by invitation, and
  * invisible to everyone else in every list, history answer and error.
  */
-import { joinA, joinChannel, names, type TestClient } from "../support/client.ts";
+import { ask, joinA, joinChannel, names } from "../support/client.ts";
 import { startCluster } from "../support/cluster.ts";
 import { startServer } from "../support/server.ts";
 import { testEachRuntime } from "../support/runtimes.ts";
 import { assertEquals } from "../support/assert.ts";
-
-/** Sends `frame` with `ref` and returns the answer (ack or error). */
-async function ask(client: TestClient, frame: Record<string, unknown>, ref: string) {
-  client.send({ ...frame, ref });
-  return await client.take({ ref });
-}
 
 testEachRuntime(
   "private channels: only the owner and invited users join; nobody else sees them",

@@ -238,3 +238,13 @@ export async function joinChannel(
   client.send({ type: "joinChannel", to: channel, ref, ...(since ? { since } : {}) });
   await client.take({ type: "ack", ref });
 }
+
+/** Sends `frame` with `ref` and returns the answer to it (its ack or error). */
+export async function ask(
+  client: TestClient,
+  frame: Record<string, unknown>,
+  ref: string,
+): Promise<Frame> {
+  client.send({ ...frame, ref });
+  return await client.take({ ref });
+}
