@@ -89,8 +89,8 @@ export type Signal =
     channel: string;
     member: boolean;
     exceptSession: string;
-    /** Set when a moderator removed the user. */
-    reason?: "kicked" | "banned";
+    /** Set when a moderator removed the user, or the owner deleted the channel. */
+    reason?: "kicked" | "banned" | "deleted";
   }
   /** On a user's topic: `from` invited the user to the private `channel`. */
   | { kind: "invited"; channel: string; from: string };
@@ -289,6 +289,12 @@ export interface ChannelRegistry {
   ban(name: string, userKey: string, measure: Measure): Promise<void>;
   /** Mutes the user `userKey` in `name` (`publish` refuses their messages), or lifts it. */
   mute(name: string, userKey: string, measure: Measure): Promise<void>;
+  /**
+   * Deletes `name` with its history, roles, measures and invitations, so the
+   * name is free again; resolves the keys of the users it was one of the
+   * channels of (`setMembership`), whose memberships the caller ends.
+   */
+  remove(name: string): Promise<string[]>;
   /** Names of the public channels. */
   list(): Promise<string[]>;
 }

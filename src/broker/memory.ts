@@ -12,7 +12,7 @@
 import { createMessageClock, formatMessageId } from "../ids.ts";
 import { userKey } from "../protocol/names.ts";
 import type { DeliveredMessage } from "../protocol/commands.ts";
-import { MutedError, userTopic } from "./broker.ts";
+import { channelTopic, MutedError, userTopic } from "./broker.ts";
 import { createMemoryChannels } from "./memory_channels.ts";
 import type {
   Broker,
@@ -300,7 +300,17 @@ export function createMemoryHub(options: Partial<MemoryHubOptions> = {}): Memory
     },
   };
 
-  const registry = createMemoryChannels();
+  const channelRegistry = createMemoryChannels();
+  const registry: typeof channelRegistry = {
+    ...channelRegistry,
+    async remove(name) {
+      await channelRegistry.remove(name);
+      retained.delete(channelTopic(name));
+      const members = [];
+      for (const [key, channels] of memberships) if (channels.has(name)) members.push(key);
+      return members;
+    },
+  };
 
   return {
     stats: () => ({

@@ -87,6 +87,11 @@ export function createMemoryChannels(): MemoryChannels {
       channels.get(name)?.invited.add(userKey);
       return Promise.resolve();
     },
+    remove(name) {
+      channels.delete(name);
+      // What else goes with it (history, memberships) is the hub's to remove.
+      return Promise.resolve([]);
+    },
     setRole(name, userKey, role) {
       const moderators = channels.get(name)?.moderators;
       if (role === "moderator") moderators?.add(userKey);

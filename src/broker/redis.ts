@@ -290,6 +290,10 @@ export function createRedisBroker(options: RedisBrokerOptions): Broker {
     async invite(name, userKey) {
       await attempt(() => command.sadd(`${prefix}invites:${name}`, userKey));
     },
+    async remove(name) {
+      knownChannels.delete(name);
+      return await run("DELETE_CHANNEL", name) as string[];
+    },
     async setRole(name, userKey, role) {
       await run("SET_CHANNEL_FIELD", "roles", name, userKey, role === "moderator" ? role : "");
     },

@@ -51,3 +51,20 @@ local hash = prefix .. ARGV[2] .. ':' .. ARGV[3]
 if ARGV[5] == '' then return redis.call('HDEL', hash, ARGV[4]) end
 return redis.call('HSET', hash, ARGV[4], ARGV[5])
 `;
+
+/**
+ * Deletes a channel and all it holds, freeing its name. ARGV: prefix, name.
+ * Returns the keys of the users it was one of the channels of.
+ */
+export const DELETE_CHANNEL = `
+local prefix = ARGV[1]
+local name = ARGV[2]
+local members = redis.call('SMEMBERS', prefix .. 'members:' .. name)
+redis.call('SREM', prefix .. 'channels', name)
+redis.call('SREM', prefix .. 'private-channels', name)
+for _, what in ipairs({'channel', 'invites', 'roles', 'bans', 'mutes', 'members'}) do
+  redis.call('DEL', prefix .. what .. ':' .. name)
+end
+redis.call('DEL', prefix .. 'history:channel:' .. name)
+return members
+`;

@@ -25,7 +25,7 @@ export function parseEnvelope(payload: string): Envelope | undefined {
           channel: value.channel,
           member: value.member === true,
           exceptSession: value.exceptSession,
-          ...(value.reason === "kicked" || value.reason === "banned"
+          ...(["kicked", "banned", "deleted"].includes(value.reason)
             ? { reason: value.reason }
             : {}),
         };

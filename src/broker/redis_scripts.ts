@@ -156,8 +156,10 @@ local key, channel, history_ttl = ARGV[2], ARGV[3], tonumber(ARGV[5])
 local changed
 if ARGV[4] == '1' then
   changed = redis.call('SADD', memberships_key(key), channel)
+  redis.call('SADD', prefix .. 'members:' .. channel, key)
 else
   changed = redis.call('SREM', memberships_key(key), channel)
+  redis.call('SREM', prefix .. 'members:' .. channel, key)
 end
 if changed == 1 then redis.call('PEXPIRE', memberships_key(key), history_ttl) end
 return changed

@@ -61,6 +61,8 @@ export function createHandlers(options: HandlerOptions): Handlers {
         return ack(session, ref);
       case "invite":
         return await invite(session, command.channel, command.user, ref);
+      case "deleteChannel":
+        return await deleteChannel(session, command.channel, ref);
       case "setRole":
       case "kick":
       case "ban":
@@ -244,8 +246,29 @@ export function createHandlers(options: HandlerOptions): Handlers {
     ack(session, ref);
   }
 
+  /** The owner deletes its channel: every member leaves it (told why), and its name is free. */
+  async function deleteChannel(
+    session: Session,
+    channel: string,
+    ref: string | undefined,
+  ): Promise<void> {
+    if (!session.channels.has(channel)) {
+      return refuse(session, refusal("not_member", `Not a member of channel "${channel}"`, ref));
+    }
+    const me = session.user!;
+    if ((await broker.channels.access(channel, me.key))?.owner !== me.key) {
+      return refuse(
+        session,
+        refusal("not_permitted", `Only the owner of channel "${channel}" can delete it`, ref),
+      );
+    }
+    const members = await broker.channels.remove(channel);
+    await Promise.all(members.map((key) => remove(key, channel, "deleted")));
+    ack(session, ref);
+  }
+
   /** Takes `channel` from the user called `name`: every session of theirs leaves, told why. */
-  async function remove(name: string, channel: string, reason: "kicked" | "banned") {
+  async function remove(name: string, channel: string, reason: "kicked" | "banned" | "deleted") {
     await broker.users.setMembership(name, channel, false);
     await broker.bus.signal(userTopic(userKey(name)), {
       kind: "membership",

@@ -65,6 +65,8 @@ function toCommand(frame: FrameA): Command {
     case "invite":
     case "kick":
       return { type: frame.type, channel: frame.to, user: frame.user, ...ref };
+    case "deleteChannel":
+      return { type: "deleteChannel", channel: frame.to, ...ref };
     case "setRole":
       return { type: "setRole", channel: frame.to, user: frame.user, role: frame.role, ...ref };
     case "ban":

@@ -23,6 +23,8 @@ export type Command =
    * good, 0: lifts it).
    */
   | { type: "kick"; channel: string; user: string; ref?: string }
+  /** The owner deletes `channel`: its members leave it, its history goes, its name is free. */
+  | { type: "deleteChannel"; channel: string; ref?: string }
   | { type: "ban" | "mute"; channel: string; user: string; seconds?: number; ref?: string }
   | { type: "joinChannel"; channel: string; since?: string; ref?: string }
   | { type: "leaveChannel"; channel: string; ref?: string }
@@ -100,8 +102,8 @@ export type Outbound =
   | { type: "invited"; channel: string; from: string }
   /** Another session of the user joined or left `channel`; this one followed. */
   | { type: "joined"; channel: string }
-  /** `reason`: the user was kicked or banned from the channel by a moderator. */
-  | { type: "left"; channel: string; reason?: "kicked" | "banned" }
+  /** `reason`: a moderator kicked or banned the user, or the owner deleted the channel. */
+  | { type: "left"; channel: string; reason?: "kicked" | "banned" | "deleted" }
   | { type: "ack"; ref: string; id?: string; duplicate?: true }
   | ({ type: "error" } & Refusal);
 

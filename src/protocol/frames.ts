@@ -158,6 +158,7 @@ export function clientFrameSchemas(limits: FrameLimits) {
       ref: Ref,
     }),
     kick: z.object({ type: z.literal("kick"), to: ChannelName, user: Username, ref: Ref }),
+    deleteChannel: z.object({ type: z.literal("deleteChannel"), to: ChannelName, ref: Ref }),
     ban: Measure("ban"),
     mute: Measure("mute"),
     joinChannel: z.object({

@@ -880,6 +880,26 @@ export function brokerContract(name: string, deploy: Deploy): void {
     assertEquals((await second.bus.publish(["channel:room"], draft)).duplicate, false);
   });
 
+  test("a deleted channel takes its history, roles and measures with it, and its name is free", async ({ first, second }) => {
+    await first.channels.create("gone", { private: true, owner: "olga" });
+    await first.users.setMembership("olga", "gone", true);
+    await second.users.setMembership("Pia", "gone", true);
+    await first.channels.invite("gone", "pia");
+    await first.channels.mute("gone", "pia", { forever: true });
+    await first.bus.publish(["channel:gone"], {
+      kind: "channel",
+      from: "olga",
+      to: "gone",
+      text: "x",
+    });
+    assertEquals((await second.channels.remove("gone")).sort(), ["olga", "pia"]);
+    assertEquals(await first.channels.exists("gone"), false);
+    assertEquals(await first.history.page("channel:gone", { limit: 10 }), []);
+    assertEquals(await first.channels.create("gone"), true, "the name is free");
+    assertEquals(await second.channels.access("gone", "pia"), { private: false, invited: false });
+    assertEquals(await first.channels.list(), ["gone"]);
+  });
+
   test("channels are registered once and listed everywhere", async ({ first, second }) => {
     assertEquals(await first.channels.create("general"), true);
     assertEquals(await second.channels.create("general"), false);

@@ -3,7 +3,7 @@
  * the owner and moderators kick, ban and mute those below them, for good or
  * for a while; every refused action has its own error code.
  */
-import { ask, joinA, joinChannel } from "../support/client.ts";
+import { ask, joinA, joinChannel, names } from "../support/client.ts";
 import { startCluster } from "../support/cluster.ts";
 import { startServer } from "../support/server.ts";
 import { testEachRuntime } from "../support/runtimes.ts";
@@ -89,3 +89,33 @@ Deno.test("moderation: a ban on one instance removes the user's sessions on anot
   }
   assertEquals((await ask(beaTab, { type: "joinChannel", to: "room" }, "j")).code, "banned");
 });
+
+testEachRuntime(
+  "moderation: the owner deletes its channel: every member's sessions leave, and the name is free",
+  async (runtime) => {
+    await using server = await startServer(runtime, { LIST_UPDATE_INTERVAL_MS: "100" });
+    await using olga = await joinA(server.ws, "olga");
+    await using pia = await joinA(server.ws, "pia");
+    await using piaTab = await joinA(server.ws, "pia", pia.session.token);
+    await joinChannel(olga, "room");
+    await joinChannel(pia, "room");
+    await piaTab.take({ type: "joined", to: "room" });
+    await ask(olga, { type: "broadcast", to: "room", message: "soon gone" }, "b");
+    assertEquals(
+      (await ask(pia, { type: "deleteChannel", to: "room" }, "d0")).code,
+      "not_permitted",
+    );
+    assertEquals((await ask(olga, { type: "deleteChannel", to: "room" }, "d")).type, "ack");
+    for (const session of [olga, pia, piaTab]) {
+      const left = await session.take({ type: "left" });
+      assertEquals([left.to, left.message], ["room", "deleted"]);
+    }
+    await using newcomer = await joinA(server.ws, "newcomer");
+    assertEquals(names(newcomer.received[2]).includes("room"), false, "listed nowhere");
+    // The name is free: a new, empty channel of another owner.
+    await joinChannel(pia, "room");
+    const history = await ask(pia, { type: "history", to: "room" }, "h");
+    assertEquals((history as { messages?: unknown[] }).messages, []);
+    assertEquals((await ask(pia, { type: "deleteChannel", to: "room" }, "d2")).type, "ack");
+  },
+);
