@@ -285,14 +285,17 @@ export interface ChannelRegistry {
   invite(name: string, userKey: string): Promise<void>;
   /** Makes the user `userKey` a moderator of `name`, or a plain member again. */
   setRole(name: string, userKey: string, role: "moderator" | "member"): Promise<void>;
-  /** Bans the user `userKey` from `name` (may not join), or lifts it. */
+  /**
+   * Bans the user `userKey` from `name` (may not join) and, in the same step,
+   * ends their membership of it (`setMembership`); or lifts the ban.
+   */
   ban(name: string, userKey: string, measure: Measure): Promise<void>;
   /** Mutes the user `userKey` in `name` (`publish` refuses their messages), or lifts it. */
   mute(name: string, userKey: string, measure: Measure): Promise<void>;
   /**
-   * Deletes `name` with its history, roles, measures and invitations, so the
-   * name is free again; resolves the keys of the users it was one of the
-   * channels of (`setMembership`), whose memberships the caller ends.
+   * Deletes `name` with its history, roles, measures and invitations, and
+   * ends every user's membership of it, in one step, so the name is free
+   * again; resolves the keys of the users it was one of the channels of.
    */
   remove(name: string): Promise<string[]>;
   /** Names of the public channels. */

@@ -307,8 +307,14 @@ export function createMemoryHub(options: Partial<MemoryHubOptions> = {}): Memory
       await channelRegistry.remove(name);
       retained.delete(channelTopic(name));
       const members = [];
-      for (const [key, channels] of memberships) if (channels.has(name)) members.push(key);
+      for (const [key, channels] of memberships) {
+        if (channels.delete(name)) members.push(key);
+      }
       return members;
+    },
+    async ban(name, userKey, measure) {
+      await channelRegistry.ban(name, userKey, measure);
+      if (!("lifted" in measure)) memberships.get(userKey)?.delete(name);
     },
   };
 

@@ -298,7 +298,7 @@ export function createRedisBroker(options: RedisBrokerOptions): Broker {
       await run("SET_CHANNEL_FIELD", "roles", name, userKey, role === "moderator" ? role : "");
     },
     async ban(name, userKey, measure) {
-      await run("SET_CHANNEL_FIELD", "bans", name, userKey, storedMeasure(measure));
+      await run("BAN_USER", name, userKey, storedMeasure(measure));
     },
     async mute(name, userKey, measure) {
       await run("SET_CHANNEL_FIELD", "mutes", name, userKey, storedMeasure(measure));

@@ -42,8 +42,8 @@ return {'1', info[1] or '', info[2] or '', invited == 1 and '1' or '', role or '
 `;
 
 /**
- * Sets or lifts a user's role or measure in a channel. ARGV: prefix, what
- * ('roles', 'bans' or 'mutes'), channel, user key, value ('' lifts it).
+ * Sets or lifts a user's role or mute in a channel. ARGV: prefix, what
+ * ('roles' or 'mutes'), channel, user key, value ('' lifts it).
  */
 export const SET_CHANNEL_FIELD = `
 local prefix = ARGV[1]
@@ -60,6 +60,7 @@ export const DELETE_CHANNEL = `
 local prefix = ARGV[1]
 local name = ARGV[2]
 local members = redis.call('SMEMBERS', prefix .. 'members:' .. name)
+for _, key in ipairs(members) do redis.call('SREM', prefix .. 'memberships:' .. key, name) end
 redis.call('SREM', prefix .. 'channels', name)
 redis.call('SREM', prefix .. 'private-channels', name)
 for _, what in ipairs({'channel', 'invites', 'roles', 'bans', 'mutes', 'members'}) do
@@ -67,4 +68,19 @@ for _, what in ipairs({'channel', 'invites', 'roles', 'bans', 'mutes', 'members'
 end
 redis.call('DEL', prefix .. 'history:channel:' .. name)
 return members
+`;
+
+/**
+ * Bans a user from a channel and ends their membership of it, in one step;
+ * or lifts the ban. ARGV: prefix, channel, user key, the ban's end in ms
+ * ('0': for good; '': lifts it).
+ */
+export const BAN_USER = `
+local prefix = ARGV[1]
+local name, key, ends = ARGV[2], ARGV[3], ARGV[4]
+if ends == '' then return redis.call('HDEL', prefix .. 'bans:' .. name, key) end
+redis.call('HSET', prefix .. 'bans:' .. name, key, ends)
+redis.call('SREM', prefix .. 'memberships:' .. key, name)
+redis.call('SREM', prefix .. 'members:' .. name, key)
+return 1
 `;

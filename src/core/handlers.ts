@@ -231,15 +231,15 @@ export function createHandlers(options: HandlerOptions): Handlers {
         await broker.channels.setRole(channel, target, command.role);
         break;
       case "kick":
-        await remove(command.user, channel, "kicked");
+        await broker.users.setMembership(command.user, channel, false);
+        await tell(target, channel, "kicked");
         break;
       case "ban":
       case "mute": {
         const measure = measureOf(command.seconds);
+        // A ban ends the user's membership in the same broker step.
         await broker.channels[command.type](channel, target, measure);
-        if (command.type === "ban" && !("lifted" in measure)) {
-          await remove(command.user, channel, "banned");
-        }
+        if (command.type === "ban" && !("lifted" in measure)) await tell(target, channel, "banned");
         break;
       }
     }
@@ -263,14 +263,13 @@ export function createHandlers(options: HandlerOptions): Handlers {
       );
     }
     const members = await broker.channels.remove(channel);
-    await Promise.all(members.map((key) => remove(key, channel, "deleted")));
+    await Promise.all(members.map((key) => tell(key, channel, "deleted")));
     ack(session, ref);
   }
 
-  /** Takes `channel` from the user called `name`: every session of theirs leaves, told why. */
-  async function remove(name: string, channel: string, reason: "kicked" | "banned" | "deleted") {
-    await broker.users.setMembership(name, channel, false);
-    await broker.bus.signal(userTopic(userKey(name)), {
+  /** Tells every session of the user `key` that it is out of `channel`, and why: they leave. */
+  async function tell(key: string, channel: string, reason: "kicked" | "banned" | "deleted") {
+    await broker.bus.signal(userTopic(key), {
       kind: "membership",
       channel,
       member: false,

@@ -862,8 +862,10 @@ export function brokerContract(name: string, deploy: Deploy): void {
     assertEquals((await second.channels.access("room", "mo"))?.role, "moderator");
     await second.channels.setRole("room", "mo", "member");
     assertEquals((await first.channels.access("room", "mo"))?.role, undefined);
+    await second.users.setMembership("bo", "room", true);
     await first.channels.ban("room", "bo", { forever: true });
     assertEquals((await second.channels.access("room", "bo"))?.bannedUntil, Infinity);
+    assertEquals(await second.users.memberships("bo"), [], "the ban ended the membership");
     await second.channels.ban("room", "bo", { lifted: true });
     assertEquals((await first.channels.access("room", "bo"))?.bannedUntil, undefined);
     await first.channels.ban("room", "brief", { until: Date.now() - 1 });
@@ -893,6 +895,9 @@ export function brokerContract(name: string, deploy: Deploy): void {
       text: "x",
     });
     assertEquals((await second.channels.remove("gone")).sort(), ["olga", "pia"]);
+    for (const user of ["olga", "pia"]) {
+      assertEquals(await first.users.memberships(user), [], `${user}'s membership ended with it`);
+    }
     assertEquals(await first.channels.exists("gone"), false);
     assertEquals(await first.history.page("channel:gone", { limit: 10 }), []);
     assertEquals(await first.channels.create("gone"), true, "the name is free");
