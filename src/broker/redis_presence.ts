@@ -154,7 +154,7 @@ export function createRedisPresence(options: PresenceOptions): Presence {
       return { name: reply[0], kind: reply[1] as "A" | "B", online: reply[2] === "1" };
     },
     async online() {
-      return await run("ONLINE_USERS") as string[];
+      return await run("ONLINE_USERS", presenceTtlMs) as string[];
     },
     async memberships(name) {
       return await run("USER_MEMBERSHIPS", userKey(name)) as string[];
@@ -173,7 +173,10 @@ export function createRedisPresence(options: PresenceOptions): Presence {
 
   return {
     users,
-    restore: () => restoreUsers(new Set([...localSessions.values()].map((session) => session.key))),
+    async restore() {
+      await restoreUsers(new Set([...localSessions.values()].map((session) => session.key)));
+      await beat();
+    },
     stop: () => clearInterval(heartbeat),
   };
 }

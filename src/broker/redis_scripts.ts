@@ -25,6 +25,18 @@ local function seen_key(key) return prefix .. 'seen:' .. key end
 local function memberships_key(key) return prefix .. 'memberships:' .. key end
 local online_key = prefix .. 'online'
 
+-- After an outage longer than the presence TTL nobody could refresh anyone: the
+-- users online when it began get one more TTL for their instances to come back.
+local function resume_presence(now, ttl)
+  local beat = prefix .. 'presence-beat'
+  local last = tonumber(redis.call('GET', beat) or now)
+  redis.call('SET', beat, now)
+  if now - last <= ttl then return end
+  for _, name in ipairs(redis.call('ZRANGEBYSCORE', online_key, last, '+inf')) do
+    redis.call('ZADD', online_key, now + ttl, name)
+  end
+end
+
 -- Live sessions of a user, after dropping the expired ones.
 local function live_sessions(key, now)
   redis.call('ZREMRANGEBYSCORE', sessions_key(key), '-inf', now)
@@ -165,9 +177,10 @@ if changed == 1 then redis.call('PEXPIRE', memberships_key(key), history_ttl) en
 return changed
 `;
 
-/** Names of users with a live session (and drops expired ones). ARGV: prefix. */
+/** Names of users with a live session (and drops expired ones). ARGV: prefix, ttl ms. */
 export const ONLINE_USERS = PRELUDE + `
 local now = now_ms()
+resume_presence(now, tonumber(ARGV[2]))
 redis.call('ZREMRANGEBYSCORE', online_key, '-inf', now)
 return redis.call('ZRANGE', online_key, 0, -1)
 `;
@@ -181,6 +194,7 @@ return redis.call('ZRANGE', online_key, 0, -1)
 export const HEARTBEAT = PRELUDE + `
 local ttl, grace, history_ttl = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
 local now = now_ms()
+resume_presence(now, ttl)
 local expiry = now + ttl
 local missing = {}
 for i = 5, #ARGV, 4 do

@@ -187,3 +187,38 @@ Deno.test("redis broker: a user online longer than the history TTL keeps its inb
     await redis[Symbol.asyncDispose]();
   }
 });
+
+Deno.test("redis broker: after an outage longer than the presence TTL, users stay online until their instance can refresh them", async () => {
+  const redis = await startRedis(["--appendonly", "yes"]);
+  const options = optionsFor(redis.url, { presenceTtlMs: 1000 });
+  const first = createRedisBroker(options);
+  const second = createRedisBroker(options);
+  try {
+    await Promise.all([ready(first), ready(second)]);
+    await second.users.open({
+      name: "bob",
+      freshTokenHash: "t",
+      sessionId: "s",
+      kind: "A",
+      maxSessions: 1,
+    });
+    assertEquals(await first.users.online(), ["bob"]);
+    // Bob's instance will be the last one back (here: never), and the outage outlasts the TTL.
+    await second.close();
+    await redis.stop();
+    const down = Date.now();
+    while (Date.now() - down < 1500) await new Promise((resolve) => setTimeout(resolve, 100));
+    await redis.start();
+    await ready(first);
+    assertEquals(await first.users.online(), ["bob"], "still online once Redis is back");
+    // An instance that never comes back: its users go one TTL later.
+    const deadline = Date.now() + 10_000;
+    while ((await first.users.online()).length > 0) {
+      assert(Date.now() < deadline, "bob never went offline");
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  } finally {
+    await first.close();
+    await redis[Symbol.asyncDispose]();
+  }
+});
