@@ -172,7 +172,7 @@ export function createHandlers(options: HandlerOptions): Handlers {
     ack(session, ref, message.id, duplicate);
   }
 
-  /** The owner lets `user` into its channel, and `user`'s sessions are told. */
+  /** The owner or a moderator lets `user` into the channel, and `user`'s sessions are told. */
   async function invite(
     session: Session,
     channel: string,
@@ -184,10 +184,14 @@ export function createHandlers(options: HandlerOptions): Handlers {
     }
     const me = session.user!;
     const access = await broker.channels.access(channel, me.key);
-    if (access?.owner !== me.key) {
+    if (rank(access) < RANKS.moderator) {
       return refuse(
         session,
-        refusal("not_permitted", `Only the owner of channel "${channel}" can invite to it`, ref),
+        refusal(
+          "not_permitted",
+          `Only the owner or a moderator of channel "${channel}" can invite to it`,
+          ref,
+        ),
       );
     }
     await broker.channels.invite(channel, userKey(user));

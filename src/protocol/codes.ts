@@ -30,7 +30,7 @@ export const ERROR_CODES = {
   channel_unavailable:
     "The channel cannot be joined: its name is taken by a channel you were not invited to",
   not_permitted:
-    "Your role in the channel does not allow that: the owner appoints moderators and invites; the owner and moderators kick, ban and mute those below them",
+    "Your role in the channel does not allow that: the owner appoints moderators and deletes the channel; the owner and moderators invite, and kick, ban and mute those below them",
   banned: "You are banned from that channel (for good, or until the time the message says)",
   muted:
     "You are muted in that channel: you read it but may not post (for good, or until the time the message says)",

@@ -12,7 +12,7 @@ import type { ErrorCode } from "./codes.ts";
 export type Command =
   /** `private`: only the creator (its owner) and whom it invites may join, and only members see it. */
   | { type: "createChannel"; channel: string; private?: true; ref?: string }
-  /** Lets `user` join the private `channel`; the owner's to give. */
+  /** Lets `user` join the private `channel`; the owner's or a moderator's to give. */
   | { type: "invite"; channel: string; user: string; ref?: string }
   /** The owner makes `user` a moderator of `channel`, or a member again. */
   | { type: "setRole"; channel: string; user: string; role: "moderator" | "member"; ref?: string }

@@ -64,7 +64,13 @@ testEachRuntime(
     assertEquals(
       (await ask(pia, { type: "invite", to: "plans", user: "eve" }, "pi")).code,
       "not_permitted",
-      "only the owner invites",
+      "a member does not invite",
+    );
+    await ask(olga, { type: "setRole", to: "plans", user: "pia", role: "moderator" }, "sr");
+    assertEquals(
+      (await ask(pia, { type: "invite", to: "plans", user: "zed" }, "mi")).type,
+      "ack",
+      "a moderator does",
     );
     for (const client of [eve, pia, olga]) {
       const lists = client.received.filter((f) => f.type === "channelList");
