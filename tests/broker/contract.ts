@@ -479,6 +479,19 @@ export function brokerContract(name: string, deploy: Deploy): void {
     }]);
   });
 
+  test("signals carry memberships and invitations to a user's topic, unchanged", async ({ first, second }) => {
+    const two = record(second);
+    await second.bus.subscribe("user:pia");
+    const signals = [
+      { kind: "membership", channel: "room", member: true, exceptSession: "s1" },
+      { kind: "membership", channel: "room", member: false, exceptSession: "", reason: "banned" },
+      { kind: "invited", channel: "plans", from: "Olga" },
+    ] as const;
+    for (const signal of signals) await first.bus.signal("user:pia", signal);
+    await two.until(signals.length);
+    assertEquals(two.deliveries.map((delivery) => delivery.envelope), [...signals]);
+  });
+
   test("claims a free name, refuses it to others, case-insensitively", async ({ first, second }) => {
     const claimed = await first.users.open({
       name: "Alice",
