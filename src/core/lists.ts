@@ -87,11 +87,14 @@ export function createListFeed(options: ListFeedOptions): ListFeed {
   ): string | undefined {
     const allowed = session.grant?.channels;
     const listed = setOf(channels);
-    const own = [...session.channels].filter((channel) => !listed.has(channel)).sort();
-    if (allowed === undefined && own.length === 0) return all.channelList;
-    const key = `${session.codec.kind}\n${allowed?.join("\n") ?? "*"}\n\n${own.join("\n")}`;
+    // Most sessions are in public channels only: they share the one frame, and allocate nothing.
+    let own: string[] | undefined;
+    for (const channel of session.channels) if (!listed.has(channel)) (own ??= []).push(channel);
+    if (allowed === undefined && own === undefined) return all.channelList;
+    own?.sort();
+    const key = `${session.codec.kind}\n${allowed?.join("\n") ?? "*"}\n\n${own?.join("\n") ?? ""}`;
     if (granted.has(key)) return granted.get(key);
-    const names = [...channels, ...own].filter((channel) => mayUseChannel(allowed, channel))
+    const names = [...channels, ...own ?? []].filter((channel) => mayUseChannel(allowed, channel))
       .sort(byName);
     const frame = session.codec.encode({ type: "channelList", names });
     const previous = latestGranted.get(key);

@@ -6,14 +6,11 @@
  */
 import type { Envelope } from "../../src/broker/broker.ts";
 import { createMemoryHub } from "../../src/broker/memory.ts";
-import { createChannels } from "../../src/core/channels.ts";
-import { createMemberships } from "../../src/core/memberships.ts";
 import { createHandlers, type Handlers } from "../../src/core/handlers.ts";
-import { createRoster } from "../../src/core/roster.ts";
 import type { Session } from "../../src/core/session.ts";
 import type { Command } from "../../src/protocol/commands.ts";
 import { assertEquals } from "../support/assert.ts";
-import { fakeSession, framesOf, microtasksDrained } from "../support/sessions.ts";
+import { channelsOn, fakeSession, framesOf, microtasksDrained } from "../support/sessions.ts";
 
 /** Handlers on one instance of a memory deployment; `watcher` is a second instance's broker. */
 function deployment() {
@@ -22,14 +19,7 @@ function deployment() {
   const watcher = hub.connect();
   const seen: { topic: string; envelope: Envelope }[] = [];
   watcher.onEvents({ deliver: (topic, envelope) => seen.push({ topic, envelope }), revoked() {} });
-  const roster = createRoster<Session>(broker.bus);
-  const channels = createChannels({
-    broker,
-    roster,
-    maxChannelsPerSession: 100,
-    channelCreationsPerMinute: 100,
-  });
-  const memberships = createMemberships({ broker, channels });
+  const { memberships } = channelsOn(broker);
   const handlers = createHandlers({ broker, memberships, lobbyChannel: "lobby" });
   return {
     broker,

@@ -5,24 +5,13 @@
  * user's channels live or for the client to rejoin.
  */
 import { createMemoryBroker } from "../../src/broker/memory.ts";
-import { createChannels } from "../../src/core/channels.ts";
-import { createMemberships } from "../../src/core/memberships.ts";
-import { createRoster } from "../../src/core/roster.ts";
 import { MAX_PENDING_COMMANDS } from "../../src/core/limits.ts";
-import type { Session } from "../../src/core/session.ts";
 import { assertEquals } from "../support/assert.ts";
-import { eventually, fakeSession, framesOf } from "../support/sessions.ts";
+import { channelsOn, eventually, fakeSession, framesOf } from "../support/sessions.ts";
 
 function setUp() {
   const broker = createMemoryBroker();
-  const roster = createRoster<Session>(broker.bus);
-  const channels = createChannels({
-    broker,
-    roster,
-    maxChannelsPerSession: 100,
-    channelCreationsPerMinute: 100,
-  });
-  return { broker, memberships: createMemberships({ broker, channels }) };
+  return { broker, memberships: channelsOn(broker).memberships };
 }
 
 Deno.test("memberships: a join is the user's, recorded once", async () => {

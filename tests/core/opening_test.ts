@@ -7,31 +7,20 @@
 import { createJwtAuthenticator } from "../../src/auth.ts";
 import { type Broker, BrokerUnavailableError } from "../../src/broker/broker.ts";
 import { createMemoryBroker } from "../../src/broker/memory.ts";
-import { createChannels } from "../../src/core/channels.ts";
 import { createClaims } from "../../src/core/claims.ts";
-import { createMemberships } from "../../src/core/memberships.ts";
 import { createHandlers } from "../../src/core/handlers.ts";
 import { createListFeed } from "../../src/core/lists.ts";
 import { createOpening, type Opening } from "../../src/core/opening.ts";
-import { createRoster } from "../../src/core/roster.ts";
-import type { Session } from "../../src/core/session.ts";
 import { assertEquals } from "../support/assert.ts";
 import { JWT_SECRET } from "../support/jwt.ts";
-import { codecB, fakeSession, framesOf, silent } from "../support/sessions.ts";
+import { channelsOn, codecB, fakeSession, framesOf, silent } from "../support/sessions.ts";
 
 /** Opening on `broker`, as one instance wires it. */
 function openingOn(
   broker: Broker,
   options: { jwt?: boolean; allowAnonymousLobby?: boolean } = {},
 ): Opening {
-  const roster = createRoster<Session>(broker.bus);
-  const channels = createChannels({
-    broker,
-    roster,
-    maxChannelsPerSession: 100,
-    channelCreationsPerMinute: 100,
-  });
-  const memberships = createMemberships({ broker, channels });
+  const { channels, memberships } = channelsOn(broker);
   const authenticator = options.jwt ? createJwtAuthenticator({ secret: JWT_SECRET }) : undefined;
   return createOpening({
     broker,

@@ -6,7 +6,11 @@
  *
  * @module
  */
+import type { Broker } from "../../src/broker/broker.ts";
+import { type Channels, createChannels } from "../../src/core/channels.ts";
 import type { Connection } from "../../src/core/connection.ts";
+import { createMemberships, type Memberships } from "../../src/core/memberships.ts";
+import { createRoster } from "../../src/core/roster.ts";
 import { createSession, type Session, type SessionSettings } from "../../src/core/session.ts";
 import type { Logger } from "../../src/log.ts";
 import { createCodecA } from "../../src/protocol/codec_a.ts";
@@ -116,4 +120,15 @@ export async function eventually(check: () => boolean | Promise<boolean>, what: 
     if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 2));
   }
+}
+
+/** The channel manager and the user-owned memberships over `broker`, with generous limits. */
+export function channelsOn(broker: Broker): { channels: Channels; memberships: Memberships } {
+  const channels = createChannels({
+    broker,
+    roster: createRoster<Session>(broker.bus),
+    maxChannelsPerSession: 100,
+    channelCreationsPerMinute: 100,
+  });
+  return { channels, memberships: createMemberships({ broker, channels }) };
 }
