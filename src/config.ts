@@ -73,6 +73,19 @@ export const SETTINGS = {
   }),
   /** Least time between two userList (or channelList) frames to one client. @default 1000 */
   listUpdateIntervalMs: integer("LIST_UPDATE_INTERVAL_MS", 1000, 50, 60_000),
+  /**
+   * Names a userList or channelList holds: every one while the deployment has
+   * at most this many; beyond, each client's list holds only what concerns it
+   * (its channels, the online members of those). @default 200
+   */
+  listMaxNames: integer("LIST_MAX_NAMES", 200, 10, 100_000),
+  /** Most bytes of userList and channelList frames one client gets per second, on average. @default 2048 */
+  listBytesPerSecond: integer("LIST_BYTES_PER_SECOND", 2048, 256, 10_485_760),
+  /**
+   * Channels with at most this many members tell watching members of each
+   * join, leave and status change; bigger ones send counts instead. @default 1000
+   */
+  presenceEventsMaxMembers: integer("PRESENCE_EVENTS_MAX_MEMBERS", 1000, 0, 1_000_000),
   /** Longest text of one message, in Unicode code points. @default 4000 */
   maxMessageChars: integer("MAX_MESSAGE_CHARS", 4000, 1, 1_000_000),
   /** Largest client frame in UTF-8 bytes; larger ones close the connection with 1009. @default 65536 */

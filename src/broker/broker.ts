@@ -10,7 +10,16 @@
  *
  * @module
  */
-import type { DeliveredMessage } from "../protocol/commands.ts";
+import type {
+  ChannelPage,
+  DeliveredMessage,
+  MemberPage,
+  OnlineMembers,
+  Presence,
+  UserStatus,
+} from "../protocol/commands.ts";
+
+export type { ChannelPage, MemberPage, OnlineMembers, Presence, UserStatus };
 
 /** A pub/sub address: `channel:<name>` or `user:<key>` (see `channelTopic`, `userTopic`). */
 export type Topic = string;
@@ -93,7 +102,21 @@ export type Signal =
     reason?: "kicked" | "banned" | "deleted";
   }
   /** On a user's topic: `from` invited the user to the private `channel`. */
-  | { kind: "invited"; channel: string; from: string };
+  | { kind: "invited"; channel: string; from: string }
+  /** On a channel's topic: a member joined or left it, or changed status (see `PresenceChange`). */
+  | PresenceChange;
+
+/**
+ * What a member's change tells the members of one channel: `joined` or
+ * `left` the channel, or a new `status` (online, away, offline, custom
+ * text). `members` is the channel's size when it was sent, so that a
+ * receiver knows whether the channel is small enough for per-member events.
+ */
+export interface PresenceChange extends Presence {
+  kind: "presence";
+  event: "joined" | "left" | "status";
+  members: number;
+}
 
 /** A delivered channel or direct message: an envelope with an id, live or backfilled. */
 export type MessageEnvelope = Exclude<Envelope, Signal>;
@@ -109,6 +132,12 @@ export interface BrokerEvents {
   deliver(topic: Topic, envelope: Envelope): void;
   /** A session of this instance lost its claim: another user holds the name after a broker outage. The core closes it. */
   revoked(sessionId: string): void;
+  /**
+   * Users whose every session vanished without closing (their instance
+   * died) went offline when their presence expired; each is reported to
+   * exactly one instance, which tells their channels.
+   */
+  expired(names: string[]): void;
 }
 
 /** Thrown (as a rejection) when the broker cannot do what was asked: nothing happened. */
@@ -222,13 +251,20 @@ export interface UserDirectory {
    * (a kind-B name, which has no token, is free at once): the
    * holder's token joins it again within it, and nobody else can claim it.
    * A holding whose instance died without closing lasts the presence TTL,
-   * then the grace. Idempotent.
+   * then the grace. Idempotent. Resolves true when this closed the user's
+   * last live session: the user went offline (and is last seen now).
    */
-  close(name: string, sessionId: string): Promise<void>;
+  close(name: string, sessionId: string): Promise<boolean>;
   /** The user called `name` (any case) who holds it, online or within the grace, if any. */
   lookup(name: string): Promise<HeldUser | undefined>;
   /** Names of every user with at least one live session. */
   online(): Promise<string[]>;
+  /** How many users have a live session: cheap, whatever their number. */
+  onlineCount(): Promise<number>;
+  /** Sets the status and custom text (none when absent) of the user called `name`. */
+  setStatus(name: string, status: UserStatus, text?: string): Promise<void>;
+  /** What others see of each user named (by `userKey`); unknown users come back offline. */
+  presence(names: string[]): Promise<Presence[]>;
   /**
    * The channels the user called `name` belongs to: kept with the user's
    * inbox (a new holder of an anonymous name starts with none).
@@ -238,7 +274,6 @@ export interface UserDirectory {
   setMembership(name: string, channel: string, member: boolean): Promise<boolean>;
 }
 
-/** The set of channels, shared by every instance. Channels are never removed. */
 /** What the registry knows of a channel besides its name. */
 export interface ChannelInfo {
   /** Only its owner and invited users may join it, and only its members see it. */
@@ -275,6 +310,7 @@ export class MutedError extends Error {
   }
 }
 
+/** The set of channels, shared by every instance. */
 export interface ChannelRegistry {
   /** Registers `name` with `info` (public, no owner, unless said); resolves true when it was new. */
   create(name: string, info?: ChannelInfo): Promise<boolean>;
@@ -300,6 +336,16 @@ export interface ChannelRegistry {
   remove(name: string): Promise<string[]>;
   /** Names of the public channels. */
   list(): Promise<string[]>;
+  /** How many public channels there are: cheap, whatever their number. */
+  count(): Promise<number>;
+  /** Up to `limit` public channels whose name starts with `prefix`, after `after`. */
+  search(query: { prefix: string; after?: string; limit: number }): Promise<ChannelPage>;
+  /** The members of `name` after the cursor `after`, at most `limit`, with their presence. */
+  members(name: string, page: { after?: string; limit: number }): Promise<MemberPage>;
+  /** Who of `name`'s members is online: at most `limit` names, and the counts. */
+  onlineMembers(name: string, limit: number): Promise<OnlineMembers>;
+  /** How many members each of `names` has (0 for none). */
+  memberCounts(names: string[]): Promise<number[]>;
 }
 
 /** Retained messages per topic, bounded by count and age. */

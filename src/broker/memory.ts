@@ -14,6 +14,7 @@ import { userKey } from "../protocol/names.ts";
 import type { DeliveredMessage } from "../protocol/commands.ts";
 import { channelTopic, MutedError, userTopic } from "./broker.ts";
 import { createMemoryChannels } from "./memory_channels.ts";
+import { createMemoryPresence } from "./memory_presence.ts";
 import type {
   Broker,
   BrokerEvents,
@@ -86,8 +87,8 @@ export function createMemoryHub(options: Partial<MemoryHubOptions> = {}): Memory
   const inboxOwners = new Map<string, string>();
   /** Per user key, the newest inbox message when the user's sessions last ended. */
   const inboxSeen = new Map<string, string>();
-  /** Per user key, the channels the user belongs to; they go with the inbox. */
-  const memberships = new Map<string, Set<string>>();
+  /** Per user key, the channels the user belongs to (they go with the inbox), and the profile. */
+  const presence = createMemoryPresence();
   /** Ids before this one were never stored here (an earlier process): a resume from there lost them. */
   const epoch = formatMessageId(Date.now(), 0);
   const instances = new Set<Instance>();
@@ -117,14 +118,16 @@ export function createMemoryHub(options: Partial<MemoryHubOptions> = {}): Memory
     close(name, sessionId) {
       const key = userKey(name);
       const claim = claims.get(key);
-      if (claim?.sessions.delete(sessionId) && claim.sessions.size === 0) {
+      const offline = claim?.sessions.delete(sessionId) === true && claim.sessions.size === 0;
+      if (claim && offline) {
         claim.graceUntil = Date.now() + reconnectGraceMs;
         const newest = retainedOf(userTopic(key)).envelopes.at(-1);
         if (newest) inboxSeen.set(key, newest.message.id);
+        presence.lastSeen(key, claim.name);
         // A lobby (kind-B) client has no token to come back with: its name is free at once.
         if (reconnectGraceMs === 0 || claim.kind === "B") release(key, claim);
       }
-      return Promise.resolve();
+      return Promise.resolve(offline);
     },
     lookup(name) {
       const claim = held(userKey(name));
@@ -140,20 +143,32 @@ export function createMemoryHub(options: Partial<MemoryHubOptions> = {}): Memory
       }
       return Promise.resolve(names);
     },
+    onlineCount() {
+      let count = 0;
+      for (const claim of claims.values()) if (claim.sessions.size > 0) count++;
+      return Promise.resolve(count);
+    },
+    setStatus(name, status, text) {
+      presence.setStatus(userKey(name), name, status, text);
+      return Promise.resolve();
+    },
+    presence(names) {
+      return Promise.resolve(names.map((name) => {
+        const key = userKey(name);
+        return presence.presenceOf(key, name, isOnline(key));
+      }));
+    },
     memberships(name) {
-      return Promise.resolve([...memberships.get(userKey(name)) ?? []]);
+      return Promise.resolve(presence.channelsOf(userKey(name)));
     },
     setMembership(name, channel, member) {
-      const key = userKey(name);
-      const channels = memberships.get(key) ?? new Set();
-      const changed = member !== channels.has(channel);
-      if (member) channels.add(channel);
-      else channels.delete(channel);
-      if (channels.size > 0) memberships.set(key, channels);
-      else memberships.delete(key);
-      return Promise.resolve(changed);
+      return Promise.resolve(presence.setMembership(userKey(name), name, channel, member));
     },
   };
+
+  function isOnline(key: string): boolean {
+    return (claims.get(key)?.sessions.size ?? 0) > 0;
+  }
 
   /** The claim on `key`, unless its grace has ended (then the name is freed). */
   function held(key: string): Claim | undefined {
@@ -172,7 +187,7 @@ export function createMemoryHub(options: Partial<MemoryHubOptions> = {}): Memory
       retained.delete(userTopic(key));
       inboxOwners.delete(key);
       inboxSeen.delete(key);
-      memberships.delete(key);
+      presence.dropUser(key);
     }
     return undefined;
   }
@@ -211,7 +226,7 @@ export function createMemoryHub(options: Partial<MemoryHubOptions> = {}): Memory
     if (!request.identified && inboxOwners.get(key) !== fresh.tokenHash) {
       retained.delete(userTopic(key));
       inboxSeen.delete(key);
-      memberships.delete(key);
+      presence.dropUser(key);
     }
     inboxOwners.set(key, fresh.tokenHash);
     claimsByToken.set(fresh.tokenHash, fresh);
@@ -300,33 +315,25 @@ export function createMemoryHub(options: Partial<MemoryHubOptions> = {}): Memory
     },
   };
 
-  const channelRegistry = createMemoryChannels();
-  const registry: typeof channelRegistry = {
-    ...channelRegistry,
-    async remove(name) {
-      await channelRegistry.remove(name);
-      retained.delete(channelTopic(name));
-      const members = [];
-      for (const [key, channels] of memberships) {
-        if (channels.delete(name)) members.push(key);
-      }
-      return members;
-    },
-    async ban(name, userKey, measure) {
-      await channelRegistry.ban(name, userKey, measure);
-      if (!("lifted" in measure)) memberships.get(userKey)?.delete(name);
-    },
-  };
+  const registry = createMemoryChannels({
+    presence,
+    isOnline,
+    // The history goes with the channel; the registry holds none.
+    removed: (name) => retained.delete(channelTopic(name)),
+  });
 
   return {
     stats: () => ({
       historyTopics: retained.size,
       dedupKeys: dedup.size,
       claims: claims.size,
-      memberships: memberships.size,
+      memberships: presence.users(),
     }),
     connect(): Broker {
-      const instance: Instance = { topics: new Set(), events: { deliver() {}, revoked() {} } };
+      const instance: Instance = {
+        topics: new Set(),
+        events: { deliver() {}, revoked() {}, expired() {} },
+      };
       instances.add(instance);
       const bus: MessageBus = {
         publish(topics, draft) {

@@ -1,10 +1,12 @@
 /**
  * The embedded broker's channel registry: each channel with its privacy,
- * owner, invitations, moderators, bans and mutes, all in one process.
+ * owner, invitations, moderators, bans and mutes, all in one process, and
+ * its members as the hub's memberships record them.
  *
  * @module
  */
 import type { ChannelAccess, ChannelInfo, ChannelRegistry, Measure } from "./broker.ts";
+import type { MemoryPresence } from "./memory_presence.ts";
 
 /** The registry, and the mute check the hub's `publish` makes. */
 export interface MemoryChannels extends ChannelRegistry {
@@ -38,9 +40,21 @@ function setMeasure(measures: Map<string, number>, userKey: string, measure: Mea
   else measures.set(userKey, until);
 }
 
+/** What the registry shares with the rest of the hub. */
+export interface MemoryChannelsOptions {
+  /** The users' memberships: a ban or a deletion ends some. */
+  presence: MemoryPresence;
+  isOnline(userKey: string): boolean;
+  /** Told of each deleted channel, whose history the hub drops. */
+  removed(name: string): void;
+}
+
 /** Creates an empty registry. */
-export function createMemoryChannels(): MemoryChannels {
+export function createMemoryChannels(options: MemoryChannelsOptions): MemoryChannels {
+  const { presence, isOnline } = options;
   const channels = new Map<string, MemoryChannel>();
+  /** The public channels in code-point order, while none was created or deleted since. */
+  let sortedPublic: string[] | undefined;
   const registry: MemoryChannels = {
     mutedUntil(name, userKey) {
       const mutes = channels.get(name)?.mutes;
@@ -49,6 +63,7 @@ export function createMemoryChannels(): MemoryChannels {
     create(name, info = { private: false }) {
       const created = !channels.has(name);
       if (created) {
+        sortedPublic = undefined;
         channels.set(name, {
           ...info,
           invited: new Set(),
@@ -89,8 +104,9 @@ export function createMemoryChannels(): MemoryChannels {
     },
     remove(name) {
       channels.delete(name);
-      // What else goes with it (history, memberships) is the hub's to remove.
-      return Promise.resolve([]);
+      sortedPublic = undefined;
+      options.removed(name);
+      return Promise.resolve(presence.dropChannel(name));
     },
     setRole(name, userKey, role) {
       const moderators = channels.get(name)?.moderators;
@@ -101,6 +117,7 @@ export function createMemoryChannels(): MemoryChannels {
     ban(name, userKey, measure) {
       const channel = channels.get(name);
       if (channel) setMeasure(channel.bans, userKey, measure);
+      if (!("lifted" in measure)) presence.setMembership(userKey, userKey, name, false);
       return Promise.resolve();
     },
     mute(name, userKey, measure) {
@@ -109,10 +126,71 @@ export function createMemoryChannels(): MemoryChannels {
       return Promise.resolve();
     },
     list() {
-      return Promise.resolve(
-        [...channels].filter(([, channel]) => !channel.private).map(([name]) => name),
-      );
+      return Promise.resolve(publicChannels().slice());
+    },
+    count() {
+      return Promise.resolve(publicChannels().length);
+    },
+    search({ prefix, after, limit }) {
+      const all = publicChannels();
+      const from = after !== undefined && byCodePoints(after, prefix) >= 0 ? after : undefined;
+      let start = lowerBound(all, from ?? prefix);
+      if (from !== undefined && all[start] === from) start++;
+      const found = [];
+      for (let i = start; i < all.length && found.length <= limit; i++) {
+        if (!all[i].startsWith(prefix)) break;
+        found.push(all[i]);
+      }
+      const page = found.slice(0, limit);
+      return Promise.resolve({
+        channels: page.map((name) => ({ name, members: presence.memberCount(name) })),
+        ...(found.length > limit ? { next: page.at(-1) } : {}),
+      });
+    },
+    members(name, page) {
+      return Promise.resolve(presence.membersPage(name, page, isOnline));
+    },
+    onlineMembers(name, limit) {
+      return Promise.resolve(presence.onlineMembers(name, limit, isOnline));
+    },
+    memberCounts(names) {
+      return Promise.resolve(names.map(presence.memberCount));
     },
   };
+
+  function publicChannels(): string[] {
+    sortedPublic ??= [...channels].filter(([, channel]) => !channel.private)
+      .map(([name]) => name).sort(byCodePoints);
+    return sortedPublic;
+  }
   return registry;
+}
+
+/**
+ * Code-point order, as Redis orders the same names by their UTF-8 bytes:
+ * UTF-16 order but for surrogates, which come after U+E000–U+FFFF.
+ */
+function byCodePoints(a: string, b: string): number {
+  for (let i = 0; i < a.length && i < b.length; i++) {
+    const left = codePointRank(a.charCodeAt(i));
+    const right = codePointRank(b.charCodeAt(i));
+    if (left !== right) return left - right;
+  }
+  return a.length - b.length;
+}
+
+function codePointRank(unit: number): number {
+  return unit >= 0xd800 && unit <= 0xdfff ? unit + 0x2000 : unit >= 0xe000 ? unit - 0x800 : unit;
+}
+
+/** The first index of ascending `sorted` whose name is not before `name`. */
+function lowerBound(sorted: string[], name: string): number {
+  let low = 0;
+  let high = sorted.length;
+  while (low < high) {
+    const middle = (low + high) >> 1;
+    if (byCodePoints(sorted[middle], name) < 0) low = middle + 1;
+    else high = middle;
+  }
+  return low;
 }

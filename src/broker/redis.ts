@@ -96,7 +96,7 @@ export function createRedisBroker(options: RedisBrokerOptions): Broker {
 
   const knownChannels = new Map<string, ChannelInfo>();
   const localStamp = createMessageClock();
-  let events: BrokerEvents = { deliver() {}, revoked() {} };
+  let events: BrokerEvents = { deliver() {}, revoked() {}, expired() {} };
   let closing = false;
 
   const presence = createRedisPresence({
@@ -106,6 +106,7 @@ export function createRedisBroker(options: RedisBrokerOptions): Broker {
     historyTtlMs,
     reconnectGraceMs: options.reconnectGraceMs,
     revoked: (sessionId) => events.revoked(sessionId),
+    expired: (names) => events.expired(names),
     log,
   });
   const subscriptions = createRedisSubscriber({
@@ -306,6 +307,7 @@ export function createRedisBroker(options: RedisBrokerOptions): Broker {
     async list() {
       return await attempt(() => command.sdiff(`${prefix}channels`, `${prefix}private-channels`));
     },
+    ...presence.channels,
   };
 
   function registerChannel(name: string, info: ChannelInfo): Promise<unknown> {

@@ -17,6 +17,8 @@ if redis.call('SADD', prefix .. 'channels', name) == 0 then return 0 end
 if private == '1' then
   redis.call('SADD', prefix .. 'private-channels', name)
   redis.call('HSET', prefix .. 'channel:' .. name, 'private', '1')
+else
+  redis.call('ZADD', prefix .. 'channel-index', 0, name)
 end
 if owner ~= '' then redis.call('HSET', prefix .. 'channel:' .. name, 'owner', owner) end
 return 1
@@ -63,6 +65,7 @@ local members = redis.call('SMEMBERS', prefix .. 'members:' .. name)
 for _, key in ipairs(members) do redis.call('SREM', prefix .. 'memberships:' .. key, name) end
 redis.call('SREM', prefix .. 'channels', name)
 redis.call('SREM', prefix .. 'private-channels', name)
+redis.call('ZREM', prefix .. 'channel-index', name)
 for _, what in ipairs({'channel', 'invites', 'roles', 'bans', 'mutes', 'members'}) do
   redis.call('DEL', prefix .. what .. ':' .. name)
 end

@@ -10,10 +10,14 @@
 import type { Redis } from "ioredis";
 import { BrokerUnavailableError } from "./broker.ts";
 import * as channelScripts from "./redis_channel_scripts.ts";
+import * as presenceScripts from "./redis_presence_scripts.ts";
 import * as otherScripts from "./redis_scripts.ts";
 
+/** The shared Lua helpers are part of scripts, not one of their own. */
+const { PRELUDE: _prelude, ...coreScripts } = otherScripts;
+
 /** Every Lua script of the broker, by name. */
-const scripts = { ...otherScripts, ...channelScripts };
+const scripts = { ...coreScripts, ...channelScripts, ...presenceScripts };
 
 /** The name of one of the broker's Lua scripts. */
 export type ScriptName = keyof typeof scripts;

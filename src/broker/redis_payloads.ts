@@ -29,6 +29,17 @@ export function parseEnvelope(payload: string): Envelope | undefined {
             ? { reason: value.reason }
             : {}),
         };
+      case "presence":
+        return {
+          kind: "presence",
+          event: ["joined", "left"].includes(value.event) ? value.event : "status",
+          name: String(value.name),
+          online: value.online === true,
+          status: value.status === "away" ? "away" : "online",
+          ...(typeof value.text === "string" ? { text: value.text } : {}),
+          ...(typeof value.lastSeen === "number" ? { lastSeen: value.lastSeen } : {}),
+          members: Number(value.members) || 0,
+        };
       case "channel":
         return { kind: "channel", message: messageOf(value) };
       case "direct": {

@@ -11,7 +11,14 @@
  */
 import { userKey } from "../protocol/names.ts";
 import type { Logger } from "../log.ts";
-import type { OpenSessionRequest, OpenSessionResult, UserDirectory } from "./broker.ts";
+import type {
+  ChannelRegistry,
+  OpenSessionRequest,
+  OpenSessionResult,
+  Presence,
+  UserDirectory,
+  UserStatus,
+} from "./broker.ts";
 import type { Commands } from "./redis_commands.ts";
 import { fromStreamId } from "./redis_payloads.ts";
 
@@ -28,12 +35,21 @@ export interface PresenceOptions {
   reconnectGraceMs: number;
   /** Told of each local session whose claim another user holds now. */
   revoked(sessionId: string): void;
+  /** Told of users whose presence expired (their instance died): they are offline now. */
+  expired(names: string[]): void;
   log: Logger;
 }
 
+/** The channel registry's questions about members, answered from the directory's keys. */
+export type ChannelMembers = Pick<
+  ChannelRegistry,
+  "count" | "search" | "members" | "onlineMembers" | "memberCounts"
+>;
+
 /** The directory, and how the broker heals and stops it. */
-export interface Presence {
+export interface RedisPresence {
   users: UserDirectory;
+  channels: ChannelMembers;
   /** Puts back the claims and sessions of every local user (after the command connection is back). */
   restore(): Promise<void>;
   /** Stops the heartbeat. */
@@ -51,7 +67,7 @@ interface LocalSession {
 }
 
 /** Creates the directory and starts its heartbeat. */
-export function createRedisPresence(options: PresenceOptions): Presence {
+export function createRedisPresence(options: PresenceOptions): RedisPresence {
   const { commands: { run }, presenceTtlMs, historyTtlMs, reconnectGraceMs, log } = options;
   const localSessions = new Map<string, LocalSession>();
   const heartbeat = setInterval(beat, Math.max(250, Math.floor(presenceTtlMs / 3)));
@@ -90,8 +106,23 @@ export function createRedisPresence(options: PresenceOptions): Presence {
     }));
   }
 
+  /** Takes expired users off the online set, records when they were seen, and reports them. */
+  async function sweep(): Promise<void> {
+    const expired = await run("EXPIRE_USERS", presenceTtlMs) as string[];
+    if (expired.length === 0) return;
+    const names = [];
+    for (let i = 0; i < expired.length; i += 2) {
+      const name = expired[i];
+      names.push(name);
+      await run("MARK_SEEN", userKey(name), name, expired[i + 1], historyTtlMs);
+    }
+    options.expired(names);
+  }
+
   async function beat(): Promise<void> {
-    if (!options.isConnected() || localSessions.size === 0) return;
+    if (!options.isConnected()) return;
+    await sweep().catch((error) => log.warn("presence sweep failed", { error }));
+    if (localSessions.size === 0) return;
     const args = [...localSessions].flatMap(([id, s]) => [s.key, s.name, s.tokenHash, id]);
     try {
       const missing = await run(
@@ -146,7 +177,14 @@ export function createRedisPresence(options: PresenceOptions): Presence {
     },
     async close(name, sessionId) {
       localSessions.delete(sessionId);
-      await run("CLOSE_SESSION", userKey(name), sessionId, reconnectGraceMs, historyTtlMs);
+      const offline = await run(
+        "CLOSE_SESSION",
+        userKey(name),
+        sessionId,
+        reconnectGraceMs,
+        historyTtlMs,
+      );
+      return offline === 1;
     },
     async lookup(name) {
       const reply = await run("LOOKUP_USER", userKey(name)) as [string, string, string] | null;
@@ -155,6 +193,20 @@ export function createRedisPresence(options: PresenceOptions): Presence {
     },
     async online() {
       return await run("ONLINE_USERS", presenceTtlMs) as string[];
+    },
+    async onlineCount() {
+      return await run("ONLINE_COUNT", presenceTtlMs) as number;
+    },
+    async setStatus(name, status, text) {
+      await run("SET_STATUS", userKey(name), name, status, text ?? "", historyTtlMs);
+    },
+    async presence(names) {
+      if (names.length === 0) return [];
+      const reply = await run(
+        "USER_PRESENCE",
+        ...names.flatMap((name) => [userKey(name), name]),
+      ) as string[];
+      return names.map((_, i) => presenceAt(reply, i * PRESENCE_FIELDS));
     },
     async memberships(name) {
       return await run("USER_MEMBERSHIPS", userKey(name)) as string[];
@@ -166,17 +218,73 @@ export function createRedisPresence(options: PresenceOptions): Presence {
         channel,
         member ? "1" : "",
         historyTtlMs,
+        name,
       );
       return changed === 1;
     },
   };
 
+  const channels: ChannelMembers = {
+    async count() {
+      return await run("CHANNEL_COUNT") as number;
+    },
+    async search({ prefix, after, limit }) {
+      const [next, ...found] = await run("CHANNEL_SEARCH", prefix, after ?? "", limit) as [
+        string,
+        ...(string | number)[],
+      ];
+      const channels = [];
+      for (let i = 0; i < found.length; i += 2) {
+        channels.push({ name: String(found[i]), members: Number(found[i + 1]) });
+      }
+      return { channels, ...(next ? { next } : {}) };
+    },
+    async members(name, { after, limit }) {
+      const [count, next, ...fields] = await run("MEMBERS_PAGE", name, after ?? "", limit) as [
+        number,
+        string,
+        ...string[],
+      ];
+      const members = [];
+      for (let i = 0; i < fields.length; i += PRESENCE_FIELDS) members.push(presenceAt(fields, i));
+      return { members, count, ...(next ? { next } : {}) };
+    },
+    async onlineMembers(name, limit) {
+      const [members, online, ...names] = await run("ONLINE_MEMBERS", name, limit) as [
+        number,
+        number,
+        ...string[],
+      ];
+      return { names, online, members };
+    },
+    async memberCounts(names) {
+      if (names.length === 0) return [];
+      return await run("MEMBER_COUNTS", ...names) as number[];
+    },
+  };
+
   return {
     users,
+    channels,
     async restore() {
       await restoreUsers(new Set([...localSessions.values()].map((session) => session.key)));
       await beat();
     },
     stop: () => clearInterval(heartbeat),
+  };
+}
+
+/** Fields per user in the scripts' presence replies: name, online, status, text, last seen. */
+const PRESENCE_FIELDS = 5;
+
+/** The presence whose five fields start at `at` in `reply`. */
+function presenceAt(reply: string[], at: number): Presence {
+  const [name, online, status, text, seen] = reply.slice(at, at + PRESENCE_FIELDS);
+  return {
+    name,
+    online: online === "1",
+    status: status as UserStatus,
+    ...(text ? { text } : {}),
+    ...(seen ? { lastSeen: Number(seen) } : {}),
   };
 }

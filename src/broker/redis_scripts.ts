@@ -11,7 +11,7 @@
  */
 
 /** Shared helpers, prepended to every script that needs them. */
-const PRELUDE = `
+export const PRELUDE = `
 local prefix = ARGV[1]
 local function now_ms()
   local t = redis.call('TIME')
@@ -23,6 +23,7 @@ local function token_key(hash) return prefix .. 'token:' .. hash end
 local function owner_key(key) return prefix .. 'owner:' .. key end
 local function seen_key(key) return prefix .. 'seen:' .. key end
 local function memberships_key(key) return prefix .. 'memberships:' .. key end
+local function profile_key(key) return prefix .. 'profile:' .. key end
 local online_key = prefix .. 'online'
 
 -- After an outage longer than the presence TTL nobody could refresh anyone: the
@@ -50,7 +51,8 @@ local function take_claim(key, name, kind, token, expiry, ttl, history_ttl, iden
   if old[1] then redis.call('ZREM', online_key, old[1]) end
   if old[2] then redis.call('DEL', token_key(old[2])) end
   if not identified and redis.call('GET', owner_key(key)) ~= token then
-    redis.call('DEL', prefix .. 'history:user:' .. key, seen_key(key), memberships_key(key))
+    redis.call('DEL', prefix .. 'history:user:' .. key, seen_key(key), memberships_key(key),
+      profile_key(key))
   end
   redis.call('SET', owner_key(key), token, 'PX', history_ttl)
   redis.call('HSET', claim_key(key), 'name', name, 'kind', kind, 'token', token)
@@ -116,16 +118,21 @@ return {'claimed', name, kind, fresh, '1', redis.call('GET', seen_key(key)) or '
  * Ends a session. With the user's last live session the user goes offline,
  * remembers the newest entry of their inbox as seen, and keeps the name and
  * token for the reconnect grace (released at once when it is 0, or for a
- * kind-B user, who has no token to come back with).
+ * kind-B user, who has no token to come back with), and is last seen now.
  * ARGV: prefix, user key, session id, reconnect grace ms, history ttl ms.
+ * Returns 1 when this ended the user's last live session, else 0.
  */
 export const CLOSE_SESSION = PRELUDE + `
 local key, grace, history_ttl = ARGV[2], tonumber(ARGV[4]), tonumber(ARGV[5])
+local now = now_ms()
+local went_offline = 0
 redis.call('ZREM', sessions_key(key), ARGV[3])
-if live_sessions(key, now_ms()) == 0 then
+if live_sessions(key, now) == 0 then
   local held = redis.call('HMGET', claim_key(key), 'name', 'token', 'kind')
   if held[1] then
-    redis.call('ZREM', online_key, held[1])
+    went_offline = redis.call('ZREM', online_key, held[1])
+    redis.call('HSET', profile_key(key), 'name', held[1], 'seen', now)
+    redis.call('PEXPIRE', profile_key(key), history_ttl)
     local newest = redis.call('XREVRANGE', prefix .. 'history:user:' .. key, '+', '-', 'COUNT', 1)
     if newest[1] then redis.call('SET', seen_key(key), newest[1][1], 'PX', history_ttl) end
     -- A lobby (kind-B) client has no token to come back with: its name is free at once.
@@ -138,51 +145,7 @@ if live_sessions(key, now_ms()) == 0 then
   end
   redis.call('DEL', sessions_key(key))
 end
-return 1
-`;
-
-/**
- * The user whose key is ARGV[2], if the name is held (live, or within the
- * grace): {name, kind, '1' if online else ''}, or nil. ARGV: prefix, user key.
- */
-export const LOOKUP_USER = PRELUDE + `
-local key = ARGV[2]
-local held = redis.call('HMGET', claim_key(key), 'name', 'kind')
-if not held[1] then return nil end
-if live_sessions(key, now_ms()) > 0 then return {held[1], held[2], '1'} end
-return {held[1], held[2], ''}
-`;
-
-/** The channels of the user whose key is ARGV[2]. ARGV: prefix, user key. */
-export const USER_MEMBERSHIPS = PRELUDE + `
-return redis.call('SMEMBERS', memberships_key(ARGV[2]))
-`;
-
-/**
- * Makes a channel one of a user's, or not, kept as long as the user's inbox.
- * ARGV: prefix, user key, channel, '1' to add or '' to remove, history ttl
- * ms. Returns 1 when that changed the user's channels, else 0.
- */
-export const SET_MEMBERSHIP = PRELUDE + `
-local key, channel, history_ttl = ARGV[2], ARGV[3], tonumber(ARGV[5])
-local changed
-if ARGV[4] == '1' then
-  changed = redis.call('SADD', memberships_key(key), channel)
-  redis.call('SADD', prefix .. 'members:' .. channel, key)
-else
-  changed = redis.call('SREM', memberships_key(key), channel)
-  redis.call('SREM', prefix .. 'members:' .. channel, key)
-end
-if changed == 1 then redis.call('PEXPIRE', memberships_key(key), history_ttl) end
-return changed
-`;
-
-/** Names of users with a live session (and drops expired ones). ARGV: prefix, ttl ms. */
-export const ONLINE_USERS = PRELUDE + `
-local now = now_ms()
-resume_presence(now, tonumber(ARGV[2]))
-redis.call('ZREMRANGEBYSCORE', online_key, '-inf', now)
-return redis.call('ZRANGE', online_key, 0, -1)
+return went_offline
 `;
 
 /**

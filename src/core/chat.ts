@@ -22,6 +22,7 @@ import { createBoundedLog } from "./limits.ts";
 import { createListFeed } from "./lists.ts";
 import { createMemberships } from "./memberships.ts";
 import { createOpening } from "./opening.ts";
+import { createPresence } from "./presence.ts";
 import { createRoster } from "./roster.ts";
 import type { Session } from "./session.ts";
 import { createSessionRegistry } from "./sessions.ts";
@@ -43,6 +44,9 @@ export type ChatSettings = Pick<
   | "allowAnonymousLobby"
   | "sharedUsernames"
   | "nameScriptRestriction"
+  | "listMaxNames"
+  | "listBytesPerSecond"
+  | "presenceEventsMaxMembers"
 >;
 
 /** What the core needs to run: its settings, the broker and the log. */
@@ -72,9 +76,10 @@ export function createChat(options: ChatOptions): Chat {
   const { broker, log, authenticator } = options;
   const roster = createRoster<Session>(broker.bus);
   const channels = createChannels({ ...options, roster });
-  const lists = createListFeed({ broker, intervalMs: options.listUpdateIntervalMs, log });
-  const memberships = createMemberships({ broker, channels });
-  const handlers = createHandlers({ ...options, memberships });
+  const presence = createPresence(options);
+  const lists = createListFeed({ ...options, intervalMs: options.listUpdateIntervalMs, presence });
+  const memberships = createMemberships({ broker, channels, presence });
+  const handlers = createHandlers({ ...options, memberships, presence });
   const claims = createClaims(options);
   const opening = createOpening({
     ...options,
@@ -83,6 +88,7 @@ export function createChat(options: ChatOptions): Chat {
     memberships,
     lists,
     handlers,
+    presence,
     requireTokens: authenticator !== undefined,
   });
   const sessions = createSessionRegistry({
@@ -92,10 +98,12 @@ export function createChat(options: ChatOptions): Chat {
     handlers,
     channels,
     claims,
+    presence,
   });
   broker.onEvents({
-    deliver: createDelivery(roster, log, memberships.follow),
+    deliver: createDelivery(roster, log, memberships.follow, presence.deliver),
     revoked: sessions.revoke,
+    expired: presence.expired,
   });
 
   return {

@@ -36,6 +36,8 @@ export interface Claimed {
   claimTag: string;
   /** The name was free and is claimed anew, with a fresh token (a presented token was stale). */
   fresh: boolean;
+  /** This is the user's only live session: the user just came online. */
+  firstSession: boolean;
   /**
    * This is the user's only live session: the inbox after this message id
    * (from its start when absent) came while they were away.
@@ -51,8 +53,11 @@ export interface Claims {
   forKindB(session: Session, sender: string, ref: string | undefined): Promise<Claimed | undefined>;
   /** Gives a claimed session its user; false (and the claim released) if it closed meanwhile. */
   adopt(session: Session, claimed: Claimed): Promise<boolean>;
-  /** Ends a closed session's hold on its user; the claim ends with the user's last session. */
-  release(session: Session): Promise<void>;
+  /**
+   * Ends a closed session's hold on its user; the claim ends with the user's
+   * last session. Resolves true when the user went offline with it.
+   */
+  release(session: Session): Promise<boolean>;
 }
 
 type Outcome =
@@ -99,6 +104,7 @@ export function createClaims(options: ClaimOptions): Claims {
           token: fresh,
           claimTag: tag(result.tokenHash),
           fresh: true,
+          firstSession: result.firstSession,
           ...returning(result),
         };
       case "joined":
@@ -109,6 +115,7 @@ export function createClaims(options: ClaimOptions): Claims {
           token: result.tokenHash === presentedTokenHash ? token! : "",
           claimTag: tag(result.tokenHash),
           fresh: false,
+          firstSession: result.firstSession,
           ...returning(result),
         };
       case "taken":
@@ -230,6 +237,7 @@ export function createClaims(options: ClaimOptions): Claims {
       token: "",
       claimTag: tag(subjectHash),
       fresh: false,
+      firstSession: result.firstSession,
       ...returning(result, true),
     };
   }
@@ -263,7 +271,9 @@ export function createClaims(options: ClaimOptions): Claims {
       return true;
     },
     release(session) {
-      return session.user ? broker.users.close(session.user.name, session.id) : Promise.resolve();
+      return session.user
+        ? broker.users.close(session.user.name, session.id)
+        : Promise.resolve(false);
     },
   };
 }

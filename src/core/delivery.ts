@@ -5,11 +5,18 @@
  * the work is a state check, the replay gate and a send; a receiver whose
  * connection fails is closed alone, and the others still get their frame.
  * A membership signal on a user's topic is no frame: each of that user's
- * other local sessions is handed to `follow`.
+ * other local sessions is handed to `follow`; a presence change on a
+ * channel's topic goes to `presence.ts`, which knows who watches.
  *
  * @module
  */
-import type { Envelope, Signal, Topic } from "../broker/broker.ts";
+import {
+  channelTopic,
+  type Envelope,
+  type PresenceChange,
+  type Signal,
+  type Topic,
+} from "../broker/broker.ts";
 import type { Logger } from "../log.ts";
 import type { Codec } from "../protocol/commands.ts";
 import { address, type ClientEnvelope, isFor } from "./events.ts";
@@ -23,12 +30,27 @@ export type Deliver = (topic: Topic, envelope: Envelope) => void;
 /** Makes one session follow a membership change of its user made by another session. */
 export type Follow = (session: Session, signal: Signal & { kind: "membership" }) => void;
 
+/** Hands a channel's presence change to its local members (see `presence.ts`). */
+export type OnPresence = (
+  members: Iterable<Session>,
+  channel: string,
+  change: PresenceChange,
+) => void;
+
 /** Delivery over `roster`, the local members of each topic. */
-export function createDelivery(roster: Roster<Session>, log: Logger, follow: Follow): Deliver {
+export function createDelivery(
+  roster: Roster<Session>,
+  log: Logger,
+  follow: Follow,
+  onPresence: OnPresence,
+): Deliver {
   return (topic, envelope) => {
     const members = roster.members(topic);
     if (!members) return;
     try {
+      if (envelope.kind === "presence") {
+        return onPresence(members, topic.slice(CHANNEL_PREFIX.length), envelope);
+      }
       if (envelope.kind !== "membership") return fanOut(members, topic, envelope);
       for (const session of members) {
         if (session.state === "open" && session.id !== envelope.exceptSession) {
@@ -40,6 +62,9 @@ export function createDelivery(roster: Roster<Session>, log: Logger, follow: Fol
     }
   };
 }
+
+/** What every channel topic starts with. */
+const CHANNEL_PREFIX = channelTopic("");
 
 function fanOut(members: Iterable<Session>, topic: Topic, envelope: ClientEnvelope): void {
   const addressed = address(topic, envelope);

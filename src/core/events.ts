@@ -20,8 +20,8 @@ export interface Addressed {
   exceptUser?: string;
 }
 
-/** What the broker delivers that becomes a frame to clients: all but membership signals. */
-export type ClientEnvelope = Exclude<Envelope, { kind: "membership" }>;
+/** What the broker delivers that becomes the same frame to every receiver: not membership or presence. */
+export type ClientEnvelope = Exclude<Envelope, { kind: "membership" | "presence" }>;
 
 /** The event `envelope` on `topic` tells its receivers, and whom it leaves out. */
 export function address(topic: Topic, envelope: ClientEnvelope): Addressed {

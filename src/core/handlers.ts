@@ -22,6 +22,7 @@ import type { Command } from "../protocol/commands.ts";
 import { isChannelName, isUsername, userKey } from "../protocol/names.ts";
 import { mayJoin, until } from "./channels.ts";
 import type { Memberships } from "./memberships.ts";
+import type { PresenceFeed } from "./presence.ts";
 import { checkChannelGrant, refresh } from "./grants.ts";
 import { ack, CommandRefused, refusal, refuse, send, type Session } from "./session.ts";
 
@@ -32,6 +33,8 @@ export interface HandlerOptions extends Pick<Config, "lobbyChannel"> {
   memberships: Pick<Memberships, "join" | "joinAndResume" | "leave">;
   /** AUTH_MODE=jwt: verifies refreshed tokens; absent in anonymous mode. */
   authenticator?: Authenticator;
+  /** Presence and discovery: their commands, and the leave a kick or ban makes. */
+  presence: Pick<PresenceFeed, "handle" | "membershipChanged">;
 }
 
 /** The handlers of this instance. */
@@ -50,7 +53,7 @@ export interface Handlers {
 
 /** Creates the command handlers. */
 export function createHandlers(options: HandlerOptions): Handlers {
-  const { broker, memberships, lobbyChannel } = options;
+  const { broker, memberships, lobbyChannel, presence } = options;
 
   async function handle(session: Session, command: Command): Promise<void> {
     const user = session.user!;
@@ -102,6 +105,11 @@ export function createHandlers(options: HandlerOptions): Handlers {
         return await typing(session, command.to, ref);
       case "ping":
         return send(session, { type: "pong", ref });
+      case "members":
+      case "channels":
+      case "status":
+      case "presence":
+        return await presence.handle(session, command);
     }
   }
 
@@ -237,13 +245,17 @@ export function createHandlers(options: HandlerOptions): Handlers {
       case "kick":
         await broker.users.setMembership(command.user, channel, false);
         await tell(target, channel, "kicked");
+        await presence.membershipChanged(command.user, channel, "left");
         break;
       case "ban":
       case "mute": {
         const measure = measureOf(command.seconds);
         // A ban ends the user's membership in the same broker step.
         await broker.channels[command.type](channel, target, measure);
-        if (command.type === "ban" && !("lifted" in measure)) await tell(target, channel, "banned");
+        if (command.type === "ban" && !("lifted" in measure)) {
+          await tell(target, channel, "banned");
+          await presence.membershipChanged(command.user, channel, "left");
+        }
         break;
       }
     }

@@ -1,29 +1,29 @@
 /**
- * Coalesced `userList` and `channelList` updates. Once per interval the
- * feed reads both lists from the broker (one read per instance, whatever the
- * number of clients), serializes each once, and sends it to every session
- * whose last copy differs. So a client gets at most one update of each list
- * per interval (its handshake lists aside, which the first update may follow
- * sooner), always the current one, and a change shows within one interval;
- * 5,000 clients connecting cost 5,000 list reads' worth of frames per
- * interval at most, not 5,000².
+ * Seed clients' `userList` and `channelList` frames, bounded. Once per
+ * interval the feed reads how many users are online and how many public
+ * channels there are (two cheap reads per instance, whatever the number of
+ * clients). While there are at most `LIST_MAX_NAMES`, every kind-A client
+ * gets the whole list, as seed A's server sent it. Beyond, each client's
+ * list holds only what concerns it: the online members of its channels
+ * (and itself), and its own channels; the rest is found with `members` and
+ * `channels` requests. Either way a client gets a list only when it
+ * changed, and never more than `LIST_BYTES_PER_SECOND` of them on average,
+ * so a deployment of any size costs each client a bounded number of bytes.
  *
- * A session whose JWT has a `channels` claim sees only the channels the
- * claim allows: one frame per distinct claim, shared the same way.
+ * Clients that connect with `presence=changes` (the SDK) and kind-B clients
+ * get no lists. A session whose JWT has a `channels` claim sees only the
+ * channels the claim allows.
  *
  * @module
  */
 import { mayUseChannel } from "../auth.ts";
 import type { Broker } from "../broker/broker.ts";
-import type { Codec } from "../protocol/commands.ts";
+import type { Config } from "../config.ts";
 import type { Logger } from "../log.ts";
+import type { PresenceFeed } from "./presence.ts";
 import { sendFrameIsolated, type Session } from "./session.ts";
 
-const LIST_KINDS = ["userList", "channelList"] as const;
-type ListKind = (typeof LIST_KINDS)[number];
-
-/** The current lists, encoded for one codec. */
-type ListFrames = Record<ListKind, string | undefined>;
+type ListKind = "userList" | "channelList";
 
 /** The sessions a feed keeps up to date (the session registry). */
 export interface Audience {
@@ -41,104 +41,121 @@ export interface ListFeed {
 }
 
 /** Options of a list feed. */
-export interface ListFeedOptions {
+export interface ListFeedOptions extends Pick<Config, "listMaxNames" | "listBytesPerSecond"> {
   broker: Broker;
   intervalMs: number;
   log: Logger;
+  presence: Pick<PresenceFeed, "changedChannels" | "sendCounts">;
 }
+
+/** A list as every client may see it, or undefined when it is too long for that. */
+interface Round {
+  users?: string[];
+  channels?: string[];
+  /** Frames built this round, by list kind, codec and scope: shared by the sessions alike. */
+  frames: Map<string, string | undefined>;
+}
+
+/** How long a channel's online members are trusted without a change (a lost signal heals). */
+const ONLINE_MEMBERS_TTL_MS = 30_000;
 
 /** Creates a stopped list feed. */
 export function createListFeed(options: ListFeedOptions): ListFeed {
-  const { broker, log } = options;
-  /** The last frame of each list and codec; equal new frames reuse it, so sessions compare by identity. */
-  const latest = new Map<Codec, ListFrames>();
-  /** The same for the channelList of each `channels` claim (keyed by codec kind and claim). */
-  let latestGranted = new Map<string, string | undefined>();
+  const { broker, log, listMaxNames, presence } = options;
+  /** Online members of the channels bounded lists are made of, and when they were read. */
+  const onlineIn = new Map<string, { names: string[]; readAt: number }>();
   let timer: ReturnType<typeof setInterval> | undefined;
   let ticking = false;
 
-  async function read(): Promise<Record<ListKind, string[]>> {
-    const [users, channels] = await Promise.all([broker.users.online(), broker.channels.list()]);
-    return { userList: users.sort(byName), channelList: channels.sort(byName) };
+  async function readRound(): Promise<Round> {
+    const [userCount, channelCount] = await Promise.all([
+      broker.users.onlineCount(),
+      broker.channels.count(),
+    ]);
+    const [users, channels] = await Promise.all([
+      userCount <= listMaxNames ? broker.users.online() : undefined,
+      channelCount <= listMaxNames ? broker.channels.list() : undefined,
+    ]);
+    return { users: users?.sort(byName), channels: channels?.sort(byName), frames: new Map() };
   }
 
-  function encode(codec: Codec, lists: Record<ListKind, string[]>): ListFrames {
-    const previous = latest.get(codec);
-    const frames = {} as ListFrames;
-    for (const kind of LIST_KINDS) {
-      const frame = codec.encode({ type: kind, names: lists[kind] });
-      frames[kind] = frame === previous?.[kind] ? previous?.[kind] : frame;
-    }
-    latest.set(codec, frames);
-    return frames;
+  /** Reads again the online members of the channels `sessions` need that changed or aged. */
+  async function refreshChannels(sessions: Session[]): Promise<void> {
+    const changed = presence.changedChannels();
+    const needed = new Set<string>();
+    for (const session of sessions) for (const channel of session.channels) needed.add(channel);
+    for (const channel of onlineIn.keys()) if (!needed.has(channel)) onlineIn.delete(channel);
+    const now = Date.now();
+    const stale = [...needed].filter((channel) => {
+      const known = onlineIn.get(channel);
+      return !known || changed.has(channel) || now - known.readAt > ONLINE_MEMBERS_TTL_MS;
+    });
+    await Promise.all(stale.map(async (channel) => {
+      const { names } = await broker.channels.onlineMembers(channel, listMaxNames);
+      onlineIn.set(channel, { names, readAt: now });
+    }));
   }
 
-  /**
-   * The channelList frame `session` may see: the public channels and the
-   * private ones it is in, and with a `channels` claim only those it allows.
-   * `granted` holds this round's frames per claim and private set, and
-   * replaces `latestGranted` at the end of the round.
-   */
-  function channelListFor(
-    session: Session,
-    all: ListFrames,
-    channels: string[],
-    granted: Map<string, string | undefined>,
-  ): string | undefined {
+  /** The frame of `kind` for `session`, built once per round for the sessions that share it. */
+  function frameFor(session: Session, kind: ListKind, round: Round): string | undefined {
     const allowed = session.grant?.channels;
-    const listed = setOf(channels);
-    // Most sessions are in public channels only: they share the one frame, and allocate nothing.
-    let own: string[] | undefined;
-    for (const channel of session.channels) if (!listed.has(channel)) (own ??= []).push(channel);
-    if (allowed === undefined && own === undefined) return all.channelList;
-    own?.sort();
-    const key = `${session.codec.kind}\n${allowed?.join("\n") ?? "*"}\n\n${own?.join("\n") ?? ""}`;
-    if (granted.has(key)) return granted.get(key);
-    const names = [...channels, ...own ?? []].filter((channel) => mayUseChannel(allowed, channel))
-      .sort(byName);
-    const frame = session.codec.encode({ type: "channelList", names });
-    const previous = latestGranted.get(key);
-    granted.set(key, frame === previous ? previous : frame);
-    return granted.get(key);
+    const scope = kind === "userList"
+      ? round.users ? "*" : ownChannels(session, session.user!.name)
+      : round.channels && allowed === undefined && allPublic(session, round.channels)
+      ? "*"
+      : `${allowed?.join("\n") ?? "*"}\n\n${ownChannels(session, "")}`;
+    const key = `${kind}\n${session.codec.kind}\n${scope}`;
+    if (round.frames.has(key)) return round.frames.get(key);
+    const names = kind === "userList" ? usersFor(session, round) : channelsFor(session, round);
+    const frame = session.codec.encode({ type: kind, names });
+    round.frames.set(key, frame);
+    return frame;
   }
 
-  /** Sends `session` both lists, as far as it may see them. */
-  function offerLists(
-    session: Session,
-    frames: ListFrames,
-    lists: Record<ListKind, string[]>,
-    granted: Map<string, string | undefined>,
-  ): void {
-    offer(session, "userList", frames.userList);
-    offer(session, "channelList", channelListFor(session, frames, lists.channelList, granted));
+  function usersFor(session: Session, round: Round): string[] {
+    if (round.users) return round.users;
+    const names = new Set([session.user!.name]);
+    for (const channel of session.channels) {
+      for (const name of onlineIn.get(channel)?.names ?? []) names.add(name);
+    }
+    return [...names].sort(byName).slice(0, listMaxNames);
   }
 
-  /** Sends `frame` as the session's `kind` list unless it has that very frame already. */
-  function offer(session: Session, kind: ListKind, frame: string | undefined): void {
-    if (frame === undefined || session.sentLists[kind] === frame) return;
-    session.sentLists[kind] = frame;
-    sendFrameIsolated(session, frame);
+  function channelsFor(session: Session, round: Round): string[] {
+    const allowed = session.grant?.channels;
+    const names = new Set(round.channels ?? []);
+    for (const channel of session.channels) names.add(channel);
+    return [...names].filter((channel) => mayUseChannel(allowed, channel)).sort(byName)
+      .slice(0, Math.max(listMaxNames, session.channels.size));
+  }
+
+  /** Sends `session` each list that changed, as far as its byte budget allows. */
+  function offerLists(session: Session, round: Round, force: boolean): void {
+    for (const kind of ["userList", "channelList"] as const) {
+      const frame = frameFor(session, kind, round);
+      if (frame === undefined || session.sentLists[kind] === frame) continue;
+      const now = Date.now();
+      if (!force && session.listsDueAt > now) return;
+      session.sentLists[kind] = frame;
+      session.listsDueAt = Math.max(now, session.listsDueAt) +
+        frame.length * 1000 / options.listBytesPerSecond;
+      sendFrameIsolated(session, frame);
+    }
   }
 
   async function tick(audience: Audience): Promise<void> {
     if (ticking) return;
     ticking = true;
     try {
-      const receivers = [...audience.values()].filter((session) => session.state === "open");
+      const open = [...audience.values()].filter((session) => session.state === "open");
+      await presence.sendCounts(open);
+      const receivers = open.filter(getsLists);
       if (receivers.length === 0 || !broker.isReady()) return;
-      const lists = await read();
-      const framesByCodec = new Map<Codec, ListFrames>();
-      const granted = new Map<string, string | undefined>();
+      const round = await readRound();
+      if (!round.users) await refreshChannels(receivers);
       for (const session of receivers) {
-        if (session.state !== "open") continue;
-        let frames = framesByCodec.get(session.codec);
-        if (!frames) {
-          frames = encode(session.codec, lists);
-          framesByCodec.set(session.codec, frames);
-        }
-        offerLists(session, frames, lists, granted);
+        if (session.state === "open") offerLists(session, round, false);
       }
-      latestGranted = granted;
     } catch (error) {
       log.warn("list update skipped", { error });
     } finally {
@@ -148,9 +165,10 @@ export function createListFeed(options: ListFeedOptions): ListFeed {
 
   return {
     async sendCurrent(session) {
-      const lists = await read();
-      const frames = encode(session.codec, lists);
-      if (session.state === "open") offerLists(session, frames, lists, new Map());
+      if (!getsLists(session)) return;
+      const round = await readRound();
+      if (!round.users) await refreshChannels([session]);
+      if (session.state === "open") offerLists(session, round, true);
     },
     start(audience) {
       timer ??= setInterval(() => tick(audience), options.intervalMs);
@@ -160,6 +178,26 @@ export function createListFeed(options: ListFeedOptions): ListFeed {
       timer = undefined;
     },
   };
+}
+
+/** Seed (kind-A) clients get lists, unless they asked for changes only. */
+function getsLists(session: Session): boolean {
+  return session.codec.kind === "A" && !session.changesOnly;
+}
+
+/** The session's channels as one string (or `alone` when it has none): its lists' scope. */
+function ownChannels(session: Session, alone: string): string {
+  if (session.channels.size === 0) return alone;
+  if (session.channels.size === 1) return session.channels.values().next().value!;
+  return [...session.channels].sort().join("\n");
+}
+
+/** Whether every channel of the session is among the public `channels` (none is private). */
+function allPublic(session: Session, channels: string[]): boolean {
+  if (session.channels.size === 0) return true;
+  const listed = setOf(channels);
+  for (const channel of session.channels) if (!listed.has(channel)) return false;
+  return true;
 }
 
 function byName(a: string, b: string): number {

@@ -6,7 +6,8 @@
  * session starts in its user's channels, announced in one `memberships`
  * frame with each channel's newest id. A session that resumes (its handshake
  * has `since`) is only told them, and rejoins each with `since` itself, so
- * that its replay comes before anything live.
+ * that its replay comes before anything live. The channel's members are
+ * told of the join or leave through presence.
  *
  * @module
  */
@@ -14,6 +15,7 @@ import { mayUseChannel } from "../auth.ts";
 import { type Broker, channelTopic, userTopic } from "../broker/broker.ts";
 import type { Channels } from "./channels.ts";
 import type { Follow } from "./delivery.ts";
+import type { PresenceFeed } from "./presence.ts";
 import { joinedLive } from "./replay.ts";
 import { CommandRefused, enqueue, send, type Session } from "./session.ts";
 
@@ -35,20 +37,27 @@ export interface Memberships {
 }
 
 /** Creates the user-owned memberships over the session-level `channels`. */
-export function createMemberships(options: { broker: Broker; channels: Channels }): Memberships {
-  const { broker, channels } = options;
+export function createMemberships(options: {
+  broker: Broker;
+  channels: Channels;
+  presence: Pick<PresenceFeed, "membershipChanged">;
+}): Memberships {
+  const { broker, channels, presence } = options;
 
   /** Records the change for the user and tells their other sessions, if it changed anything. */
   async function record(session: Session, channel: string, member: boolean): Promise<void> {
     const user = session.user!;
     if (session.codec.kind !== "A") return;
     if (!(await broker.users.setMembership(user.name, channel, member))) return;
-    await broker.bus.signal(userTopic(user.key), {
-      kind: "membership",
-      channel,
-      member,
-      exceptSession: session.id,
-    });
+    await Promise.all([
+      broker.bus.signal(userTopic(user.key), {
+        kind: "membership",
+        channel,
+        member,
+        exceptSession: session.id,
+      }),
+      presence.membershipChanged(user.name, channel, member ? "joined" : "left"),
+    ]);
   }
 
   /**

@@ -4,8 +4,9 @@
  * the inbox subscription, the current lists, and the replay of its direct
  * messages after `since`, or, for a user coming back without one, of those
  * that came while away. Kind B opens with its first frame: claim the
- * sender's name, join the lobby, announce "NAME has joined the chat", and
- * say the frame's text. The lobby's announcements live here too, so that
+ * sender's name, join the lobby, announce "NAME has joined the chat" (while
+ * the deployment is no bigger than its full lists), and say the frame's
+ * text. A user's first session tells their channels they are online. The lobby's announcements live here too, so that
  * a kind-B leave is announced when its join was.
  *
  * @module
@@ -23,11 +24,13 @@ import type { Claims } from "./claims.ts";
 import type { Handlers } from "./handlers.ts";
 import type { ListFeed } from "./lists.ts";
 import type { Memberships } from "./memberships.ts";
+import type { PresenceFeed } from "./presence.ts";
 import { holdLive, resume } from "./replay.ts";
 import { ack, refuseAndClose, send, type Session } from "./session.ts";
 
 /** What opening sessions needs. */
-export interface OpeningOptions extends Pick<Config, "lobbyChannel" | "allowAnonymousLobby"> {
+export interface OpeningOptions
+  extends Pick<Config, "lobbyChannel" | "allowAnonymousLobby" | "listMaxNames"> {
   broker: Broker;
   log: Logger;
   claims: Claims;
@@ -35,6 +38,7 @@ export interface OpeningOptions extends Pick<Config, "lobbyChannel" | "allowAnon
   memberships: Pick<Memberships, "restore">;
   lists: ListFeed;
   handlers: Handlers;
+  presence: Pick<PresenceFeed, "statusChanged">;
   /** AUTH_MODE=jwt: lobby clients need a token unless `allowAnonymousLobby`. */
   requireTokens: boolean;
 }
@@ -70,6 +74,7 @@ export function createOpening(options: OpeningOptions): Opening {
     // A client that reads nothing may be dropped by that very frame; a closed session stays closed.
     if (isClosed(session)) return;
     session.state = "open";
+    session.changesOnly = handshake.changesOnly === true;
     if (claimed.fresh && handshake.token !== undefined) staleToken(session);
     // A client that resumes (`since`) rejoins its channels itself; others start in them live.
     const resuming = resumePoint(session, handshake.since);
@@ -81,6 +86,14 @@ export function createOpening(options: OpeningOptions): Opening {
     if (since !== undefined) {
       await resume(session, broker.history, inbox, since, "your direct messages");
     }
+    if (claimed.firstSession) cameOnline(claimed.name);
+  }
+
+  /** Tells the user's channels they are online; a failure costs the session nothing. */
+  function cameOnline(name: string): void {
+    options.presence.statusChanged(name).catch((error) =>
+      log.warn("presence not announced", { user: name, error })
+    );
   }
 
   async function openKindB(session: Session, command: Command & { type: "say" }) {
@@ -100,9 +113,12 @@ export function createOpening(options: OpeningOptions): Opening {
     session.state = "open";
     await channels.join(session, lobbyChannel);
     if (isClosed(session)) return;
-    // Set before publishing, so that a close from now on announces the leave after the join.
-    session.joinAnnounced = true;
-    await announce(`${claimed.name} has joined the chat`);
+    // Beyond the size of full lists, arrivals are not announced: each would go to everyone.
+    if (await broker.users.onlineCount() <= options.listMaxNames) {
+      // Set before publishing, so that a close from now on announces the leave after the join.
+      session.joinAnnounced = true;
+      await announce(`${claimed.name} has joined the chat`);
+    }
     if (text === "") return ack(session, ref);
     await options.handlers.publishToChannel(session, lobbyChannel, claimed.name, text, ref);
   }

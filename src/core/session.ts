@@ -84,6 +84,14 @@ export interface Session {
   joinAnnounced: boolean;
   /** The last userList and channelList frames sent, so an unchanged list is not resent. */
   readonly sentLists: { userList?: string; channelList?: string };
+  /** Kind A with `presence=changes`: no userList or channelList frames. */
+  changesOnly: boolean;
+  /** When (ms) the next list frame may go: the lists' byte budget spent so far. */
+  listsDueAt: number;
+  /** Channels whose `members` the session asked for: it gets their presence changes. */
+  watching?: Set<string>;
+  /** Per channel, the presence changes held back while its `members` page is read. */
+  heldPresence?: Map<string, Outbound[]>;
   /** Commands run one after another, in arrival order. */
   queue: Promise<void>;
   /** Commands queued and not yet finished. */
@@ -117,6 +125,8 @@ export function createSession(
     sentLive: new Map(),
     joinAnnounced: false,
     sentLists: {},
+    changesOnly: false,
+    listsDueAt: 0,
     queue: Promise.resolve(),
     pending: 0,
     closed,

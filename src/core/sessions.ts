@@ -3,7 +3,8 @@
  * connection from an edge as a new session, routes the session's frames
  * (its first ones to opening, the rest to the command handlers), and once
  * the session is closed, whatever closed it, releases what it held: its
- * channels and inbox, its claim on the name, its grant, its lobby presence.
+ * channels and inbox, its claim on the name (telling the user's channels
+ * when that was their last session), its grant, its lobby presence.
  * Shutdown closes every session (1001) and waits for those releases.
  *
  * @module
@@ -18,6 +19,7 @@ import type { Connection, ConnectionEvents } from "./connection.ts";
 import { endGrant } from "./grants.ts";
 import type { Handlers } from "./handlers.ts";
 import type { Opening } from "./opening.ts";
+import type { PresenceFeed } from "./presence.ts";
 import {
   close,
   createSession,
@@ -39,6 +41,7 @@ export interface RegistryOptions {
   handlers: Handlers;
   channels: Channels;
   claims: Claims;
+  presence: Pick<PresenceFeed, "statusChanged">;
 }
 
 /** The sessions of this instance. */
@@ -98,7 +101,12 @@ export function createSessionRegistry(options: RegistryOptions): SessionRegistry
       const releases: Promise<unknown>[] = [
         session.queue,
         ...channels.leaveAll(session),
-        claims.release(session),
+        claims.release(session).then((offline) => {
+          // A kind-B user has no channels of their own to tell.
+          if (offline && session.codec.kind === "A") {
+            return options.presence.statusChanged(session.user!.name);
+          }
+        }),
       ];
       const farewell = opening.farewell(session);
       if (farewell) releases.push(farewell);

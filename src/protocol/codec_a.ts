@@ -11,6 +11,7 @@ import {
   clientFrameSchemas,
   type ClientTypeA,
   DEFAULT_HISTORY_LIMIT,
+  DEFAULT_PAGE_LIMIT,
   type FrameLimits,
   type ServerFrameA,
 } from "./frames.ts";
@@ -97,6 +98,31 @@ function toCommand(frame: FrameA): Command {
       return { type: "refresh", token: frame.token, ...ref };
     case "ping":
       return { type: "ping", ...ref };
+    case "members":
+      return {
+        type: "members",
+        channel: frame.to,
+        ...(frame.after === undefined ? {} : { after: frame.after }),
+        limit: frame.limit ?? DEFAULT_PAGE_LIMIT,
+        ...ref,
+      };
+    case "channels":
+      return {
+        type: "channels",
+        prefix: frame.prefix ?? "",
+        ...(frame.after === undefined ? {} : { after: frame.after }),
+        limit: frame.limit ?? DEFAULT_PAGE_LIMIT,
+        ...ref,
+      };
+    case "status":
+      return {
+        type: "status",
+        status: frame.status,
+        ...(frame.message ? { text: frame.message } : {}),
+        ...ref,
+      };
+    case "presence":
+      return { type: "presence", users: frame.users, ...ref };
     case "history":
       return {
         type: "history",
@@ -108,6 +134,9 @@ function toCommand(frame: FrameA): Command {
       };
   }
 }
+
+/** The seed's keys, empty: the start of every answer frame that has no use for them. */
+const EMPTY = { to: "", from: "", sessionID: "", message: "" } as const;
 
 /** The frames of a delivered message: live, replayed, or inside a history answer. */
 type MessageFrame = ServerFrameA<"broadcast" | "directMessage" | "sessionUpdate">;
@@ -229,6 +258,59 @@ function encodeA(event: Outbound): string | undefined {
           sessionID: "",
           message: event.type === "left" ? event.reason ?? "" : "",
         } satisfies ServerFrameA<"joined" | "left">,
+      );
+    case "members":
+      return JSON.stringify(
+        {
+          ...EMPTY,
+          type: "members",
+          to: event.channel,
+          ref: event.ref,
+          members: event.page.members,
+          count: event.page.count,
+          next: event.page.next,
+        } satisfies ServerFrameA<"members">,
+      );
+    case "member":
+      return JSON.stringify(
+        {
+          type: "member",
+          to: event.channel,
+          from: event.presence.name,
+          sessionID: "",
+          message: event.presence.text ?? "",
+          event: event.event,
+          online: event.presence.online,
+          status: event.presence.status,
+          lastSeen: event.presence.lastSeen,
+        } satisfies ServerFrameA<"member">,
+      );
+    case "memberCount":
+      return JSON.stringify(
+        {
+          ...EMPTY,
+          type: "memberCount",
+          to: event.channel,
+          members: event.members,
+          online: event.online,
+        } satisfies ServerFrameA<"memberCount">,
+      );
+    case "channels":
+      return JSON.stringify(
+        {
+          ...EMPTY,
+          type: "channels",
+          to: event.prefix,
+          ref: event.ref,
+          channels: event.page.channels,
+          next: event.page.next,
+        } satisfies ServerFrameA<"channels">,
+      );
+    case "presence":
+      return JSON.stringify(
+        { ...EMPTY, type: "presence", ref: event.ref, users: event.users } satisfies ServerFrameA<
+          "presence"
+        >,
       );
     case "pong":
       return JSON.stringify(

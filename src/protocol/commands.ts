@@ -44,6 +44,14 @@ export type Command =
     limit: number;
     ref?: string;
   }
+  /** A page of `channel`'s members; the session then watches the channel's presence. */
+  | { type: "members"; channel: string; after?: string; limit: number; ref?: string }
+  /** A page of public channels whose names start with `prefix`. */
+  | { type: "channels"; prefix: string; after?: string; limit: number; ref?: string }
+  /** Sets the user's status and custom text (none when absent). */
+  | { type: "status"; status: UserStatus; text?: string; ref?: string }
+  /** What others see of each of `users`. */
+  | { type: "presence"; users: string[]; ref?: string }
   /** Kind B: registers `sender` on the first frame, says `text` in the lobby afterwards. */
   | { type: "say"; sender: string; text: string; ref?: string };
 
@@ -69,6 +77,46 @@ export interface DeliveredMessage {
   text: string;
   /** Set when the broker was unreachable: only members on the sender's instance got it. */
   local?: true;
+}
+
+/** A status a user chooses; offline is not chosen: it is having no session. */
+export type UserStatus = "online" | "away";
+
+/** What others see of a user: online or not, their status and text, and when last seen. */
+export interface Presence {
+  name: string;
+  online: boolean;
+  /** The status the user chose ("online" unless set); it is kept while offline too. */
+  status: UserStatus;
+  /** A short custom text, if the user set one. */
+  text?: string;
+  /** When the user's last session ended (ms), if they are offline and it is known. */
+  lastSeen?: number;
+}
+
+/** A page of a channel's members, in user-key order. */
+export interface MemberPage {
+  members: Presence[];
+  /** The cursor of the next page (`after`), when there is one. */
+  next?: string;
+  /** How many members the channel has. */
+  count: number;
+}
+
+/** Who of a channel's members is online, for lists and counts. */
+export interface OnlineMembers {
+  /** Names of online members, at most the limit asked for. */
+  names: string[];
+  /** How many members are online. */
+  online: number;
+  /** How many members the channel has. */
+  members: number;
+}
+
+/** One page of public channels found by prefix, in code-point order. */
+export interface ChannelPage {
+  channels: { name: string; members: number }[];
+  next?: string;
 }
 
 /** Something the core tells a client; each codec encodes it or skips it. */
@@ -104,6 +152,13 @@ export type Outbound =
   | { type: "joined"; channel: string }
   /** `reason`: a moderator kicked or banned the user, or the owner deleted the channel. */
   | { type: "left"; channel: string; reason?: "kicked" | "banned" | "deleted" }
+  | { type: "members"; channel: string; page: MemberPage; ref?: string }
+  /** A member of a channel the session watches joined, left, or changed status. */
+  | { type: "member"; channel: string; event: "joined" | "left" | "status"; presence: Presence }
+  /** A watched channel too big for per-member events: its counts. */
+  | { type: "memberCount"; channel: string; members: number; online: number }
+  | { type: "channels"; prefix: string; page: ChannelPage; ref?: string }
+  | { type: "presence"; users: Presence[]; ref?: string }
   | { type: "ack"; ref: string; id?: string; duplicate?: true }
   | ({ type: "error" } & Refusal);
 

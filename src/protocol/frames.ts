@@ -14,7 +14,7 @@
  * @module
  */
 import { z } from "zod";
-import { ERROR_CODES, type ErrorCode } from "./codes.ts";
+import type { ErrorCode } from "./codes.ts";
 import {
   checkName,
   DEFAULT_SCRIPT_RESTRICTION,
@@ -24,18 +24,25 @@ import {
   quoteName,
   type ScriptRestriction,
 } from "./names.ts";
+import { MESSAGE_ID_PATTERN } from "./server_frames.ts";
+
+export * from "./server_frames.ts";
 
 /** Longest `ref` a client may attach to a frame. */
 export const MAX_REF_CHARS = 64;
-
-/** Message ids: `<13-digit ms>-<6-digit sequence>`. */
-export const MESSAGE_ID_PATTERN = /^\d{13}-\d{6}$/;
 
 /** Most messages one `history` answer carries. */
 export const MAX_HISTORY_LIMIT = 100;
 
 /** Messages a `history` answer carries when the request names no `limit`. */
 export const DEFAULT_HISTORY_LIMIT = 50;
+
+/** Most entries one `members` or `channels` page carries, and how many when not said. */
+export const MAX_PAGE_LIMIT = 100;
+export const DEFAULT_PAGE_LIMIT = 50;
+
+/** Longest custom status text, in code points. */
+export const MAX_STATUS_CHARS = 64;
 
 /** A message id sent by a client (`since`, `before`). */
 const MessageIdField = z.string().regex(
@@ -179,6 +186,33 @@ export function clientFrameSchemas(limits: FrameLimits) {
     /** Seed A's keep-alive (`{"type":"ping","message":"keep-alive","from":NAME}`); other keys ignored. */
     ping: z.object({ type: z.literal("ping"), ref: Ref.catch(undefined) }),
     refresh: z.object({ type: z.literal("refresh"), token: z.string().min(1).max(8192), ref: Ref }),
+    members: z.object({
+      type: z.literal("members"),
+      to: ChannelName,
+      after: z.string().max(256).optional(),
+      limit: z.number().int().min(1).max(MAX_PAGE_LIMIT).optional(),
+      ref: Ref,
+    }),
+    channels: z.object({
+      type: z.literal("channels"),
+      prefix: z.string().max(256).optional(),
+      after: z.string().max(256).optional(),
+      limit: z.number().int().min(1).max(MAX_PAGE_LIMIT).optional(),
+      ref: Ref,
+    }),
+    status: z.object({
+      type: z.literal("status"),
+      status: z.enum(["online", "away"]),
+      message: PrintableText.refine((text) => !exceedsCodePoints(text, MAX_STATUS_CHARS), {
+        message: `the status text is longer than ${MAX_STATUS_CHARS} characters`,
+      }).optional(),
+      ref: Ref,
+    }),
+    presence: z.object({
+      type: z.literal("presence"),
+      users: z.array(Username).min(1).max(MAX_PAGE_LIMIT),
+      ref: Ref,
+    }),
     history: z.object({
       type: z.literal("history"),
       to: ChannelName.optional(),
@@ -197,168 +231,3 @@ export function clientFrameSchemas(limits: FrameLimits) {
 
 /** The frame types a kind-A client may send. */
 export type ClientTypeA = keyof ReturnType<typeof clientFrameSchemas>["kindA"];
-
-// ---- Outbound: what Natter sends. -----------------------------------------
-
-/**
- * Kind-A frames always carry the seed's five keys (`type`, `to`, `from`,
- * `sessionID`, `message`), empty where unused, because seed clients read
- * them without checking; Natter's additions come as further keys.
- */
-const baseA = {
-  to: z.string(),
-  from: z.string(),
-  sessionID: z.string(),
-  message: z.string(),
-};
-
-const MessageId = z.string().regex(MESSAGE_ID_PATTERN);
-const Timestamp = z.number().int().nonnegative();
-
-/** Flags a delivered message may carry. */
-const MessageFlags = {
-  /** Sent again from history (resume), not live. */
-  replay: z.literal(true).optional(),
-  /** The broker was unreachable: only members on the sender's instance got it. */
-  local: z.literal(true).optional(),
-};
-
-/** Every frame Natter sends to a kind-A client, by `type`. */
-export const ServerFramesA = {
-  sessionID: z.object({
-    ...baseA,
-    type: z.literal("sessionID"),
-    username: z.string(),
-    token: z.string(),
-    /** Direct messages that came while the user had no session (replayed next). */
-    unread: z.number().int().nonnegative(),
-  }),
-  userList: z.object({ ...baseA, type: z.literal("userList") }),
-  channelList: z.object({ ...baseA, type: z.literal("channelList") }),
-  broadcast: z.object({
-    ...baseA,
-    ...MessageFlags,
-    type: z.literal("broadcast"),
-    id: MessageId,
-    ts: Timestamp,
-  }),
-  directMessage: z.object({
-    ...baseA,
-    ...MessageFlags,
-    type: z.literal("directMessage"),
-    id: MessageId,
-    ts: Timestamp,
-  }),
-  sessionUpdate: z.object({
-    ...baseA,
-    ...MessageFlags,
-    type: z.literal("sessionUpdate"),
-    id: MessageId,
-    ts: Timestamp,
-  }),
-  typing: z.object({ ...baseA, type: z.literal("typing") }),
-  /** The user's channels, with their newest ids: this session is in them when `live`. */
-  memberships: z.object({
-    ...baseA,
-    type: z.literal("memberships"),
-    live: z.boolean(),
-    channels: z.array(z.object({ name: z.string(), last: MessageId.optional() })),
-  }),
-  /** `from` invited this user to the private channel `to`: `joinChannel` now works. */
-  invited: z.object({ ...baseA, type: z.literal("invited") }),
-  /** Another session of the user joined `to`: this session is a member now too. */
-  joined: z.object({ ...baseA, type: z.literal("joined") }),
-  /** Another session of the user left `to`: so did this one. */
-  left: z.object({ ...baseA, type: z.literal("left") }),
-  /** The answer to a `ping`, as seed A's server gave it; with the ping's `ref` if it had one. */
-  pong: z.object({ ...baseA, type: z.literal("pong"), ref: z.string().optional() }),
-  ack: z.object({
-    ...baseA,
-    type: z.literal("ack"),
-    ref: z.string(),
-    id: MessageId.optional(),
-    /** The `ref` was already published within DEDUP_WINDOW_MS: `id` is the first publish's. */
-    duplicate: z.literal(true).optional(),
-  }),
-  error: z.object({
-    ...baseA,
-    type: z.literal("error"),
-    code: z.enum(Object.keys(ERROR_CODES) as [ErrorCode, ...ErrorCode[]]),
-    ref: z.string().optional(),
-  }),
-  /** The answer to a `history` request: `to` (channel) or `with` (user), messages oldest first. */
-  history: z.object({
-    ...baseA,
-    type: z.literal("history"),
-    with: z.string().optional(),
-    ref: z.string().optional(),
-    messages: z.array(z.record(z.string(), z.unknown())),
-  }),
-};
-
-/** Any frame Natter sends to a kind-A client. */
-export const ServerFrameA = z.discriminatedUnion("type", [
-  ServerFramesA.sessionID,
-  ServerFramesA.userList,
-  ServerFramesA.channelList,
-  ServerFramesA.broadcast,
-  ServerFramesA.directMessage,
-  ServerFramesA.sessionUpdate,
-  ServerFramesA.typing,
-  ServerFramesA.pong,
-  ServerFramesA.memberships,
-  ServerFramesA.invited,
-  ServerFramesA.joined,
-  ServerFramesA.left,
-  ServerFramesA.ack,
-  ServerFramesA.error,
-  ServerFramesA.history,
-]);
-
-/**
- * A frame Natter sends to a kind-A client, as the value codec A builds:
- * `ServerFrameA<"ack">` is an ack, `ServerFrameA` any of them. Deriving it
- * from the schema makes an encoder that drifts from it (a missing or an
- * unknown key, a wrong type) fail type-checking.
- */
-export type ServerFrameA<K extends keyof typeof ServerFramesA = keyof typeof ServerFramesA> =
-  z.output<(typeof ServerFramesA)[K]>;
-
-/** Every frame Natter sends to a kind-B client. */
-export const ServerFramesB = {
-  /** A lobby message, or an announcement from `Server`. */
-  message: z.object({
-    sender: z.string(),
-    text: z.string(),
-    id: MessageId,
-    ts: Timestamp,
-    local: z.literal(true).optional(),
-  }),
-  ack: z.object({
-    type: z.literal("ack"),
-    sender: z.literal("Server"),
-    text: z.string(),
-    ref: z.string(),
-    id: MessageId.optional(),
-    duplicate: z.literal(true).optional(),
-  }),
-  /** Refused input; `username_taken` has the seed's text "Username already taken" and closes. */
-  error: z.object({
-    type: z.literal("error"),
-    sender: z.literal("Server"),
-    text: z.string(),
-    code: z.enum(Object.keys(ERROR_CODES) as [ErrorCode, ...ErrorCode[]]),
-    ref: z.string().optional(),
-  }),
-};
-
-/** Any frame Natter sends to a kind-B client. */
-export const ServerFrameB = z.union([
-  ServerFramesB.message,
-  ServerFramesB.ack,
-  ServerFramesB.error,
-]);
-
-/** A frame Natter sends to a kind-B client, as the value codec B builds: see `ServerFrameA`. */
-export type ServerFrameB<K extends keyof typeof ServerFramesB = keyof typeof ServerFramesB> =
-  z.output<(typeof ServerFramesB)[K]>;

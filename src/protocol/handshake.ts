@@ -1,6 +1,6 @@
 /**
  * The WebSocket handshake: which client kind a `/ws` request is, and what it
- * brought in its query (`username`, `token`, `since`) or its
+ * brought in its query (`username`, `token`, `since`, `presence`) or its
  * `Authorization: Bearer` header.
  *
  * @module
@@ -8,7 +8,14 @@
 
 /** How a `/ws` request identified itself. */
 export type Handshake =
-  | { kind: "A"; username?: string; token?: string; since?: string }
+  | {
+    kind: "A";
+    username?: string;
+    token?: string;
+    since?: string;
+    /** `presence=changes`: no userList or channelList frames; presence comes as changes. */
+    changesOnly?: true;
+  }
   | { kind: "B" };
 
 /** The token of an `Authorization: Bearer …` header, if there is one. */
@@ -32,5 +39,6 @@ export function parseHandshake(query: URLSearchParams, bearer?: string): Handsha
     ...(username ? { username } : {}),
     ...(token ? { token } : {}),
     ...(since ? { since } : {}),
+    ...(query.get("presence") === "changes" ? { changesOnly: true as const } : {}),
   };
 }

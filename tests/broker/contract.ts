@@ -17,6 +17,7 @@ import type {
 } from "../../src/broker/broker.ts";
 import { userKey } from "../../src/protocol/names.ts";
 import { assert, assertEquals } from "../support/assert.ts";
+import { presenceContract } from "./presence_contract.ts";
 
 /** Two instances of one deployment, disposed of together. */
 export interface Deployment extends AsyncDisposable {
@@ -52,6 +53,7 @@ export function record(broker: Broker): Recorder {
       for (const wake of waiters) wake();
     },
     revoked() {},
+    expired() {},
   });
   return {
     deliveries,
@@ -113,6 +115,7 @@ export async function assertConversationHistory(
 
 /** Registers the contract tests for the broker `deploy` builds. */
 export function brokerContract(name: string, deploy: Deploy): void {
+  presenceContract(name, deploy);
   const test = (
     title: string,
     fn: (deployment: Deployment) => Promise<void>,

@@ -85,6 +85,9 @@ function chatOptions(broker: Broker, listUpdateIntervalMs = 1000): ChatOptions {
     lobbyChannel: "lobby",
     nameScriptRestriction: "moderately-restrictive",
     listUpdateIntervalMs,
+    listMaxNames: 200,
+    listBytesPerSecond: 1_000_000,
+    presenceEventsMaxMembers: 1000,
     maxMessageChars: 100,
     maxFrameBytes: 4096,
     slowConsumerBytes: 1_048_576,
@@ -365,13 +368,14 @@ Deno.test("core: a kind-B client gone during registration is never announced", a
 Deno.test("core: a live copy arriving after its replay is not sent twice", async () => {
   const inner = createMemoryBroker();
   const delivering = gate();
-  let events: BrokerEvents = { deliver() {}, revoked() {} };
+  let events: BrokerEvents = { deliver() {}, revoked() {}, expired() {} };
   // Deliveries wait at the gate, as a Redis subscriber connection may lag the command connection.
   inner.onEvents({
     deliver(topic, envelope) {
       delivering.wait().then(() => events.deliver(topic, envelope));
     },
     revoked: (sessionId) => events.revoked(sessionId),
+    expired: (names) => events.expired(names),
   });
   const lagging: Broker = { ...inner, onEvents: (handler) => events = handler };
   await withChat(lagging, async (chat) => {

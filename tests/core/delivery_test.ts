@@ -46,6 +46,8 @@ async function deliveryTo(topic: string, members: Session[], log = silent) {
   for (const member of members) await roster.add(topic, member);
   return createDelivery(roster, log, () => {
     throw new Error("no membership signal in these tests");
+  }, () => {
+    throw new Error("no presence signal in these tests");
   });
 }
 

@@ -18,9 +18,13 @@ function deployment() {
   const broker = hub.connect();
   const watcher = hub.connect();
   const seen: { topic: string; envelope: Envelope }[] = [];
-  watcher.onEvents({ deliver: (topic, envelope) => seen.push({ topic, envelope }), revoked() {} });
-  const { memberships } = channelsOn(broker);
-  const handlers = createHandlers({ broker, memberships, lobbyChannel: "lobby" });
+  watcher.onEvents({
+    deliver: (topic, envelope) => seen.push({ topic, envelope }),
+    revoked() {},
+    expired() {},
+  });
+  const { memberships, presence } = channelsOn(broker);
+  const handlers = createHandlers({ broker, memberships, presence, lobbyChannel: "lobby" });
   return {
     broker,
     watcher,
@@ -69,7 +73,8 @@ Deno.test("handlers: broadcast joins the channel, publishes once and acks with t
   assertEquals([...alice.channels], ["dev"]);
   await microtasksDrained();
   assertEquals(
-    d.seen.map(({ envelope }) => envelope.kind === "channel" && { ...envelope.message, ts: 0 }),
+    d.seen.filter(({ envelope }) => envelope.kind !== "presence")
+      .map(({ envelope }) => envelope.kind === "channel" && { ...envelope.message, ts: 0 }),
     [{ id: String(first.id), ts: 0, from: "alice", to: "dev", text: "hello" }],
   );
 });
@@ -171,7 +176,8 @@ Deno.test("handlers: typing goes to a joined channel or an online user, and is r
     ["error", "t4", "user_offline"],
   ]);
   await microtasksDrained();
-  assertEquals(d.seen.map(({ topic, envelope }) => [topic, envelope]), [
+  const signals = d.seen.filter(({ envelope }) => envelope.kind !== "presence");
+  assertEquals(signals.map(({ topic, envelope }) => [topic, envelope]), [
     ["channel:dev", { kind: "typing", from: "alice", to: "dev" }],
     ["user:bob", { kind: "typing", from: "alice", to: "bob" }],
   ]);

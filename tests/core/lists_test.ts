@@ -4,10 +4,16 @@
  * serialized once per client kind.
  */
 import { createMemoryBroker } from "../../src/broker/memory.ts";
-import { createListFeed } from "../../src/core/lists.ts";
 import type { Session } from "../../src/core/session.ts";
 import { assertEquals } from "../support/assert.ts";
-import { codecB, eventually, fakeSession, framesOf, silent } from "../support/sessions.ts";
+import {
+  codecB,
+  eventually,
+  fakeSession,
+  framesOf,
+  listFeedOn,
+  presenceOn,
+} from "../support/sessions.ts";
 
 async function claim(broker: ReturnType<typeof createMemoryBroker>, name: string) {
   await broker.users.open({
@@ -24,7 +30,7 @@ Deno.test("lists: a newcomer gets both lists, sorted; lobby-only clients get non
   await claim(broker, "bob");
   await claim(broker, "Alice");
   await broker.channels.create("dev");
-  const lists = createListFeed({ broker, intervalMs: 1000, log: silent });
+  const lists = listFeedOn(broker, presenceOn(broker), 1000);
   const session = fakeSession();
   const lobbyOnly = fakeSession({ codec: codecB });
   await lists.sendCurrent(session);
@@ -40,7 +46,7 @@ Deno.test("lists: a newcomer gets both lists, sorted; lobby-only clients get non
 Deno.test("lists: updates go out once per change, the same string to every session", async () => {
   const broker = createMemoryBroker();
   await claim(broker, "alice");
-  const lists = createListFeed({ broker, intervalMs: 20, log: silent });
+  const lists = listFeedOn(broker, presenceOn(broker), 20);
   const sessions: Session[] = [fakeSession(), fakeSession()];
   const [first, second] = sessions as ReturnType<typeof fakeSession>[];
   for (const session of sessions) await lists.sendCurrent(session);

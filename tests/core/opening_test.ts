@@ -9,23 +9,30 @@ import { type Broker, BrokerUnavailableError } from "../../src/broker/broker.ts"
 import { createMemoryBroker } from "../../src/broker/memory.ts";
 import { createClaims } from "../../src/core/claims.ts";
 import { createHandlers } from "../../src/core/handlers.ts";
-import { createListFeed } from "../../src/core/lists.ts";
 import { createOpening, type Opening } from "../../src/core/opening.ts";
 import { assertEquals } from "../support/assert.ts";
 import { JWT_SECRET } from "../support/jwt.ts";
-import { channelsOn, codecB, fakeSession, framesOf, silent } from "../support/sessions.ts";
+import {
+  channelsOn,
+  codecB,
+  fakeSession,
+  framesOf,
+  listFeedOn,
+  silent,
+} from "../support/sessions.ts";
 
 /** Opening on `broker`, as one instance wires it. */
 function openingOn(
   broker: Broker,
   options: { jwt?: boolean; allowAnonymousLobby?: boolean } = {},
 ): Opening {
-  const { channels, memberships } = channelsOn(broker);
+  const { channels, memberships, presence } = channelsOn(broker);
   const authenticator = options.jwt ? createJwtAuthenticator({ secret: JWT_SECRET }) : undefined;
   return createOpening({
     broker,
     log: silent,
     lobbyChannel: "lobby",
+    listMaxNames: 200,
     allowAnonymousLobby: options.allowAnonymousLobby ?? false,
     requireTokens: authenticator !== undefined,
     claims: createClaims({
@@ -37,8 +44,9 @@ function openingOn(
     }),
     channels,
     memberships,
-    lists: createListFeed({ broker, intervalMs: 1000, log: silent }),
-    handlers: createHandlers({ broker, memberships, lobbyChannel: "lobby" }),
+    lists: listFeedOn(broker, presence),
+    handlers: createHandlers({ broker, memberships, presence, lobbyChannel: "lobby" }),
+    presence,
   });
 }
 

@@ -10,6 +10,8 @@ import type { Broker } from "../../src/broker/broker.ts";
 import { type Channels, createChannels } from "../../src/core/channels.ts";
 import type { Connection } from "../../src/core/connection.ts";
 import { createMemberships, type Memberships } from "../../src/core/memberships.ts";
+import { createPresence, type PresenceFeed } from "../../src/core/presence.ts";
+import { createListFeed, type ListFeed } from "../../src/core/lists.ts";
 import { createRoster } from "../../src/core/roster.ts";
 import { createSession, type Session, type SessionSettings } from "../../src/core/session.ts";
 import type { Logger } from "../../src/log.ts";
@@ -122,13 +124,33 @@ export async function eventually(check: () => boolean | Promise<boolean>, what: 
   }
 }
 
+/** Presence over `broker`: per-member events for channels of up to 1,000 members. */
+export function presenceOn(broker: Broker): PresenceFeed {
+  return createPresence({ broker, log: silent, presenceEventsMaxMembers: 1000 });
+}
+
+/** A list feed over `broker` as the core makes it, with a byte budget no test reaches. */
+export function listFeedOn(broker: Broker, presence: PresenceFeed, intervalMs = 1000): ListFeed {
+  return createListFeed({
+    broker,
+    intervalMs,
+    log: silent,
+    presence,
+    listMaxNames: 200,
+    listBytesPerSecond: 1_000_000,
+  });
+}
+
 /** The channel manager and the user-owned memberships over `broker`, with generous limits. */
-export function channelsOn(broker: Broker): { channels: Channels; memberships: Memberships } {
+export function channelsOn(
+  broker: Broker,
+): { channels: Channels; memberships: Memberships; presence: PresenceFeed } {
   const channels = createChannels({
     broker,
     roster: createRoster<Session>(broker.bus),
     maxChannelsPerSession: 100,
     channelCreationsPerMinute: 100,
   });
-  return { channels, memberships: createMemberships({ broker, channels }) };
+  const presence = presenceOn(broker);
+  return { channels, memberships: createMemberships({ broker, channels, presence }), presence };
 }

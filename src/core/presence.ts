@@ -1,0 +1,204 @@
+/**
+ * Presence as changes, to the members it concerns. What is relevant to a
+ * user is the presence of the members of the channels they are in: a
+ * member's join, leave or status change (online, away, offline, custom
+ * text) is one signal on that channel's topic, which reaches only the
+ * instances with members there. A session that asked for a channel's
+ * `members` watches it: a small channel (up to
+ * `PRESENCE_EVENTS_MAX_MEMBERS`) then sends it each change as a `member`
+ * frame, a bigger one its counts (`memberCount`), at most once per list
+ * interval. So a change costs one signal per channel of the user, and
+ * frames only to those who watch, never a list to everyone.
+ *
+ * The list feed reads the same signals: `changedChannels` says which
+ * channels' online members to read again for seed clients' bounded lists.
+ *
+ * @module
+ */
+import { type Broker, channelTopic, type PresenceChange } from "../broker/broker.ts";
+import type { Config } from "../config.ts";
+import type { Logger } from "../log.ts";
+import type { Command, Outbound, Presence } from "../protocol/commands.ts";
+import { mayUseChannel } from "../auth.ts";
+import { ack, CommandRefused, send, sendFrameIsolated, type Session } from "./session.ts";
+
+/** The commands presence answers. */
+export type PresenceCommand = Command & { type: "members" | "channels" | "status" | "presence" };
+
+/** What presence needs. */
+export interface PresenceOptions extends Pick<Config, "presenceEventsMaxMembers"> {
+  broker: Broker;
+  log: Logger;
+}
+
+/** Presence of one instance. */
+export interface PresenceFeed {
+  /** Tells the user's channels that the user came online, went offline, or set a status. */
+  statusChanged(name: string): Promise<void>;
+  /** Tells `channel` that the user joined or left it. */
+  membershipChanged(name: string, channel: string, event: "joined" | "left"): Promise<void>;
+  /** Users whose instance died: tells their channels they are offline. */
+  expired(names: string[]): void;
+  /** Hands a change delivered on `channel`'s topic to its watching local members. */
+  deliver(members: Iterable<Session>, channel: string, change: PresenceChange): void;
+  /** Runs a presence or discovery command: `members`, `channels`, `status`, `presence`. */
+  handle(session: Session, command: PresenceCommand): Promise<void>;
+  /** Sends watchers of big channels their counts, where they changed. */
+  sendCounts(audience: Iterable<Session>): Promise<void>;
+  /** The channels whose members' presence changed since the last call. */
+  changedChannels(): Set<string>;
+}
+
+/** Creates the presence of one instance. */
+export function createPresence(options: PresenceOptions): PresenceFeed {
+  const { broker, log, presenceEventsMaxMembers } = options;
+  /** Big channels whose counts changed, for their watchers. */
+  let countsChanged = new Set<string>();
+  let changed = new Set<string>();
+  /** The last counts sent per big channel: an unchanged count is not sent again. */
+  const lastCounts = new Map<string, string>();
+
+  /** Signals `event` with the user's presence now on each of `channels`. */
+  async function announce(
+    name: string,
+    channels: string[],
+    event: PresenceChange["event"],
+  ): Promise<void> {
+    if (channels.length === 0) return;
+    const [[presence], sizes] = await Promise.all([
+      broker.users.presence([name]),
+      broker.channels.memberCounts(channels),
+    ]);
+    await Promise.all(channels.map((channel, i) =>
+      broker.bus.signal(channelTopic(channel), {
+        kind: "presence",
+        event,
+        ...presence,
+        members: sizes[i],
+      })
+    ));
+  }
+
+  /** Answers a `members` request; from then on the session watches the channel. */
+  async function members(
+    session: Session,
+    { channel, after, limit, ref }: Command & { type: "members" },
+  ): Promise<void> {
+    const access = await broker.channels.access(channel, session.user!.key);
+    if (!access || (access.private && !session.channels.has(channel))) {
+      throw new CommandRefused("channel_unavailable", `No channel ${channel} to list`);
+    }
+    // Changes that arrive while the page is read come after it, so the page never undoes them.
+    const held: Outbound[] = [];
+    (session.heldPresence ??= new Map()).set(channel, held);
+    try {
+      const page = await broker.channels.members(channel, { after, limit });
+      (session.watching ??= new Set()).add(channel);
+      send(session, { type: "members", channel, page, ...(ref === undefined ? {} : { ref }) });
+      if (page.count > presenceEventsMaxMembers) {
+        const { members, online } = await broker.channels.onlineMembers(channel, 0);
+        send(session, { type: "memberCount", channel, members, online });
+      }
+    } finally {
+      session.heldPresence.delete(channel);
+    }
+    for (const outbound of held) send(session, outbound);
+  }
+
+  async function statusChanged(name: string): Promise<void> {
+    await announce(name, await broker.users.memberships(name), "status");
+  }
+
+  return {
+    statusChanged,
+    membershipChanged: (name, channel, event) => announce(name, [channel], event),
+    expired(names) {
+      for (const name of names) {
+        statusChanged(name).catch((error) => log.warn("presence not announced", { error }));
+      }
+    },
+    deliver(members, channel, change) {
+      changed.add(channel);
+      const big = change.members > presenceEventsMaxMembers;
+      if (big) countsChanged.add(channel);
+      if (big) return;
+      const outbound: Outbound = {
+        type: "member",
+        channel,
+        event: change.event,
+        presence: presenceOf(change),
+      };
+      let frame: string | undefined;
+      for (const session of members) {
+        if (session.state !== "open" || !session.watching?.has(channel)) continue;
+        const held = session.heldPresence?.get(channel);
+        if (held) held.push(outbound);
+        else if ((frame ??= session.codec.encode(outbound)) !== undefined) {
+          sendFrameIsolated(session, frame);
+        }
+      }
+    },
+    async handle(session, command) {
+      const { ref } = command;
+      const withRef = ref === undefined ? {} : { ref };
+      switch (command.type) {
+        case "members":
+          return await members(session, command);
+        case "channels": {
+          const { prefix, after, limit } = command;
+          const page = await broker.channels.search({ prefix, after, limit });
+          const allowed = session.grant?.channels;
+          if (allowed) page.channels = page.channels.filter((c) => mayUseChannel(allowed, c.name));
+          return send(session, { type: "channels", prefix, page, ...withRef });
+        }
+        case "status": {
+          const user = session.user!;
+          await broker.users.setStatus(user.name, command.status, command.text);
+          await statusChanged(user.name);
+          return ack(session, ref);
+        }
+        case "presence": {
+          const users = await broker.users.presence(command.users);
+          return send(session, { type: "presence", users, ...withRef });
+        }
+      }
+    },
+    async sendCounts(audience) {
+      const due = countsChanged;
+      countsChanged = new Set();
+      if (due.size === 0) return;
+      const watchers = new Map<string, Session[]>();
+      for (const session of audience) {
+        for (const channel of session.watching ?? []) {
+          if (due.has(channel) && session.state === "open") {
+            watchers.get(channel)?.push(session) ?? watchers.set(channel, [session]);
+          }
+        }
+      }
+      for (const [channel, sessions] of watchers) {
+        const { members, online } = await broker.channels.onlineMembers(channel, 0);
+        const outbound: Outbound = { type: "memberCount", channel, members, online };
+        const frame = sessions[0].codec.encode(outbound);
+        if (frame === undefined || lastCounts.get(channel) === frame) continue;
+        lastCounts.set(channel, frame);
+        for (const session of sessions) sendFrameIsolated(session, frame);
+      }
+    },
+    changedChannels() {
+      const channels = changed;
+      changed = new Set();
+      return channels;
+    },
+  };
+}
+
+/** The presence a change carries, without the signal's own fields. */
+function presenceOf(change: PresenceChange): Presence {
+  return {
+    name: change.name,
+    online: change.online,
+    status: change.status,
+    ...(change.text === undefined ? {} : { text: change.text }),
+    ...(change.lastSeen === undefined ? {} : { lastSeen: change.lastSeen }),
+  };
+}

@@ -1,0 +1,231 @@
+/**
+ * The wire contract's outbound half: every frame Natter sends, for both
+ * client kinds, as zod schemas (re-exported by `frames.ts`, the one module
+ * of the wire contract). The codecs build their frames as values of the
+ * types derived here, and the tests check every frame they receive against
+ * these schemas.
+ *
+ * @module
+ */
+import { z } from "zod";
+import { ERROR_CODES, type ErrorCode } from "./codes.ts";
+
+/** Message ids: `<13-digit ms>-<6-digit sequence>`. */
+export const MESSAGE_ID_PATTERN = /^\d{13}-\d{6}$/;
+
+/**
+ * Kind-A frames always carry the seed's five keys (`type`, `to`, `from`,
+ * `sessionID`, `message`), empty where unused, because seed clients read
+ * them without checking; Natter's additions come as further keys.
+ */
+const baseA = {
+  to: z.string(),
+  from: z.string(),
+  sessionID: z.string(),
+  message: z.string(),
+};
+
+const MessageId = z.string().regex(MESSAGE_ID_PATTERN);
+const Timestamp = z.number().int().nonnegative();
+
+/** Flags a delivered message may carry. */
+const MessageFlags = {
+  /** Sent again from history (resume), not live. */
+  replay: z.literal(true).optional(),
+  /** The broker was unreachable: only members on the sender's instance got it. */
+  local: z.literal(true).optional(),
+};
+
+/** What others see of a user, in `members` and `presence` answers. */
+const UserPresence = z.object({
+  name: z.string(),
+  online: z.boolean(),
+  status: z.enum(["online", "away"]),
+  text: z.string().optional(),
+  lastSeen: Timestamp.optional(),
+});
+
+/** Every frame Natter sends to a kind-A client, by `type`. */
+export const ServerFramesA = {
+  sessionID: z.object({
+    ...baseA,
+    type: z.literal("sessionID"),
+    username: z.string(),
+    token: z.string(),
+    /** Direct messages that came while the user had no session (replayed next). */
+    unread: z.number().int().nonnegative(),
+  }),
+  userList: z.object({ ...baseA, type: z.literal("userList") }),
+  channelList: z.object({ ...baseA, type: z.literal("channelList") }),
+  broadcast: z.object({
+    ...baseA,
+    ...MessageFlags,
+    type: z.literal("broadcast"),
+    id: MessageId,
+    ts: Timestamp,
+  }),
+  directMessage: z.object({
+    ...baseA,
+    ...MessageFlags,
+    type: z.literal("directMessage"),
+    id: MessageId,
+    ts: Timestamp,
+  }),
+  sessionUpdate: z.object({
+    ...baseA,
+    ...MessageFlags,
+    type: z.literal("sessionUpdate"),
+    id: MessageId,
+    ts: Timestamp,
+  }),
+  typing: z.object({ ...baseA, type: z.literal("typing") }),
+  /** The user's channels, with their newest ids: this session is in them when `live`. */
+  memberships: z.object({
+    ...baseA,
+    type: z.literal("memberships"),
+    live: z.boolean(),
+    channels: z.array(z.object({ name: z.string(), last: MessageId.optional() })),
+  }),
+  /** `from` invited this user to the private channel `to`: `joinChannel` now works. */
+  invited: z.object({ ...baseA, type: z.literal("invited") }),
+  /** Another session of the user joined `to`: this session is a member now too. */
+  joined: z.object({ ...baseA, type: z.literal("joined") }),
+  /** Another session of the user left `to`: so did this one. */
+  left: z.object({ ...baseA, type: z.literal("left") }),
+  /** A page of the channel `to`'s members; then `member` or `memberCount` frames keep it current. */
+  members: z.object({
+    ...baseA,
+    type: z.literal("members"),
+    ref: z.string().optional(),
+    members: z.array(UserPresence),
+    count: z.number().int().nonnegative(),
+    next: z.string().optional(),
+  }),
+  /** A member `from` of the watched channel `to` joined, left, or changed status (`message`: text). */
+  member: z.object({
+    ...baseA,
+    type: z.literal("member"),
+    event: z.enum(["joined", "left", "status"]),
+    online: z.boolean(),
+    status: z.enum(["online", "away"]),
+    lastSeen: Timestamp.optional(),
+  }),
+  /** The watched channel `to` is too big for per-member events: its counts, when they change. */
+  memberCount: z.object({
+    ...baseA,
+    type: z.literal("memberCount"),
+    members: z.number().int().nonnegative(),
+    online: z.number().int().nonnegative(),
+  }),
+  /** A page of public channels found by prefix (`to`: the prefix). */
+  channels: z.object({
+    ...baseA,
+    type: z.literal("channels"),
+    ref: z.string().optional(),
+    channels: z.array(z.object({ name: z.string(), members: z.number().int().nonnegative() })),
+    next: z.string().optional(),
+  }),
+  /** The answer to a `presence` request: each user named, in order. */
+  presence: z.object({
+    ...baseA,
+    type: z.literal("presence"),
+    ref: z.string().optional(),
+    users: z.array(UserPresence),
+  }),
+  /** The answer to a `ping`, as seed A's server gave it; with the ping's `ref` if it had one. */
+  pong: z.object({ ...baseA, type: z.literal("pong"), ref: z.string().optional() }),
+  ack: z.object({
+    ...baseA,
+    type: z.literal("ack"),
+    ref: z.string(),
+    id: MessageId.optional(),
+    /** The `ref` was already published within DEDUP_WINDOW_MS: `id` is the first publish's. */
+    duplicate: z.literal(true).optional(),
+  }),
+  error: z.object({
+    ...baseA,
+    type: z.literal("error"),
+    code: z.enum(Object.keys(ERROR_CODES) as [ErrorCode, ...ErrorCode[]]),
+    ref: z.string().optional(),
+  }),
+  /** The answer to a `history` request: `to` (channel) or `with` (user), messages oldest first. */
+  history: z.object({
+    ...baseA,
+    type: z.literal("history"),
+    with: z.string().optional(),
+    ref: z.string().optional(),
+    messages: z.array(z.record(z.string(), z.unknown())),
+  }),
+};
+
+/** Any frame Natter sends to a kind-A client. */
+export const ServerFrameA = z.discriminatedUnion("type", [
+  ServerFramesA.sessionID,
+  ServerFramesA.userList,
+  ServerFramesA.channelList,
+  ServerFramesA.broadcast,
+  ServerFramesA.directMessage,
+  ServerFramesA.sessionUpdate,
+  ServerFramesA.typing,
+  ServerFramesA.pong,
+  ServerFramesA.memberships,
+  ServerFramesA.invited,
+  ServerFramesA.joined,
+  ServerFramesA.left,
+  ServerFramesA.ack,
+  ServerFramesA.error,
+  ServerFramesA.history,
+  ServerFramesA.members,
+  ServerFramesA.member,
+  ServerFramesA.memberCount,
+  ServerFramesA.channels,
+  ServerFramesA.presence,
+]);
+
+/**
+ * A frame Natter sends to a kind-A client, as the value codec A builds:
+ * `ServerFrameA<"ack">` is an ack, `ServerFrameA` any of them. Deriving it
+ * from the schema makes an encoder that drifts from it (a missing or an
+ * unknown key, a wrong type) fail type-checking.
+ */
+export type ServerFrameA<K extends keyof typeof ServerFramesA = keyof typeof ServerFramesA> =
+  z.output<(typeof ServerFramesA)[K]>;
+
+/** Every frame Natter sends to a kind-B client. */
+export const ServerFramesB = {
+  /** A lobby message, or an announcement from `Server`. */
+  message: z.object({
+    sender: z.string(),
+    text: z.string(),
+    id: MessageId,
+    ts: Timestamp,
+    local: z.literal(true).optional(),
+  }),
+  ack: z.object({
+    type: z.literal("ack"),
+    sender: z.literal("Server"),
+    text: z.string(),
+    ref: z.string(),
+    id: MessageId.optional(),
+    duplicate: z.literal(true).optional(),
+  }),
+  /** Refused input; `username_taken` has the seed's text "Username already taken" and closes. */
+  error: z.object({
+    type: z.literal("error"),
+    sender: z.literal("Server"),
+    text: z.string(),
+    code: z.enum(Object.keys(ERROR_CODES) as [ErrorCode, ...ErrorCode[]]),
+    ref: z.string().optional(),
+  }),
+};
+
+/** Any frame Natter sends to a kind-B client. */
+export const ServerFrameB = z.union([
+  ServerFramesB.message,
+  ServerFramesB.ack,
+  ServerFramesB.error,
+]);
+
+/** A frame Natter sends to a kind-B client, as the value codec B builds: see `ServerFrameA`. */
+export type ServerFrameB<K extends keyof typeof ServerFramesB = keyof typeof ServerFramesB> =
+  z.output<(typeof ServerFramesB)[K]>;
