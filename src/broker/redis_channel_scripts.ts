@@ -66,7 +66,7 @@ for _, key in ipairs(members) do redis.call('SREM', prefix .. 'memberships:' .. 
 redis.call('SREM', prefix .. 'channels', name)
 redis.call('SREM', prefix .. 'private-channels', name)
 redis.call('ZREM', prefix .. 'channel-index', name)
-for _, what in ipairs({'channel', 'invites', 'roles', 'bans', 'mutes', 'members'}) do
+for _, what in ipairs({'channel', 'invites', 'roles', 'bans', 'mutes', 'members', 'member-index'}) do
   redis.call('DEL', prefix .. what .. ':' .. name)
 end
 redis.call('DEL', prefix .. 'history:channel:' .. name)
@@ -85,5 +85,6 @@ if ends == '' then return redis.call('HDEL', prefix .. 'bans:' .. name, key) end
 redis.call('HSET', prefix .. 'bans:' .. name, key, ends)
 redis.call('SREM', prefix .. 'memberships:' .. key, name)
 redis.call('SREM', prefix .. 'members:' .. name, key)
+redis.call('ZREM', prefix .. 'member-index:' .. name, key)
 return 1
 `;

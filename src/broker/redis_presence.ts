@@ -110,18 +110,21 @@ export function createRedisPresence(options: PresenceOptions): RedisPresence {
   async function sweep(): Promise<void> {
     const expired = await run("EXPIRE_USERS", presenceTtlMs) as string[];
     if (expired.length === 0) return;
-    const names = [];
-    for (let i = 0; i < expired.length; i += 2) {
-      const name = expired[i];
-      names.push(name);
-      await run("MARK_SEEN", userKey(name), name, expired[i + 1], historyTtlMs);
-    }
+    const names = expired.filter((_, i) => i % 2 === 0);
+    await Promise.all(names.map((name, i) =>
+      run("MARK_SEEN", userKey(name), name, expired[2 * i + 1], historyTtlMs)
+    ));
     options.expired(names);
   }
 
   async function beat(): Promise<void> {
     if (!options.isConnected()) return;
+    await refreshLocal();
+    // After this instance's own users are refreshed: a long sweep never lets them expire.
     await sweep().catch((error) => log.warn("presence sweep failed", { error }));
+  }
+
+  async function refreshLocal(): Promise<void> {
     if (localSessions.size === 0) return;
     const args = [...localSessions].flatMap(([id, s]) => [s.key, s.name, s.tokenHash, id]);
     try {

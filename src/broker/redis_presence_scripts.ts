@@ -11,18 +11,36 @@ import { PRELUDE } from "./redis_scripts.ts";
 /** Members, profiles and the public-channel index. */
 const MEMBERS = `
 local function members_key(channel) return prefix .. 'members:' .. channel end
--- The channel's members in key order; a key whose user no longer has the
--- channel (a new holder of an anonymous name starts with none) is dropped.
-local function current_members(channel)
-  local found = {}
+-- The same keys in a sorted set (score 0), paged in byte order by ZRANGEBYLEX:
+-- never by Lua's string order, which follows the server's locale.
+local function member_index(channel) return prefix .. 'member-index:' .. channel end
+local function ensure_member_index(channel)
+  if redis.call('EXISTS', member_index(channel)) == 1 then return end
   for _, key in ipairs(redis.call('SMEMBERS', members_key(channel))) do
-    if redis.call('SISMEMBER', memberships_key(key), channel) == 1 then
-      table.insert(found, key)
-    else
-      redis.call('SREM', members_key(channel), key)
-    end
+    redis.call('ZADD', member_index(channel), 0, key)
   end
-  table.sort(found)
+end
+-- Whether the user still has the channel; one whose channels expired with an
+-- anonymous hold on the name is dropped from the channel's lists.
+local function still_member(key, channel)
+  if redis.call('SISMEMBER', memberships_key(key), channel) == 1 then return true end
+  redis.call('SREM', members_key(channel), key)
+  redis.call('ZREM', member_index(channel), key)
+  return false
+end
+-- The channel's members in key order, after a key ('' for the start), at most limit.
+local function members_after(channel, after, limit)
+  ensure_member_index(channel)
+  local found = {}
+  local from = after == '' and '-' or ('(' .. after)
+  while #found < limit do
+    local batch = redis.call('ZRANGEBYLEX', member_index(channel), from, '+', 'LIMIT', 0, 100)
+    if #batch == 0 then break end
+    for _, key in ipairs(batch) do
+      if #found < limit and still_member(key, channel) then table.insert(found, key) end
+    end
+    from = '(' .. batch[#batch]
+  end
   return found
 end
 local function is_online(key, now)
@@ -73,12 +91,15 @@ local key, channel, history_ttl = ARGV[2], ARGV[3], tonumber(ARGV[5])
 local changed
 if ARGV[4] == '1' then
   changed = redis.call('SADD', memberships_key(key), channel)
+  ensure_member_index(channel)
   redis.call('SADD', members_key(channel), key)
+  redis.call('ZADD', member_index(channel), 0, key)
   redis.call('HSET', profile_key(key), 'name', ARGV[6])
   redis.call('PEXPIRE', profile_key(key), history_ttl)
 else
   changed = redis.call('SREM', memberships_key(key), channel)
   redis.call('SREM', members_key(channel), key)
+  redis.call('ZREM', member_index(channel), key)
 end
 if changed == 1 then redis.call('PEXPIRE', memberships_key(key), history_ttl) end
 return changed
@@ -155,26 +176,20 @@ return out
 `;
 
 /**
- * A page of a channel's members in key order. ARGV: prefix, channel, after
- * (a key, or ''), limit. Returns {count, next key or '', then five fields
- * per member (see presence_of)}.
+ * A page of a channel's members in key order (bytes). ARGV: prefix,
+ * channel, after (a key, or ''), limit. Returns {count, next key or '',
+ * then five fields per member (see presence_of)}; the count may include
+ * members whose channels expired, until a page or a count reads past them.
  */
 export const MEMBERS_PAGE = PRELUDE + MEMBERS + `
-local after, limit = ARGV[3], tonumber(ARGV[4])
-local keys = current_members(ARGV[2])
+local channel, after, limit = ARGV[2], ARGV[3], tonumber(ARGV[4])
+local keys = members_after(channel, after, limit + 1)
 local now = now_ms()
-local out = {#keys, ''}
-local taken, last = 0, ''
-for _, key in ipairs(keys) do
-  if after == '' or key > after then
-    if taken == limit then
-      out[2] = last
-      break
-    end
-    for _, field in ipairs(presence_of(key, now)) do table.insert(out, field) end
-    taken, last = taken + 1, key
-  end
+local out = {redis.call('ZCARD', member_index(channel)), ''}
+for i = 1, math.min(#keys, limit) do
+  for _, field in ipairs(presence_of(keys[i], now)) do table.insert(out, field) end
 end
+if #keys > limit then out[2] = keys[limit] end
 return out
 `;
 
@@ -184,7 +199,7 @@ return out
  */
 export const ONLINE_MEMBERS = PRELUDE + MEMBERS + `
 local limit = tonumber(ARGV[3])
-local keys = current_members(ARGV[2])
+local keys = members_after(ARGV[2], '', math.huge)
 local now = now_ms()
 local out = {#keys, 0}
 for _, key in ipairs(keys) do

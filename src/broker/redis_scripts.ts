@@ -51,11 +51,17 @@ local function take_claim(key, name, kind, token, expiry, ttl, history_ttl, iden
   if old[1] then redis.call('ZREM', online_key, old[1]) end
   if old[2] then redis.call('DEL', token_key(old[2])) end
   if not identified and redis.call('GET', owner_key(key)) ~= token then
+    -- The old holder leaves its channels' member lists along with its channels.
+    for _, channel in ipairs(redis.call('SMEMBERS', memberships_key(key))) do
+      redis.call('SREM', prefix .. 'members:' .. channel, key)
+      redis.call('ZREM', prefix .. 'member-index:' .. channel, key)
+    end
     redis.call('DEL', prefix .. 'history:user:' .. key, seen_key(key), memberships_key(key),
       profile_key(key))
   end
   redis.call('SET', owner_key(key), token, 'PX', history_ttl)
-  redis.call('HSET', claim_key(key), 'name', name, 'kind', kind, 'token', token)
+  redis.call('HSET', claim_key(key), 'name', name, 'kind', kind, 'token', token, 'anonymous',
+    identified and '' or '1')
   redis.call('SET', token_key(token), key)
   redis.call('ZADD', online_key, expiry, name)
 end
@@ -70,6 +76,7 @@ local function refresh(key, name, token, expiry, ttl, grace, history_ttl)
   redis.call('PEXPIRE', token_key(token), ttl + grace)
   redis.call('PEXPIRE', owner_key(key), history_ttl)
   redis.call('PEXPIRE', memberships_key(key), history_ttl)
+  redis.call('PEXPIRE', profile_key(key), history_ttl)
 end
 `;
 
@@ -128,11 +135,15 @@ local now = now_ms()
 local went_offline = 0
 redis.call('ZREM', sessions_key(key), ARGV[3])
 if live_sessions(key, now) == 0 then
-  local held = redis.call('HMGET', claim_key(key), 'name', 'token', 'kind')
+  local held = redis.call('HMGET', claim_key(key), 'name', 'token', 'kind', 'anonymous')
   if held[1] then
     went_offline = redis.call('ZREM', online_key, held[1])
     redis.call('HSET', profile_key(key), 'name', held[1], 'seen', now)
-    redis.call('PEXPIRE', profile_key(key), history_ttl)
+    -- An anonymous user's channels and profile last as long as the hold on the name.
+    local keep = history_ttl
+    if held[4] == '1' then keep = held[3] == 'A' and grace or 1 end
+    redis.call('PEXPIRE', profile_key(key), keep)
+    redis.call('PEXPIRE', memberships_key(key), keep)
     local newest = redis.call('XREVRANGE', prefix .. 'history:user:' .. key, '+', '-', 'COUNT', 1)
     if newest[1] then redis.call('SET', seen_key(key), newest[1][1], 'PX', history_ttl) end
     -- A lobby (kind-B) client has no token to come back with: its name is free at once.

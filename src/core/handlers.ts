@@ -243,9 +243,10 @@ export function createHandlers(options: HandlerOptions): Handlers {
         await broker.channels.setRole(channel, target, command.role);
         break;
       case "kick":
-        await broker.users.setMembership(command.user, channel, false);
+        if (await broker.users.setMembership(command.user, channel, false)) {
+          await presence.membershipChanged(command.user, channel, "left");
+        }
         await tell(target, channel, "kicked");
-        await presence.membershipChanged(command.user, channel, "left");
         break;
       case "ban":
       case "mute": {

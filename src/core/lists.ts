@@ -20,10 +20,14 @@ import { mayUseChannel } from "../auth.ts";
 import type { Broker } from "../broker/broker.ts";
 import type { Config } from "../config.ts";
 import type { Logger } from "../log.ts";
+import { utf8Length } from "../protocol/names.ts";
 import type { PresenceFeed } from "./presence.ts";
 import { sendFrameIsolated, type Session } from "./session.ts";
 
 type ListKind = "userList" | "channelList";
+
+const USERS_FIRST: ListKind[] = ["userList", "channelList"];
+const CHANNELS_FIRST: ListKind[] = ["channelList", "userList"];
 
 /** The sessions a feed keeps up to date (the session registry). */
 export interface Audience {
@@ -54,6 +58,8 @@ interface Round {
   channels?: string[];
   /** Frames built this round, by list kind, codec and scope: shared by the sessions alike. */
   frames: Map<string, string | undefined>;
+  /** The online members around each set of channels, this round. */
+  around: Map<string, string[]>;
 }
 
 /** How long a channel's online members are trusted without a change (a lost signal heals). */
@@ -76,21 +82,35 @@ export function createListFeed(options: ListFeedOptions): ListFeed {
       userCount <= listMaxNames ? broker.users.online() : undefined,
       channelCount <= listMaxNames ? broker.channels.list() : undefined,
     ]);
-    return { users: users?.sort(byName), channels: channels?.sort(byName), frames: new Map() };
+    return {
+      users: users?.sort(byName),
+      channels: channels?.sort(byName),
+      frames: new Map(),
+      around: new Map(),
+    };
   }
 
-  /** Reads again the online members of the channels `sessions` need that changed or aged. */
+  /**
+   * Reads again the online members of the channels the tick's `sessions`
+   * need that changed or aged, and forgets those nobody needs. Only the
+   * tick does this (a newcomer reads what is missing, nothing else), so a
+   * change mark is never consumed by a read that then loses the race.
+   */
   async function refreshChannels(sessions: Session[]): Promise<void> {
     const changed = presence.changedChannels();
     const needed = new Set<string>();
     for (const session of sessions) for (const channel of session.channels) needed.add(channel);
     for (const channel of onlineIn.keys()) if (!needed.has(channel)) onlineIn.delete(channel);
     const now = Date.now();
-    const stale = [...needed].filter((channel) => {
+    await readOnline([...needed].filter((channel) => {
       const known = onlineIn.get(channel);
       return !known || changed.has(channel) || now - known.readAt > ONLINE_MEMBERS_TTL_MS;
-    });
-    await Promise.all(stale.map(async (channel) => {
+    }));
+  }
+
+  async function readOnline(channels: string[]): Promise<void> {
+    const now = Date.now();
+    await Promise.all(channels.map(async (channel) => {
       const { names } = await broker.channels.onlineMembers(channel, listMaxNames);
       onlineIn.set(channel, { names, readAt: now });
     }));
@@ -100,7 +120,7 @@ export function createListFeed(options: ListFeedOptions): ListFeed {
   function frameFor(session: Session, kind: ListKind, round: Round): string | undefined {
     const allowed = session.grant?.channels;
     const scope = kind === "userList"
-      ? round.users ? "*" : ownChannels(session, session.user!.name)
+      ? round.users ? "*" : usersScope(session, round)
       : round.channels && allowed === undefined && allPublic(session, round.channels)
       ? "*"
       : `${allowed?.join("\n") ?? "*"}\n\n${ownChannels(session, "")}`;
@@ -112,13 +132,38 @@ export function createListFeed(options: ListFeedOptions): ListFeed {
     return frame;
   }
 
+  /** The online members of the session's channels, at most `LIST_MAX_NAMES`; once per round. */
+  function membersAround(session: Session, round: Round): string[] {
+    const key = ownChannels(session, "");
+    let around = round.around.get(key);
+    if (!around) {
+      const names = new Set<string>();
+      for (const channel of session.channels) {
+        for (const name of onlineIn.get(channel)?.names ?? []) names.add(name);
+      }
+      around = [...names].sort(byName).slice(0, listMaxNames);
+      round.around.set(key, around);
+    }
+    return around;
+  }
+
+  /**
+   * Whose bounded userList the session shares: everyone in the same
+   * channels, as long as it holds the session's own user (usually it does:
+   * the user is an online member); otherwise its own.
+   */
+  function usersScope(session: Session, round: Round): string {
+    const around = membersAround(session, round);
+    const channels = ownChannels(session, "");
+    return around.includes(session.user!.name) ? channels : `${channels}\n\n${session.user!.name}`;
+  }
+
   function usersFor(session: Session, round: Round): string[] {
     if (round.users) return round.users;
-    const names = new Set([session.user!.name]);
-    for (const channel of session.channels) {
-      for (const name of onlineIn.get(channel)?.names ?? []) names.add(name);
-    }
-    return [...names].sort(byName).slice(0, listMaxNames);
+    const around = membersAround(session, round);
+    const me = session.user!.name;
+    // The user comes first when the list was cut short of them.
+    return around.includes(me) ? around : [me, ...around.slice(0, listMaxNames - 1)];
   }
 
   function channelsFor(session: Session, round: Round): string[] {
@@ -129,16 +174,22 @@ export function createListFeed(options: ListFeedOptions): ListFeed {
       .slice(0, Math.max(listMaxNames, session.channels.size));
   }
 
-  /** Sends `session` each list that changed, as far as its byte budget allows. */
+  /**
+   * Sends `session` each list that changed, as far as its byte budget
+   * allows; the one sent less recently goes first, so a list that changes
+   * all the time cannot starve the other.
+   */
   function offerLists(session: Session, round: Round, force: boolean): void {
-    for (const kind of ["userList", "channelList"] as const) {
+    const order = session.sentLists.last === "userList" ? CHANNELS_FIRST : USERS_FIRST;
+    for (const kind of order) {
       const frame = frameFor(session, kind, round);
       if (frame === undefined || session.sentLists[kind] === frame) continue;
       const now = Date.now();
       if (!force && session.listsDueAt > now) return;
       session.sentLists[kind] = frame;
+      session.sentLists.last = kind;
       session.listsDueAt = Math.max(now, session.listsDueAt) +
-        frame.length * 1000 / options.listBytesPerSecond;
+        utf8Length(frame) * 1000 / options.listBytesPerSecond;
       sendFrameIsolated(session, frame);
     }
   }
@@ -167,7 +218,7 @@ export function createListFeed(options: ListFeedOptions): ListFeed {
     async sendCurrent(session) {
       if (!getsLists(session)) return;
       const round = await readRound();
-      if (!round.users) await refreshChannels([session]);
+      if (!round.users) await readOnline([...session.channels].filter((c) => !onlineIn.has(c)));
       if (session.state === "open") offerLists(session, round, true);
     },
     start(audience) {

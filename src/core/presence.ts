@@ -20,6 +20,7 @@ import type { Config } from "../config.ts";
 import type { Logger } from "../log.ts";
 import type { Command, Outbound, Presence } from "../protocol/commands.ts";
 import { mayUseChannel } from "../auth.ts";
+import { checkChannelGrant } from "./grants.ts";
 import { ack, CommandRefused, send, sendFrameIsolated, type Session } from "./session.ts";
 
 /** The commands presence answers. */
@@ -33,8 +34,11 @@ export interface PresenceOptions extends Pick<Config, "presenceEventsMaxMembers"
 
 /** Presence of one instance. */
 export interface PresenceFeed {
-  /** Tells the user's channels that the user came online, went offline, or set a status. */
-  statusChanged(name: string): Promise<void>;
+  /**
+   * Tells the user's channels (`channels`, or all the user's) that the user
+   * came online, went offline, or set a status.
+   */
+  statusChanged(name: string, channels?: string[]): Promise<void>;
   /** Tells `channel` that the user joined or left it. */
   membershipChanged(name: string, channel: string, event: "joined" | "left"): Promise<void>;
   /** Users whose instance died: tells their channels they are offline. */
@@ -69,6 +73,8 @@ export function createPresence(options: PresenceOptions): PresenceFeed {
       broker.users.presence([name]),
       broker.channels.memberCounts(channels),
     ]);
+    // A name freed with its last session (no grace) keeps no profile: it was last seen now.
+    if (!presence.online) presence.lastSeen ??= Date.now();
     await Promise.all(channels.map((channel, i) =>
       broker.bus.signal(channelTopic(channel), {
         kind: "presence",
@@ -84,18 +90,23 @@ export function createPresence(options: PresenceOptions): PresenceFeed {
     session: Session,
     { channel, after, limit, ref }: Command & { type: "members" },
   ): Promise<void> {
+    checkChannelGrant(session, channel);
     const access = await broker.channels.access(channel, session.user!.key);
     if (!access || (access.private && !session.channels.has(channel))) {
-      throw new CommandRefused("channel_unavailable", `No channel ${channel} to list`);
+      throw new CommandRefused("channel_unavailable", `Channel "${channel}" cannot be listed`);
     }
+    // Only a member hears the channel's changes; others get the page alone.
+    const watches = session.channels.has(channel);
+    if (watches) (session.watching ??= new Set()).add(channel);
     // Changes that arrive while the page is read come after it, so the page never undoes them.
     const held: Outbound[] = [];
     (session.heldPresence ??= new Map()).set(channel, held);
     try {
       const page = await broker.channels.members(channel, { after, limit });
-      (session.watching ??= new Set()).add(channel);
       send(session, { type: "members", channel, page, ...(ref === undefined ? {} : { ref }) });
-      if (page.count > presenceEventsMaxMembers) {
+      if (watches && page.count > presenceEventsMaxMembers) {
+        // This watcher has this count now: a later change is measured against it.
+        lastCounts.delete(channel);
         const { members, online } = await broker.channels.onlineMembers(channel, 0);
         send(session, { type: "memberCount", channel, members, online });
       }
@@ -105,8 +116,8 @@ export function createPresence(options: PresenceOptions): PresenceFeed {
     for (const outbound of held) send(session, outbound);
   }
 
-  async function statusChanged(name: string): Promise<void> {
-    await announce(name, await broker.users.memberships(name), "status");
+  async function statusChanged(name: string, channels?: string[]): Promise<void> {
+    await announce(name, channels ?? await broker.users.memberships(name), "status");
   }
 
   return {
@@ -170,7 +181,7 @@ export function createPresence(options: PresenceOptions): PresenceFeed {
       const watchers = new Map<string, Session[]>();
       for (const session of audience) {
         for (const channel of session.watching ?? []) {
-          if (due.has(channel) && session.state === "open") {
+          if (due.has(channel) && session.state === "open" && session.channels.has(channel)) {
             watchers.get(channel)?.push(session) ?? watchers.set(channel, [session]);
           }
         }

@@ -82,8 +82,12 @@ export interface Session {
   readonly sentLive: Map<Topic, { first?: string; last?: string }>;
   /** Kind B: its "has joined the chat" went out, so its leave is announced too. */
   joinAnnounced: boolean;
-  /** The last userList and channelList frames sent, so an unchanged list is not resent. */
-  readonly sentLists: { userList?: string; channelList?: string };
+  /** The last userList and channelList frames sent (an unchanged list is not resent), and which went last. */
+  readonly sentLists: {
+    userList?: string;
+    channelList?: string;
+    last?: "userList" | "channelList";
+  };
   /** Kind A with `presence=changes`: no userList or channelList frames. */
   changesOnly: boolean;
   /** When (ms) the next list frame may go: the lists' byte budget spent so far. */

@@ -97,14 +97,16 @@ export function createSessionRegistry(options: RegistryOptions): SessionRegistry
   function releasesOf(session: Session): Promise<unknown>[] {
     try {
       endGrant(session);
+      // The channels to tell if the user goes offline: taken before leaving them.
+      const joined = [...session.channels];
       // Commands still running (a claim in flight, say) finish, and undo their work, first.
       const releases: Promise<unknown>[] = [
         session.queue,
         ...channels.leaveAll(session),
         claims.release(session).then((offline) => {
-          // A kind-B user has no channels of their own to tell.
+          // The session's channels: a name freed at once has no memberships left to read.
           if (offline && session.codec.kind === "A") {
-            return options.presence.statusChanged(session.user!.name);
+            return options.presence.statusChanged(session.user!.name, joined);
           }
         }),
       ];

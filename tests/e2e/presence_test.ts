@@ -123,6 +123,23 @@ testEachRuntime(
 );
 
 testEachRuntime(
+  "presence: a user whose name is freed with their last session (no grace) goes offline, seen then",
+  async (runtime) => {
+    await using server = await startServer(runtime, { RECONNECT_GRACE_MS: "0" });
+    await using alice = await joinChanges(server.ws, "alice");
+    const carol = await joinA(server.ws, "carol");
+    await joinChannel(alice, "room");
+    await joinChannel(carol, "room");
+    await request(alice, { type: "members", to: "room" }, "m");
+    const before = Date.now();
+    await carol.close();
+    const gone = await memberEvent(alice, "carol");
+    assertEquals([gone.event, gone.online], ["status", false]);
+    assert(gone.lastSeen! >= before - 5000, "seen when the session ended");
+  },
+);
+
+testEachRuntime(
   "presence: a channel bigger than PRESENCE_EVENTS_MAX_MEMBERS sends counts, not members",
   async (runtime) => {
     await using server = await startServer(runtime, { PRESENCE_EVENTS_MAX_MEMBERS: "2" });
