@@ -111,9 +111,11 @@ export function createRedisPresence(options: PresenceOptions): RedisPresence {
     const expired = await run("EXPIRE_USERS", presenceTtlMs) as string[];
     if (expired.length === 0) return;
     const names = expired.filter((_, i) => i % 2 === 0);
-    await Promise.all(names.map((name, i) =>
-      run("MARK_SEEN", userKey(name), name, expired[2 * i + 1], historyTtlMs)
-    ));
+    await Promise.all(
+      names.map((name, i) =>
+        run("MARK_SEEN", userKey(name), name, expired[2 * i + 1], historyTtlMs)
+      ),
+    );
     options.expired(names);
   }
 
