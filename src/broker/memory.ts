@@ -93,6 +93,8 @@ export function createMemoryHub(options: Partial<MemoryHubOptions> = {}): Memory
   const epoch = formatMessageId(Date.now(), 0);
   const instances = new Set<Instance>();
   const claims = new Map<string, Claim>();
+  /** Users with a live session: counted as they come and go, so counting costs nothing. */
+  let onlineUsers = 0;
   const claimsByToken = new Map<string, Claim>();
 
   interface Instance {
@@ -120,6 +122,7 @@ export function createMemoryHub(options: Partial<MemoryHubOptions> = {}): Memory
       const claim = claims.get(key);
       const offline = claim?.sessions.delete(sessionId) === true && claim.sessions.size === 0;
       if (claim && offline) {
+        onlineUsers--;
         claim.graceUntil = Date.now() + reconnectGraceMs;
         const newest = retainedOf(userTopic(key)).envelopes.at(-1);
         if (newest) inboxSeen.set(key, newest.message.id);
@@ -144,9 +147,7 @@ export function createMemoryHub(options: Partial<MemoryHubOptions> = {}): Memory
       return Promise.resolve(names);
     },
     onlineCount() {
-      let count = 0;
-      for (const claim of claims.values()) if (claim.sessions.size > 0) count++;
-      return Promise.resolve(count);
+      return Promise.resolve(onlineUsers);
     },
     setStatus(name, status, text) {
       presence.setStatus(userKey(name), name, status, text);
@@ -204,6 +205,7 @@ export function createMemoryHub(options: Partial<MemoryHubOptions> = {}): Memory
       const firstSession = claim.sessions.size === 0;
       claim.sessions.add(sessionId);
       claim.graceUntil = undefined;
+      if (firstSession) onlineUsers++;
       const seen = firstSession ? inboxSeen.get(userKey(claim.name)) : undefined;
       return {
         status: "joined",
@@ -223,6 +225,7 @@ export function createMemoryHub(options: Partial<MemoryHubOptions> = {}): Memory
       identified: request.identified === true,
     };
     claims.set(key, fresh);
+    onlineUsers++;
     if (!request.identified && inboxOwners.get(key) !== fresh.tokenHash) {
       retained.delete(userTopic(key));
       inboxSeen.delete(key);
