@@ -15,7 +15,8 @@ import { type Broker, channelTopic, userTopic } from "../broker/broker.ts";
 import type { Channels } from "./channels.ts";
 import type { Follow } from "./delivery.ts";
 import { joinedLive } from "./replay.ts";
-import { CommandRefused, enqueue, send, type Session } from "./session.ts";
+import { enqueue } from "./intake.ts";
+import { CommandRefused, send, type Session } from "./session.ts";
 
 /** Channel membership as the user's. */
 export interface Memberships {

@@ -18,14 +18,20 @@ import type { Connection, ConnectionEvents } from "./connection.ts";
 import { endGrant } from "./grants.ts";
 import type { Handlers } from "./handlers.ts";
 import type { Opening } from "./opening.ts";
+import { isPublish, type PublishCommand } from "./publishing.ts";
+import {
+  type Answer,
+  enqueue,
+  enqueuePublish,
+  NO_ANSWER,
+  receiveBinary,
+  receiveText,
+} from "./intake.ts";
 import {
   close,
   createSession,
   disconnected,
-  enqueue,
   isolate,
-  receiveBinary,
-  receiveText,
   refuseAndClose,
   type Session,
   type SessionSettings,
@@ -74,6 +80,17 @@ export function createSessionRegistry(options: RegistryOptions): SessionRegistry
       return opening.openKindB(session, command);
     }
     return Promise.resolve();
+  }
+
+  /** Runs a publish in the session's pipeline; the first `say` of kind B opens the session. */
+  async function runPublish(
+    session: Session,
+    command: PublishCommand,
+    started: () => void,
+  ): Promise<Answer> {
+    if (session.state === "open") return await handlers.publish(session, command, started);
+    await run(session, command);
+    return NO_ANSWER;
   }
 
   /** Releases everything `session` held; runs once, whatever called it. */
@@ -128,7 +145,12 @@ export function createSessionRegistry(options: RegistryOptions): SessionRegistry
         text: (data) =>
           isolate(session, () => {
             const command = receiveText(session, data);
-            if (command) enqueue(session, () => run(session, command), command.ref);
+            if (!command) return;
+            if (isPublish(command)) {
+              enqueuePublish(session, (started) =>
+                runPublish(session, command, started), command.ref);
+            } else {enqueue(session, () =>
+                run(session, command), command.ref);}
           }),
         binary: (byteLength) => isolate(session, () => receiveBinary(session, byteLength)),
         closed: () => disconnected(session),
