@@ -82,6 +82,12 @@ export function createSessionRegistry(options: RegistryOptions): SessionRegistry
     return Promise.resolve();
   }
 
+  /** Queues `command`: a publish in the session's pipeline, any other after what came before. */
+  function queue(session: Session, command: Command): void {
+    if (!isPublish(command)) return enqueue(session, () => run(session, command), command.ref);
+    enqueuePublish(session, (started) => runPublish(session, command, started), command.ref);
+  }
+
   /** Runs a publish in the session's pipeline; the first `say` of kind B opens the session. */
   async function runPublish(
     session: Session,
@@ -145,12 +151,7 @@ export function createSessionRegistry(options: RegistryOptions): SessionRegistry
         text: (data) =>
           isolate(session, () => {
             const command = receiveText(session, data);
-            if (!command) return;
-            if (isPublish(command)) {
-              enqueuePublish(session, (started) =>
-                runPublish(session, command, started), command.ref);
-            } else {enqueue(session, () =>
-                run(session, command), command.ref);}
+            if (command) queue(session, command);
           }),
         binary: (byteLength) => isolate(session, () => receiveBinary(session, byteLength)),
         closed: () => disconnected(session),
