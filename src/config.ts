@@ -135,6 +135,11 @@ export const SETTINGS = {
   rateMessagesPerSecond: integer("RATE_MESSAGES_PER_SECOND", 20, 1, 1_000_000),
   /** Frames a session may send at once after a quiet spell. @default 40 */
   rateBurst: integer("RATE_BURST", 40, 1, 1_000_000),
+  /**
+   * Frames one session may have queued and in flight (publishes are pipelined);
+   * more are refused with `rate_limited`. @default 512
+   */
+  maxQueuedFrames: integer("MAX_QUEUED_FRAMES", 512, 1, 100_000),
   /** Channels one session may be a member of. @default 100 */
   maxChannelsPerSession: integer("MAX_CHANNELS_PER_SESSION", 100, 1, 100_000),
   /** Sessions one user may hold at once, across all instances. @default 10 */

@@ -18,7 +18,7 @@ import { createClaims } from "./claims.ts";
 import type { Connection, ConnectionEvents } from "./connection.ts";
 import { createDelivery } from "./delivery.ts";
 import { createHandlers } from "./handlers.ts";
-import { createBoundedLog } from "./limits.ts";
+import { createBoundedLog, OVERLOAD_LOG_BURST, OVERLOAD_LOG_RATE } from "./limits.ts";
 import { createListFeed } from "./lists.ts";
 import { createMemberships } from "./memberships.ts";
 import { createOpening } from "./opening.ts";
@@ -41,6 +41,7 @@ export type ChatSettings = Pick<
   | "maxChannelsPerSession"
   | "maxSessionsPerUser"
   | "channelCreationsPerMinute"
+  | "maxQueuedFrames"
   | "allowAnonymousLobby"
   | "sharedUsernames"
   | "nameScriptRestriction"
@@ -92,7 +93,11 @@ export function createChat(options: ChatOptions): Chat {
     requireTokens: authenticator !== undefined,
   });
   const sessions = createSessionRegistry({
-    settings: { ...options, refusalLog: options.refusalLog ?? createBoundedLog(log) },
+    settings: {
+      ...options,
+      refusalLog: options.refusalLog ?? createBoundedLog(log),
+      overloadLog: createBoundedLog(log, OVERLOAD_LOG_RATE, OVERLOAD_LOG_BURST),
+    },
     codecs: { A: createCodecA(options), B: createCodecB(options) },
     opening,
     handlers,

@@ -2,8 +2,11 @@
  * Delivery: from the broker to this instance's sessions. An envelope on a
  * topic goes to the topic's local members as one frame per client kind,
  * encoded once and sent as the same string to each receiver. Per receiver
- * the work is a state check, the replay gate and a send; a receiver whose
- * connection fails is closed alone, and the others still get their frame.
+ * the work is a state check and a send: who a frame leaves out is looked at
+ * only for direct messages and typing, the replay gate only for a session
+ * with a gate open (`gated`), and backpressure in plain arithmetic
+ * (`sendFrame`). A receiver whose connection fails is closed alone, and the
+ * others still get their frame.
  * A membership signal on a user's topic is no frame: each of that user's
  * other local sessions is handed to `follow`; a presence change on a
  * channel's topic goes to `presence.ts`, which knows who watches.
@@ -13,6 +16,7 @@
 import {
   channelTopic,
   type Envelope,
+  isMessage,
   type PresenceChange,
   type Signal,
   type Topic,
@@ -68,15 +72,20 @@ const CHANNEL_PREFIX = channelTopic("");
 
 function fanOut(members: Iterable<Session>, topic: Topic, envelope: ClientEnvelope): void {
   const addressed = address(topic, envelope);
+  const leavesOut = addressed.exceptSession !== undefined || addressed.exceptUser !== undefined;
+  const gatesMessages = isMessage(envelope);
   const frames = new Map<Codec, string | undefined>();
+  let codec: Codec | undefined;
+  let frame: string | undefined;
   for (const session of members) {
-    if (
-      session.state !== "open" || !isFor(session, addressed) || !admits(session, topic, envelope)
-    ) continue;
-    let frame = frames.get(session.codec);
-    if (frame === undefined && !frames.has(session.codec)) {
-      frame = session.codec.encode(addressed.event);
-      frames.set(session.codec, frame);
+    if (session.state !== "open") continue;
+    if (leavesOut && !isFor(session, addressed)) continue;
+    if (session.gated && gatesMessages && !admits(session, topic, envelope)) continue;
+    // Receivers of one kind mostly come in a row: the frame is looked up when the kind changes.
+    if (session.codec !== codec) {
+      codec = session.codec;
+      frame = frames.has(codec) ? frames.get(codec) : codec.encode(addressed.event);
+      frames.set(codec, frame);
     }
     if (frame !== undefined) sendFrameIsolated(session, frame);
   }

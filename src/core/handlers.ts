@@ -3,6 +3,7 @@
  * each answering with an `ack`, an answer frame or a refusal. Publishing
  * goes through the broker, which stamps, stores and delivers; what the
  * broker delivers comes back through `delivery.ts`, never through here.
+ * The publishing commands themselves are in `publishing.ts`.
  *
  * @module
  */
@@ -12,19 +13,17 @@ import {
   type ChannelAccess,
   channelTopic,
   type Measure,
-  type MessageDraft,
-  MutedError,
   userTopic,
 } from "../broker/broker.ts";
 import type { Config } from "../config.ts";
-import { fingerprint } from "../ids.ts";
 import type { Command } from "../protocol/commands.ts";
 import { isChannelName, isUsername, userKey } from "../protocol/names.ts";
-import { mayJoin, until } from "./channels.ts";
+import { mayJoin } from "./channels.ts";
 import type { Memberships } from "./memberships.ts";
 import type { PresenceFeed } from "./presence.ts";
 import { checkChannelGrant, refresh } from "./grants.ts";
-import { ack, CommandRefused, refusal, refuse, send, type Session } from "./session.ts";
+import { createPublishing, type Publishing } from "./publishing.ts";
+import { ack, refusal, refuse, send, type Session } from "./session.ts";
 
 /** What the handlers need. */
 export interface HandlerOptions extends Pick<Config, "lobbyChannel"> {
@@ -37,26 +36,18 @@ export interface HandlerOptions extends Pick<Config, "lobbyChannel"> {
   presence: Pick<PresenceFeed, "handle" | "membershipChanged">;
 }
 
-/** The handlers of this instance. */
-export interface Handlers {
-  /** Runs one command of an open session. */
+/** The handlers of this instance: the publishing commands, and `handle` for all. */
+export interface Handlers extends Publishing {
+  /** Runs one command of an open session, and answers it. */
   handle(session: Session, command: Command): Promise<void>;
-  /** Publishes `text` to `channel` from `from` and acks it with the message id. */
-  publishToChannel(
-    session: Session,
-    channel: string,
-    from: string,
-    text: string,
-    ref: string | undefined,
-  ): Promise<void>;
 }
 
 /** Creates the command handlers. */
 export function createHandlers(options: HandlerOptions): Handlers {
-  const { broker, memberships, lobbyChannel, presence } = options;
+  const { broker, memberships, presence } = options;
+  const publishing = createPublishing(options);
 
   async function handle(session: Session, command: Command): Promise<void> {
-    const user = session.user!;
     const { ref } = command;
     switch (command.type) {
       case "createChannel":
@@ -89,18 +80,9 @@ export function createHandlers(options: HandlerOptions): Handlers {
         await memberships.leave(session, command.channel);
         return ack(session, ref);
       case "broadcast":
-        await memberships.join(session, command.channel);
-        return await publishToChannel(session, command.channel, user.name, command.text, ref);
       case "say":
-        if (command.text === "") {
-          return refuse(
-            session,
-            refusal("invalid_frame", "Invalid frame: text must not be empty", ref),
-          );
-        }
-        return await publishToChannel(session, lobbyChannel, user.name, command.text, ref);
       case "directMessage":
-        return await directMessage(session, command.to, command.text, ref);
+        return (await publishing.publish(session, command))();
       case "typing":
         return await typing(session, command.to, ref);
       case "ping":
@@ -111,73 +93,6 @@ export function createHandlers(options: HandlerOptions): Handlers {
       case "presence":
         return await presence.handle(session, command);
     }
-  }
-
-  async function publishToChannel(
-    session: Session,
-    channel: string,
-    from: string,
-    text: string,
-    ref: string | undefined,
-  ): Promise<void> {
-    const draft: MessageDraft = {
-      kind: "channel",
-      from,
-      to: channel,
-      text,
-      ...dedup(session, ref, "channel", channel, text),
-    };
-    let published;
-    try {
-      published = await broker.bus.publish([channelTopic(channel)], draft);
-    } catch (error) {
-      if (!(error instanceof MutedError)) throw error;
-      throw new CommandRefused("muted", `Muted in channel "${channel}" ${until(error.until)}`);
-    }
-    ack(session, ref, published.message.id, published.duplicate);
-  }
-
-  async function directMessage(
-    session: Session,
-    to: string,
-    text: string,
-    ref: string | undefined,
-  ): Promise<void> {
-    const sender = session.user!;
-    const { dedupKey } = dedup(session, ref, "direct", userKey(to), text);
-    // A retry of a stored message gets its ack even if the recipient has left since.
-    const earlier = dedupKey === undefined ? undefined : await broker.bus.recall(dedupKey);
-    if (earlier) return ack(session, ref, earlier.id, true);
-    // Stored for later when offline: in JWT mode any username is a user; in anonymous
-    // mode only a held name is (live, or within its reconnect grace).
-    const recipient = await broker.users.lookup(to) ??
-      (options.authenticator ? { name: to, kind: "A" as const } : undefined);
-    if (!recipient) {
-      return refuse(
-        session,
-        refusal("user_offline", `No user "${to}": nobody holds that name now`, ref),
-      );
-    }
-    if (recipient.kind === "B") {
-      return refuse(
-        session,
-        refusal(
-          "dm_unsupported",
-          `User "${recipient.name}" uses a lobby-only client and cannot receive direct messages`,
-          ref,
-        ),
-      );
-    }
-    const topics = [...new Set([userTopic(userKey(recipient.name)), userTopic(sender.key)])];
-    const { message, duplicate } = await broker.bus.publish(topics, {
-      kind: "direct",
-      from: sender.name,
-      to: recipient.name,
-      text,
-      senderSession: session.id,
-      ...(dedupKey === undefined ? {} : { dedupKey }),
-    });
-    ack(session, ref, message.id, duplicate);
   }
 
   /** The owner or a moderator lets `user` into the channel, and `user`'s sessions are told. */
@@ -352,26 +267,7 @@ export function createHandlers(options: HandlerOptions): Handlers {
     send(session, { type: "history", with: command.with!, messages, ...refPart });
   }
 
-  return { handle, publishToChannel };
-}
-
-/**
- * The same message re-sent with the same `ref` by the same holder of the
- * name is not published again. The key covers the message itself, so a
- * `ref` reused for another message (another tab's counter) publishes it.
- */
-function dedup(
-  session: Session,
-  ref: string | undefined,
-  kind: string,
-  to: string,
-  text: string,
-): { dedupKey?: string } {
-  const user = session.user;
-  if (ref === undefined || !user) return {};
-  return {
-    dedupKey: `${user.key}:${user.claimTag}:${ref}:${fingerprint(`${kind}\n${to}\n${text}`)}`,
-  };
+  return { handle, ...publishing };
 }
 
 /** Who may moderate whom: a higher rank over a lower one. */

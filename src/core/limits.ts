@@ -1,10 +1,10 @@
 /**
  * What one session may do, and how fast: rate limits as token buckets
- * (`rate` tokens a second, at most `burst` saved up), a strike counter that
- * tells a flood from a burst, and the bounds of a session's command queue.
- * Each session gets its own set from `createSessionLimits`. An instance's
- * refusal log is bounded the same way (`createBoundedLog`). The clock is
- * injectable so that tests need not wait.
+ * (`rate` tokens a second, at most `burst` saved up) and a strike counter
+ * that tells a flood from a burst; each session gets its own set from
+ * `createSessionLimits` (its queue's bound is a setting, MAX_QUEUED_FRAMES).
+ * An instance's refusal logs are bounded the same way (`createBoundedLog`).
+ * The clock is injectable so that tests need not wait.
  *
  * @module
  */
@@ -16,9 +16,6 @@ export const RATE_ABUSE_STRIKES = 100;
 
 /** The window in which `RATE_ABUSE_STRIKES` refusals mean abuse. */
 export const RATE_ABUSE_WINDOW_MS = 10_000;
-
-/** Commands a session may have queued before further frames are refused with `rate_limited`. */
-export const MAX_PENDING_COMMANDS = 64;
 
 /** A token bucket. */
 export interface TokenBucket {
@@ -106,6 +103,12 @@ export const REFUSAL_LOG_RATE = 20;
 
 /** Lines a bounded log prints at once after a quiet spell. */
 export const REFUSAL_LOG_BURST = 100;
+
+/** Lines a second the log of full command queues prints on average (`OVERLOAD_LOG_BURST` at once). */
+export const OVERLOAD_LOG_RATE = 1;
+
+/** Lines the log of full command queues prints at once after a quiet spell. */
+export const OVERLOAD_LOG_BURST = 10;
 
 /**
  * `log`, bounded in rate by one token bucket shared by its levels, so that

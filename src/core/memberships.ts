@@ -17,7 +17,8 @@ import type { Channels } from "./channels.ts";
 import type { Follow } from "./delivery.ts";
 import type { PresenceFeed } from "./presence.ts";
 import { joinedLive } from "./replay.ts";
-import { CommandRefused, enqueue, send, type Session } from "./session.ts";
+import { enqueue } from "./intake.ts";
+import { CommandRefused, send, type Session } from "./session.ts";
 
 /** Channel membership as the user's. */
 export interface Memberships {

@@ -120,7 +120,14 @@ export function createOpening(options: OpeningOptions): Opening {
       await announce(`${claimed.name} has joined the chat`);
     }
     if (text === "") return ack(session, ref);
-    await options.handlers.publishToChannel(session, lobbyChannel, claimed.name, text, ref);
+    const answer = await options.handlers.publishToChannel(
+      session,
+      lobbyChannel,
+      claimed.name,
+      text,
+      ref,
+    );
+    answer();
   }
 
   /** Direct messages to the session's user in `inbox` after `after`. */

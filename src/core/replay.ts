@@ -24,6 +24,7 @@ import { send, type Session } from "./session.ts";
 /** Starts holding back the live messages of `topic` for `session` until `resume` sends them. */
 export function holdLive(session: Session, topic: Topic): void {
   session.replaying.set(topic, []);
+  session.gated = true;
 }
 
 /** Stops holding `topic` back and drops what was held: nothing was replayed, a retry starts clean. */
@@ -32,12 +33,17 @@ export function dropHeld(session: Session, topic: Topic): void {
 }
 
 /**
- * Whether a live `envelope` on `topic` goes to `session` now. It does not
- * while the topic is being replayed (it is held, and sent by `resume`), nor
- * when the replay already sent it; the first newer message ends that check.
+ * Whether a live `envelope` on `topic` goes to a `gated` session now. It
+ * does not while the topic is being replayed (it is held, and sent by
+ * `resume`), nor when the replay already sent it; the first newer message
+ * ends that check. A session found with no gate left is ungated.
  */
 export function admits(session: Session, topic: Topic, envelope: Envelope): boolean {
   if (!isMessage(envelope)) return true;
+  if (session.replaying.size + session.sentUpTo.size + session.sentLive.size === 0) {
+    session.gated = false;
+    return true;
+  }
   if (session.replaying.size > 0) {
     const held = session.replaying.get(topic);
     if (held) {
@@ -65,6 +71,7 @@ export function admits(session: Session, topic: Topic, envelope: Envelope): bool
 /** Marks `topic` as joined without a replay: what goes live from now on is remembered as sent. */
 export function joinedLive(session: Session, topic: Topic): void {
   session.sentLive.set(topic, {});
+  session.gated = true;
 }
 
 /**
@@ -111,6 +118,7 @@ export async function resume(
   }
   // The live copy of a replayed message may still be on its way (another connection).
   session.sentUpTo.set(topic, last);
+  session.gated = true;
 }
 
 /** `event` marked as sent again from history; only messages are ever replayed. */

@@ -1,10 +1,9 @@
 /**
  * One client session on this instance: all of its state, declared on one
- * type, and the pipes its frames pass through. In: `receiveText` and
- * `receiveBinary` check size and rate, decode, and queue (`enqueue` runs
- * commands one after another). Out: `send` and `sendFrame` write, and drop
- * a client that stopped reading (backpressure); `ack`, `refuse` and `close`
- * answer. A fault while serving one session closes that session only.
+ * type, and the pipes its frames pass out through (what comes in passes
+ * through `intake.ts`). Out: `send` and `sendFrame` write, and drop a client
+ * that stopped reading (backpressure); `ack`, `refuse` and `close` answer.
+ * A fault while serving one session closes that session only.
  *
  * A session never calls up into the modules that use it. Whatever closes
  * it (the client, a refusal, a slow socket, a fault) settles `closed`, and
@@ -12,15 +11,13 @@
  *
  * @module
  */
-import { BrokerUnavailableError, type MessageEnvelope, type Topic } from "../broker/broker.ts";
+import type { MessageEnvelope, Topic } from "../broker/broker.ts";
 import type { Config } from "../config.ts";
 import type { Logger } from "../log.ts";
-import type { Codec, Command, Outbound, Refusal } from "../protocol/commands.ts";
-import { readFrameObject } from "../protocol/decode.ts";
+import type { Codec, Outbound, Refusal } from "../protocol/commands.ts";
 import { CLOSE_CODES, type ErrorCode } from "../protocol/codes.ts";
-import { utf8Length } from "../protocol/names.ts";
 import type { Connection } from "./connection.ts";
-import { createSessionLimits, MAX_PENDING_COMMANDS, type SessionLimits } from "./limits.ts";
+import { createSessionLimits, type SessionLimits } from "./limits.ts";
 
 /** The user a session speaks for, once its name is claimed. */
 export interface SessionUser {
@@ -49,10 +46,13 @@ export interface SessionSettings extends
     | "rateMessagesPerSecond"
     | "rateBurst"
     | "channelCreationsPerMinute"
+    | "maxQueuedFrames"
   > {
   log: Logger;
   /** Where refused frames and server-side closes go, at debug: bounded in rate, never texts. */
   refusalLog: Logger;
+  /** Where frames refused for a full queue go, at warn: an operator's concern, bounded, never texts. */
+  overloadLog: Logger;
 }
 
 /** A connected client. */
@@ -70,6 +70,12 @@ export interface Session {
   readonly limits: SessionLimits;
   /** AUTH_MODE=jwt: what its token allows, until when. */
   grant?: Grant;
+  /**
+   * Whether a replay gate may apply to its live messages (an entry in
+   * `replaying`, `sentUpTo` or `sentLive`): set when one is opened, cleared
+   * by the first delivery that finds none. A session with none pays nothing.
+   */
+  gated: boolean;
   /** Topics being replayed from history: their live messages wait here until the replay is sent. */
   readonly replaying: Map<Topic, MessageEnvelope[]>;
   /** After a replay, per topic, the last id sent: late live copies up to it are skipped. */
@@ -96,10 +102,14 @@ export interface Session {
   watching?: Set<string>;
   /** Per channel, the presence changes held back while its `members` page is read. */
   heldPresence?: Map<string, Outbound[]>;
-  /** Commands run one after another, in arrival order. */
+  /** Settles once every command queued so far has finished and answered. */
   queue: Promise<void>;
+  /** Settles once every command queued so far has issued its broker calls (or finished). */
+  started: Promise<void>;
   /** Commands queued and not yet finished. */
   pending: number;
+  /** UTF-16 code units it may still be sent before `bufferedAmount` is read again. */
+  sendCredit: number;
   /** Settles once the session is closed, whatever closed it. */
   readonly closed: Promise<void>;
 }
@@ -124,6 +134,7 @@ export function createSession(
     state: "registering",
     channels: new Set(),
     limits: createSessionLimits(settings),
+    gated: false,
     replaying: new Map(),
     sentUpTo: new Map(),
     sentLive: new Map(),
@@ -132,108 +143,13 @@ export function createSession(
     changesOnly: false,
     listsDueAt: 0,
     queue: Promise.resolve(),
+    started: Promise.resolve(),
     pending: 0,
+    sendCredit: creditFor(0, settings.slowConsumerBytes),
     closed,
   };
   settlers.set(session, settle);
   return session;
-}
-
-// ---- In: size, rate, decode, queue. ----------------------------------------
-
-/**
- * Takes one text frame: too large closes the session (1009), over the rate
- * it is refused, otherwise decoded. A refusal is queued behind the commands
- * before it, so answers keep the frames' order; a command is returned for
- * the caller to queue.
- */
-export function receiveText(session: Session, data: string): Command | undefined {
-  if (session.state === "closed") return undefined;
-  if (isOversize(data, session.settings.maxFrameBytes)) {
-    close(session, CLOSE_CODES.frame_too_large, "frame too large");
-    return undefined;
-  }
-  if (!withinRate(session, data)) return undefined;
-  const decoded = session.codec.decode(data);
-  if (decoded.ok) return decoded.command;
-  enqueue(session, () => refuse(session, decoded.refusal), decoded.refusal.ref);
-  return undefined;
-}
-
-/** Takes one binary frame, which the protocol has no use for: refused, or closed if too large. */
-export function receiveBinary(session: Session, byteLength: number): void {
-  if (session.state === "closed") return;
-  if (byteLength > session.settings.maxFrameBytes) {
-    close(session, CLOSE_CODES.frame_too_large, "frame too large");
-    return;
-  }
-  if (!withinRate(session)) return;
-  enqueue(session, () =>
-    refuse(session, {
-      code: "binary_unsupported",
-      message: "Binary frames are not supported: send JSON text frames",
-    }));
-}
-
-/** Takes a token for one frame; over the rate the frame is refused, and a flood closes the session. */
-function withinRate(session: Session, data?: string): boolean {
-  const { limits, settings } = session;
-  if (limits.frames.take()) return true;
-  if (limits.strikes.strike()) {
-    close(session, CLOSE_CODES.rate_abuse, "rate limit abuse");
-    return false;
-  }
-  // The ref, if the frame has one, tells the client which frame to send again later.
-  const frame = data === undefined ? undefined : readFrameObject(data);
-  const ref = frame?.ok ? frame.ref : undefined;
-  refuse(
-    session,
-    refusal(
-      "rate_limited",
-      `Too many frames: at most ${settings.rateMessagesPerSecond} a second (${settings.rateBurst} at once)`,
-      ref,
-    ),
-  );
-  return false;
-}
-
-function isOversize(data: string, limit: number): boolean {
-  if (data.length * 3 <= limit) return false;
-  return data.length > limit || utf8Length(data) > limit;
-}
-
-/**
- * Runs `task` after the session's earlier commands; a full queue refuses at
- * once. Work the server does for the session itself (`byClient` false) is
- * never refused: the bound is on what a client sends.
- */
-export function enqueue(
-  session: Session,
-  task: () => Promise<void>,
-  ref?: string,
-  byClient = true,
-): void {
-  if (byClient && session.pending >= MAX_PENDING_COMMANDS) {
-    refuse(
-      session,
-      refusal(
-        "rate_limited",
-        `Too many frames in flight: at most ${MAX_PENDING_COMMANDS} are queued per session`,
-        ref,
-      ),
-    );
-    return;
-  }
-  session.pending++;
-  session.queue = session.queue.then(async () => {
-    try {
-      await task();
-    } catch (error) {
-      isolate(session, () => reportFault(session, error, ref));
-    } finally {
-      session.pending--;
-    }
-  });
 }
 
 /** A command refused from deep inside its handling; the frame gets this error. */
@@ -242,20 +158,6 @@ export class CommandRefused extends Error {
   constructor(readonly code: ErrorCode, message: string) {
     super(message);
   }
-}
-
-/** Answers a command that failed: refused, broker unreachable, or a fault (logged). */
-function reportFault(session: Session, error: unknown, ref: string | undefined): void {
-  if (error instanceof CommandRefused) {
-    refuse(session, refusal(error.code, error.message, ref));
-    return;
-  }
-  if (error instanceof BrokerUnavailableError) {
-    refuse(session, refusal("unavailable", `Broker unavailable: ${error.message}`, ref));
-    return;
-  }
-  session.settings.log.error("command failed", { session: session.id, error });
-  refuse(session, refusal("internal_error", "Internal error: the frame had no effect", ref));
 }
 
 // ---- Out: send, ack, refuse. ------------------------------------------------
@@ -270,12 +172,14 @@ export function send(session: Session, event: Outbound): void {
 /**
  * Writes an encoded frame. A client that does not read makes its queue grow
  * (Deno's idle timeout does not notice), so past `slowConsumerBytes` it is
- * dropped (4005) and gets nothing more.
+ * dropped (4005) and gets nothing more. Reading `bufferedAmount` is a call
+ * into the runtime, so it is read only once the frames written since could
+ * have filled what was left below the bound (`sendCredit`).
  */
 export function sendFrame(session: Session, frame: string): void {
-  const { connection } = session;
-  connection.send(frame);
-  if (connection.bufferedAmount > session.settings.slowConsumerBytes) dropSlowConsumer(session);
+  session.connection.send(frame);
+  session.sendCredit -= frame.length;
+  if (session.sendCredit < 0) checkBacklog(session);
 }
 
 /** `sendFrame` for one of many receivers: a connection that throws closes only its session. */
@@ -285,6 +189,23 @@ export function sendFrameIsolated(session: Session, frame: string): void {
   } catch (error) {
     fail(session, error);
   }
+}
+
+/** Drops the session if too much waits for it; otherwise grants the credit left below the bound. */
+function checkBacklog(session: Session): void {
+  const buffered = session.connection.bufferedAmount;
+  const limit = session.settings.slowConsumerBytes;
+  if (buffered > limit) return dropSlowConsumer(session);
+  session.sendCredit = creditFor(buffered, limit);
+}
+
+/**
+ * UTF-16 code units that may be written with `buffered` bytes waiting before
+ * the backlog is looked at again: a third of the room left, since a code unit
+ * is at most 3 UTF-8 bytes, so the bound is never passed by more than a frame.
+ */
+function creditFor(buffered: number, limit: number): number {
+  return (limit - buffered) / 3;
 }
 
 function dropSlowConsumer(session: Session): void {

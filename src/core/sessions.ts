@@ -20,14 +20,20 @@ import { endGrant } from "./grants.ts";
 import type { Handlers } from "./handlers.ts";
 import type { Opening } from "./opening.ts";
 import type { PresenceFeed } from "./presence.ts";
+import { isPublish, type PublishCommand } from "./publishing.ts";
+import {
+  type Answer,
+  enqueue,
+  enqueuePublish,
+  NO_ANSWER,
+  receiveBinary,
+  receiveText,
+} from "./intake.ts";
 import {
   close,
   createSession,
   disconnected,
-  enqueue,
   isolate,
-  receiveBinary,
-  receiveText,
   refuseAndClose,
   type Session,
   type SessionSettings,
@@ -77,6 +83,23 @@ export function createSessionRegistry(options: RegistryOptions): SessionRegistry
       return opening.openKindB(session, command);
     }
     return Promise.resolve();
+  }
+
+  /** Queues `command`: a publish in the session's pipeline, any other after what came before. */
+  function queue(session: Session, command: Command): void {
+    if (!isPublish(command)) return enqueue(session, () => run(session, command), command.ref);
+    enqueuePublish(session, (started) => runPublish(session, command, started), command.ref);
+  }
+
+  /** Runs a publish in the session's pipeline; the first `say` of kind B opens the session. */
+  async function runPublish(
+    session: Session,
+    command: PublishCommand,
+    started: () => void,
+  ): Promise<Answer> {
+    if (session.state === "open") return await handlers.publish(session, command, started);
+    await run(session, command);
+    return NO_ANSWER;
   }
 
   /** Releases everything `session` held; runs once, whatever called it. */
@@ -138,7 +161,7 @@ export function createSessionRegistry(options: RegistryOptions): SessionRegistry
         text: (data) =>
           isolate(session, () => {
             const command = receiveText(session, data);
-            if (command) enqueue(session, () => run(session, command), command.ref);
+            if (command) queue(session, command);
           }),
         binary: (byteLength) => isolate(session, () => receiveBinary(session, byteLength)),
         closed: () => disconnected(session),

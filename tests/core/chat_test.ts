@@ -7,12 +7,11 @@
 import { type Broker, type BrokerEvents, BrokerUnavailableError } from "../../src/broker/broker.ts";
 import { createMemoryBroker } from "../../src/broker/memory.ts";
 import { type Chat, type ChatOptions, createChat } from "../../src/core/chat.ts";
-import { MAX_PENDING_COMMANDS } from "../../src/core/limits.ts";
 import type { Connection, ConnectionEvents } from "../../src/core/connection.ts";
 import type { Logger } from "../../src/log.ts";
 import type { Frame } from "../support/client.ts";
 import { assertEquals } from "../support/assert.ts";
-import { microtasksDrained } from "../support/sessions.ts";
+import { eventually, microtasksDrained } from "../support/sessions.ts";
 
 interface Recorded extends Connection {
   frames: Frame[];
@@ -77,6 +76,9 @@ function open(
 
 const silent: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 
+/** The command queue's bound in these tests. */
+const MAX_QUEUED_FRAMES = 64;
+
 /** Options for a core with generous limits and a silent log. */
 function chatOptions(broker: Broker, listUpdateIntervalMs = 1000): ChatOptions {
   return {
@@ -93,6 +95,7 @@ function chatOptions(broker: Broker, listUpdateIntervalMs = 1000): ChatOptions {
     slowConsumerBytes: 1_048_576,
     rateMessagesPerSecond: 1_000_000,
     rateBurst: 1_000_000,
+    maxQueuedFrames: MAX_QUEUED_FRAMES,
     maxChannelsPerSession: 100,
     maxSessionsPerUser: 10,
     channelCreationsPerMinute: 1_000_000,
@@ -168,7 +171,7 @@ Deno.test("core: frames beyond the command queue are refused with rate_limited",
     const alice = open(chat, { username: "alice" });
     await alice.until({ type: "channelList" });
     await microtasksDrained();
-    const total = MAX_PENDING_COMMANDS + 6;
+    const total = MAX_QUEUED_FRAMES + 6;
     for (let i = 0; i < total; i++) {
       alice.events.text(
         JSON.stringify({ type: "broadcast", to: "x", message: `${i}`, ref: `r${i}` }),
@@ -177,8 +180,55 @@ Deno.test("core: frames beyond the command queue are refused with rate_limited",
     const limited = alice.frames.filter((f) => f.code === "rate_limited").map((f) => f.ref);
     assertEquals(limited, ["r64", "r65", "r66", "r67", "r68", "r69"]);
     release();
-    await alice.until({ type: "ack", ref: `r${MAX_PENDING_COMMANDS - 1}` });
-    assertEquals(alice.frames.filter((f) => f.type === "ack").length, MAX_PENDING_COMMANDS);
+    await alice.until({ type: "ack", ref: `r${MAX_QUEUED_FRAMES - 1}` });
+    assertEquals(alice.frames.filter((f) => f.type === "ack").length, MAX_QUEUED_FRAMES);
+  });
+});
+
+/** `inner`, with the result of its first publish held back until `release`; it is stamped at once. */
+function holdingFirstPublish(inner: Broker) {
+  let release = () => {};
+  const gate = new Promise<void>((resolve) => release = resolve);
+  const calls: string[] = [];
+  const bus = {
+    ...inner.bus,
+    publish: (...args: Parameters<Broker["bus"]["publish"]>) => {
+      const published = inner.bus.publish(...args);
+      calls.push(args[1].text);
+      return calls.length === 1 ? gate.then(() => published) : published;
+    },
+  };
+  return { broker: { ...inner, bus }, calls, release: () => release() };
+}
+
+Deno.test("core: a session's next publish starts before its first resolves; answers keep frame order", async () => {
+  const { broker, calls, release } = holdingFirstPublish(createMemoryBroker());
+  await withChat(broker, async (chat) => {
+    const bob = open(chat, { username: "bob" });
+    await bob.until({ type: "channelList" });
+    const alice = open(chat, { username: "alice" });
+    await alice.until({ type: "channelList" });
+    await microtasksDrained();
+    const frames = [
+      { type: "broadcast", to: "x", message: "one", ref: "1" },
+      { type: "directMessage", to: "bob", message: "two", ref: "2" },
+      { type: "broadcast", to: "x", message: "three", ref: "3" },
+      { type: "joinChannel", to: "y", ref: "4" },
+      { type: "broadcast", to: "y", message: "five", ref: "5" },
+    ];
+    for (const frame of frames) alice.events.text(JSON.stringify(frame));
+    // The publishes after the held one reach the broker; the join waits for them all to finish.
+    await eventually(() => calls.length >= 3, "the publishes behind the held one");
+    await microtasksDrained();
+    assertEquals(calls, ["one", "two", "three"]);
+    assertEquals(alice.frames.filter((f) => f.ref !== undefined), []);
+    release();
+    await alice.until({ type: "ack", ref: "5" });
+    const answers = alice.frames.filter((f) => f.ref !== undefined);
+    assertEquals(answers.map((f) => [f.type, f.ref]), frames.map((f) => ["ack", f.ref]));
+    assertEquals(calls, ["one", "two", "three", "five"]);
+    const ids = answers.filter((f) => f.id !== undefined).map((f) => f.id!);
+    assertEquals([...ids].sort(), ids, "ids in frame order");
   });
 });
 

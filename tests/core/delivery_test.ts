@@ -9,7 +9,7 @@ import { holdLive } from "../../src/core/replay.ts";
 import { createRoster } from "../../src/core/roster.ts";
 import type { Session } from "../../src/core/session.ts";
 import type { Codec, DeliveredMessage, Outbound } from "../../src/protocol/commands.ts";
-import { assertEquals } from "../support/assert.ts";
+import { assert, assertEquals } from "../support/assert.ts";
 import {
   codecA,
   codecB,
@@ -144,6 +144,7 @@ Deno.test("delivery: a session replaying the topic gets nothing live; the messag
 Deno.test("delivery: after a replay, late live copies up to the replayed id are skipped", async () => {
   const session = fakeSession();
   session.sentUpTo.set("channel:news", "0000000000002-000000");
+  session.gated = true;
   const deliver = await deliveryTo("channel:news", [session]);
   for (const id of ["0000000000001-000000", "0000000000002-000000", "0000000000003-000000"]) {
     deliver("channel:news", { kind: "channel", message: message(id) });
@@ -152,17 +153,78 @@ Deno.test("delivery: after a replay, late live copies up to the replayed id are 
   assertEquals(session.sentUpTo.size, 0, "the first newer message ends the check");
 });
 
+/** A session whose client reads nothing: every byte sent to it stays buffered. */
+function stalled(slowConsumerBytes: number, log = silent) {
+  const session = fakeSession({ settings: testSettings({ log, slowConsumerBytes }) });
+  const send = session.connection.send;
+  session.connection.send = (text) => {
+    send(text);
+    session.connection.buffered += new TextEncoder().encode(text).length;
+  };
+  return session;
+}
+
+/** A fake connection that counts how often `bufferedAmount` is read. */
+function countingReads(session: ReturnType<typeof fakeSession>): { reads: number } {
+  const counter = { reads: 0 };
+  Object.defineProperty(session.connection, "bufferedAmount", {
+    get: () => {
+      counter.reads++;
+      return session.connection.buffered;
+    },
+  });
+  return counter;
+}
+
 Deno.test("delivery: a receiver past SLOW_CONSUMER_BYTES is closed with 4005 and gets nothing more", async () => {
   const log = recordingLog();
-  const slow = fakeSession({ settings: testSettings({ log, slowConsumerBytes: 65_536 }) });
+  const limit = 65_536;
+  const slow = stalled(limit, log);
   const reader = fakeSession();
   const deliver = await deliveryTo("channel:x", [slow, reader]);
-  deliver("channel:x", { kind: "channel", message: message("0000000000001-000000") });
-  slow.connection.buffered = 65_537;
-  deliver("channel:x", { kind: "channel", message: message("0000000000002-000000") });
-  deliver("channel:x", { kind: "channel", message: message("0000000000003-000000") });
+  const text = "é".repeat(90);
+  let sent = 0;
+  for (let i = 1; slow.state === "open"; i++) {
+    assert(i < 10_000, "the stalled receiver is dropped");
+    deliver("channel:x", { kind: "channel", message: message(id(i), { text }) });
+    sent = i;
+  }
   assertEquals(slow.connection.closedWith, { code: 4005, reason: "slow consumer" });
-  assertEquals(slow.connection.sent.length, 2, "the frame that overflowed was the last");
-  assertEquals(reader.connection.sent.length, 3);
+  const lastFrame = new TextEncoder().encode(slow.connection.sent.at(-1)!).length;
+  assert(
+    slow.connection.buffered > limit && slow.connection.buffered <= limit + lastFrame,
+    `dropped with ${slow.connection.buffered} bytes waiting: past the bound by at most one frame`,
+  );
+  deliver("channel:x", { kind: "channel", message: message(id(sent + 1)) });
+  assertEquals(slow.connection.sent.length, sent, "the frame that overflowed was the last");
+  assertEquals(reader.connection.sent.length, sent + 1);
   assertEquals(log.lines, ["warn slow consumer disconnected"]);
 });
+
+Deno.test("delivery: many small frames to a stalled receiver still drop it within the bound", async () => {
+  const limit = 65_536;
+  const slow = stalled(limit);
+  const deliver = await deliveryTo("channel:x", [slow]);
+  for (let i = 1; slow.state === "open"; i++) {
+    assert(i < 100_000, "the stalled receiver is dropped");
+    deliver("channel:x", { kind: "typing", from: "carol", to: "x" });
+  }
+  assertEquals(slow.connection.closedWith?.code, 4005);
+  assert(slow.connection.buffered <= limit + 100, `${slow.connection.buffered} bytes waiting`);
+});
+
+Deno.test("delivery: the backlog of a client that reads is not looked at once per delivery", async () => {
+  const reader = fakeSession();
+  const counter = countingReads(reader);
+  const deliver = await deliveryTo("channel:x", [reader]);
+  for (let i = 1; i <= 1000; i++) {
+    deliver("channel:x", { kind: "channel", message: message(id(i)) });
+  }
+  assertEquals(reader.connection.sent.length, 1000);
+  assert(counter.reads <= 1, `bufferedAmount read ${counter.reads} times for 1000 frames`);
+});
+
+/** The message id of the `n`th message. */
+function id(n: number): string {
+  return `${String(n).padStart(13, "0")}-000000`;
+}

@@ -5,7 +5,6 @@
  * user's channels live or for the client to rejoin.
  */
 import { createMemoryBroker } from "../../src/broker/memory.ts";
-import { MAX_PENDING_COMMANDS } from "../../src/core/limits.ts";
 import { assertEquals } from "../support/assert.ts";
 import { channelsOn, eventually, fakeSession, framesOf } from "../support/sessions.ts";
 
@@ -28,7 +27,7 @@ Deno.test("memberships: a join is the user's, recorded once", async () => {
 Deno.test("memberships: a follow joins the session and tells it, even with its queue full", async () => {
   const { broker, memberships } = setUp();
   const tab = fakeSession({ user: "alice" });
-  tab.pending = MAX_PENDING_COMMANDS;
+  tab.pending = tab.settings.maxQueuedFrames;
   memberships.follow(tab, {
     kind: "membership",
     channel: "general",

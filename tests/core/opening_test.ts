@@ -162,6 +162,8 @@ Deno.test("opening: a kind-A client dropped by its own welcome stays closed and 
   };
   const alice = registering();
   alice.connection.buffered = Number.MAX_SAFE_INTEGER;
+  // As if the frames before had used up the credit: the backlog is looked at on the next one.
+  alice.sendCredit = 0;
   await openingOn(watching).openKindA(alice, { kind: "A", username: "alice" });
   assertEquals(alice.state, "closed");
   assertEquals(alice.connection.closedWith?.code, 4005);

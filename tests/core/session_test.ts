@@ -3,15 +3,13 @@
  * `receiveBinary` let through, the command queue, answers, and how a
  * session closes (once, settling `closed`, whatever closed it).
  */
-import { MAX_PENDING_COMMANDS, RATE_ABUSE_STRIKES } from "../../src/core/limits.ts";
+import { RATE_ABUSE_STRIKES } from "../../src/core/limits.ts";
+import { enqueue, receiveBinary, receiveText } from "../../src/core/intake.ts";
 import {
   close,
   CommandRefused,
   disconnected,
-  enqueue,
   isolate,
-  receiveBinary,
-  receiveText,
   refuseAndClose,
   send,
 } from "../../src/core/session.ts";
@@ -80,7 +78,9 @@ Deno.test("session: a full command queue refuses at once with rate_limited", asy
   const session = fakeSession();
   let release = () => {};
   const held = new Promise<void>((resolve) => release = resolve);
-  for (let i = 0; i < MAX_PENDING_COMMANDS; i++) enqueue(session, () => held, `q${i}`);
+  for (let i = 0; i < session.settings.maxQueuedFrames; i++) {
+    enqueue(session, () => held, `q${i}`);
+  }
   enqueue(session, () => Promise.resolve(), "over");
   assertEquals(framesOf(session).map((frame) => [frame.code, frame.ref]), [[
     "rate_limited",

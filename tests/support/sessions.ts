@@ -38,11 +38,13 @@ export function testSettings(overrides: Partial<SessionSettings> = {}): SessionS
   return {
     log: silent,
     refusalLog: silent,
+    overloadLog: silent,
     maxFrameBytes: 4096,
     slowConsumerBytes: 1_048_576,
     rateMessagesPerSecond: 1_000_000,
     rateBurst: 1_000_000,
     channelCreationsPerMinute: 1_000_000,
+    maxQueuedFrames: 64,
     ...overrides,
   };
 }

@@ -1,0 +1,191 @@
+/**
+ * The commands that publish a message (kind A's `broadcast` and
+ * `directMessage`, kind B's `say`). They are pipelined (`enqueuePublish`):
+ * each says when its broker call is issued (`started`), and returns its
+ * answer for the queue to send in frame order, instead of sending it. The
+ * broker takes one session's publishes in the order they are issued, so
+ * their ids on a topic keep the order of the frames.
+ *
+ * @module
+ */
+import type { Authenticator } from "../auth.ts";
+import {
+  type Broker,
+  channelTopic,
+  type MessageDraft,
+  MutedError,
+  userTopic,
+} from "../broker/broker.ts";
+import type { Config } from "../config.ts";
+import { fingerprint } from "../ids.ts";
+import type { Command } from "../protocol/commands.ts";
+import { userKey } from "../protocol/names.ts";
+import { until } from "./channels.ts";
+import type { Answer } from "./intake.ts";
+import type { Memberships } from "./memberships.ts";
+import { ack, CommandRefused, refusal, refuse, type Session } from "./session.ts";
+
+/** What publishing needs. */
+export interface PublishingOptions extends Pick<Config, "lobbyChannel"> {
+  broker: Broker;
+  /** A broadcast joins its channel first, as the user's. */
+  memberships: Pick<Memberships, "join">;
+  /** AUTH_MODE=jwt: any username may get a direct message; absent in anonymous mode. */
+  authenticator?: Authenticator;
+}
+
+/** A command that publishes a message. */
+export type PublishCommand = Extract<Command, { type: "broadcast" | "say" | "directMessage" }>;
+
+/** Whether `command` publishes a message. */
+export function isPublish(command: Command): command is PublishCommand {
+  return command.type === "broadcast" || command.type === "say" || command.type === "directMessage";
+}
+
+/** The publishing commands of this instance. */
+export interface Publishing {
+  /**
+   * Runs a publishing command of an open session: calls `started` once its
+   * broker call is issued, and returns its answer for the caller to send.
+   */
+  publish(session: Session, command: PublishCommand, started?: () => void): Promise<Answer>;
+  /** Publishes `text` to `channel` from `from`; the answer acks it with the message id. */
+  publishToChannel(
+    session: Session,
+    channel: string,
+    from: string,
+    text: string,
+    ref: string | undefined,
+    started?: () => void,
+  ): Promise<Answer>;
+}
+
+/** What a caller that need not know when the broker call is issued gets as `started`. */
+const UNOBSERVED = () => {};
+
+/** Creates the publishing commands. */
+export function createPublishing(options: PublishingOptions): Publishing {
+  const { broker, memberships, lobbyChannel } = options;
+
+  async function publish(
+    session: Session,
+    command: PublishCommand,
+    started = UNOBSERVED,
+  ): Promise<Answer> {
+    const { name } = session.user!;
+    const { ref } = command;
+    switch (command.type) {
+      case "broadcast":
+        await memberships.join(session, command.channel);
+        return await publishToChannel(session, command.channel, name, command.text, ref, started);
+      case "say":
+        if (command.text === "") {
+          return () =>
+            refuse(session, refusal("invalid_frame", "Invalid frame: text must not be empty", ref));
+        }
+        return await publishToChannel(session, lobbyChannel, name, command.text, ref, started);
+      case "directMessage":
+        return await directMessage(session, command.to, command.text, ref, started);
+    }
+  }
+
+  async function publishToChannel(
+    session: Session,
+    channel: string,
+    from: string,
+    text: string,
+    ref: string | undefined,
+    started = UNOBSERVED,
+  ): Promise<Answer> {
+    const draft: MessageDraft = {
+      kind: "channel",
+      from,
+      to: channel,
+      text,
+      ...dedup(session, ref, "channel", channel, text),
+    };
+    const publishing = broker.bus.publish([channelTopic(channel)], draft);
+    started();
+    let published;
+    try {
+      published = await publishing;
+    } catch (error) {
+      if (!(error instanceof MutedError)) throw error;
+      throw new CommandRefused("muted", `Muted in channel "${channel}" ${until(error.until)}`);
+    }
+    return () => ack(session, ref, published.message.id, published.duplicate);
+  }
+
+  async function directMessage(
+    session: Session,
+    to: string,
+    text: string,
+    ref: string | undefined,
+    started: () => void,
+  ): Promise<Answer> {
+    const sender = session.user!;
+    const { dedupKey } = dedup(session, ref, "direct", userKey(to), text);
+    // Both reads in one round trip: the lookup is wasted only on a retry.
+    const [earlier, found] = await Promise.all([
+      dedupKey === undefined ? undefined : broker.bus.recall(dedupKey),
+      broker.users.lookup(to),
+    ]);
+    // A retry of a stored message gets its ack even if the recipient has left since.
+    if (earlier) return () => ack(session, ref, earlier.id, true);
+    // Stored for later when offline: in JWT mode any username is a user; in anonymous
+    // mode only a held name is (live, or within its reconnect grace).
+    const recipient = found ??
+      (options.authenticator ? { name: to, kind: "A" as const } : undefined);
+    if (!recipient) {
+      return () =>
+        refuse(
+          session,
+          refusal("user_offline", `No user "${to}": nobody holds that name now`, ref),
+        );
+    }
+    if (recipient.kind === "B") {
+      return () =>
+        refuse(
+          session,
+          refusal(
+            "dm_unsupported",
+            `User "${recipient.name}" uses a lobby-only client and cannot receive direct messages`,
+            ref,
+          ),
+        );
+    }
+    const topics = [...new Set([userTopic(userKey(recipient.name)), userTopic(sender.key)])];
+    const publishing = broker.bus.publish(topics, {
+      kind: "direct",
+      from: sender.name,
+      to: recipient.name,
+      text,
+      senderSession: session.id,
+      ...(dedupKey === undefined ? {} : { dedupKey }),
+    });
+    started();
+    const { message, duplicate } = await publishing;
+    return () => ack(session, ref, message.id, duplicate);
+  }
+
+  return { publish, publishToChannel };
+}
+
+/**
+ * The same message re-sent with the same `ref` by the same holder of the
+ * name is not published again. The key covers the message itself, so a
+ * `ref` reused for another message (another tab's counter) publishes it.
+ */
+function dedup(
+  session: Session,
+  ref: string | undefined,
+  kind: string,
+  to: string,
+  text: string,
+): { dedupKey?: string } {
+  const user = session.user;
+  if (ref === undefined || !user) return {};
+  return {
+    dedupKey: `${user.key}:${user.claimTag}:${ref}:${fingerprint(`${kind}\n${to}\n${text}`)}`,
+  };
+}
