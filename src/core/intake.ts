@@ -92,14 +92,15 @@ export function enqueue(
   byClient = true,
 ): void {
   if (byClient && refusedAsFull(session, ref)) return;
-  session.pending++;
+  // Only what the client sent counts against its queue.
+  if (byClient) session.pending++;
   session.queue = session.queue.then(async () => {
     try {
       await task();
     } catch (error) {
       isolate(session, () => reportFault(session, error, ref));
     } finally {
-      session.pending--;
+      if (byClient) session.pending--;
     }
   });
   session.started = session.queue;

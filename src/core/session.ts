@@ -106,7 +106,7 @@ export interface Session {
   queue: Promise<void>;
   /** Settles once every command queued so far has issued its broker calls (or finished). */
   started: Promise<void>;
-  /** Commands queued and not yet finished. */
+  /** Frames the client sent that are queued and not yet finished (capped by MAX_QUEUED_FRAMES). */
   pending: number;
   /** UTF-16 code units it may still be sent before `bufferedAmount` is read again. */
   sendCredit: number;

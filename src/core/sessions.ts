@@ -156,7 +156,9 @@ export function createSessionRegistry(options: RegistryOptions): SessionRegistry
       );
       sessions.set(session.id, session);
       session.closed.then(() => release(session));
-      if (handshake.kind === "A") enqueue(session, () => opening.openKindA(session, handshake));
+      if (handshake.kind === "A") {
+        enqueue(session, () => opening.openKindA(session, handshake), undefined, false);
+      }
       return {
         text: (data) =>
           isolate(session, () => {
