@@ -199,6 +199,15 @@ testEachRuntime(
           }
         }
       }
+      // A client library's session gets no list at all, only what it asks for.
+      await using sdk = await joinChanges(server.ws, "sdk");
+      await joinChannel(sdk, "room1");
+      const page = await request(sdk, { type: "members", to: "room1" }, "m");
+      assertEquals(page.members!.map((m) => m.name), ["sdk", "user1", "user11", "user6"]);
+      await using later = await joinA(server.ws, "later");
+      await joinChannel(later, "room1");
+      assertEquals((await memberEvent(sdk, "later")).event, "joined");
+      assertEquals(sdk.pending((f) => f.type === "userList" || f.type === "channelList"), []);
       // A lobby client is not told of every arrival in a deployment this big.
       await using lobby = await connect(server.ws, "B");
       lobby.send({ sender: "lobbyist", text: "hi", ref: "k" });
