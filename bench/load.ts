@@ -149,34 +149,43 @@ export interface Ramp {
 
 /**
  * Connects `count` clients at `perSecond` on an open-loop schedule (a slow
- * server does not slow the ramp down), `roomSize` to a room; usernames are
- * `${prefix}${i}`, rooms `${prefix}-${Math.floor(i / roomSize)}`.
+ * server does not slow the ramp down), `roomSize` to a room; client `i`
+ * (counted from `firstIndex`, default 0) is `${prefix}${i}`, in room
+ * `${prefix}-${Math.floor(i / roomSize)}`.
  */
 export async function ramp(
   dialect: Dialect,
   origin: string,
   meter: Meter,
-  options: { count: number; perSecond: number; roomSize: number; prefix: string },
+  options: {
+    count: number;
+    perSecond: number;
+    roomSize: number;
+    prefix: string;
+    firstIndex?: number;
+  },
 ): Promise<Ramp> {
-  const { count, perSecond, roomSize, prefix } = options;
+  const { count, perSecond, roomSize, prefix, firstIndex = 0 } = options;
   const started = performance.now();
   let lastJoined = started;
   let failed = 0;
   const pending: Promise<Client | undefined>[] = [];
-  for (let i = 0; i < count; i++) {
-    const due = started + (i / perSecond) * 1000;
+  for (let k = 0; k < count; k++) {
+    const i = firstIndex + k;
+    const due = started + (k / perSecond) * 1000;
     if (due > performance.now()) await sleep(due - performance.now());
     pending.push(
-      connect(dialect, origin, `${prefix}${i}`, `${prefix}-${Math.floor(i / roomSize)}`, meter).then(
-        (client) => {
-          lastJoined = performance.now();
-          return client;
-        },
-        () => {
-          failed++;
-          return undefined;
-        },
-      ),
+      connect(dialect, origin, `${prefix}${i}`, `${prefix}-${Math.floor(i / roomSize)}`, meter)
+        .then(
+          (client) => {
+            lastJoined = performance.now();
+            return client;
+          },
+          () => {
+            failed++;
+            return undefined;
+          },
+        ),
     );
   }
   const clients = (await Promise.all(pending)).filter((client) => client !== undefined);

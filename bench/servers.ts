@@ -28,10 +28,11 @@ export interface ServerKind {
   command(): Promise<[string, string[]]>;
 }
 
-const node = (script: string) => async (): Promise<[string, string[]]> => [
-  "node",
-  [new URL(`bench/node/${script}`, ROOT).pathname],
-];
+const node = (script: string) => (): Promise<[string, string[]]> =>
+  Promise.resolve([
+    "node",
+    [new URL(`bench/node/${script}`, ROOT).pathname],
+  ]);
 
 export const SERVERS: readonly ServerKind[] = [
   {
@@ -46,14 +47,15 @@ export const SERVERS: readonly ServerKind[] = [
     label: "raw Deno",
     dialect: RAW,
     natter: false,
-    command: async () => [Deno.execPath(), [
-      "run",
-      "--allow-net",
-      "--allow-env",
-      "--config",
-      new URL("deno.json", ROOT).pathname,
-      new URL("bench/raw_deno.ts", ROOT).pathname,
-    ]],
+    command: () =>
+      Promise.resolve([Deno.execPath(), [
+        "run",
+        "--allow-net",
+        "--allow-env",
+        "--config",
+        new URL("deno.json", ROOT).pathname,
+        new URL("bench/raw_deno.ts", ROOT).pathname,
+      ]]),
   },
   {
     id: "natter-node",
@@ -101,7 +103,7 @@ export async function startServers(
     ? { ...NATTER_BENCH_ENV, ...options.natterEnv }
     : {};
   if (options.redisUrl) env.REDIS_URL = options.redisUrl;
-  const instances = [];
+  const instances: Awaited<ReturnType<typeof startNatter>>[] = [];
   try {
     for (let i = 0; i < (options.count ?? 1); i++) {
       instances.push(

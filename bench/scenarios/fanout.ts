@@ -9,7 +9,7 @@ import { startServers } from "../servers.ts";
 import { climb, ladder, REFERENCE_RATE, SUSTAINED_P99_MS } from "./ladder.ts";
 import type { Scenario } from "./scenario.ts";
 
-const size = (quick: boolean) => ({ members: quick ? 200 : 1000, stepMs: quick ? 500 : 1000 });
+const size = (quick: boolean) => ({ members: quick ? 200 : 1000, stepMs: quick ? 400 : 1000 });
 
 export const FAN_OUT: Scenario = {
   id: "fanout",

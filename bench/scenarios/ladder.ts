@@ -23,8 +23,10 @@ export const SUSTAINED_P99_MS = 100;
 export function ladder(quick: boolean): number[] {
   const factor = quick ? 1.25 : 1.1;
   const below = quick ? 1 : 3;
-  return Array.from({ length: quick ? 8 : 17 }, (_, k) =>
-    Math.round(REFERENCE_RATE * factor ** (k - below)));
+  return Array.from(
+    { length: quick ? 6 : 17 },
+    (_, k) => Math.round(REFERENCE_RATE * factor ** (k - below)),
+  );
 }
 
 /**
@@ -41,12 +43,13 @@ export async function climb(
   const { members, stepMs, quick, serverPids } = options;
   const figures: Figures = { maxSustained: 0 };
   // A warm-up step, not measured: the first messages find cold JIT and empty pools.
+  const beforeWarmUp = meter.deliveries;
   let seq = await publishOpenLoop(dialect, meter, [publisher], {
     perSecond: WARM_UP_RATE / members,
     durationMs: stepMs,
     firstSeq: 1,
   });
-  const warmedUp = meter.deliveries + (seq - 1) * members;
+  const warmedUp = beforeWarmUp + (seq - 1) * members;
   await until(() => meter.deliveries >= warmedUp, 5_000);
   for (const rate of ladder(quick)) {
     const stepDeliveries = Math.round((rate / members) * stepMs / 1000) * members;

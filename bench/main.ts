@@ -1,0 +1,96 @@
+/**
+ * `deno task bench`: Natter on Deno, Natter's Node build, the zero-logic
+ * Deno and Node servers in `bench/` and Socket.IO 4, side by side in one
+ * interleaved run, every scenario once per server per round on fresh
+ * servers. This process is the load generator, pinned to core 0; the
+ * servers run on core 1. Writes docs/benchmarks.md and the charts in docs/.
+ *
+ * Usage (the task builds dist/node/ and installs bench/node/ first):
+ *
+ *     deno task bench [--quick] [--rounds=N] [--only=fanout,idle,…] [--servers=raw-deno,…]
+ *
+ * @module
+ */
+import { GENERATOR_CORE, pin, SERVERS } from "./servers.ts";
+import { type Results, writeReport } from "./report.ts";
+import { FAN_OUT } from "./scenarios/fanout.ts";
+import { CHAT } from "./scenarios/chat.ts";
+import { IDLE, STORM } from "./scenarios/idle.ts";
+import { CHURN } from "./scenarios/churn.ts";
+import { TWO_INSTANCES } from "./scenarios/redis.ts";
+import { SESSION } from "./scenarios/session.ts";
+import { sleep } from "./load.ts";
+
+const SCENARIOS = [FAN_OUT, IDLE, STORM, TWO_INSTANCES, CHURN, CHAT, SESSION];
+
+/** `--name=value` options; `--quick` alone. */
+function option(name: string): string | undefined {
+  const prefix = `--${name}=`;
+  return Deno.args.find((arg) => arg.startsWith(prefix))?.slice(prefix.length);
+}
+
+const known = /^--(quick|rounds=\d+|only=[\w,-]+|servers=[\w,-]+)$/;
+const unknown = Deno.args.filter((arg) => !known.test(arg));
+if (unknown.length) {
+  console.error(
+    `Unknown arguments: ${unknown.join(" ")}\nUsage: deno task bench ` +
+      `[--quick] [--rounds=N] [--only=${SCENARIOS.map((s) => s.id)}] [--servers=${
+        SERVERS.map((s) => s.id)
+      }]`,
+  );
+  Deno.exit(2);
+}
+const quick = Deno.args.includes("--quick");
+const rounds = Number(option("rounds") ?? (quick ? 1 : 3));
+const only = option("only")?.split(",");
+const serverIds = option("servers")?.split(",");
+const scenarios = SCENARIOS.filter((scenario) => !only || only.includes(scenario.id));
+const servers = SERVERS.filter((server) => !serverIds || serverIds.includes(server.id));
+
+/** The 1, 5 and 15 minute load averages. */
+async function loadAverage(): Promise<string> {
+  return (await Deno.readTextFile("/proc/loadavg")).split(" ").slice(0, 3).join(", ");
+}
+
+await pin(Deno.pid, GENERATOR_CORE);
+const loadBefore = await loadAverage();
+const results: Results = new Map(scenarios.map((scenario) => [scenario.id, new Map()]));
+const failures: string[] = [];
+const started = performance.now();
+for (let round = 0; round < rounds; round++) {
+  for (const scenario of scenarios) {
+    // Rotate the order each round, so no server always runs right after the same one.
+    const order = servers.map((_, i) => servers[(i + round) % servers.length]);
+    for (const server of order) {
+      const runStarted = performance.now();
+      try {
+        const figures = await scenario.run(server, { quick });
+        const runs = results.get(scenario.id)!;
+        runs.set(server.id, [...runs.get(server.id) ?? [], figures]);
+        const shown = Object.entries(figures).filter(([key]) => !key.includes(":"))
+          .map(([key, value]) => `${key}=${+value.toFixed(2)}`).join(" ");
+        console.error(
+          `round ${round + 1}/${rounds} ${scenario.id} ${server.id}: ${shown} ` +
+            `(${((performance.now() - runStarted) / 1000).toFixed(1)} s)`,
+        );
+      } catch (error) {
+        const failure = `round ${round + 1}, ${scenario.id}, ${server.label}: ${
+          error instanceof Error ? error.message.split("\n")[0] : error
+        }`;
+        failures.push(failure);
+        console.error(`FAILED ${failure}`);
+      }
+      // Let the sockets of the last run close (TIME_WAIT aside) before the next server starts.
+      await sleep(300);
+    }
+  }
+}
+const markdown = await writeReport(scenarios, servers, results, {
+  command: `deno task bench${Deno.args.length ? ` ${Deno.args.join(" ")}` : ""}`,
+  rounds,
+  options: { quick },
+  minutes: (performance.now() - started) / 60_000,
+  load: { before: loadBefore, after: await loadAverage() },
+  failures,
+});
+console.log(markdown);
