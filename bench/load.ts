@@ -242,7 +242,12 @@ export async function closeAll(clients: Client[]): Promise<void> {
       client.close();
     })
   );
-  await Promise.race([Promise.all(closed), sleep(10_000)]);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([
+    Promise.all(closed),
+    new Promise((resolve) => timer = setTimeout(resolve, 10_000)),
+  ]);
+  clearTimeout(timer);
 }
 
 export function sleep(ms: number): Promise<void> {

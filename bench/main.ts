@@ -81,7 +81,7 @@ for (let round = 0; round < rounds; round++) {
         console.error(`FAILED ${failure}`);
       }
       // Let the sockets of the last run close (TIME_WAIT aside) before the next server starts.
-      await sleep(300);
+      await sleep(100);
     }
   }
 }

@@ -49,7 +49,7 @@ async function machine(): Promise<string[]> {
     await Deno.readTextFile(new URL("bench/node/node_modules/socket.io/package.json", ROOT)),
   ).version;
   return [
-    `- CPU: ${model}, \`nproc\` ${await firstLine("nproc", [])}`,
+    `- CPU: ${model}, \`nproc --all\` ${await firstLine("nproc", ["--all"])}`,
     `- kernel: ${await firstLine("uname", ["-sr"])}`,
     `- ${await firstLine(Deno.execPath(), ["--version"])}, node ${await firstLine("node", [
       "--version",

@@ -14,7 +14,7 @@ const ROOM_SIZE = 10;
 const PUBLISH_EVERY_MS = 2_000;
 const size = (quick: boolean) => ({
   clients: quick ? 500 : 5000,
-  durationMs: quick ? 2000 : 5000,
+  durationMs: quick ? 1500 : 5000,
 });
 
 export const CHAT: Scenario = {

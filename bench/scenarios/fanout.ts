@@ -18,9 +18,10 @@ export const FAN_OUT: Scenario = {
     const { members, stepMs } = size(quick);
     return `${members} members of one room (the publisher among them), one instance. The ` +
       `publisher sends on an open-loop schedule for ${stepMs} ms per step at ` +
-      `${ladder(quick).map((rate) => `${rate / 1000}k`).join(", ")} deliveries/s, stopping at ` +
-      `the first step not sustained (a delivery missing 2 s after the step, or p99 over ` +
-      `${SUSTAINED_P99_MS} ms). Latency runs from each message's scheduled send time to its ` +
+      `${ladder(quick).map((rate) => `${Math.round(rate / 1000)}k`).join(", ")} deliveries/s ` +
+      `(after an unmeasured warm-up step), stopping at the first step from ` +
+      `${REFERENCE_RATE / 1000}k on that is not sustained (a delivery missing 2 s after the ` +
+      `step, or p99 over ${SUSTAINED_P99_MS} ms); max sustained is the highest step sustained. Latency runs from each message's scheduled send time to its ` +
       `arrival at each member. CPU per delivery: server CPU time (all threads) during the ` +
       `${REFERENCE_RATE / 1000}k step divided by its deliveries.`;
   },

@@ -14,7 +14,7 @@ import type { Figures, Scenario } from "./scenario.ts";
 
 const ROOM_SIZE = 10;
 /** Idle time after the ramp: more than one list interval (LIST_UPDATE_INTERVAL_MS, default 1 s). */
-const settleMs = (quick: boolean) => quick ? 1_500 : 3_000;
+const settleMs = (quick: boolean) => quick ? 1_200 : 3_000;
 
 /** Connects `count` clients at `perSecond` to a fresh server of `kind` and measures. */
 async function connectIdle(
