@@ -6,7 +6,7 @@
  */
 import { closeAll, connect, Meter, ramp } from "../load.ts";
 import { startServers } from "../servers.ts";
-import { climb, ladder, REFERENCE_RATE, SUSTAINED_P99_MS } from "./ladder.ts";
+import { climb, ladder, LADDER_COLUMNS, REFERENCE_RATE, SUSTAINED_P99_MS } from "./ladder.ts";
 import type { Scenario } from "./scenario.ts";
 
 const size = (quick: boolean) => ({ members: quick ? 200 : 1000, stepMs: quick ? 400 : 1000 });
@@ -25,12 +25,7 @@ export const FAN_OUT: Scenario = {
       `arrival at each member. CPU per delivery: server CPU time (all threads) during the ` +
       `${REFERENCE_RATE / 1000}k step divided by its deliveries.`;
   },
-  columns: [
-    { key: "maxSustained", label: "max sustained deliveries/s", digits: 0 },
-    { key: "p99At75k", label: "p99 at 75k/s (ms)", digits: 1 },
-    { key: "cpuAt75k", label: "server CPU per delivery at 75k/s (µs)", digits: 2 },
-    { key: "generatorCpuAt75k", label: "load generator CPU at 75k/s (%)", digits: 0 },
-  ],
+  columns: LADDER_COLUMNS,
   async run(kind, { quick }) {
     const { members, stepMs } = size(quick);
     await using servers = await startServers(kind);

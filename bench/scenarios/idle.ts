@@ -8,7 +8,7 @@
  * @module
  */
 import { closeAll, Meter, ramp, sleep } from "../load.ts";
-import { peakRssKiB, rssKiB } from "../measure.ts";
+import { cpuMeter, peakRssKiB, rssKiB } from "../measure.ts";
 import { type ServerKind, startServers } from "../servers.ts";
 import type { Figures, Scenario } from "./scenario.ts";
 
@@ -27,6 +27,7 @@ async function connectIdle(
   const [pid] = servers.pids;
   const meter = new Meter();
   const before = await rssKiB(pid);
+  const generator = await cpuMeter([Deno.pid]);
   const { clients, connectMs, failed } = await ramp(kind.dialect, servers.origins[0], meter, {
     count,
     perSecond,
@@ -36,6 +37,7 @@ async function connectIdle(
   try {
     await sleep(settleMs(quick));
     const after = await rssKiB(pid);
+    const generatorCpu = (await generator.stop()).percent;
     const connected = clients.filter((client) => client.socket.readyState === WebSocket.OPEN);
     return {
       clients: count,
@@ -47,6 +49,7 @@ async function connectIdle(
       presenceBytesPerClient: meter.otherBytes / count,
       presenceMiB: meter.otherBytes / 2 ** 20,
       peakMiB: await peakRssKiB(pid) / 1024,
+      generatorCpu,
     };
   } finally {
     await closeAll(clients);
@@ -76,6 +79,7 @@ export const IDLE: Scenario = {
     { key: "connectSeconds", label: "connect time (s)", digits: 1 },
     { key: "kibPerConnection", label: "server memory per connection (KiB)", digits: 1 },
     { key: "presenceBytesPerClient", label: "presence bytes per client", digits: 0 },
+    { key: "generatorCpu", label: "load generator CPU (%)", digits: 0 },
   ],
   run: (kind, { quick }) =>
     connectIdle(kind, idleSize(quick).clients, idleSize(quick).perSecond, quick),
@@ -100,6 +104,7 @@ export const STORM: Scenario = {
     { key: "connectSeconds", label: "connect time (s)", digits: 1 },
     { key: "presenceMiB", label: "presence traffic (MiB)", digits: 1 },
     { key: "peakMiB", label: "server peak memory (MiB)", digits: 0 },
+    { key: "generatorCpu", label: "load generator CPU (%)", digits: 0 },
   ],
   run(kind, { quick }) {
     const { clients, seconds } = stormSize(quick);

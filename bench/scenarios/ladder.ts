@@ -10,7 +10,7 @@
 import { type Client, type Meter, publishOpenLoop, until } from "../load.ts";
 import { cpuMeter, percentile } from "../measure.ts";
 import type { Dialect } from "../wire.ts";
-import type { Figures } from "./scenario.ts";
+import type { Column, Figures } from "./scenario.ts";
 
 /** The rate every ladder passes through (deliveries/s), where p99 and CPU are compared. */
 export const REFERENCE_RATE = 75_000;
@@ -18,6 +18,14 @@ export const REFERENCE_RATE = 75_000;
 const WARM_UP_RATE = 25_000;
 /** A step is sustained when every delivery arrived and its p99 stayed under this. */
 export const SUSTAINED_P99_MS = 100;
+
+/** The table columns of a climb's figures. */
+export const LADDER_COLUMNS: readonly Column[] = [
+  { key: "maxSustained", label: "max sustained deliveries/s", digits: 0 },
+  { key: "p99At75k", label: "p99 at 75k/s (ms)", digits: 1 },
+  { key: "cpuAt75k", label: "server CPU per delivery at 75k/s (µs)", digits: 2 },
+  { key: "generatorCpuAt75k", label: "load generator CPU at 75k/s (%)", digits: 0 },
+];
 
 /** Deliveries/s of each step: REFERENCE_RATE × factor^k, from a little below it upwards. */
 export function ladder(quick: boolean): number[] {

@@ -8,7 +8,7 @@
  */
 import { closeAll, connect, Meter, ramp } from "../load.ts";
 import { startPinnedRedis, startServers } from "../servers.ts";
-import { climb, SUSTAINED_P99_MS } from "./ladder.ts";
+import { climb, LADDER_COLUMNS, SUSTAINED_P99_MS } from "./ladder.ts";
 import type { Scenario } from "./scenario.ts";
 
 const size = (quick: boolean) => ({ perInstance: quick ? 100 : 500, stepMs: quick ? 400 : 1000 });
@@ -24,12 +24,7 @@ export const TWO_INSTANCES: Scenario = {
       `(p99 over ${SUSTAINED_P99_MS} ms or a missing delivery ends the climb). Server CPU is ` +
       `both instances' (Redis not included).`;
   },
-  columns: [
-    { key: "maxSustained", label: "max sustained deliveries/s", digits: 0 },
-    { key: "p99At75k", label: "p99 at 75k/s (ms)", digits: 1 },
-    { key: "cpuAt75k", label: "server CPU per delivery at 75k/s (µs)", digits: 2 },
-    { key: "generatorCpuAt75k", label: "load generator CPU at 75k/s (%)", digits: 0 },
-  ],
+  columns: LADDER_COLUMNS,
   async run(kind, { quick }) {
     const { perInstance, stepMs } = size(quick);
     await using redis = await startPinnedRedis();
