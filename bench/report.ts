@@ -135,7 +135,11 @@ export async function writeReport(
     ],
     [
       CHARTS.memory,
-      barChart({ title: "Idle: server memory per connection", unit: "KiB", bars: memoryBars }),
+      barChart({
+        title: "Idle: server memory per connection (median, min–max)",
+        unit: "KiB",
+        bars: memoryBars,
+      }),
     ],
   ];
   for (const [path, svg] of charts) await Deno.writeTextFile(new URL(path, ROOT), svg);

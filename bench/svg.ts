@@ -1,7 +1,7 @@
 /**
  * The bench's charts as SVG text, without a chart library: a line chart
- * (one polyline per series, log-scale y) and a bar chart with min–max
- * whiskers. Each series gets a fixed colour and a legend entry.
+ * (one polyline per series, log-scale y, a legend) and a bar chart with
+ * min–max whiskers. Each series gets a fixed colour.
  *
  * @module
  */
@@ -119,10 +119,12 @@ export function lineChart(
   return frame(options.title, body);
 }
 
-/** Horizontal bars of `bars`, from 0, with a min–max whisker each. */
+/** Horizontal bars of `bars`, from 0, with a min–max whisker each, labelled (no legend). */
 export function barChart(options: { title: string; unit: string; bars: Bar[] }): string {
-  const xMax = Math.max(1, ...options.bars.map((bar) => bar.max)) * 1.1;
-  const sx = (x: number) => MARGIN.left + 60 + (x / xMax) * (PLOT_W - 60);
+  const xMax = Math.max(1, ...options.bars.map((bar) => bar.max));
+  // Room on the left for the names, on the right for the values.
+  const left = MARGIN.left + 60;
+  const sx = (x: number) => left + (x / xMax) * (WIDTH - left - 110);
   const band = PLOT_H / Math.max(1, options.bars.length);
   const body = options.bars.flatMap((bar, i) => {
     const y = MARGIN.top + i * band;
@@ -140,5 +142,5 @@ export function barChart(options: { title: string; unit: string; bars: Bar[] }):
       `${bar.value.toFixed(1)} ${escapeXml(options.unit)}</text>`,
     ];
   });
-  return frame(options.title, [...body, ...legend(options.bars.map((bar) => bar.name))]);
+  return frame(options.title, body);
 }

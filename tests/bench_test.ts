@@ -78,6 +78,10 @@ Deno.test("the charts are well-formed SVG with one series per server", () => {
     })),
   });
   assert(wellFormed(bars), bars);
-  // The background, then one bar and one legend swatch per server.
-  assertEquals([...bars.matchAll(/<rect /g)].length, 1 + 2 * servers.length);
+  // The background, then one bar per server, each named.
+  assertEquals([...bars.matchAll(/<rect /g)].length, 1 + servers.length);
+  assertEquals(
+    [...bars.matchAll(/text-anchor="end">([^<]*)<\/text>/g)].map((m) => m[1]),
+    ["Natter on Deno", "raw Deno", "Socket.IO &lt;4&gt; &amp; co"],
+  );
 });
