@@ -12,6 +12,8 @@ import type { Dialect } from "./wire.ts";
 
 /** The close code Natter uses for a slow consumer (README "Close codes"). */
 const SLOW_CONSUMER = 4005;
+/** How long a client may take from connecting to its join ack before it counts as failed. */
+export const JOIN_TIMEOUT_MS = 30_000;
 /** The ref of a client's join; publishes use their sequence numbers (from 1). */
 const JOIN_REF = "0";
 
@@ -26,8 +28,6 @@ export class Meter {
   /** Bytes and frames that were neither a message nor an ack: presence, handshake, pings. */
   otherBytes = 0;
   otherFrames = 0;
-  /** Clients that failed to connect or join. */
-  errors = 0;
   /** Clients closed by the server as slow consumers (4005). */
   slowConsumerDrops = 0;
   /** Clients closed by the server for any other reason after joining. */
@@ -64,8 +64,8 @@ export interface Client {
 /**
  * Connects `username` to the server at `origin`, waits for its handshake
  * and joins `room`; resolves once the join is acked. Every frame after that
- * counts into `meter`. Rejects (counting an error) if the socket closes or
- * is refused first, or after `timeoutMs`.
+ * counts into `meter`. Rejects if the socket closes or is refused first, or
+ * after `timeoutMs` (a close with 4005 counts as a slow-consumer drop too).
  */
 export function connect(
   dialect: Dialect,
@@ -73,7 +73,7 @@ export function connect(
   username: string,
   room: string,
   meter: Meter,
-  timeoutMs = 60_000,
+  timeoutMs = JOIN_TIMEOUT_MS,
 ): Promise<Client> {
   return new Promise((resolve, reject) => {
     const socket = new WebSocket(dialect.url(origin, username));
@@ -91,7 +91,6 @@ export function connect(
       clearTimeout(timer);
       if (joined) return;
       joined = true;
-      meter.errors++;
       closing = true;
       socket.close();
       reject(new Error(`${username}: ${reason}`));

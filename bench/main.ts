@@ -20,6 +20,7 @@ import { CHURN } from "./scenarios/churn.ts";
 import { TWO_INSTANCES } from "./scenarios/redis.ts";
 import { SESSION } from "./scenarios/session.ts";
 import { sleep } from "./load.ts";
+import { coreBusy } from "./measure.ts";
 
 const SCENARIOS = [FAN_OUT, IDLE, STORM, TWO_INSTANCES, CHURN, CHAT, SESSION];
 
@@ -47,13 +48,17 @@ const serverIds = option("servers")?.split(",");
 const scenarios = SCENARIOS.filter((scenario) => !only || only.includes(scenario.id));
 const servers = SERVERS.filter((server) => !serverIds || serverIds.includes(server.id));
 
-/** The 1, 5 and 15 minute load averages. */
-async function loadAverage(): Promise<string> {
-  return (await Deno.readTextFile("/proc/loadavg")).split(" ").slice(0, 3).join(", ");
+/** How busy each core is while the bench runs nothing, with the load averages. */
+async function otherWork(): Promise<string> {
+  const busy = (await coreBusy(2_000)).map((percent, core) =>
+    `core ${core} ${percent.toFixed(0)}%`
+  );
+  const load = (await Deno.readTextFile("/proc/loadavg")).split(" ").slice(0, 3).join(", ");
+  return `${busy.join(", ")} busy (load average ${load})`;
 }
 
 await pin(Deno.pid, GENERATOR_CORE);
-const loadBefore = await loadAverage();
+const before = await otherWork();
 const results: Results = new Map(scenarios.map((scenario) => [scenario.id, new Map()]));
 const failures: string[] = [];
 const started = performance.now();
@@ -90,7 +95,7 @@ const markdown = await writeReport(scenarios, servers, results, {
   rounds,
   options: { quick },
   minutes: (performance.now() - started) / 60_000,
-  load: { before: loadBefore, after: await loadAverage() },
+  otherWork: { before, after: await otherWork() },
   failures,
 });
 console.log(markdown);

@@ -57,6 +57,25 @@ export interface CpuUse {
   percent: number;
 }
 
+/** Busy and total jiffies of each core, from /proc/stat. */
+async function coreTimes(): Promise<{ busy: number; total: number }[]> {
+  const stat = await Deno.readTextFile("/proc/stat");
+  return [...stat.matchAll(/^cpu\d+ (.+)$/gm)].map(([, fields]) => {
+    const [user, nice, system, idle, iowait, irq, softirq, steal] = fields.split(" ").map(Number);
+    const busy = user + nice + system + irq + softirq + steal;
+    return { busy, total: busy + idle + iowait };
+  });
+}
+
+/** How busy each core is over `ms` (percent): before the bench starts anything, other work. */
+export async function coreBusy(ms: number): Promise<number[]> {
+  const before = await coreTimes();
+  await new Promise((resolve) => setTimeout(resolve, ms));
+  return (await coreTimes()).map(({ busy, total }, core) =>
+    100 * (busy - before[core].busy) / Math.max(1, total - before[core].total)
+  );
+}
+
 /** Nearest-rank percentile `p` of `values` (sorted in place); NaN when empty. */
 export function percentile(values: number[], p: number): number {
   if (values.length === 0) return NaN;

@@ -21,8 +21,8 @@ export interface RunInfo {
   rounds: number;
   options: Options;
   minutes: number;
-  /** `/proc/loadavg`'s 1, 5 and 15 minute load averages before and after the run. */
-  load: { before: string; after: string };
+  /** How busy the cores were, over 2 s with no bench process running, before and after the run. */
+  otherWork: { before: string; after: string };
   failures: string[];
 }
 
@@ -158,8 +158,9 @@ export async function writeReport(
     "",
     ...await machine(),
     `- command: \`${info.command}\` (${info.minutes.toFixed(1)} minutes)`,
-    `- load average (1, 5, 15 min) before the run: ${info.load.before}; after: ${info.load.after} ` +
-    "(anything above the bench's own ~1–2 is other work sharing the cores)",
+    `- other work on the machine, measured over 2 s while the bench ran nothing: before the run ` +
+    `${info.otherWork.before}; after it ${info.otherWork.after}. The bench cannot keep other ` +
+    "processes off its cores: compare servers within this run only.",
     "- pinning: the load generator (this Deno process, WebSocket clients) on core 0, every server " +
     "(and redis-server) on core 1, with `taskset`",
     "- latency: from each message's scheduled send time on an open-loop schedule (no coordinated " +

@@ -15,7 +15,7 @@ const ROOM_SIZE = 10;
 const CHURN_PER_SECOND = 100;
 /** Probe broadcasts per second, into a room of ROOM_SIZE. */
 const PROBE_RATE = 20;
-const size = (quick: boolean) => ({ clients: quick ? 500 : 5000, seconds: quick ? 2 : 8 });
+const size = (quick: boolean) => ({ clients: quick ? 500 : 5000, seconds: quick ? 2 : 6 });
 
 export const CHURN: Scenario = {
   id: "churn",

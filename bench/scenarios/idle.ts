@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { closeAll, Meter, ramp, sleep } from "../load.ts";
+import { closeAll, JOIN_TIMEOUT_MS, Meter, ramp, sleep } from "../load.ts";
 import { cpuMeter, peakRssKiB, rssKiB } from "../measure.ts";
 import { type ServerKind, startServers } from "../servers.ts";
 import type { Figures, Scenario } from "./scenario.ts";
@@ -67,7 +67,8 @@ export const IDLE: Scenario = {
       `joining a room of ${ROOM_SIZE}, then stay idle ${
         settleMs(quick) / 1000
       } s. Connect time: first ` +
-      `connect to last join ack. Memory per connection: server RSS after the settle minus RSS ` +
+      `connect to last join ack (a client not joined within ${JOIN_TIMEOUT_MS / 1000} s counts ` +
+      `as an error). Memory per connection: server RSS after the settle minus RSS ` +
       `before the ramp, over the clients connected. Presence bytes: every frame that is not a ` +
       `message or an ack, over the ramp and the settle. Natter runs with its default list ` +
       `settings.`;
