@@ -140,6 +140,32 @@ export async function startPinnedRedis(): Promise<TestRedis & { pid: number }> {
   return Object.assign(redis, { pid });
 }
 
+/**
+ * Raises this process's open-file limit to its hard limit (the servers it
+ * starts inherit it), as `ulimit -n` would, through `prlimit`; warns when
+ * even that is below `needed`.
+ */
+export async function raiseFileLimit(needed: number): Promise<void> {
+  const limits = async () => {
+    const { stdout } = await new Deno.Command("prlimit", {
+      args: ["--pid", `${Deno.pid}`, "--nofile", "--output", "SOFT,HARD", "--noheadings"],
+    }).output();
+    return new TextDecoder().decode(stdout).trim().split(/\s+/).map(Number);
+  };
+  const [soft, hard] = await limits();
+  if (soft < hard) {
+    await new Deno.Command("prlimit", { args: ["--pid", `${Deno.pid}`, `--nofile=${hard}:`] })
+      .output();
+  }
+  const [raised] = await limits();
+  if (!(raised >= needed)) {
+    console.error(
+      `The open-file limit is ${raised}, under the ${needed} the largest scenario ` +
+        "needs: raise it (ulimit -n as root, or limits.conf) or expect failed connects.",
+    );
+  }
+}
+
 /** Pins every thread of process `pid` to `core`. */
 export async function pin(pid: number, core: number): Promise<void> {
   const { success, stderr } = await new Deno.Command("taskset", {
