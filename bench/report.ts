@@ -182,6 +182,20 @@ export async function writeReport(
       table(scenario, results.get(scenario.id) ?? new Map(), servers),
       "",
     ]),
+    "## Limits of this bench",
+    "",
+    "- The load generator is one Deno process using the runtime's WebSocket client, which costs " +
+    "several µs of CPU per received frame: near the top of the fan-out climbs it approaches a " +
+    "full core (its CPU is in the tables), so maximum rates it reports there are bounded by the " +
+    "generator as much as by the server, alike for every server. A Node `ws` client generator " +
+    "would raise that bound.",
+    "- Presence bytes are the length of each non-message frame as received (a JavaScript string; " +
+    "the frames are ASCII, so characters are bytes).",
+    "- CPU per delivery is the server's CPU time over a whole step (all threads, the kernel's " +
+    "share of its sends included) divided by that step's deliveries.",
+    "- Other processes on the machine share both cores (see the machine line above): figures of " +
+    "one run compare servers fairly; figures of different runs do not.",
+    "",
     ...(info.failures.length
       ? ["## Runs that failed", "", ...info.failures.map((failure) => `- ${failure}`), ""]
       : []),
