@@ -185,10 +185,11 @@ export async function writeReport(
     "## Limits of this bench",
     "",
     "- The load generator is one Deno process using the runtime's WebSocket client, which costs " +
-    "several µs of CPU per received frame: near the top of the fan-out climbs it approaches a " +
-    "full core (its CPU is in the tables), so maximum rates it reports there are bounded by the " +
-    "generator as much as by the server, alike for every server. A Node `ws` client generator " +
-    "would raise that bound.",
+    "about 10 µs of CPU per received frame, mostly the read of each socket (a Node `ws` client " +
+    "measured the same, 9 µs, on this machine). One core therefore receives on the order of " +
+    "100,000 frames/s: where its CPU (in the tables) nears 100%, a maximum sustained rate is the " +
+    "generator's bound as much as the server's, the same bound for every server, and ratios of " +
+    "such maxima understate the differences.",
     "- Presence bytes are the length of each non-message frame as received (a JavaScript string; " +
     "the frames are ASCII, so characters are bytes).",
     "- CPU per delivery is the server's CPU time over a whole step (all threads, the kernel's " +
