@@ -204,7 +204,8 @@ export async function writeReport(
   const path = new URL("docs/benchmarks.md", ROOT);
   await Deno.writeTextFile(path, markdown);
   // Formatted like every other file of the repository, so `deno fmt --check` stays clean.
-  await new Deno.Command(Deno.execPath(), { args: ["fmt", "--quiet", path.pathname], cwd: ROOT })
+  const written = [path.pathname, ...charts.map(([chart]) => new URL(chart, ROOT).pathname)];
+  await new Deno.Command(Deno.execPath(), { args: ["fmt", "--quiet", ...written], cwd: ROOT })
     .output();
   return await Deno.readTextFile(path);
 }
