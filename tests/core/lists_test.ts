@@ -7,6 +7,7 @@ import { createMemoryBroker } from "../../src/broker/memory.ts";
 import type { Session } from "../../src/core/session.ts";
 import { assertEquals } from "../support/assert.ts";
 import {
+  claimName,
   codecB,
   eventually,
   fakeSession,
@@ -15,20 +16,10 @@ import {
   presenceOn,
 } from "../support/sessions.ts";
 
-async function claim(broker: ReturnType<typeof createMemoryBroker>, name: string) {
-  await broker.users.open({
-    name,
-    freshTokenHash: `hash-${name}`,
-    sessionId: `session-${name}`,
-    kind: "A",
-    maxSessions: 10,
-  });
-}
-
 Deno.test("lists: a newcomer gets both lists, sorted; lobby-only clients get none", async () => {
   const broker = createMemoryBroker();
-  await claim(broker, "bob");
-  await claim(broker, "Alice");
+  await claimName(broker, "bob");
+  await claimName(broker, "Alice");
   await broker.channels.create("dev");
   const lists = listFeedOn(broker, presenceOn(broker), 1000);
   const session = fakeSession();
@@ -45,7 +36,7 @@ Deno.test("lists: a newcomer gets both lists, sorted; lobby-only clients get non
 
 Deno.test("lists: updates go out once per change, the same string to every session", async () => {
   const broker = createMemoryBroker();
-  await claim(broker, "alice");
+  await claimName(broker, "alice");
   const lists = listFeedOn(broker, presenceOn(broker), 20);
   const sessions: Session[] = [fakeSession(), fakeSession()];
   const [first, second] = sessions as ReturnType<typeof fakeSession>[];
@@ -57,7 +48,7 @@ Deno.test("lists: updates go out once per change, the same string to every sessi
     await eventually(() => second.connection.sent.length === 3, "the channelList update");
     assertEquals(first.connection.sent[2], second.connection.sent[2]);
     assertEquals(framesOf(first)[2].message, '["dev"]');
-    await claim(broker, "carol");
+    await claimName(broker, "carol");
     await eventually(() => first.connection.sent.length === 4, "the userList update");
     // Ticks in between resent nothing: the next change's frame comes right after.
     await broker.channels.create("ops");

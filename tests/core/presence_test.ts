@@ -6,21 +6,18 @@
  */
 import { createMemoryBroker } from "../../src/broker/memory.ts";
 import type { Broker, PresenceChange } from "../../src/broker/broker.ts";
-import { createListFeed } from "../../src/core/lists.ts";
 import { createPresence } from "../../src/core/presence.ts";
 import type { Session } from "../../src/core/session.ts";
 import { assert, assertEquals } from "../support/assert.ts";
-import { eventually, fakeSession, framesOf, presenceOn, silent } from "../support/sessions.ts";
-
-async function claim(broker: Broker, name: string) {
-  await broker.users.open({
-    name,
-    freshTokenHash: `hash-${name}`,
-    sessionId: `session-${name}`,
-    kind: "A",
-    maxSessions: 10,
-  });
-}
+import {
+  claimName,
+  eventually,
+  fakeSession,
+  framesOf,
+  listFeedOn,
+  presenceOn,
+  silent,
+} from "../support/sessions.ts";
 
 function gate() {
   let open!: () => void;
@@ -30,7 +27,7 @@ function gate() {
 
 Deno.test("presence: a change arriving while the first members page is read comes right after it", async () => {
   const inner = createMemoryBroker();
-  await claim(inner, "bob");
+  await claimName(inner, "bob");
   await inner.channels.create("room");
   await inner.users.setMembership("bob", "room", true);
   const pageGate = gate();
@@ -69,7 +66,7 @@ Deno.test("presence: a change arriving while the first members page is read come
 
 Deno.test("presence: members is refused for a channel outside the JWT channels claim", async () => {
   const broker = createMemoryBroker();
-  await claim(broker, "bob");
+  await claimName(broker, "bob");
   await broker.channels.create("secret-ops");
   await broker.users.setMembership("bob", "secret-ops", true);
   const presence = presenceOn(broker);
@@ -87,25 +84,18 @@ Deno.test("presence: members is refused for a channel outside the JWT channels c
 
 Deno.test("lists: a userList that changes at every tick does not starve a changed channelList", async () => {
   const broker = createMemoryBroker();
-  for (let i = 0; i < 20; i++) await claim(broker, `user-with-a-name-${i}`);
+  for (let i = 0; i < 20; i++) await claimName(broker, `user-with-a-name-${i}`);
   const presence = presenceOn(broker);
-  const lists = createListFeed({
-    broker,
-    intervalMs: 20,
-    log: silent,
-    presence,
-    listMaxNames: 200,
-    listBytesPerSecond: 4000, // a ~500-byte userList may go every ~125 ms
-  });
+  const lists = listFeedOn(broker, presence, 20, { listMaxNames: 200, listBytesPerSecond: 4000 });
   const session = fakeSession();
   await lists.sendCurrent(session);
   lists.start({ values: () => [session as Session].values() });
   // One guest online at a time, a different one every 10 ms: the userList differs at every tick.
   let guest = 0;
-  await claim(broker, "guest-0");
+  await claimName(broker, "guest-0");
   const churn = setInterval(() => {
     broker.users.close(`guest-${guest}`, `session-guest-${guest}`);
-    claim(broker, `guest-${++guest}`);
+    claimName(broker, `guest-${++guest}`);
   }, 10);
   try {
     await broker.channels.create("dev");
@@ -125,7 +115,7 @@ Deno.test("lists: a userList that changes at every tick does not starve a change
 
 Deno.test("lists: a newcomer's list read never wipes what the tick reads for other sessions", async () => {
   const inner = createMemoryBroker();
-  for (const name of ["alice", "bob", "carol", "dan"]) await claim(inner, name);
+  for (const name of ["alice", "bob", "carol", "dan"]) await claimName(inner, name);
   for (const [name, channel] of [["alice", "x"], ["bob", "x"], ["alice", "z"], ["carol", "y"]]) {
     await inner.channels.create(channel);
     await inner.users.setMembership(name, channel, true);
@@ -147,11 +137,7 @@ Deno.test("lists: a newcomer's list read never wipes what the tick reads for oth
   };
   const presence = presenceOn(broker);
   // listMaxNames 2 < 4 users online: bounded lists.
-  const lists = createListFeed({
-    broker,
-    intervalMs: 20,
-    log: silent,
-    presence,
+  const lists = listFeedOn(broker, presence, 20, {
     listMaxNames: 2,
     listBytesPerSecond: 1_000_000,
   });

@@ -11,7 +11,7 @@ import { type Channels, createChannels } from "../../src/core/channels.ts";
 import type { Connection } from "../../src/core/connection.ts";
 import { createMemberships, type Memberships } from "../../src/core/memberships.ts";
 import { createPresence, type PresenceFeed } from "../../src/core/presence.ts";
-import { createListFeed, type ListFeed } from "../../src/core/lists.ts";
+import { createListFeed, type ListFeed, type ListFeedOptions } from "../../src/core/lists.ts";
 import { createRoster } from "../../src/core/roster.ts";
 import { createSession, type Session, type SessionSettings } from "../../src/core/session.ts";
 import type { Logger } from "../../src/log.ts";
@@ -132,7 +132,12 @@ export function presenceOn(broker: Broker): PresenceFeed {
 }
 
 /** A list feed over `broker` as the core makes it, with a byte budget no test reaches. */
-export function listFeedOn(broker: Broker, presence: PresenceFeed, intervalMs = 1000): ListFeed {
+export function listFeedOn(
+  broker: Broker,
+  presence: PresenceFeed,
+  intervalMs = 1000,
+  limits: Partial<Pick<ListFeedOptions, "listMaxNames" | "listBytesPerSecond">> = {},
+): ListFeed {
   return createListFeed({
     broker,
     intervalMs,
@@ -140,6 +145,18 @@ export function listFeedOn(broker: Broker, presence: PresenceFeed, intervalMs = 
     presence,
     listMaxNames: 200,
     listBytesPerSecond: 1_000_000,
+    ...limits,
+  });
+}
+
+/** Claims `name` for one kind-A session in the directory, as a connecting client would. */
+export async function claimName(broker: Broker, name: string): Promise<void> {
+  await broker.users.open({
+    name,
+    freshTokenHash: `hash-${name}`,
+    sessionId: `session-${name}`,
+    kind: "A",
+    maxSessions: 10,
   });
 }
 
