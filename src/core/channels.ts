@@ -92,7 +92,7 @@ export function createChannels(options: ChannelOptions): Channels {
 
   function leave(session: Session, channel: string): Promise<void> {
     session.channels.delete(channel);
-    session.sentLive.delete(channelTopic(channel));
+    session.gates?.sentLive.delete(channelTopic(channel));
     return roster.remove(channelTopic(channel), session);
   }
 
@@ -121,7 +121,7 @@ export function createChannels(options: ChannelOptions): Channels {
         roster.remove(channelTopic(channel), session)
       );
       session.channels.clear();
-      session.sentLive.clear();
+      session.gates?.sentLive.clear();
       if (session.user) left.push(roster.remove(userTopic(session.user.key), session));
       return left;
     },

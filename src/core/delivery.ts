@@ -4,7 +4,7 @@
  * encoded once and sent as the same string to each receiver. Per receiver
  * the work is a state check and a send: who a frame leaves out is looked at
  * only for direct messages and typing, the replay gate only for a session
- * with a gate open (`gated`), and backpressure in plain arithmetic
+ * with a replay gate open (`gates`), and backpressure in plain arithmetic
  * (`sendFrame`). A receiver whose connection fails is closed alone, and the
  * others still get their frame.
  * A membership signal on a user's topic is no frame: each of that user's
@@ -80,7 +80,7 @@ function fanOut(members: Iterable<Session>, topic: Topic, envelope: ClientEnvelo
   for (const session of members) {
     if (session.state !== "open") continue;
     if (leavesOut && !isFor(session, addressed)) continue;
-    if (session.gated && gatesMessages && !admits(session, topic, envelope)) continue;
+    if (session.gates && gatesMessages && !admits(session, topic, envelope)) continue;
     // Receivers of one kind mostly come in a row: the frame is looked up when the kind changes.
     if (session.codec !== codec) {
       codec = session.codec;

@@ -70,6 +70,8 @@ export function createListFeed(options: ListFeedOptions): ListFeed {
   const { broker, log, listMaxNames, presence } = options;
   /** Online members of the channels bounded lists are made of, and when they were read. */
   const onlineIn = new Map<string, { names: string[]; readAt: number }>();
+  /** The frames of the last tick by scope: a list that did not change is the same string. */
+  let latestFrames = new Map<string, string | undefined>();
   let timer: ReturnType<typeof setInterval> | undefined;
   let ticking = false;
 
@@ -128,8 +130,11 @@ export function createListFeed(options: ListFeedOptions): ListFeed {
     if (round.frames.has(key)) return round.frames.get(key);
     const names = kind === "userList" ? usersFor(session, round) : channelsFor(session, round);
     const frame = session.codec.encode({ type: kind, names });
-    round.frames.set(key, frame);
-    return frame;
+    // An unchanged list keeps the string every session already holds: one copy per scope.
+    const previous = latestFrames.get(key);
+    round.frames.set(key, frame === previous ? previous : frame);
+    latestFrames.set(key, round.frames.get(key));
+    return round.frames.get(key);
   }
 
   /** The online members of the session's channels, at most `LIST_MAX_NAMES`; once per round. */
@@ -207,6 +212,8 @@ export function createListFeed(options: ListFeedOptions): ListFeed {
       for (const session of receivers) {
         if (session.state === "open") offerLists(session, round, false);
       }
+      // What no session was offered this tick is forgotten.
+      latestFrames = round.frames;
     } catch (error) {
       log.warn("list update skipped", { error });
     } finally {

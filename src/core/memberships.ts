@@ -73,7 +73,7 @@ export function createMemberships(options: {
     } catch (error) {
       if (!(error instanceof CommandRefused)) throw error;
     }
-    if (!session.channels.has(channel)) session.sentLive.delete(topic);
+    if (!session.channels.has(channel)) session.gates?.sentLive.delete(topic);
     return session.channels.has(channel);
   }
 

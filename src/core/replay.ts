@@ -19,47 +19,53 @@ import {
 import { mergeById } from "../broker/merge.ts";
 import type { Outbound } from "../protocol/commands.ts";
 import { address, isFor } from "./events.ts";
-import { send, type Session } from "./session.ts";
+import { type ReplayGates, send, type Session } from "./session.ts";
 
 /** Starts holding back the live messages of `topic` for `session` until `resume` sends them. */
 export function holdLive(session: Session, topic: Topic): void {
-  session.replaying.set(topic, []);
-  session.gated = true;
+  gatesOf(session).replaying.set(topic, []);
+}
+
+/** The session's gates, opened if it had none. */
+function gatesOf(session: Session): ReplayGates {
+  return session.gates ??= { replaying: new Map(), sentUpTo: new Map(), sentLive: new Map() };
 }
 
 /** Stops holding `topic` back and drops what was held: nothing was replayed, a retry starts clean. */
 export function dropHeld(session: Session, topic: Topic): void {
-  session.replaying.delete(topic);
+  session.gates?.replaying.delete(topic);
 }
 
 /**
- * Whether a live `envelope` on `topic` goes to a `gated` session now. It
+ * Whether a live `envelope` on `topic` goes to a session with replay gates now. It
  * does not while the topic is being replayed (it is held, and sent by
  * `resume`), nor when the replay already sent it; the first newer message
- * ends that check. A session found with no gate left is ungated.
+ * ends that check. A session found with no gate left loses its gates.
  */
 export function admits(session: Session, topic: Topic, envelope: Envelope): boolean {
-  if (!isMessage(envelope)) return true;
-  if (session.replaying.size + session.sentUpTo.size + session.sentLive.size === 0) {
-    session.gated = false;
+  const gates = session.gates;
+  if (!gates || !isMessage(envelope)) return true;
+  const { replaying, sentUpTo, sentLive } = gates;
+  if (replaying.size + sentUpTo.size + sentLive.size === 0) {
+    session.gates = undefined;
     return true;
   }
-  if (session.replaying.size > 0) {
-    const held = session.replaying.get(topic);
+  if (replaying.size > 0) {
+    const held = replaying.get(topic);
     if (held) {
       held.push(envelope);
       return false;
     }
   }
-  if (session.sentUpTo.size > 0) {
-    const upTo = session.sentUpTo.get(topic);
+  if (sentUpTo.size > 0) {
+    const upTo = sentUpTo.get(topic);
     if (upTo !== undefined) {
       if (envelope.message.id <= upTo) return false;
-      session.sentUpTo.delete(topic);
+      sentUpTo.delete(topic);
     }
   }
-  if (session.sentLive.size > 0) {
-    const live = session.sentLive.get(topic);
+  if (sentLive.size > 0) {
+    const live = sentLive.get(topic);
     if (live) {
       live.first ??= envelope.message.id;
       live.last = envelope.message.id;
@@ -70,8 +76,7 @@ export function admits(session: Session, topic: Topic, envelope: Envelope): bool
 
 /** Marks `topic` as joined without a replay: what goes live from now on is remembered as sent. */
 export function joinedLive(session: Session, topic: Topic): void {
-  session.sentLive.set(topic, {});
-  session.gated = true;
+  gatesOf(session).sentLive.set(topic, {});
 }
 
 /**
@@ -95,11 +100,11 @@ export async function resume(
     dropHeld(session, topic);
     throw error;
   }
-  const held = session.replaying.get(topic) ?? [];
+  const held = session.gates?.replaying.get(topic) ?? [];
   dropHeld(session, topic);
   // Joined without a replay before: what went live since was sent, and is not sent twice.
-  const live = session.sentLive.get(topic);
-  session.sentLive.delete(topic);
+  const live = session.gates?.sentLive.get(topic);
+  session.gates?.sentLive.delete(topic);
   if (read.truncated) {
     send(session, {
       type: "error",
@@ -117,8 +122,7 @@ export async function resume(
     send(session, replayed.has(envelope) ? replay(addressed.event) : addressed.event);
   }
   // The live copy of a replayed message may still be on its way (another connection).
-  session.sentUpTo.set(topic, last);
-  session.gated = true;
+  gatesOf(session).sentUpTo.set(topic, last);
 }
 
 /** `event` marked as sent again from history; only messages are ever replayed. */

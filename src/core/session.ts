@@ -37,6 +37,20 @@ export interface Grant {
   expiry: ReturnType<typeof setTimeout>;
 }
 
+/** What gates a session's live messages while it catches up on a topic (see `replay.ts`). */
+export interface ReplayGates {
+  /** Topics being replayed from history: their live messages wait here until the replay is sent. */
+  readonly replaying: Map<Topic, MessageEnvelope[]>;
+  /** After a replay, per topic, the last id sent: late live copies up to it are skipped. */
+  readonly sentUpTo: Map<Topic, string>;
+  /**
+   * Topics the session was put in without a replay (its user's channels at
+   * the handshake, or joined by another session): the ids sent live since, so
+   * that a resume of the topic does not send them again.
+   */
+  readonly sentLive: Map<Topic, { first?: string; last?: string }>;
+}
+
 /** What every session of an instance shares: one object, referenced by each. */
 export interface SessionSettings extends
   Pick<
@@ -71,21 +85,11 @@ export interface Session {
   /** AUTH_MODE=jwt: what its token allows, until when. */
   grant?: Grant;
   /**
-   * Whether a replay gate may apply to its live messages (an entry in
-   * `replaying`, `sentUpTo` or `sentLive`): set when one is opened, cleared
-   * by the first delivery that finds none. A session with none pays nothing.
+   * Its replay gates, while any may apply to its live messages: created when
+   * one is opened, dropped by the first delivery that finds none. A session
+   * with none pays nothing for them, neither time nor memory.
    */
-  gated: boolean;
-  /** Topics being replayed from history: their live messages wait here until the replay is sent. */
-  readonly replaying: Map<Topic, MessageEnvelope[]>;
-  /** After a replay, per topic, the last id sent: late live copies up to it are skipped. */
-  readonly sentUpTo: Map<Topic, string>;
-  /**
-   * Topics the session was put in without a replay (its user's channels at
-   * the handshake, or joined by another session): the ids sent live since, so
-   * that a resume of the topic does not send them again.
-   */
-  readonly sentLive: Map<Topic, { first?: string; last?: string }>;
+  gates?: ReplayGates;
   /** Kind B: its "has joined the chat" went out, so its leave is announced too. */
   joinAnnounced: boolean;
   /** The last userList and channelList frames sent (an unchanged list is not resent), and which went last. */
@@ -134,10 +138,6 @@ export function createSession(
     state: "registering",
     channels: new Set(),
     limits: createSessionLimits(settings),
-    gated: false,
-    replaying: new Map(),
-    sentUpTo: new Map(),
-    sentLive: new Map(),
     joinAnnounced: false,
     sentLists: {},
     changesOnly: false,

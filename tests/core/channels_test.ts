@@ -147,7 +147,7 @@ Deno.test("channels: a resume whose history read fails leaves no new membership;
       () => channels.joinAndResume(newcomer, "news", "0000000000000-000000"),
       BrokerUnavailableError,
     );
-    assertEquals([newcomer.channels.size, newcomer.replaying.size], [0, 0]);
+    assertEquals([newcomer.channels.size, newcomer.gates?.replaying.size ?? 0], [0, 0]);
     assertEquals(roster.members("channel:news"), undefined);
     const member = fakeSession();
     await channels.join(member, "dev");

@@ -136,21 +136,24 @@ Deno.test("delivery: a session replaying the topic gets nothing live; the messag
   const envelope: Envelope = { kind: "channel", message: message("0000000000001-000000") };
   deliver("channel:news", envelope);
   assertEquals([replaying.connection.sent.length, live.connection.sent.length], [0, 1]);
-  assertEquals(replaying.replaying.get("channel:news"), [envelope]);
+  assertEquals(replaying.gates?.replaying.get("channel:news"), [envelope]);
   deliver("channel:news", { kind: "typing", from: "carol", to: "news" });
   assertEquals(replaying.connection.sent.length, 1, "typing is never held");
 });
 
 Deno.test("delivery: after a replay, late live copies up to the replayed id are skipped", async () => {
   const session = fakeSession();
-  session.sentUpTo.set("channel:news", "0000000000002-000000");
-  session.gated = true;
+  session.gates = {
+    replaying: new Map(),
+    sentUpTo: new Map([["channel:news", "0000000000002-000000"]]),
+    sentLive: new Map(),
+  };
   const deliver = await deliveryTo("channel:news", [session]);
   for (const id of ["0000000000001-000000", "0000000000002-000000", "0000000000003-000000"]) {
     deliver("channel:news", { kind: "channel", message: message(id) });
   }
   assertEquals(framesOf(session).map((frame) => frame.id), ["0000000000003-000000"]);
-  assertEquals(session.sentUpTo.size, 0, "the first newer message ends the check");
+  assertEquals(session.gates?.sentUpTo.size ?? 0, 0, "the first newer message ends the check");
 });
 
 /** A session whose client reads nothing: every byte sent to it stays buffered. */

@@ -95,7 +95,7 @@ Deno.test("opening: a malformed since is reported after sessionID and replays no
     "memberships",
   ]);
   assertEquals(frames[1].code, "invalid_frame");
-  assertEquals(alice.replaying.size, 0);
+  assertEquals(alice.gates?.replaying.size ?? 0, 0);
   await broker.close();
 });
 
