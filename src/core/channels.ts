@@ -10,7 +10,7 @@
 import { type Broker, type ChannelAccess, channelTopic, userTopic } from "../broker/broker.ts";
 import type { Config } from "../config.ts";
 import { checkChannelGrant } from "./grants.ts";
-import { dropHeld, holdLive, resume } from "./replay.ts";
+import { closeGates, dropHeld, holdLive, resume } from "./replay.ts";
 import type { Roster } from "./roster.ts";
 import { CommandRefused, type Session } from "./session.ts";
 
@@ -92,7 +92,7 @@ export function createChannels(options: ChannelOptions): Channels {
 
   function leave(session: Session, channel: string): Promise<void> {
     session.channels.delete(channel);
-    session.gates?.sentLive.delete(channelTopic(channel));
+    closeGates(session, channelTopic(channel));
     return roster.remove(channelTopic(channel), session);
   }
 
@@ -121,7 +121,7 @@ export function createChannels(options: ChannelOptions): Channels {
         roster.remove(channelTopic(channel), session)
       );
       session.channels.clear();
-      session.gates?.sentLive.clear();
+      session.gates = undefined;
       if (session.user) left.push(roster.remove(userTopic(session.user.key), session));
       return left;
     },

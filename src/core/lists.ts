@@ -125,7 +125,7 @@ export function createListFeed(options: ListFeedOptions): ListFeed {
       ? round.users ? "*" : usersScope(session, round)
       : round.channels && allowed === undefined && allPublic(session, round.channels)
       ? "*"
-      : `${allowed?.join("\n") ?? "*"}\n\n${ownChannels(session, "")}`;
+      : `${allowed ? JSON.stringify(allowed) : "*"}\n\n${ownChannels(session, "")}`;
     const key = `${kind}\n${session.codec.kind}\n${scope}`;
     if (round.frames.has(key)) return round.frames.get(key);
     const names = kind === "userList" ? usersFor(session, round) : channelsFor(session, round);

@@ -74,6 +74,18 @@ export function admits(session: Session, topic: Topic, envelope: Envelope): bool
   return true;
 }
 
+/** Ends every gate of `topic` (the session left it); a session left with none pays nothing. */
+export function closeGates(session: Session, topic: Topic): void {
+  const gates = session.gates;
+  if (!gates) return;
+  gates.replaying.delete(topic);
+  gates.sentUpTo.delete(topic);
+  gates.sentLive.delete(topic);
+  if (gates.replaying.size + gates.sentUpTo.size + gates.sentLive.size === 0) {
+    session.gates = undefined;
+  }
+}
+
 /** Marks `topic` as joined without a replay: what goes live from now on is remembered as sent. */
 export function joinedLive(session: Session, topic: Topic): void {
   gatesOf(session).sentLive.set(topic, {});
