@@ -19,7 +19,7 @@ import {
   silent,
 } from "../support/sessions.ts";
 
-async function setUp() {
+function setUp() {
   const broker = createMemoryBroker();
   const roster = createRoster<Session>(broker.bus);
   const channels = createChannels({
@@ -39,7 +39,7 @@ async function setUp() {
 }
 
 Deno.test("gates: leaving a resumed channel ends its gates; later deliveries pass ungated", async () => {
-  const { broker, channels, memberships } = await setUp();
+  const { broker, channels, memberships } = setUp();
   await claimName(broker, "alice");
   await broker.bus.publish([channelTopic("quiet")], {
     kind: "channel",
