@@ -93,7 +93,14 @@ export function createChannels(options: ChannelOptions): Channels {
   function leave(session: Session, channel: string): Promise<void> {
     session.channels.delete(channel);
     closeGates(session, channelTopic(channel));
-    return roster.remove(channelTopic(channel), session);
+    return removeMember(session, channelTopic(channel));
+  }
+
+  /** Takes `session` off `topic`; the last local member takes the topic's delivery mark along. */
+  function removeMember(session: Session, topic: string): Promise<void> {
+    const removed = roster.remove(topic, session);
+    if (!roster.members(topic)) session.settings.lastDelivered.delete(topic);
+    return removed;
   }
 
   return {
@@ -118,10 +125,11 @@ export function createChannels(options: ChannelOptions): Channels {
     },
     leaveAll(session) {
       const left = [...session.channels].map((channel) =>
-        roster.remove(channelTopic(channel), session)
+        removeMember(session, channelTopic(channel))
       );
       session.channels.clear();
       session.gates = undefined;
+      session.liveFrom = undefined;
       if (session.user) left.push(roster.remove(userTopic(session.user.key), session));
       return left;
     },

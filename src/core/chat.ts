@@ -96,6 +96,7 @@ export function createChat(options: ChatOptions): Chat {
     settings: {
       ...options,
       refusalLog: options.refusalLog ?? createBoundedLog(log),
+      lastDelivered: new Map(),
       overloadLog: createBoundedLog(log, OVERLOAD_LOG_RATE, OVERLOAD_LOG_BURST),
     },
     codecs: { A: createCodecA(options), B: createCodecB(options) },

@@ -70,7 +70,16 @@ export function createDelivery(
 /** What every channel topic starts with. */
 const CHANNEL_PREFIX = channelTopic("");
 
+/** Notes the newest message delivered on a channel topic, once per message: see `liveFrom`. */
+function markDelivered(members: Iterable<Session>, topic: Topic, id: string): void {
+  for (const session of members) {
+    session.settings.lastDelivered.set(topic, id);
+    return;
+  }
+}
+
 function fanOut(members: Iterable<Session>, topic: Topic, envelope: ClientEnvelope): void {
+  if (envelope.kind === "channel") markDelivered(members, topic, envelope.message.id);
   const addressed = address(topic, envelope);
   const leavesOut = addressed.exceptSession !== undefined || addressed.exceptUser !== undefined;
   const gatesMessages = isMessage(envelope);

@@ -16,7 +16,7 @@ import { type Broker, channelTopic, userTopic } from "../broker/broker.ts";
 import type { Channels } from "./channels.ts";
 import type { Follow } from "./delivery.ts";
 import type { PresenceFeed } from "./presence.ts";
-import { joinedLive } from "./replay.ts";
+import { closeGates, joinedLive } from "./replay.ts";
 import { enqueue } from "./intake.ts";
 import { CommandRefused, send, type Session } from "./session.ts";
 
@@ -73,7 +73,7 @@ export function createMemberships(options: {
     } catch (error) {
       if (!(error instanceof CommandRefused)) throw error;
     }
-    if (!session.channels.has(channel)) session.gates?.sentLive.delete(topic);
+    if (!session.channels.has(channel)) closeGates(session, topic);
     return session.channels.has(channel);
   }
 

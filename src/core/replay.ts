@@ -23,7 +23,15 @@ import { type ReplayGates, send, type Session } from "./session.ts";
 
 /** Starts holding back the live messages of `topic` for `session` until `resume` sends them. */
 export function holdLive(session: Session, topic: Topic): void {
-  gatesOf(session).replaying.set(topic, []);
+  const gates = gatesOf(session);
+  gates.replaying.set(topic, []);
+  // What went live since the first id: up to the newest this instance delivered there.
+  const from = session.liveFrom?.get(topic);
+  if (from !== undefined) {
+    session.liveFrom!.delete(topic);
+    const upTo = session.settings.lastDelivered.get(topic) ?? from;
+    gates.sentLive.set(topic, { first: from, last: upTo > from ? upTo : from });
+  }
 }
 
 /** The session's gates, opened if it had none. */
@@ -64,18 +72,17 @@ export function admits(session: Session, topic: Topic, envelope: Envelope): bool
       sentUpTo.delete(topic);
     }
   }
-  if (sentLive.size > 0) {
-    const live = sentLive.get(topic);
-    if (live) {
-      live.first ??= envelope.message.id;
-      live.last = envelope.message.id;
-    }
+  if (sentLive.size > 0 && sentLive.has(topic)) {
+    // The first id sent live is all a later resume needs: the rest is in `lastDelivered`.
+    sentLive.delete(topic);
+    (session.liveFrom ??= new Map()).set(topic, envelope.message.id);
   }
   return true;
 }
 
 /** Ends every gate of `topic` (the session left it); a session left with none pays nothing. */
 export function closeGates(session: Session, topic: Topic): void {
+  session.liveFrom?.delete(topic);
   const gates = session.gates;
   if (!gates) return;
   gates.replaying.delete(topic);

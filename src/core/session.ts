@@ -65,6 +65,13 @@ export interface SessionSettings extends
   log: Logger;
   /** Where refused frames and server-side closes go, at debug: bounded in rate, never texts. */
   refusalLog: Logger;
+  /**
+   * The newest message id this instance delivered on each channel topic. A
+   * session in a channel gets every delivery on it in id order, so what went
+   * live to it since one id is everything up to this one: no per-delivery
+   * bookkeeping (see `replay.ts`).
+   */
+  lastDelivered: Map<Topic, string>;
   /** Where frames refused for a full queue go, at warn: an operator's concern, bounded, never texts. */
   overloadLog: Logger;
 }
@@ -90,6 +97,12 @@ export interface Session {
    * with none pays nothing for them, neither time nor memory.
    */
   gates?: ReplayGates;
+  /**
+   * Per channel joined without a replay, the first id it was sent live once
+   * one arrived: what went live since is read from `lastDelivered` when a
+   * resume needs it, so these channels cost no delivery anything.
+   */
+  liveFrom?: Map<Topic, string>;
   /** Kind B: its "has joined the chat" went out, so its leave is announced too. */
   joinAnnounced: boolean;
   /** The last userList and channelList frames sent (an unchanged list is not resent), and which went last. */

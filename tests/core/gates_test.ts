@@ -1,6 +1,7 @@
 /**
- * Replay gates end with the topic: a session that resumed a channel and
- * left it pays nothing for it afterwards, on any delivery.
+ * Replay gates cost a session that is not resuming nothing: a channel it
+ * was put in live needs one message to learn where live began, and a
+ * channel it resumed and left leaves no gate behind.
  */
 import { channelTopic } from "../../src/broker/broker.ts";
 import { createMemoryBroker } from "../../src/broker/memory.ts";
@@ -38,6 +39,31 @@ function setUp() {
   return { broker, channels, memberships };
 }
 
+Deno.test("gates: a returning session restored live is ungated by the first message of each channel", async () => {
+  const { broker, memberships } = setUp();
+  await claimName(broker, "alice");
+  await claimName(broker, "bob");
+  await broker.users.setMembership("alice", "room", true);
+  const alice = fakeSession({ user: "alice" });
+  await memberships.restore(alice, true); // the handshake of a client that does not resume
+  for (let i = 0; i < 5; i++) {
+    await broker.bus.publish([channelTopic("room")], {
+      kind: "channel",
+      from: "bob",
+      to: "room",
+      text: `m${i}`,
+    });
+  }
+  await eventually(
+    () => framesOf(alice).filter((f) => f.type === "broadcast").length === 5,
+    "five messages",
+  );
+  // Never resumed: after the first message no delivery does any replay bookkeeping for it.
+  assertEquals(alice.gates, undefined, "gates dropped once nothing is replaying");
+  assertEquals(alice.liveFrom?.size, 1, "only the first live id is kept, for a later resume");
+  await broker.close();
+});
+
 Deno.test("gates: leaving a resumed channel ends its gates; later deliveries pass ungated", async () => {
   const { broker, channels, memberships } = setUp();
   await claimName(broker, "alice");
@@ -64,5 +90,36 @@ Deno.test("gates: leaving a resumed channel ends its gates; later deliveries pas
     "replay + three live",
   );
   assertEquals(alice.gates, undefined, "no gate left for a topic the session left");
+  await broker.close();
+});
+
+Deno.test("gates: a session put in a channel live, resuming it later, gets what it missed and nothing twice", async () => {
+  const { broker, memberships } = setUp();
+  await claimName(broker, "alice");
+  await broker.users.setMembership("alice", "room", true);
+  const say = (text: string) =>
+    broker.bus.publish([channelTopic("room")], { kind: "channel", from: "bob", to: "room", text });
+  const before = await say("before");
+  const missed = await say("missed");
+  const alice = fakeSession({ user: "alice" });
+  await memberships.restore(alice, true);
+  for (const text of ["live 1", "live 2"]) await say(text);
+  await eventually(
+    () => framesOf(alice).filter((f) => f.type === "broadcast").length === 2,
+    "the live ones",
+  );
+  assertEquals(alice.gates, undefined, "ungated while it does not resume");
+  // The client fills the gap after what it had seen: only what it missed comes again.
+  await memberships.joinAndResume(alice, "room", before.message.id);
+  await say("live 3");
+  await eventually(
+    () => framesOf(alice).filter((f) => f.type === "broadcast").length === 4,
+    "the replay and the next live one",
+  );
+  assertEquals(
+    framesOf(alice).filter((f) => f.type === "broadcast").map((f) => [f.message, f.replay]),
+    [["live 1", undefined], ["live 2", undefined], ["missed", true], ["live 3", undefined]],
+  );
+  assertEquals(missed.message.text, "missed");
   await broker.close();
 });

@@ -45,6 +45,7 @@ export function testSettings(overrides: Partial<SessionSettings> = {}): SessionS
     rateBurst: 1_000_000,
     channelCreationsPerMinute: 1_000_000,
     maxQueuedFrames: 64,
+    lastDelivered: new Map(),
     ...overrides,
   };
 }
