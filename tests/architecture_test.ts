@@ -25,6 +25,7 @@ const LAYERS: readonly string[][] = [
   ["app.ts"],
   ["server.ts"],
   ["runtime/"],
+  ["client/"],
 ];
 
 /**
@@ -82,6 +83,16 @@ const FOLDER_ORDERS: Record<string, string[]> = {
     "opening.ts",
     "sessions.ts",
     "chat.ts",
+  ],
+  "client/": [
+    "types.ts",
+    "handshake.ts",
+    "jwt.ts",
+    "resume.ts",
+    "outbox.ts",
+    "members.ts",
+    "client.ts",
+    "mod.ts",
   ],
 };
 

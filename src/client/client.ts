@@ -1,0 +1,398 @@
+/**
+ * One Natter client: its socket, the requests of its API, and what it does
+ * on its own to lose nothing: reconnect (at once after a restart close code,
+ * with jittered exponential backoff otherwise), resume the inbox and rejoin
+ * every channel with `since`, send again every unanswered frame with its
+ * `ref`, read watched member lists again, drop what it already showed, and
+ * refresh a JWT before it expires.
+ *
+ * @module
+ */
+import { backoffDelay, handshakeUrl, urlAt } from "./handshake.ts";
+import { jwtExpiry, refreshError } from "./jwt.ts";
+import { MemberLists } from "./members.ts";
+import { Outbox } from "./outbox.ts";
+import { ResumePoints } from "./resume.ts";
+import {
+  type ClientEvents,
+  type ClientFrame,
+  type ClientState,
+  type ConnectOptions,
+  NatterError,
+  type ServerFrameA,
+  type UserPresence,
+} from "./types.ts";
+
+/** Close codes after which the server will not take this client back as it is. */
+const FINAL_CLOSE_CODES = new Set([4002, 4003, 4006, 4007]);
+/** The server restarts or shuts down: reconnect at once. */
+const RESTART_CLOSE_CODES = new Set([1001, 1012]);
+
+type Handler<E extends keyof ClientEvents> = (payload: ClientEvents[E]) => void;
+
+export class NatterClient {
+  #state: ClientState = "connecting";
+  #socket: WebSocket | undefined;
+  #username: string | undefined;
+  #token: string | undefined;
+  #jwt: string | undefined;
+  #connections = 0;
+  #failures = 0;
+  #reconnectTimer: ReturnType<typeof setTimeout> | undefined;
+  #refreshTimer: ReturnType<typeof setTimeout> | undefined;
+  #socketClosed: Promise<void> = Promise.resolve();
+  readonly #options: ConnectOptions;
+  readonly #handlers = new Map<keyof ClientEvents, Set<(payload: never) => void>>();
+  readonly #outbox = new Outbox();
+  readonly #points: ResumePoints;
+  readonly #members = new MemberLists();
+
+  constructor(options: ConnectOptions) {
+    this.#options = options;
+    this.#username = options.username;
+    this.#token = options.token;
+    this.#jwt = options.jwt;
+    this.#points = new ResumePoints(options.since);
+    this.#open();
+  }
+
+  get state(): ClientState {
+    return this.#state;
+  }
+
+  /** The user's name, once the server said it. */
+  get username(): string | undefined {
+    return this.#username;
+  }
+
+  /** Resolves when the client is open; rejects if it closes first. */
+  ready(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      if (this.#state === "open") return resolve();
+      if (this.#state === "closed") return reject(new NatterError("closed", "client closed"));
+      const off = this.on("state", (state) => {
+        if (state === "open") resolve();
+        else if (state === "closed") reject(new NatterError("closed", "client closed"));
+        else return;
+        off();
+      });
+    });
+  }
+
+  /** Calls `handler` on each `event`; returns a function that stops it. */
+  on<E extends keyof ClientEvents>(event: E, handler: Handler<E>): () => void {
+    const handlers = this.#handlers.get(event) ?? new Set();
+    this.#handlers.set(event, handlers);
+    handlers.add(handler as (payload: never) => void);
+    return () => handlers.delete(handler as (payload: never) => void);
+  }
+
+  async join(channel: string): Promise<void> {
+    await this.#request({ type: "joinChannel", to: channel });
+    this.#points.join(channel);
+  }
+
+  async leave(channel: string): Promise<void> {
+    await this.#request({ type: "leaveChannel", to: channel });
+    this.#points.leave(channel);
+    this.#members.forget(channel);
+  }
+
+  /** Publishes to `channel` (joining it); resolves with the stored message's id. */
+  async broadcast(channel: string, text: string): Promise<string> {
+    const ack = await this.#request({ type: "broadcast", to: channel, message: text });
+    this.#points.join(channel);
+    return (ack as ServerFrameA<"ack">).id!;
+  }
+
+  /** Sends a direct message; resolves with the stored message's id. */
+  async directMessage(user: string, text: string): Promise<string> {
+    const ack = await this.#request({ type: "directMessage", to: user, message: text });
+    return (ack as ServerFrameA<"ack">).id!;
+  }
+
+  /** Says the user is typing to a channel or user; dropped while not connected. */
+  typing(to: string): void {
+    if (this.#state === "open") this.#send({ type: "typing", to });
+  }
+
+  /** A page of kept messages, oldest first: of a channel, or of the conversation `with` a user. */
+  async history(
+    query: { channel: string; before?: string; limit?: number } | {
+      with: string;
+      before?: string;
+      limit?: number;
+    },
+  ): Promise<Record<string, unknown>[]> {
+    const { before, limit } = query;
+    const target = "channel" in query ? { to: query.channel } : { with: query.with };
+    const answer = await this.#request({ type: "history", ...target, before, limit });
+    return (answer as ServerFrameA<"history">).messages;
+  }
+
+  /** Reads every member of `channel` and watches it: `memberList` stays current from then on. */
+  async members(channel: string): Promise<UserPresence[]> {
+    const members: UserPresence[] = [];
+    let after: string | undefined;
+    do {
+      const page = await this.#request({ type: "members", to: channel, after, limit: 100 });
+      const { members: read, next } = page as ServerFrameA<"members">;
+      members.push(...read);
+      after = next;
+    } while (after !== undefined);
+    this.#members.replace(channel, members);
+    return this.#members.list(channel);
+  }
+
+  /** The live member list of a watched channel. */
+  memberList(channel: string): UserPresence[] {
+    return this.#members.list(channel);
+  }
+
+  /** The member counts of a watched channel too large for per-member events. */
+  memberCount(channel: string): { members: number; online: number } | undefined {
+    return this.#members.counts(channel);
+  }
+
+  async status(status: "online" | "away", text?: string): Promise<void> {
+    await this.#request({ type: "status", status, message: text });
+  }
+
+  async presence(users: string[]): Promise<UserPresence[]> {
+    return ((await this.#request({ type: "presence", users })) as ServerFrameA<"presence">).users;
+  }
+
+  async channels(
+    query: { prefix?: string; after?: string; limit?: number } = {},
+  ): Promise<{ channels: { name: string; members: number }[]; next?: string }> {
+    const answer = await this.#request({ type: "channels", ...query });
+    const { channels, next } = answer as ServerFrameA<"channels">;
+    return next === undefined ? { channels } : { channels, next };
+  }
+
+  async createChannel(channel: string, options: { private?: boolean } = {}): Promise<void> {
+    await this.#request({ type: "createChannel", message: channel, ...options });
+    this.#points.join(channel);
+  }
+
+  async invite(channel: string, user: string): Promise<void> {
+    await this.#request({ type: "invite", to: channel, user });
+  }
+
+  async setRole(channel: string, user: string, role: "moderator" | "member"): Promise<void> {
+    await this.#request({ type: "setRole", to: channel, user, role });
+  }
+
+  async kick(channel: string, user: string): Promise<void> {
+    await this.#request({ type: "kick", to: channel, user });
+  }
+
+  async ban(channel: string, user: string, seconds?: number): Promise<void> {
+    await this.#request({ type: "ban", to: channel, user, seconds });
+  }
+
+  async mute(channel: string, user: string, seconds?: number): Promise<void> {
+    await this.#request({ type: "mute", to: channel, user, seconds });
+  }
+
+  async deleteChannel(channel: string): Promise<void> {
+    await this.#request({ type: "deleteChannel", to: channel });
+  }
+
+  /** Closes for good: unanswered requests reject with code `closed`. */
+  async close(): Promise<void> {
+    this.#setState("closed");
+    clearTimeout(this.#reconnectTimer);
+    clearTimeout(this.#refreshTimer);
+    this.#outbox.rejectAll(new NatterError("closed", "client closed"));
+    this.#socket?.close(1000);
+    await this.#socketClosed;
+  }
+
+  #request(frame: ClientFrame): Promise<ServerFrameA> {
+    if (this.#state === "closed") {
+      return Promise.reject(new NatterError("closed", "client closed"));
+    }
+    const { frame: withRef, answer } = this.#outbox.add(frame);
+    // While not open, the frame waits: the next opening sends every unanswered frame.
+    if (this.#state === "open") this.#send(withRef);
+    return answer;
+  }
+
+  #send(frame: ClientFrame): void {
+    this.#socket?.send(JSON.stringify(frame));
+  }
+
+  #emit<E extends keyof ClientEvents>(event: E, payload: ClientEvents[E]): void {
+    for (const handler of this.#handlers.get(event) ?? []) {
+      (handler as Handler<E>)(payload);
+    }
+  }
+
+  #setState(state: ClientState): void {
+    if (this.#state === state) return;
+    this.#state = state;
+    this.#emit("state", state);
+  }
+
+  async #open(): Promise<void> {
+    this.#connections++;
+    if (this.#options.getToken && this.#connections > 1) {
+      try {
+        this.#jwt = await this.#options.getToken();
+      } catch {
+        return this.#reconnectLater(false);
+      }
+      if (this.#state === "closed") return;
+    }
+    const url = handshakeUrl(urlAt(this.#options.url, this.#connections - 1), {
+      jwt: this.#jwt,
+      token: this.#token,
+      username: this.#username,
+      since: this.#points.inboxSince(),
+    });
+    const WebSocketImpl = this.#options.WebSocket ?? WebSocket;
+    const socket = new WebSocketImpl(url);
+    this.#socket = socket;
+    this.#socketClosed = new Promise((resolve) => {
+      socket.onclose = (event) => {
+        resolve();
+        // A runtime may report one close twice; a replaced socket's close is old news.
+        if (this.#socket !== socket) return;
+        this.#socket = undefined;
+        this.#closedBy(event.code);
+      };
+    });
+    socket.onmessage = (event) => {
+      if (this.#socket !== socket || typeof event.data !== "string") return;
+      this.#receive(JSON.parse(event.data) as ServerFrameA);
+    };
+  }
+
+  #closedBy(code: number): void {
+    if (this.#state === "closed") return;
+    clearTimeout(this.#refreshTimer);
+    const anonymousWithName = this.#jwt === undefined && this.#username !== undefined;
+    const final = FINAL_CLOSE_CODES.has(code) ||
+      (code === 4004 && !anonymousWithName) ||
+      (code === 4001 && !this.#options.getToken);
+    if (final) {
+      this.#setState("closed");
+      this.#outbox.rejectAll(new NatterError("closed", `connection closed with ${code}`));
+      return;
+    }
+    this.#reconnectLater(RESTART_CLOSE_CODES.has(code));
+  }
+
+  #reconnectLater(atOnce: boolean): void {
+    if (this.#state === "closed") return;
+    this.#setState(this.#connections === 0 ? "connecting" : "reconnecting");
+    const delay = atOnce ? 0 : backoffDelay(this.#options.backoff, this.#failures++);
+    this.#reconnectTimer = setTimeout(() => this.#open(), delay);
+  }
+
+  #receive(frame: ServerFrameA): void {
+    switch (frame.type) {
+      case "sessionID":
+        if (frame.token) this.#token = frame.token;
+        this.#username = frame.username;
+        this.#points.opened(frame.sessionID);
+        return;
+      case "memberships":
+        return this.#restore(frame);
+      case "broadcast":
+        if (this.#points.acceptChannel(frame)) this.#emit("message", frame);
+        return;
+      case "directMessage":
+      case "sessionUpdate":
+        if (this.#points.acceptInbox(frame)) {
+          this.#emit("directMessage", {
+            ...frame,
+            type: "directMessage",
+            copy: frame.type === "sessionUpdate",
+          });
+        }
+        return;
+      case "ack":
+        this.#outbox.settle(frame);
+        return this.#emit("ack", frame);
+      case "error":
+        if (!this.#outbox.settle(frame)) this.#emit("error", frame);
+        return;
+      case "history":
+      case "members":
+      case "channels":
+      case "presence":
+        this.#outbox.settle(frame);
+        return;
+      case "member":
+        this.#members.apply(frame);
+        return this.#emit("member", frame);
+      case "memberCount":
+        this.#members.count(frame);
+        return this.#emit("memberCount", frame);
+      case "joined":
+        this.#points.join(frame.to);
+        return this.#emit("joined", frame);
+      case "left":
+        this.#points.leave(frame.to);
+        this.#members.forget(frame.to);
+        return this.#emit("left", frame);
+      case "invited":
+        return this.#emit("invited", frame);
+      case "typing":
+        return this.#emit("typing", frame);
+    }
+  }
+
+  /**
+   * The handshake is over: rejoin the user's channels with `since` when they
+   * are not live yet, send every unanswered frame again with its `ref`, read
+   * the watched member lists again, and only then accept new sends directly.
+   */
+  #restore(frame: ServerFrameA<"memberships">): void {
+    const listed = new Set(frame.channels.map(({ name }) => name));
+    for (const channel of this.#points.channels()) {
+      if (!listed.has(channel)) this.#points.leave(channel);
+    }
+    for (const { name, last } of frame.channels) {
+      this.#points.join(name, frame.live ? last : undefined);
+      if (!frame.live) {
+        this.#send({ type: "joinChannel", to: name, since: this.#points.channelSince(name) });
+      }
+    }
+    for (const unanswered of this.#outbox.unanswered()) this.#send(unanswered);
+    this.#failures = 0;
+    this.#setState("open");
+    this.#emit("memberships", frame);
+    for (const channel of this.#members.watched()) {
+      this.members(channel).then(
+        (members) => this.#emit("members", { channel, members }),
+        () => {},
+      );
+    }
+    this.#scheduleRefresh();
+  }
+
+  /** JWT mode with `getToken`: a fresh token is sent before this one expires. */
+  #scheduleRefresh(): void {
+    const getToken = this.#options.getToken;
+    const expiresAt = this.#jwt === undefined ? undefined : jwtExpiry(this.#jwt);
+    if (!getToken || expiresAt === undefined) return;
+    const left = expiresAt - Date.now();
+    const delay = Math.max(0, left - Math.min(60_000, left / 5));
+    clearTimeout(this.#refreshTimer);
+    this.#refreshTimer = setTimeout(async () => {
+      try {
+        const token = await getToken();
+        await this.#request({ type: "refresh", token });
+        this.#jwt = token;
+        this.#scheduleRefresh();
+      } catch (error) {
+        if (this.#state !== "closed") {
+          this.#emit("error", refreshError(error));
+        }
+      }
+    }, delay);
+  }
+}

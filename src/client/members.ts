@@ -1,0 +1,62 @@
+/**
+ * Live member lists of the channels the client watches: filled from
+ * `members` pages, then kept current by `member` frames (each carries the
+ * member's whole presence, so applying one twice is harmless) and, for large
+ * channels, `memberCount` frames.
+ *
+ * @module
+ */
+import type { ServerFrameA, UserPresence } from "./types.ts";
+
+export class MemberLists {
+  readonly #lists = new Map<string, Map<string, UserPresence>>();
+  readonly #counts = new Map<string, { members: number; online: number }>();
+
+  /** The channels watched, to ask again after a reconnect. */
+  watched(): string[] {
+    return [...this.#lists.keys()];
+  }
+
+  /** Replaces a channel's list by a full read. */
+  replace(channel: string, members: UserPresence[]): void {
+    this.#lists.set(channel, new Map(members.map((member) => [member.name, member])));
+  }
+
+  /** Applies a `member` frame of a watched channel. */
+  apply(frame: ServerFrameA<"member">): void {
+    const list = this.#lists.get(frame.to);
+    if (!list) return;
+    if (frame.event === "left") {
+      list.delete(frame.from);
+      return;
+    }
+    list.set(frame.from, {
+      name: frame.from,
+      online: frame.online,
+      status: frame.status,
+      ...(frame.message === "" ? {} : { text: frame.message }),
+      ...(frame.lastSeen === undefined ? {} : { lastSeen: frame.lastSeen }),
+    });
+  }
+
+  count(frame: ServerFrameA<"memberCount">): void {
+    this.#counts.set(frame.to, { members: frame.members, online: frame.online });
+  }
+
+  /** The current members of `channel`, in name order (empty when not watched). */
+  list(channel: string): UserPresence[] {
+    return [...(this.#lists.get(channel)?.values() ?? [])].sort((a, b) =>
+      a.name < b.name ? -1 : a.name > b.name ? 1 : 0
+    );
+  }
+
+  /** The latest counts of a large watched channel. */
+  counts(channel: string): { members: number; online: number } | undefined {
+    return this.#counts.get(channel);
+  }
+
+  forget(channel: string): void {
+    this.#lists.delete(channel);
+    this.#counts.delete(channel);
+  }
+}

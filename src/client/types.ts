@@ -1,0 +1,88 @@
+/**
+ * The client SDK's vocabulary: the frames it sends and receives, typed from
+ * the server's own zod schemas (type-only imports, so the SDK carries no
+ * zod at run time), its options, its events and its error.
+ *
+ * @module
+ */
+import type { z } from "zod";
+import type { clientFrameSchemas } from "../protocol/frames.ts";
+import type { ErrorCode } from "../protocol/codes.ts";
+import type { ServerFrameA } from "../protocol/server_frames.ts";
+
+export type { ErrorCode, ServerFrameA };
+
+type ClientSchemas = ReturnType<typeof clientFrameSchemas>["kindA"];
+
+/** A frame the SDK sends, by `type`, as the server's schema accepts it. */
+export type ClientFrame<K extends keyof ClientSchemas = keyof ClientSchemas> = z.input<
+  ClientSchemas[K]
+>;
+
+/** What others see of a user, in `members` and `presence` answers. */
+export type UserPresence = ServerFrameA<"members">["members"][number];
+
+/** The connection's life: see `docs/client.md`. */
+export type ClientState = "connecting" | "open" | "reconnecting" | "closed";
+
+/** A direct message: to this user, or (`copy`) sent by this user from another session. */
+export type DirectMessage = ServerFrameA<"directMessage"> & { copy: boolean };
+
+/** Every event a client emits, with its payload. */
+export interface ClientEvents {
+  /** A channel message, each once, in channel order. */
+  message: ServerFrameA<"broadcast">;
+  /** A direct message (and `sessionUpdate` copies, flagged `copy`), each once, in inbox order. */
+  directMessage: DirectMessage;
+  typing: ServerFrameA<"typing">;
+  /** A watched channel's member list changed; the list is `client.memberList(channel)`. */
+  member: ServerFrameA<"member">;
+  memberCount: ServerFrameA<"memberCount">;
+  /** A watched channel's whole member list was read again (after a reconnect). */
+  members: { channel: string; members: UserPresence[] };
+  joined: ServerFrameA<"joined">;
+  left: ServerFrameA<"left">;
+  invited: ServerFrameA<"invited">;
+  memberships: ServerFrameA<"memberships">;
+  /** Every ack, including those of re-sent frames (`duplicate: true`). */
+  ack: ServerFrameA<"ack">;
+  /** An error frame that answers no request of the application (e.g. `history_truncated`). */
+  error: ServerFrameA<"error">;
+  state: ClientState;
+}
+
+/** Where to connect: one URL, a list tried in turn, or a function giving the next one. */
+export type UrlSource = string | readonly string[] | (() => string);
+
+/** The `WebSocket` constructor the SDK uses (the global one by default). */
+export type WebSocketConstructor = new (url: string) => WebSocket;
+
+/** Options of `connect`. Exactly one of `username`, `token` or `jwt` identifies the user. */
+export interface ConnectOptions {
+  /** The endpoint, such as `ws://localhost:8080/ws`. */
+  url: UrlSource;
+  /** Anonymous mode: the name to claim (empty for a guest name). */
+  username?: string;
+  /** Anonymous mode: the token of an earlier session of the user. */
+  token?: string;
+  /** `AUTH_MODE=jwt`: the user's JWT. */
+  jwt?: string;
+  /** JWT mode: gives a fresh JWT, called before the current one expires and on reconnect. */
+  getToken?: () => string | Promise<string>;
+  /** Resume from this message id: replay what came after it (direct messages and channels). */
+  since?: string;
+  /** A `WebSocket` implementation, e.g. the `ws` package on Node 20. */
+  WebSocket?: WebSocketConstructor;
+  /** Reconnect backoff: first delay and ceiling, in ms. @default 250, 10000 */
+  backoff?: { initialMs?: number; maxMs?: number };
+}
+
+/** A refused request: `code` is the protocol's error code. */
+export class NatterError extends Error {
+  readonly code: ErrorCode | "closed";
+  constructor(code: ErrorCode | "closed", message: string) {
+    super(message || code);
+    this.name = "NatterError";
+    this.code = code;
+  }
+}

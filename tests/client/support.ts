@@ -1,0 +1,26 @@
+/**
+ * Helpers of the client SDK's tests: collect a client's events, and wait for
+ * a condition with a generous deadline instead of sleeping.
+ *
+ * @module
+ */
+import type { ClientEvents, NatterClient } from "../../src/client/mod.ts";
+
+/** Every `event` the client emits from now on, in order. */
+export function collect<E extends keyof ClientEvents>(
+  client: NatterClient,
+  event: E,
+): ClientEvents[E][] {
+  const got: ClientEvents[E][] = [];
+  client.on(event, (payload) => got.push(payload));
+  return got;
+}
+
+/** Waits until `condition` holds, polling, up to `timeoutMs`. */
+export async function until(condition: () => boolean, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
