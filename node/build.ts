@@ -5,6 +5,9 @@
  * - `server.js`: `node/server.ts` and everything it imports, bundled into one
  *   ES module by `deno bundle`. npm packages stay `import`s of their bare
  *   names, resolved by npm at install time, not vendored.
+ * - `client.js`: the client SDK (`src/client/mod.ts`) bundled whole into one
+ *   ES module with no imports, for Node and browsers alike; the package
+ *   exports it as `natter/client`.
  * - `package.json`: name `natter`, a `natter` bin, `engines.node`, and as
  *   dependencies exactly the packages the bundle imports, pinned to the
  *   versions `deno.json` (and so `deno.lock`) uses.
@@ -22,6 +25,7 @@ import { VERSION } from "../src/version.ts";
 const ROOT = new URL("../", import.meta.url);
 const OUT = new URL("dist/node/", ROOT);
 const ENTRY = new URL("node/server.ts", ROOT);
+const CLIENT_ENTRY = new URL("src/client/mod.ts", ROOT);
 /** The oldest Node the build supports; see "Run on Node" in the README. */
 const NODE_ENGINES = ">=20";
 /** What an earlier `npm install` left in `dist/node/`, kept to make rebuilds cheap. */
@@ -40,23 +44,41 @@ async function pinnedPackages(): Promise<Map<string, string>> {
   return pinned;
 }
 
-/** Runs `deno bundle`, leaving each pinned package an external import. */
-async function bundle(pinned: Map<string, string>, output: URL): Promise<void> {
-  const externals = [...pinned.keys()].flatMap((name) => ["--external", name]);
+/**
+ * Runs `deno bundle` of `entry` for `platform`, leaving each of `externals`
+ * (the server's pinned packages) an import.
+ */
+async function bundle(
+  entry: URL,
+  platform: "deno" | "browser",
+  externals: string[],
+  output: URL,
+): Promise<void> {
   const { code, stderr } = await new Deno.Command(Deno.execPath(), {
     args: [
       "bundle",
       "--quiet",
-      "--platform=deno",
-      ...externals,
+      `--platform=${platform}`,
+      ...externals.flatMap((name) => ["--external", name]),
       "-o",
       output.pathname,
-      ENTRY.pathname,
+      entry.pathname,
     ],
     stdout: "inherit",
     stderr: "piped",
   }).output();
   if (code !== 0) throw new Error(`deno bundle failed:\n${new TextDecoder().decode(stderr)}`);
+}
+
+/** `entry` bundled by `deno bundle`, as text. */
+async function bundled(entry: URL, platform: "deno" | "browser", externals: string[]) {
+  const scratch = await Deno.makeTempFile({ suffix: ".js" });
+  try {
+    await bundle(entry, platform, externals, new URL(`file://${scratch}`));
+    return await Deno.readTextFile(scratch);
+  } finally {
+    await Deno.remove(scratch);
+  }
 }
 
 /**
@@ -103,7 +125,8 @@ function packageJson(dependencies: Record<string, string>): string {
       "Real-time chat backend: WebSocket clients, channels, direct messages, presence, history; one process or many on Redis.",
     type: "module",
     bin: { natter: "server.js" },
-    files: ["server.js", "README.md"],
+    exports: { "./client": "./client.js" },
+    files: ["server.js", "client.js", "README.md"],
     engines: { node: NODE_ENGINES },
     scripts: { start: "node server.js" },
     dependencies,
@@ -135,19 +158,18 @@ async function clean(): Promise<void> {
  */
 async function buildNode(): Promise<Record<string, number>> {
   const pinned = await pinnedPackages();
-  const scratch = await Deno.makeTempFile({ suffix: ".js" });
-  let code: string;
-  try {
-    await bundle(pinned, new URL(`file://${scratch}`));
-    code = await Deno.readTextFile(scratch);
-  } finally {
-    await Deno.remove(scratch);
-  }
+  const code = await bundled(ENTRY, "deno", [...pinned.keys()]);
   const needed = dependencies(code, pinned);
+  const client = await bundled(CLIENT_ENTRY, "browser", []);
+  // The client runs where nothing is installed: a browser page, any project.
+  if (Object.keys(dependencies(client, new Map())).length > 0) {
+    throw new Error("The client bundle would not run: it imports a package");
+  }
   await clean();
   const serverJs = new URL("server.js", OUT);
   await Deno.writeTextFile(serverJs, `#!/usr/bin/env node\n${code}`);
   await Deno.chmod(serverJs, 0o755);
+  await Deno.writeTextFile(new URL("client.js", OUT), client);
   await Deno.writeTextFile(new URL("package.json", OUT), packageJson(needed));
   const intro = await Deno.readTextFile(new URL("node/README.md", ROOT));
   const readme = await Deno.readTextFile(new URL("README.md", ROOT));
@@ -156,7 +178,7 @@ async function buildNode(): Promise<Record<string, number>> {
     `${intro.trim()}\n\n${configurationSection(readme)}`,
   );
   const sizes: Record<string, number> = {};
-  for (const name of ["server.js", "package.json", "README.md"]) {
+  for (const name of ["server.js", "client.js", "package.json", "README.md"]) {
     sizes[name] = (await Deno.stat(new URL(name, OUT))).size;
   }
   return sizes;

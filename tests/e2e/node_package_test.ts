@@ -1,7 +1,8 @@
 /**
  * The Node distribution as a package: what `deno task build:node` puts in
  * `dist/node/`, and `npm pack` of it installed into an empty project
- * elsewhere, its `natter` bin serving clients and stopping on SIGTERM.
+ * elsewhere, its `natter` bin serving clients and stopping on SIGTERM, and
+ * its `natter/client` SDK chatting from Node 20 with the `ws` package.
  */
 import { connect } from "../support/client.ts";
 import { startNatter } from "../support/process.ts";
@@ -55,7 +56,7 @@ Deno.test("node package: npm pack installs into an empty project; its natter bin
     );
     assertEquals(
       packed.files.map((file: { path: string }) => file.path).sort(),
-      ["README.md", "package.json", "server.js"],
+      ["README.md", "client.js", "package.json", "server.js"],
     );
     const project = `${scratch}/project`;
     await Deno.mkdir(project);
@@ -78,6 +79,9 @@ Deno.test("node package: npm pack installs into an empty project; its natter bin
     assertMatch(natter.output(), /natter \S+ listening .* runtime=node edge=ws/);
     await using alice = await connect(`${natter.ws}?username=alice`);
     assertEquals((await alice.take({ type: "sessionID" })).username, "alice");
+    // The SDK as the project imports it, on Node with `ws` (Node 20 has no global WebSocket).
+    const chat = await run(node, ["--input-type=module", "-e", sdkChat(natter.ws)], project);
+    assertEquals(JSON.parse(chat), { received: ["hello from node"], idIsMessageId: true });
     natter.child.kill("SIGTERM");
     assertEquals((await alice.closed).code, 1001);
     assertEquals((await natter.status).code, 0);
@@ -85,3 +89,22 @@ Deno.test("node package: npm pack installs into an empty project; its natter bin
     await Deno.remove(scratch, { recursive: true });
   }
 });
+
+/** A Node program: two SDK clients from `natter/client` on `ws`, one says hello to the other. */
+function sdkChat(url: string): string {
+  return `
+import WebSocket from "ws";
+import { connect } from "natter/client";
+const options = { url: ${JSON.stringify(url)}, WebSocket };
+const ann = connect({ ...options, username: "ann" });
+const ben = connect({ ...options, username: "ben" });
+await Promise.all([ann.ready(), ben.ready()]);
+await ann.join("room");
+await ben.join("room");
+const received = new Promise((resolve) => ben.on("message", (m) => resolve(m.message)));
+const id = await ann.broadcast("room", "hello from node");
+console.log(JSON.stringify({ received: [await received], idIsMessageId: /^\\d{13}-\\d{6}$/.test(id) }));
+ann.close();
+ben.close();
+`;
+}
