@@ -121,3 +121,31 @@ Deno.test("client SDK: a network drop loses an ack: the re-sent frame is a dupli
     for (const client of clients) await client.close();
   }
 });
+
+Deno.test("client SDK: a watched member list is read again on the new instance and stays live [deno+node]", async () => {
+  await using cluster = await startCluster(2, {}, AOF);
+  const [first, second] = cluster.instances;
+  const clients: NatterClient[] = [];
+  try {
+    const alice = connect({ url: second.ws, username: "alice" });
+    const bob = connect({ url: [first.ws, second.ws], username: "bob" });
+    clients.push(alice, bob);
+    await Promise.all([alice.ready(), bob.ready()]);
+    await alice.join("room");
+    await bob.join("room");
+    await bob.members("room");
+    assertEquals(bob.memberList("room").map((m) => m.name).sort(), ["alice", "bob"]);
+    const reread = collect(bob, "members");
+    first.child.kill("SIGKILL");
+    await first.status;
+    await until(() => reread.some((event) => event.channel === "room"));
+    // A change after the move reaches the list through the new instance.
+    await alice.status("away", "after the move");
+    await until(() =>
+      bob.memberList("room").some((m) => m.name === "alice" && m.status === "away")
+    );
+    assertEquals(bob.state, "open");
+  } finally {
+    for (const client of clients) await client.close();
+  }
+});
