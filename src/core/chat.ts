@@ -76,6 +76,8 @@ export interface Chat {
 export function createChat(options: ChatOptions): Chat {
   const { broker, log, authenticator } = options;
   const roster = createRoster<Session>(broker.bus);
+  /** Shared by delivery, which notes each channel's newest id, and the sessions' resumes. */
+  const lastDelivered = new Map<string, string>();
   const channels = createChannels({ ...options, roster });
   const presence = createPresence(options);
   const lists = createListFeed({ ...options, intervalMs: options.listUpdateIntervalMs, presence });
@@ -96,7 +98,7 @@ export function createChat(options: ChatOptions): Chat {
     settings: {
       ...options,
       refusalLog: options.refusalLog ?? createBoundedLog(log),
-      lastDelivered: new Map(),
+      lastDelivered,
       overloadLog: createBoundedLog(log, OVERLOAD_LOG_RATE, OVERLOAD_LOG_BURST),
     },
     codecs: { A: createCodecA(options), B: createCodecB(options) },
@@ -107,7 +109,13 @@ export function createChat(options: ChatOptions): Chat {
     presence,
   });
   broker.onEvents({
-    deliver: createDelivery(roster, log, memberships.follow, presence.deliver),
+    deliver: createDelivery({
+      roster,
+      log,
+      follow: memberships.follow,
+      onPresence: presence.deliver,
+      lastDelivered,
+    }),
     revoked: sessions.revoke,
     expired: presence.expired,
   });

@@ -41,13 +41,20 @@ export type OnPresence = (
   change: PresenceChange,
 ) => void;
 
-/** Delivery over `roster`, the local members of each topic. */
-export function createDelivery(
-  roster: Roster<Session>,
-  log: Logger,
-  follow: Follow,
-  onPresence: OnPresence,
-): Deliver {
+/** What delivery needs. */
+export interface DeliveryOptions {
+  /** The local members of each topic. */
+  roster: Roster<Session>;
+  log: Logger;
+  follow: Follow;
+  onPresence: OnPresence;
+  /** Where the newest id delivered on each channel is noted: the sessions' `lastDelivered`. */
+  lastDelivered: Map<Topic, string>;
+}
+
+/** Delivery to the local members of each topic. */
+export function createDelivery(options: DeliveryOptions): Deliver {
+  const { roster, log, follow, onPresence, lastDelivered } = options;
   return (topic, envelope) => {
     const members = roster.members(topic);
     if (!members) return;
@@ -55,6 +62,7 @@ export function createDelivery(
       if (envelope.kind === "presence") {
         return onPresence(members, topic.slice(CHANNEL_PREFIX.length), envelope);
       }
+      if (envelope.kind === "channel") lastDelivered.set(topic, envelope.message.id);
       if (envelope.kind !== "membership") return fanOut(members, topic, envelope);
       for (const session of members) {
         if (session.state === "open" && session.id !== envelope.exceptSession) {
@@ -70,16 +78,7 @@ export function createDelivery(
 /** What every channel topic starts with. */
 const CHANNEL_PREFIX = channelTopic("");
 
-/** Notes the newest message delivered on a channel topic, once per message: see `liveFrom`. */
-function markDelivered(members: Iterable<Session>, topic: Topic, id: string): void {
-  for (const session of members) {
-    session.settings.lastDelivered.set(topic, id);
-    return;
-  }
-}
-
 function fanOut(members: Iterable<Session>, topic: Topic, envelope: ClientEnvelope): void {
-  if (envelope.kind === "channel") markDelivered(members, topic, envelope.message.id);
   const addressed = address(topic, envelope);
   const leavesOut = addressed.exceptSession !== undefined || addressed.exceptUser !== undefined;
   const gatesMessages = isMessage(envelope);

@@ -132,9 +132,10 @@ export function createListFeed(options: ListFeedOptions): ListFeed {
     const frame = session.codec.encode({ type: kind, names });
     // An unchanged list keeps the string every session already holds: one copy per scope.
     const previous = latestFrames.get(key);
-    round.frames.set(key, frame === previous ? previous : frame);
-    latestFrames.set(key, round.frames.get(key));
-    return round.frames.get(key);
+    const shared = frame === previous ? previous : frame;
+    round.frames.set(key, shared);
+    latestFrames.set(key, shared);
+    return shared;
   }
 
   /** The online members of the session's channels, at most `LIST_MAX_NAMES`; once per round. */

@@ -130,9 +130,11 @@ export function createPresence(options: PresenceOptions): PresenceFeed {
     },
     deliver(members, channel, change) {
       changed.add(channel);
-      const big = change.members > presenceEventsMaxMembers;
-      if (big) countsChanged.add(channel);
-      if (big) return;
+      // A big channel's watchers get counts, at most once per interval, not every change.
+      if (change.members > presenceEventsMaxMembers) {
+        countsChanged.add(channel);
+        return;
+      }
       const outbound: Outbound = {
         type: "member",
         channel,

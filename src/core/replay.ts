@@ -29,8 +29,7 @@ export function holdLive(session: Session, topic: Topic): void {
   const from = session.liveFrom?.get(topic);
   if (from !== undefined) {
     session.liveFrom!.delete(topic);
-    const upTo = session.settings.lastDelivered.get(topic) ?? from;
-    gates.sentLive.set(topic, { first: from, last: upTo > from ? upTo : from });
+    gates.sentLive.set(topic, { first: from, last: session.settings.lastDelivered.get(topic) });
   }
 }
 
@@ -72,7 +71,7 @@ export function admits(session: Session, topic: Topic, envelope: Envelope): bool
       sentUpTo.delete(topic);
     }
   }
-  if (sentLive.size > 0 && sentLive.has(topic)) {
+  if (sentLive.has(topic)) {
     // The first id sent live is all a later resume needs: the rest is in `lastDelivered`.
     sentLive.delete(topic);
     (session.liveFrom ??= new Map()).set(topic, envelope.message.id);

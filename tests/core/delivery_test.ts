@@ -44,10 +44,16 @@ function message(id: string, overrides: Partial<DeliveredMessage> = {}): Deliver
 async function deliveryTo(topic: string, members: Session[], log = silent) {
   const roster = createRoster<Session>(quietBus);
   for (const member of members) await roster.add(topic, member);
-  return createDelivery(roster, log, () => {
-    throw new Error("no membership signal in these tests");
-  }, () => {
-    throw new Error("no presence signal in these tests");
+  return createDelivery({
+    roster,
+    log,
+    follow() {
+      throw new Error("no membership signal in these tests");
+    },
+    onPresence() {
+      throw new Error("no presence signal in these tests");
+    },
+    lastDelivered: new Map(),
   });
 }
 

@@ -18,6 +18,7 @@ import {
   framesOf,
   presenceOn,
   silent,
+  testSettings,
 } from "../support/sessions.ts";
 
 function setUp() {
@@ -31,20 +32,29 @@ function setUp() {
   });
   const presence = presenceOn(broker);
   const memberships = createMemberships({ broker, channels, presence });
+  // The sessions and delivery share one instance's delivery marks, as in the core.
+  const settings = testSettings();
   broker.onEvents({
-    deliver: createDelivery(roster, silent, () => {}, () => {}),
+    deliver: createDelivery({
+      roster,
+      log: silent,
+      follow() {},
+      onPresence() {},
+      lastDelivered: settings.lastDelivered,
+    }),
     revoked() {},
     expired() {},
   });
-  return { broker, channels, memberships };
+  const session = (user: string) => fakeSession({ user, settings });
+  return { broker, channels, memberships, session };
 }
 
 Deno.test("gates: a returning session restored live is ungated by the first message of each channel", async () => {
-  const { broker, memberships } = setUp();
+  const { broker, memberships, session } = setUp();
   await claimName(broker, "alice");
   await claimName(broker, "bob");
   await broker.users.setMembership("alice", "room", true);
-  const alice = fakeSession({ user: "alice" });
+  const alice = session("alice");
   await memberships.restore(alice, true); // the handshake of a client that does not resume
   for (let i = 0; i < 5; i++) {
     await broker.bus.publish([channelTopic("room")], {
@@ -65,7 +75,7 @@ Deno.test("gates: a returning session restored live is ungated by the first mess
 });
 
 Deno.test("gates: leaving a resumed channel ends its gates; later deliveries pass ungated", async () => {
-  const { broker, channels, memberships } = setUp();
+  const { broker, channels, memberships, session } = setUp();
   await claimName(broker, "alice");
   await broker.bus.publish([channelTopic("quiet")], {
     kind: "channel",
@@ -73,7 +83,7 @@ Deno.test("gates: leaving a resumed channel ends its gates; later deliveries pas
     to: "quiet",
     text: "old",
   });
-  const alice = fakeSession({ user: "alice" });
+  const alice = session("alice");
   await memberships.joinAndResume(alice, "quiet", "0000000000000-000000");
   await channels.leave(alice, "quiet");
   await memberships.join(alice, "busy");
@@ -94,14 +104,14 @@ Deno.test("gates: leaving a resumed channel ends its gates; later deliveries pas
 });
 
 Deno.test("gates: a session put in a channel live, resuming it later, gets what it missed and nothing twice", async () => {
-  const { broker, memberships } = setUp();
+  const { broker, memberships, session } = setUp();
   await claimName(broker, "alice");
   await broker.users.setMembership("alice", "room", true);
   const say = (text: string) =>
     broker.bus.publish([channelTopic("room")], { kind: "channel", from: "bob", to: "room", text });
   const before = await say("before");
   const missed = await say("missed");
-  const alice = fakeSession({ user: "alice" });
+  const alice = session("alice");
   await memberships.restore(alice, true);
   for (const text of ["live 1", "live 2"]) await say(text);
   await eventually(

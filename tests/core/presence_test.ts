@@ -19,27 +19,21 @@ import {
   silent,
 } from "../support/sessions.ts";
 
-function gate() {
-  let open!: () => void;
-  const opened = new Promise<void>((resolve) => open = resolve);
-  return { open, opened };
-}
-
 Deno.test("presence: a change arriving while the first members page is read comes right after it", async () => {
   const inner = createMemoryBroker();
   await claimName(inner, "bob");
   await inner.channels.create("room");
   await inner.users.setMembership("bob", "room", true);
-  const pageGate = gate();
-  const reading = gate();
+  const pageGate = Promise.withResolvers<void>();
+  const reading = Promise.withResolvers<void>();
   const broker: Broker = {
     ...inner,
     channels: {
       ...inner.channels,
       async members(name, page) {
         const result = await inner.channels.members(name, page); // page read: bob online
-        reading.open();
-        await pageGate.opened; // the reply is still on its way when the change arrives
+        reading.resolve();
+        await pageGate.promise; // the reply is still on its way when the change arrives
         return result;
       },
     },
@@ -48,7 +42,7 @@ Deno.test("presence: a change arriving while the first members page is read come
   const alice = fakeSession({ user: "alice" });
   alice.channels.add("room");
   const answered = presence.handle(alice, { type: "members", channel: "room", limit: 50 });
-  await reading.opened;
+  await reading.promise;
   const change: PresenceChange = {
     kind: "presence",
     event: "status",
@@ -58,7 +52,7 @@ Deno.test("presence: a change arriving while the first members page is read come
     members: 1,
   };
   presence.deliver([alice], "room", change);
-  pageGate.open();
+  pageGate.resolve();
   await answered;
   assertEquals(framesOf(alice).map((f) => f.type), ["members", "member"]);
   await inner.close();
@@ -120,8 +114,8 @@ Deno.test("lists: a newcomer's list read never wipes what the tick reads for oth
     await inner.channels.create(channel);
     await inner.users.setMembership(name, channel, true);
   }
-  const gates = new Map<string, ReturnType<typeof gate>>();
-  const xRead = gate();
+  const xRead = Promise.withResolvers<void>();
+  const zRead = Promise.withResolvers<void>();
   let gating = false;
   const broker: Broker = {
     ...inner,
@@ -129,8 +123,8 @@ Deno.test("lists: a newcomer's list read never wipes what the tick reads for oth
       ...inner.channels,
       async onlineMembers(name, limit) {
         const result = await inner.channels.onlineMembers(name, limit);
-        if (gating && name === "x") xRead.open();
-        if (gating && gates.has(name)) await gates.get(name)!.opened;
+        if (gating && name === "x") xRead.resolve();
+        if (gating && name === "z") await zRead.promise;
         return result;
       },
     },
@@ -147,8 +141,6 @@ Deno.test("lists: a newcomer's list read never wipes what the tick reads for oth
   await lists.sendCurrent(alice);
   assertEquals(framesOf(alice)[0].message, '["alice","bob"]');
   // Make the tick re-read x and z (as after a change), holding z's read.
-  const zGate = gate();
-  gates.set("z", zGate);
   gating = true;
   presence.deliver([], "x", {
     kind: "presence",
@@ -169,13 +161,13 @@ Deno.test("lists: a newcomer's list read never wipes what the tick reads for oth
   const audience = [alice as Session];
   lists.start({ values: () => audience.values() });
   try {
-    await xRead.opened;
+    await xRead.promise;
     // x was read for the tick; z is still on its way; a newcomer in y connects now.
     const carol = fakeSession({ user: "carol" });
     carol.channels.add("y");
     const newcomer = lists.sendCurrent(carol);
     await new Promise((resolve) => setTimeout(resolve, 10));
-    zGate.open();
+    zRead.resolve();
     await newcomer;
     await new Promise((resolve) => setTimeout(resolve, 100));
     const userLists = framesOf(alice).filter((f) => f.type === "userList").map((f) => f.message);

@@ -8,6 +8,7 @@
  * are found by prefix, page by page.
  */
 import {
+  ask,
   connect,
   type Frame,
   joinA,
@@ -41,14 +42,13 @@ async function joinChanges(ws: string, name: string): Promise<TestClient> {
   return client;
 }
 
-/** Sends `frame` with `ref` and returns the answer that carries the ref. */
+/** `ask`, for the answers of presence requests. */
 async function request(
   client: TestClient,
   frame: Record<string, unknown>,
   ref: string,
 ): Promise<PresenceFrame> {
-  client.send({ ...frame, ref });
-  return await client.take({ ref }) as PresenceFrame;
+  return await ask(client, frame, ref) as PresenceFrame;
 }
 
 /** Takes the next `member` frame about `from`. */
