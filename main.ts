@@ -1,7 +1,8 @@
 /**
  * Natter's Deno entry point: hands Deno's environment, signals and edges to
  * the shared {@linkcode runServer}. `EDGE=ws` serves with `node:http` and
- * `ws` instead of `Deno.upgradeWebSocket`.
+ * `ws` instead of `Deno.upgradeWebSocket`. The web app is read from
+ * `dist/web/`, where `deno task build:web` writes it.
  *
  * @module
  */
@@ -14,6 +15,7 @@ if (import.meta.main) {
     runtime: "deno",
     env: Deno.env.toObject(),
     edges: { deno: serveDeno, ws: serveNode },
+    readWebFile: (name) => Deno.readFile(new URL(`dist/web/${name}`, import.meta.url)),
     onSignal: (signal, listener) => Deno.addSignalListener(signal, listener),
     exit: (code) => Deno.exit(code),
   });

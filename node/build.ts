@@ -8,6 +8,8 @@
  * - `client.js`: the client SDK (`src/client/mod.ts`) bundled whole into one
  *   ES module with no imports, for Node and browsers alike; the package
  *   exports it as `natter/client`.
+ * - `web/`: the chat web app (`deno task build:web`), which the server
+ *   serves at `/`.
  * - `package.json`: name `natter`, a `natter` bin, `engines.node`, and as
  *   dependencies exactly the packages the bundle imports, pinned to the
  *   versions `deno.json` (and so `deno.lock`) uses.
@@ -20,7 +22,9 @@
  *
  * @module
  */
+import { bundled } from "../build/bundle.ts";
 import { VERSION } from "../src/version.ts";
+import { buildWeb } from "../web/build.ts";
 
 const ROOT = new URL("../", import.meta.url);
 const OUT = new URL("dist/node/", ROOT);
@@ -42,43 +46,6 @@ async function pinnedPackages(): Promise<Map<string, string>> {
     if (match) pinned.set(match[1], match[2]);
   }
   return pinned;
-}
-
-/**
- * Runs `deno bundle` of `entry` for `platform`, leaving each of `externals`
- * (the server's pinned packages) an import.
- */
-async function bundle(
-  entry: URL,
-  platform: "deno" | "browser",
-  externals: string[],
-  output: URL,
-): Promise<void> {
-  const { code, stderr } = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "bundle",
-      "--quiet",
-      `--platform=${platform}`,
-      ...externals.flatMap((name) => ["--external", name]),
-      "-o",
-      output.pathname,
-      entry.pathname,
-    ],
-    stdout: "inherit",
-    stderr: "piped",
-  }).output();
-  if (code !== 0) throw new Error(`deno bundle failed:\n${new TextDecoder().decode(stderr)}`);
-}
-
-/** `entry` bundled by `deno bundle`, as text. */
-async function bundled(entry: URL, platform: "deno" | "browser", externals: string[]) {
-  const scratch = await Deno.makeTempFile({ suffix: ".js" });
-  try {
-    await bundle(entry, platform, externals, new URL(`file://${scratch}`));
-    return await Deno.readTextFile(scratch);
-  } finally {
-    await Deno.remove(scratch);
-  }
 }
 
 /**
@@ -126,7 +93,7 @@ function packageJson(dependencies: Record<string, string>): string {
     type: "module",
     bin: { natter: "server.js" },
     exports: { "./client": "./client.js" },
-    files: ["server.js", "client.js", "README.md"],
+    files: ["server.js", "client.js", "web/", "README.md"],
     engines: { node: NODE_ENGINES },
     scripts: { start: "node server.js" },
     dependencies,
@@ -170,6 +137,7 @@ async function buildNode(): Promise<Record<string, number>> {
   await Deno.writeTextFile(serverJs, `#!/usr/bin/env node\n${code}`);
   await Deno.chmod(serverJs, 0o755);
   await Deno.writeTextFile(new URL("client.js", OUT), client);
+  await buildWeb(new URL("web/", OUT));
   await Deno.writeTextFile(new URL("package.json", OUT), packageJson(needed));
   const intro = await Deno.readTextFile(new URL("node/README.md", ROOT));
   const readme = await Deno.readTextFile(new URL("README.md", ROOT));

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { readFile } from "node:fs/promises";
 import process from "node:process";
 import { runServer } from "../src/server.ts";
 import { serveNode } from "../src/runtime/node.ts";
@@ -13,6 +14,8 @@ await runServer({
   runtime: "node",
   env: process.env,
   edges: { ws: serveNode },
+  // The build puts the web app in web/ beside server.js.
+  readWebFile: (name) => readFile(new URL(`./web/${name}`, import.meta.url)),
   onSignal: (signal, listener) => process.on(signal, listener),
   exit: (code) => process.exit(code),
 });

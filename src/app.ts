@@ -1,7 +1,8 @@
 /**
  * The composition root and the HTTP surface, independent of any runtime:
  * configuration → broker → chat core, plus the routing of each request
- * (`/`, `/healthz`, `/readyz`, and the WebSocket paths of `WS_PATHS`). A runtime
+ * (`/` and the web app's files, `/healthz`, `/readyz`, and the WebSocket paths of
+ * `WS_PATHS`). A runtime
  * edge asks `route` what to do with a request and, for a WebSocket path, upgrades
  * it and hands the socket to `app.chat`.
  *
@@ -24,6 +25,7 @@ import { createBoundedLog } from "./core/limits.ts";
 import { createLogger, type Logger } from "./log.ts";
 import { bearerToken, type Handshake, parseHandshake } from "./protocol/handshake.ts";
 import { VERSION } from "./version.ts";
+import { WEB_SECURITY_HEADERS, type WebApp } from "./web.ts";
 
 /** What the edge should do with one HTTP request. */
 export type Route =
@@ -48,6 +50,8 @@ export interface App {
 export interface AppParts {
   broker?: Broker;
   log?: Logger;
+  /** The chat web app's files, served at `/` to browsers; without them `/` says how to build it. */
+  web?: WebApp;
 }
 
 /** Builds and starts an instance: the broker, the chat core, the lobby. */
@@ -82,7 +86,7 @@ export async function createApp(config: Config, parts: AppParts = {}): Promise<A
     log,
     refusalLog,
     config,
-    route: logRefusals(routeRequests(config, broker, admission), refusalLog),
+    route: logRefusals(routeRequests(config, broker, admission, parts.web), refusalLog),
     async shutdown() {
       await chat.shutdown();
       await broker.close();
@@ -108,14 +112,18 @@ export function createBroker(config: Config, log: Logger): Broker {
   });
 }
 
-/** The index document: what a newcomer opening `/` in a browser needs to connect. */
-function indexDocument(wsPaths: readonly string[]): string {
+/**
+ * The index document, `/` for anything but a browser: what a client needs to
+ * connect, and what the web app reads to know how to sign in.
+ */
+function indexDocument(wsPaths: readonly string[], authMode: Config["authMode"]): string {
   const [path] = wsPaths;
   return JSON.stringify({
     server: "natter",
     version: VERSION,
     websocket: path,
     websocketPaths: wsPaths,
+    auth: authMode,
     connect: {
       kindA: `${path}?username=NAME (or ${path}?username= for a guest name)`,
       kindB: `${path}, then send {"sender":"NAME","text":""}`,
@@ -161,12 +169,13 @@ function pathOf(url: string): string {
 
 /** The router of one app: every request's answer, from the configuration fixed at start. */
 function routeRequests(
-  config: Pick<Config, "wsPaths" | "trustProxy">,
+  config: Pick<Config, "wsPaths" | "trustProxy" | "authMode">,
   broker: Broker,
   admission: Admission,
+  web: WebApp | undefined,
 ): App["route"] {
   const wsPaths = new Set(config.wsPaths);
-  const index = indexDocument(config.wsPaths);
+  const index = indexDocument(config.wsPaths, config.authMode);
   const upgradeOnly = upgradeRequired(config.wsPaths);
   return (request, peer) => {
     let url: URL;
@@ -198,7 +207,15 @@ function routeRequests(
     }
     switch (pathname) {
       case "/":
-        return respond(index, 200, "application/json");
+        if (!prefersHtml(request.headers.get("accept"))) {
+          return respond(index, 200, "application/json");
+        }
+        return web ? webFile(web, pathname) : respond(
+          "The web app is not built: run `deno task build:web`, and start the server with " +
+            "read access to dist/web/ (`deno task start` does both).\n",
+          503,
+          "text/plain",
+        );
       case "/healthz":
         return respond("ok\n", 200, "text/plain");
       case "/readyz":
@@ -206,8 +223,29 @@ function routeRequests(
           ? respond("ready\n", 200, "text/plain")
           : respond("not ready: the broker is unreachable\n", 503, "text/plain");
       default:
+        if (web?.has(pathname)) return webFile(web, pathname);
         return respond(`Not found: ${pathname}\n`, 404, "text/plain");
     }
+  };
+}
+
+/** Whether a request's `Accept` asks for a page (a browser) rather than data (curl, fetch). */
+function prefersHtml(accept: string | null): boolean {
+  return accept !== null && /(^|,)\s*text\/html\s*(;|,|$)/i.test(accept);
+}
+
+/** One file of the web app; browsers check again each time, so a new build shows at once. */
+function webFile(web: WebApp, path: string): Route {
+  const { body, contentType } = web.get(path)!;
+  return {
+    type: "respond",
+    response: new Response(body.slice(), {
+      headers: {
+        "content-type": contentType,
+        "cache-control": "no-cache",
+        ...WEB_SECURITY_HEADERS,
+      },
+    }),
   };
 }
 

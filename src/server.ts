@@ -10,6 +10,7 @@
 import { type App, createApp } from "./app.ts";
 import { type Config, ConfigError, type EdgeName, loadConfig } from "./config.ts";
 import { VERSION } from "./version.ts";
+import { loadWebApp, type ReadWebFile } from "./web.ts";
 
 /** Where an edge listens. */
 export interface ListenOptions {
@@ -37,6 +38,8 @@ export interface Host {
   env: Record<string, string | undefined>;
   /** The edges this runtime can run; the first one is used when `EDGE` is unset. */
   edges: Partial<Record<EdgeName, Edge>>;
+  /** Reads a file of the built web app (`dist/web/` beside the entry point). */
+  readWebFile: ReadWebFile;
   onSignal(signal: "SIGINT" | "SIGTERM", listener: () => void): void;
   exit(code: number): void;
 }
@@ -49,7 +52,9 @@ export async function runServer(host: Host): Promise<void> {
     return host.exit(1);
   }
   const { config, edgeName, edge } = started;
-  const app = await createApp(config);
+  const web = await loadWebApp(host.readWebFile);
+  const app = await createApp(config, typeof web === "string" ? {} : { web });
+  if (typeof web === "string") app.log.warn(`web app not served: ${web}`);
   // The startup line prints at every log level: operators and scripts look for it.
   const onListen = ({ hostname, port }: { hostname: string; port: number }) =>
     console.log(

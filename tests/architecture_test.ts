@@ -18,7 +18,7 @@ const MAX_MODULE_LINES = 400;
  * every module in it.
  */
 const LAYERS: readonly string[][] = [
-  ["protocol/", "ids.ts", "log.ts", "version.ts"],
+  ["protocol/", "ids.ts", "log.ts", "version.ts", "web.ts"],
   ["settings.ts", "config.ts", "auth.ts"],
   ["broker/"],
   ["core/"],

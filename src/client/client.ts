@@ -18,6 +18,7 @@ import {
   type ClientFrame,
   type ClientState,
   type ConnectOptions,
+  type HistoryQuery,
   NatterError,
   type ServerFrameA,
   type UserPresence,
@@ -63,6 +64,11 @@ export class NatterClient {
   /** The user's name, once the server said it. */
   get username(): string | undefined {
     return this.#username;
+  }
+
+  /** Anonymous mode: the token that brings this user back (pass it to `connect` after a reload). */
+  get token(): string | undefined {
+    return this.#token;
   }
 
   /** Resolves when the client is open; rejects if it closes first. */
@@ -117,13 +123,7 @@ export class NatterClient {
   }
 
   /** A page of kept messages, oldest first: of a channel, or of the conversation `with` a user. */
-  async history(
-    query: { channel: string; before?: string; limit?: number } | {
-      with: string;
-      before?: string;
-      limit?: number;
-    },
-  ): Promise<Record<string, unknown>[]> {
+  async history(query: HistoryQuery): Promise<Record<string, unknown>[]> {
     const { before, limit } = query;
     const target = "channel" in query ? { to: query.channel } : { with: query.with };
     const answer = await this.#request({ type: "history", ...target, before, limit });

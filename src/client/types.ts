@@ -77,6 +77,11 @@ export interface ConnectOptions {
   backoff?: { initialMs?: number; maxMs?: number };
 }
 
+/** What `history` reads: a channel's messages, or the conversation `with` a user. */
+export type HistoryQuery =
+  & ({ channel: string } | { with: string })
+  & { before?: string; limit?: number };
+
 /** A refused request: `code` is the protocol's error code. */
 export class NatterError extends Error {
   readonly code: ErrorCode | "closed";

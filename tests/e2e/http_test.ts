@@ -1,5 +1,9 @@
-/** The HTTP surface: index, health, the WebSocket endpoint refusing plain requests, 404. */
+/**
+ * The HTTP surface: the web app and the index, health, the WebSocket
+ * endpoint refusing plain requests, 404.
+ */
 import { joinA, joinChannel } from "../support/client.ts";
+import { startMain } from "../support/process.ts";
 import { rawConnect, rawUpgrade } from "../support/raw.ts";
 import { startServer } from "../support/server.ts";
 import { testEachRuntime } from "../support/runtimes.ts";
@@ -10,10 +14,47 @@ testEachRuntime("http: / names the server and where to connect", async (runtime)
   const response = await fetch(`${server.http}/`);
   assertEquals(response.status, 200);
   const body = await response.json();
-  assertEquals([body.server, body.websocket, body.websocketPaths], ["natter", "/ws", [
+  assertEquals([body.server, body.websocket, body.websocketPaths, body.auth], ["natter", "/ws", [
     "/ws",
     "/chat",
-  ]]);
+  ], "anonymous"]);
+});
+
+testEachRuntime(
+  "http: a browser opening / gets the web app, held to its own scripts; JSON clients the index",
+  async (runtime) => {
+    await using natter = await startMain({}, runtime);
+    const page = await fetch(`${natter.http}/`, {
+      headers: { accept: "text/html,application/xhtml+xml,*/*;q=0.8" },
+    });
+    assertEquals(page.headers.get("content-type"), "text/html; charset=utf-8");
+    assertMatch(page.headers.get("content-security-policy") ?? "", /default-src 'self'/);
+    assertMatch(await page.text(), /<script type="module" src="\/app\.js"><\/script>/);
+    const built = new URL(
+      runtime === "deno" ? "../../dist/web/" : "../../dist/node/web/",
+      import.meta.url,
+    );
+    for (const [path, type] of [["app.js", "text/javascript"], ["app.css", "text/css"]]) {
+      const file = await fetch(`${natter.http}/${path}`);
+      assertEquals(file.headers.get("content-type"), `${type}; charset=utf-8`);
+      assertEquals(await file.text(), await Deno.readTextFile(new URL(path, built)), path);
+    }
+    const icon = await fetch(`${natter.http}/icon.svg`);
+    assertEquals([icon.status, icon.headers.get("content-type")], [200, "image/svg+xml"]);
+    await icon.body?.cancel();
+    const index = await fetch(`${natter.http}/`, { headers: { accept: "application/json" } });
+    assertEquals((await index.json()).websocket, "/ws");
+  },
+);
+
+Deno.test("http: without a built web app, a browser opening / is told how to build it", async () => {
+  await using server = await startServer("deno");
+  const page = await fetch(`${server.http}/`, { headers: { accept: "text/html" } });
+  assertEquals(page.status, 503);
+  assertMatch(await page.text(), /deno task build:web/);
+  const script = await fetch(`${server.http}/app.js`);
+  assertEquals(script.status, 404);
+  await script.body?.cancel();
 });
 
 testEachRuntime("http: /healthz answers 200", async (runtime) => {

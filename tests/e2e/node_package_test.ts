@@ -56,7 +56,16 @@ Deno.test("node package: npm pack installs into an empty project; its natter bin
     );
     assertEquals(
       packed.files.map((file: { path: string }) => file.path).sort(),
-      ["README.md", "client.js", "package.json", "server.js"],
+      [
+        "README.md",
+        "client.js",
+        "package.json",
+        "server.js",
+        "web/app.css",
+        "web/app.js",
+        "web/icon.svg",
+        "web/index.html",
+      ],
     );
     const project = `${scratch}/project`;
     await Deno.mkdir(project);
@@ -77,6 +86,15 @@ Deno.test("node package: npm pack installs into an empty project; its natter bin
       "the installed natter bin",
     );
     assertMatch(natter.output(), /natter \S+ listening .* runtime=node edge=ws/);
+    // The web app ships in the package: a browser opening / gets its page and script.
+    const page = await fetch(`${natter.http}/`, { headers: { accept: "text/html" } });
+    assertMatch(await page.text(), /<title>Natter<\/title>/);
+    const script = await fetch(`${natter.http}/app.js`);
+    assertEquals([script.status, script.headers.get("content-type")], [
+      200,
+      "text/javascript; charset=utf-8",
+    ]);
+    await script.body?.cancel();
     await using alice = await connect(`${natter.ws}?username=alice`);
     assertEquals((await alice.take({ type: "sessionID" })).username, "alice");
     // The SDK as the project imports it, on Node with `ws` (Node 20 has no global WebSocket).

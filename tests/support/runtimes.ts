@@ -24,9 +24,9 @@ const NODE_HINT = "Node.js 20 or newer (with npm) is required for the Node runs 
 
 const DIST = new URL("../../dist/node/", import.meta.url);
 /** What the build is made from: a change to any of them makes `dist/node/` stale. */
-const SOURCES = ["src/", "node/", "deno.json", "deno.lock", "README.md"].map((path) =>
-  new URL(`../../${path}`, import.meta.url)
-);
+const SOURCES = ["src/", "node/", "web/", "build/", "deno.json", "deno.lock", "README.md"].map((
+  path,
+) => new URL(`../../${path}`, import.meta.url));
 let installed: Promise<string> | undefined;
 
 /**
@@ -118,5 +118,6 @@ export async function natterCommand(runtime: Runtime): Promise<[string, string[]
     return [nodeBinary(), [await nodeServer()]];
   }
   const main = new URL("../../main.ts", import.meta.url).pathname;
-  return [Deno.execPath(), ["run", "--allow-net", "--allow-env", main]];
+  const web = new URL("../../dist/web", import.meta.url).pathname;
+  return [Deno.execPath(), ["run", "--allow-net", "--allow-env", `--allow-read=${web}`, main]];
 }
