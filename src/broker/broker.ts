@@ -11,7 +11,9 @@
  * @module
  */
 import type {
+  ChannelMember,
   ChannelPage,
+  ChannelRole,
   DeliveredMessage,
   MemberPage,
   OnlineMembers,
@@ -19,7 +21,15 @@ import type {
   UserStatus,
 } from "../protocol/commands.ts";
 
-export type { ChannelPage, MemberPage, OnlineMembers, Presence, UserStatus };
+export type {
+  ChannelMember,
+  ChannelPage,
+  ChannelRole,
+  MemberPage,
+  OnlineMembers,
+  Presence,
+  UserStatus,
+};
 
 /** A pub/sub address: `channel:<name>` or `user:<key>` (see `channelTopic`, `userTopic`). */
 export type Topic = string;
@@ -282,9 +292,6 @@ export interface ChannelInfo {
   owner?: string;
 }
 
-/** A role in a channel above a member's: the owner (its creator) or a moderator it appointed. */
-export type ChannelRole = "owner" | "moderator";
-
 /** A channel as one user may use it. */
 export interface ChannelAccess extends ChannelInfo {
   /** The user was invited to it. */
@@ -340,7 +347,11 @@ export interface ChannelRegistry {
   count(): Promise<number>;
   /** Up to `limit` public channels whose name starts with `prefix`, after `after`. */
   search(query: { prefix: string; after?: string; limit: number }): Promise<ChannelPage>;
-  /** The members of `name` after the cursor `after`, at most `limit`, with their presence. */
+  /**
+   * The members of `name` after the cursor `after`, at most `limit`, with
+   * their presence and their role there (as `access` tells it) when above a
+   * member's.
+   */
   members(name: string, page: { after?: string; limit: number }): Promise<MemberPage>;
   /** Who of `name`'s members is online: at most `limit` names, and the counts. */
   onlineMembers(name: string, limit: number): Promise<OnlineMembers>;

@@ -5,7 +5,13 @@
  *
  * @module
  */
-import type { ChannelAccess, ChannelInfo, ChannelRegistry, Measure } from "./broker.ts";
+import type {
+  ChannelAccess,
+  ChannelInfo,
+  ChannelRegistry,
+  ChannelRole,
+  Measure,
+} from "./broker.ts";
 import type { MemoryPresence } from "./memory_presence.ts";
 
 /** The registry, and the mute check the hub's `publish` makes. */
@@ -32,6 +38,13 @@ function untilOf(measure: Measure): number | undefined {
 function activeUntil(measures: Map<string, number>, userKey: string): number | undefined {
   const until = measures.get(userKey);
   return until !== undefined && until > Date.now() ? until : undefined;
+}
+
+/** The user's role in `channel`, if above a member's: the owner's wins over an appointment. */
+function roleIn(channel: MemoryChannel | undefined, userKey: string): ChannelRole | undefined {
+  if (channel === undefined) return undefined;
+  if (channel.owner === userKey) return "owner";
+  return channel.moderators.has(userKey) ? "moderator" : undefined;
 }
 
 function setMeasure(measures: Map<string, number>, userKey: string, measure: Measure): void {
@@ -80,11 +93,7 @@ export function createMemoryChannels(options: MemoryChannelsOptions): MemoryChan
     access(name, userKey) {
       const channel = channels.get(name);
       if (!channel) return Promise.resolve(undefined);
-      const role = channel.owner === userKey
-        ? "owner"
-        : channel.moderators.has(userKey)
-        ? "moderator"
-        : undefined;
+      const role = roleIn(channel, userKey);
       const bannedUntil = activeUntil(channel.bans, userKey);
       const mutedUntil = activeUntil(channel.mutes, userKey);
       return Promise.resolve(
@@ -148,7 +157,10 @@ export function createMemoryChannels(options: MemoryChannelsOptions): MemoryChan
       });
     },
     members(name, page) {
-      return Promise.resolve(presence.membersPage(name, page, isOnline));
+      const channel = channels.get(name);
+      return Promise.resolve(
+        presence.membersPage(name, page, isOnline, (userKey) => roleIn(channel, userKey)),
+      );
     },
     onlineMembers(name, limit) {
       return Promise.resolve(presence.onlineMembers(name, limit, isOnline));

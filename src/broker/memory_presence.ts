@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { MemberPage, OnlineMembers, Presence, UserStatus } from "./broker.ts";
+import type { ChannelRole, MemberPage, OnlineMembers, Presence, UserStatus } from "./broker.ts";
 
 /** What the hub keeps of a user beyond the claim. */
 interface Profile {
@@ -32,10 +32,12 @@ export interface MemoryPresence {
   lastSeen(key: string, name: string): void;
   /** What others see of the user `key`, called `name` if it has no profile yet. */
   presenceOf(key: string, name: string, online: boolean): Presence;
+  /** A page of `channel`'s members; the roles are the registry's, which keeps them. */
   membersPage(
     channel: string,
     page: { after?: string; limit: number },
     isOnline: (key: string) => boolean,
+    roleOf: (key: string) => ChannelRole | undefined,
   ): MemberPage;
   onlineMembers(
     channel: string,
@@ -120,13 +122,16 @@ export function createMemoryPresence(): MemoryPresence {
       profile(key, name).lastSeen = Date.now();
     },
     presenceOf,
-    membersPage(channel, { after, limit }, isOnline) {
+    membersPage(channel, { after, limit }, isOnline, roleOf) {
       const all = sortedMembers(channel);
       const start = after === undefined ? 0 : all.findIndex(([key]) => key > after);
       const page = start < 0 ? [] : all.slice(start, start + limit);
       const last = page.at(-1);
       return {
-        members: page.map(([key, name]) => presenceOf(key, name, isOnline(key))),
+        members: page.map(([key, name]) => {
+          const role = roleOf(key);
+          return { ...presenceOf(key, name, isOnline(key)), ...(role ? { role } : {}) };
+        }),
         ...(last && start + limit < all.length ? { next: last[0] } : {}),
         count: all.length,
       };

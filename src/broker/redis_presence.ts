@@ -13,6 +13,7 @@ import { userKey } from "../protocol/names.ts";
 import type { Logger } from "../log.ts";
 import type {
   ChannelRegistry,
+  ChannelRole,
   OpenSessionRequest,
   OpenSessionResult,
   Presence,
@@ -251,7 +252,10 @@ export function createRedisPresence(options: PresenceOptions): RedisPresence {
         ...string[],
       ];
       const members = [];
-      for (let i = 0; i < fields.length; i += PRESENCE_FIELDS) members.push(presenceAt(fields, i));
+      for (let i = 0; i < fields.length; i += MEMBER_FIELDS) {
+        const role = fields[i + PRESENCE_FIELDS] as ChannelRole | "";
+        members.push({ ...presenceAt(fields, i), ...(role ? { role } : {}) });
+      }
       return { members, count, ...(next ? { next } : {}) };
     },
     async onlineMembers(name, limit) {
@@ -281,6 +285,9 @@ export function createRedisPresence(options: PresenceOptions): RedisPresence {
 
 /** Fields per user in the scripts' presence replies: name, online, status, text, last seen. */
 const PRESENCE_FIELDS = 5;
+
+/** Fields per member in a members page: the presence's, then the role ('' for a member). */
+const MEMBER_FIELDS = PRESENCE_FIELDS + 1;
 
 /** The presence whose five fields start at `at` in `reply`. */
 function presenceAt(reply: string[], at: number): Presence {

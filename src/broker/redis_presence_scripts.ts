@@ -178,16 +178,24 @@ return out
 /**
  * A page of a channel's members in key order (bytes). ARGV: prefix,
  * channel, after (a key, or ''), limit. Returns {count, next key or '',
- * then five fields per member (see presence_of)}; the count may include
- * members whose channels expired, until a page or a count reads past them.
+ * then six fields per member: five (see presence_of) and the role, 'owner',
+ * 'moderator' or ''}; the count may include members whose channels expired,
+ * until a page or a count reads past them. Roles are read as CHANNEL_ACCESS
+ * reads them: the owner from the channel's hash, moderators from its roles.
  */
 export const MEMBERS_PAGE = PRELUDE + MEMBERS + `
 local channel, after, limit = ARGV[2], ARGV[3], tonumber(ARGV[4])
 local keys = members_after(channel, after, limit + 1)
 local now = now_ms()
 local out = {redis.call('ZCARD', member_index(channel)), ''}
-for i = 1, math.min(#keys, limit) do
-  for _, field in ipairs(presence_of(keys[i], now)) do table.insert(out, field) end
+local count = math.min(#keys, limit)
+if count > 0 then
+  local owner = redis.call('HGET', prefix .. 'channel:' .. channel, 'owner')
+  local roles = redis.call('HMGET', prefix .. 'roles:' .. channel, unpack(keys, 1, count))
+  for i = 1, count do
+    for _, field in ipairs(presence_of(keys[i], now)) do table.insert(out, field) end
+    table.insert(out, keys[i] == owner and 'owner' or (roles[i] or ''))
+  end
 end
 if #keys > limit then out[2] = keys[limit] end
 return out

@@ -14,6 +14,7 @@ import { MemberLists } from "./members.ts";
 import { Outbox } from "./outbox.ts";
 import { ResumePoints } from "./resume.ts";
 import {
+  type ChannelMember,
   type ClientEvents,
   type ClientFrame,
   type ClientState,
@@ -131,8 +132,8 @@ export class NatterClient {
   }
 
   /** Reads every member of `channel` and watches it: `memberList` stays current from then on. */
-  async members(channel: string): Promise<UserPresence[]> {
-    const members: UserPresence[] = [];
+  async members(channel: string): Promise<ChannelMember[]> {
+    const members: ChannelMember[] = [];
     let after: string | undefined;
     do {
       const page = await this.#request({ type: "members", to: channel, after, limit: 100 });
@@ -145,7 +146,7 @@ export class NatterClient {
   }
 
   /** The live member list of a watched channel. */
-  memberList(channel: string): UserPresence[] {
+  memberList(channel: string): ChannelMember[] {
     return this.#members.list(channel);
   }
 

@@ -2,14 +2,17 @@
  * Live member lists of the channels the client watches: filled from
  * `members` pages, then kept current by `member` frames (each carries the
  * member's whole presence, so applying one twice is harmless) and, for large
- * channels, `memberCount` frames.
+ * channels, `memberCount` frames. Roles come only in `members` pages, so they
+ * are kept apart from the entries: a `member` frame, which has none, neither
+ * drops a member's role nor loses it when the member leaves and comes back.
  *
  * @module
  */
-import type { ServerFrameA, UserPresence } from "./types.ts";
+import type { ChannelMember, ChannelRole, ServerFrameA } from "./types.ts";
 
 export class MemberLists {
-  readonly #lists = new Map<string, Map<string, UserPresence>>();
+  readonly #lists = new Map<string, Map<string, ChannelMember>>();
+  readonly #roles = new Map<string, Map<string, ChannelRole>>();
   readonly #counts = new Map<string, { members: number; online: number }>();
 
   /** The channels watched, to ask again after a reconnect. */
@@ -17,9 +20,13 @@ export class MemberLists {
     return [...this.#lists.keys()];
   }
 
-  /** Replaces a channel's list by a full read. */
-  replace(channel: string, members: UserPresence[]): void {
+  /** Replaces a channel's list, and the roles known in it, by a full read. */
+  replace(channel: string, members: ChannelMember[]): void {
     this.#lists.set(channel, new Map(members.map((member) => [member.name, member])));
+    this.#roles.set(
+      channel,
+      new Map(members.flatMap(({ name, role }) => role ? [[name, role]] : [])),
+    );
   }
 
   /** Applies a `member` frame of a watched channel. */
@@ -30,12 +37,14 @@ export class MemberLists {
       list.delete(frame.from);
       return;
     }
+    const role = this.#roles.get(frame.to)?.get(frame.from);
     list.set(frame.from, {
       name: frame.from,
       online: frame.online,
       status: frame.status,
       ...(frame.message === "" ? {} : { text: frame.message }),
       ...(frame.lastSeen === undefined ? {} : { lastSeen: frame.lastSeen }),
+      ...(role ? { role } : {}),
     });
   }
 
@@ -44,7 +53,7 @@ export class MemberLists {
   }
 
   /** The current members of `channel`, in name order (empty when not watched). */
-  list(channel: string): UserPresence[] {
+  list(channel: string): ChannelMember[] {
     return [...(this.#lists.get(channel)?.values() ?? [])].sort((a, b) =>
       a.name < b.name ? -1 : a.name > b.name ? 1 : 0
     );
@@ -57,6 +66,7 @@ export class MemberLists {
 
   forget(channel: string): void {
     this.#lists.delete(channel);
+    this.#roles.delete(channel);
     this.#counts.delete(channel);
   }
 }

@@ -19,8 +19,14 @@ export type ClientFrame<K extends keyof ClientSchemas = keyof ClientSchemas> = z
   ClientSchemas[K]
 >;
 
-/** What others see of a user, in `members` and `presence` answers. */
-export type UserPresence = ServerFrameA<"members">["members"][number];
+/** What others see of a user, in `presence` answers. */
+export type UserPresence = ServerFrameA<"presence">["users"][number];
+
+/** A channel's member: their presence, and `role` when they are its owner or a moderator. */
+export type ChannelMember = ServerFrameA<"members">["members"][number];
+
+/** A role in a channel above a member's. */
+export type ChannelRole = NonNullable<ChannelMember["role"]>;
 
 /** The connection's life: see `docs/client.md`. */
 export type ClientState = "connecting" | "open" | "reconnecting" | "closed";
@@ -39,7 +45,7 @@ export interface ClientEvents {
   member: ServerFrameA<"member">;
   memberCount: ServerFrameA<"memberCount">;
   /** A watched channel's whole member list was read again (after a reconnect). */
-  members: { channel: string; members: UserPresence[] };
+  members: { channel: string; members: ChannelMember[] };
   joined: ServerFrameA<"joined">;
   left: ServerFrameA<"left">;
   invited: ServerFrameA<"invited">;

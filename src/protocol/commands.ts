@@ -94,9 +94,21 @@ export interface Presence {
   lastSeen?: number;
 }
 
+/** A role in a channel above a member's: the owner (its creator) or a moderator it appointed. */
+export type ChannelRole = "owner" | "moderator";
+
+/**
+ * A channel's member as a `members` answer lists it: their presence, and
+ * their role in that channel when above a member's (a plain member has no
+ * `role`, so the common case costs nothing on the wire).
+ */
+export interface ChannelMember extends Presence {
+  role?: ChannelRole;
+}
+
 /** A page of a channel's members, in user-key order. */
 export interface MemberPage {
-  members: Presence[];
+  members: ChannelMember[];
   /** The cursor of the next page (`after`), when there is one. */
   next?: string;
   /** How many members the channel has. */

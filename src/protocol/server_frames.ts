@@ -36,13 +36,22 @@ const MessageFlags = {
   local: z.literal(true).optional(),
 };
 
-/** What others see of a user, in `members` and `presence` answers. */
+/** What others see of a user, in `presence` answers (and in `members` ones, with a role). */
 const UserPresence = z.object({
   name: z.string(),
   online: z.boolean(),
   status: z.enum(["online", "away"]),
   text: z.string().optional(),
   lastSeen: Timestamp.optional(),
+});
+
+/**
+ * A channel's member in a `members` answer: their presence, and `role` when
+ * they are the channel's owner or one of its moderators (absent for a plain
+ * member). Only here: a `presence` answer is about users, not a channel.
+ */
+const ChannelMember = UserPresence.extend({
+  role: z.enum(["owner", "moderator"]).optional(),
 });
 
 /** Every frame Natter sends to a kind-A client, by `type`. */
@@ -97,7 +106,7 @@ export const ServerFramesA = {
     ...baseA,
     type: z.literal("members"),
     ref: z.string().optional(),
-    members: z.array(UserPresence),
+    members: z.array(ChannelMember),
     count: z.number().int().nonnegative(),
     next: z.string().optional(),
   }),

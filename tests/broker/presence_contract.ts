@@ -92,6 +92,43 @@ export function presenceContract(name: string, deploy: Deploy): void {
     assertEquals((await second.channels.members("room", { limit: 10 })).count, 4);
   });
 
+  test("a members page carries each member's role as it stands now; presence carries none", async ({ first, second }) => {
+    await first.channels.create("room", { private: false, owner: "olga" });
+    for (const [i, name] of ["Olga", "Mo", "Kim"].entries()) {
+      await open(i % 2 ? second : first, name, `r${i}`);
+      await (i % 2 ? first : second).users.setMembership(name, "room", true);
+    }
+    await second.channels.setRole("room", "mo", "moderator");
+    const one = await first.channels.members("room", { limit: 2 });
+    assertEquals(one.members, [
+      { name: "Kim", online: true, status: "online" },
+      { name: "Mo", online: true, status: "online", role: "moderator" },
+    ]);
+    assertEquals((await second.channels.members("room", { after: one.next, limit: 2 })).members, [
+      { name: "Olga", online: true, status: "online", role: "owner" },
+    ]);
+    assertEquals(await first.users.presence(["olga", "mo"]), [
+      { name: "Olga", online: true, status: "online" },
+      { name: "Mo", online: true, status: "online" },
+    ], "a presence answer is about users, not a channel");
+
+    const roles = async (broker: Broker) =>
+      (await broker.channels.members("room", { limit: 10 })).members.map((m) => [m.name, m.role]);
+    await first.channels.setRole("room", "mo", "member");
+    assertEquals(await roles(second), [
+      ["Kim", undefined],
+      ["Mo", undefined],
+      ["Olga", "owner"],
+    ], "a demoted moderator is a member again");
+
+    // A deleted channel's roles go with it: the next channel of that name has its own owner.
+    await second.channels.setRole("room", "mo", "moderator");
+    await second.channels.remove("room");
+    await first.channels.create("room", { private: false, owner: "kim" });
+    for (const name of ["Olga", "Mo", "Kim"]) await second.users.setMembership(name, "room", true);
+    assertEquals(await roles(first), [["Kim", "owner"], ["Mo", undefined], ["Olga", undefined]]);
+  });
+
   test("public channels are found by prefix, page by page, with their member counts", async ({ first, second }) => {
     for (const channel of ["team-b", "team-a", "tea", "other", "team-c", "équipe"]) {
       await first.channels.create(channel);

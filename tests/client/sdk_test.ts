@@ -1,7 +1,8 @@
 /**
  * The client SDK against real Natter servers: two clients chat in a channel
  * and by direct message, acks resolve with the stored ids, refusals reject
- * with their protocol code, and member lists stay live.
+ * with their protocol code, and member lists stay live, each member with
+ * their role in the channel.
  *
  * @module
  */
@@ -57,6 +58,48 @@ testEachRuntime(
       assertEquals((offline as NatterError).code, "not_permitted");
     } finally {
       for (const client of clients) await client.close();
+    }
+  },
+);
+
+testEachRuntime(
+  "client SDK: a member list shows the owner and moderators, and member events keep their roles",
+  async (runtime) => {
+    await using server = await startServer(runtime);
+    const olga = connect({ url: server.ws, username: "olga" });
+    const mo = connect({ url: server.ws, username: "mo" });
+    try {
+      await Promise.all([olga.ready(), mo.ready()]);
+      await olga.join("room");
+      await mo.join("room");
+      await olga.setRole("room", "mo", "moderator");
+      assertEquals(await olga.members("room"), [
+        { name: "mo", online: true, status: "online", role: "moderator" },
+        { name: "olga", online: true, status: "online", role: "owner" },
+      ]);
+      const mine = () => olga.memberList("room").find((member) => member.name === "mo");
+      await mo.status("away", "lunch");
+      await until(() => mine()?.status === "away");
+      assertEquals(mine(), {
+        name: "mo",
+        online: true,
+        status: "away",
+        text: "lunch",
+        role: "moderator",
+      });
+      // The server keeps a role across a leave: so does the list, when the member is back.
+      await mo.leave("room");
+      await until(() => mine() === undefined);
+      await mo.join("room");
+      await until(() => mine() !== undefined);
+      assertEquals(mine()?.role, "moderator");
+      assertEquals(olga.memberList("room"), await olga.members("room"), "as a fresh read says");
+      assertEquals(await olga.presence(["mo"]), [
+        { name: "mo", online: true, status: "away", text: "lunch" },
+      ]);
+    } finally {
+      await olga.close();
+      await mo.close();
     }
   },
 );

@@ -1,9 +1,10 @@
 /**
- * Roles and moderation: the owner (a channel's creator) appoints moderators;
- * the owner and moderators kick, ban and mute those below them, for good or
- * for a while; every refused action has its own error code.
+ * Roles and moderation: the owner (a channel's creator) appoints moderators,
+ * and every member sees who holds which role in the `members` answer; the
+ * owner and moderators kick, ban and mute those below them, for good or for
+ * a while; every refused action has its own error code.
  */
-import { ask, joinA, joinChannel, names } from "../support/client.ts";
+import { ask, type Frame, joinA, joinChannel, names, type TestClient } from "../support/client.ts";
 import { startCluster } from "../support/cluster.ts";
 import { startServer } from "../support/server.ts";
 import { testEachRuntime } from "../support/runtimes.ts";
@@ -73,6 +74,66 @@ testEachRuntime(
     );
   },
 );
+
+/** An entry of a `members` or `presence` answer, as the wire has it. */
+type Listed = { name: string; role?: string };
+
+/** Each member of `channel` as `client` reads it: `[name, role]`, or `[name]` with no `role` key. */
+async function rolesSeen(client: TestClient, channel: string, ref: string): Promise<string[][]> {
+  const page = await ask(client, { type: "members", to: channel }, ref) as Frame & {
+    members: Listed[];
+  };
+  // Parsed JSON has no undefined values: an undefined role is a missing key.
+  return page.members.map(({ name, role }) => role === undefined ? [name] : [name, role]);
+}
+
+/**
+ * The owner on `ownerWs` appoints and then demotes a moderator; a member on
+ * `readerWs` reads each change in its next `members` answer, and no role in
+ * a `presence` answer.
+ */
+async function rolesFlow(ownerWs: string, readerWs: string): Promise<void> {
+  await using olga = await joinA(ownerWs, "olga");
+  await using mo = await joinA(readerWs, "mo");
+  await using kim = await joinA(readerWs, "kim");
+  for (const client of [olga, mo, kim]) await joinChannel(client, "room");
+  assertEquals(await rolesSeen(kim, "room", "m1"), [["kim"], ["mo"], ["olga", "owner"]]);
+
+  assertEquals(
+    (await ask(olga, { type: "setRole", to: "room", user: "Mo", role: "moderator" }, "s")).type,
+    "ack",
+  );
+  const appointed = await rolesSeen(kim, "room", "m2");
+  assertEquals(appointed, [["kim"], ["mo", "moderator"], ["olga", "owner"]]);
+  const looked = await ask(kim, { type: "presence", users: ["olga", "mo"] }, "p") as Frame & {
+    users: Listed[];
+  };
+  assertEquals(
+    looked.users.map(({ name, role }) => [name, role]),
+    [["olga", undefined], ["mo", undefined]],
+    "a presence answer is about users, not a channel",
+  );
+
+  assertEquals(
+    (await ask(olga, { type: "setRole", to: "room", user: "mo", role: "member" }, "d")).type,
+    "ack",
+  );
+  assertEquals(await rolesSeen(kim, "room", "m3"), [["kim"], ["mo"], ["olga", "owner"]]);
+}
+
+testEachRuntime(
+  "moderation: a members answer shows the owner and the moderators, as they stand",
+  async (runtime) => {
+    await using server = await startServer(runtime);
+    await rolesFlow(server.ws, server.ws);
+  },
+);
+
+Deno.test("moderation: roles set on one instance show in members answers on another [deno+node]", async () => {
+  await using cluster = await startCluster(2);
+  const [one, two] = cluster.instances;
+  await rolesFlow(one.ws, two.ws);
+});
 
 Deno.test("moderation: a ban on one instance removes the user's sessions on another [deno+node]", async () => {
   await using cluster = await startCluster(2);
