@@ -11,9 +11,16 @@
  *
  * @module
  */
-import { connect, NatterClient, NatterError } from "../src/client/mod.ts";
+import { type ChannelRole, connect, NatterClient, NatterError } from "../src/client/mod.ts";
 import { byId, h } from "./dom.ts";
-import { channelKey, type ConversationKey, directKey, type MessageFrame, Store } from "./store.ts";
+import {
+  channelKey,
+  type Conversation,
+  type ConversationKey,
+  directKey,
+  type MessageFrame,
+  Store,
+} from "./store.ts";
 import {
   type Actions,
   drawConversationHead,
@@ -22,7 +29,6 @@ import {
   drawMessages,
   drawPublicChannels,
   drawTyping,
-  type Member,
 } from "./views.ts";
 import { forgetSession, loadSession, type Saved, saveSession } from "./session.ts";
 
@@ -77,8 +83,7 @@ async function attempt<T>(request: () => Promise<T>): Promise<T | typeof REFUSED
 function redraw(): void {
   drawConversationLists(store, actions);
   const open = store.open === undefined ? undefined : store.conversation(store.open);
-  const members = open?.kind === "channel" ? client?.memberList(open.name) as Member[] : [];
-  drawConversationHead(open, members.find((member) => member.name === me)?.role, actions);
+  drawConversationHead(open, myRole(open), actions);
   drawMessages(open);
   drawTyping(store.open ? store.typists(store.open, Date.now()) : []);
   byId<HTMLTextAreaElement>("message").disabled = !open;
@@ -92,7 +97,7 @@ async function redrawMembers(): Promise<void> {
   byId("toggle-members").hidden = !open;
   if (!open || !client) return drawMembers(undefined, [], undefined, me, actions);
   if (open.kind === "channel") {
-    const list = client.memberList(open.name) as Member[];
+    const list = client.memberList(open.name);
     drawMembers(open.name, list, client.memberCount(open.name), me, actions);
   } else {
     const users = await attempt(() => client!.presence([open.name]));
@@ -100,11 +105,13 @@ async function redrawMembers(): Promise<void> {
       drawMembers(undefined, users, undefined, me, actions);
     }
   }
-  drawConversationHead(
-    open,
-    (client.memberList(open.name) as Member[]).find((member) => member.name === me)?.role,
-    actions,
-  );
+  drawConversationHead(open, myRole(open), actions);
+}
+
+/** The user's role in the open channel, as its member list last said. */
+function myRole(open: Conversation | undefined): ChannelRole | undefined {
+  if (open?.kind !== "channel") return undefined;
+  return client?.memberList(open.name).find((member) => member.name === me)?.role;
 }
 
 async function loadOlder(key: ConversationKey): Promise<void> {

@@ -11,7 +11,7 @@
  *
  * @module
  */
-import type { UserPresence } from "../src/client/mod.ts";
+import type { ChannelMember, UserPresence } from "../src/client/mod.ts";
 import { byId, fill, h, when } from "./dom.ts";
 import type { Conversation, ConversationKey, Store } from "./store.ts";
 
@@ -27,8 +27,14 @@ export interface Actions {
   setRole(channel: string, user: string, role: "moderator" | "member"): void;
 }
 
-/** A member of a channel, with the role the server reports for owners and moderators. */
-export type Member = UserPresence & { role?: "owner" | "moderator" };
+/** Someone shown in the members pane: a channel's member (with a role), or a conversation's peer. */
+export type Member = ChannelMember | UserPresence;
+
+type Role = ChannelMember["role"];
+
+function roleOf(member: Member): Role {
+  return "role" in member ? member.role : undefined;
+}
 
 export function drawConversationLists(store: Store, actions: Actions): void {
   const item = (conversation: Conversation) =>
@@ -117,7 +123,7 @@ export function drawTyping(typists: string[]): void {
 /** The conversation's title and the actions on it (leave, invite, delete). */
 export function drawConversationHead(
   conversation: Conversation | undefined,
-  myRole: Member["role"],
+  myRole: Role,
   actions: Actions,
 ): void {
   byId("conversation-title").textContent = conversation
@@ -163,20 +169,21 @@ export function drawMembers(
   me: string,
   actions: Actions,
 ): void {
-  const myRole = members.find((member) => member.name === me)?.role;
+  const mine = members.find((member) => member.name === me);
+  const myRole = mine && roleOf(mine);
   const entry = (member: Member) =>
     h(
       "li",
       { class: `member ${member.online ? member.status : "offline"}` },
       h("span", { class: "dot", "aria-hidden": "true" }),
       h("span", { class: "name" }, member.name),
-      member.role ? h("span", { class: "role" }, member.role) : null,
+      roleOf(member) ? h("span", { class: "role" }, roleOf(member)) : null,
       member.online && member.status === "away" ? h("span", { class: "status" }, "away") : null,
       member.text ? h("span", { class: "status-text" }, member.text) : null,
       !member.online && member.lastSeen
         ? h("span", { class: "seen" }, `last seen ${when(member.lastSeen)}`)
         : null,
-      channel && myRole && member.name !== me && outranks(myRole, member.role)
+      channel && myRole && member.name !== me && outranks(myRole, roleOf(member))
         ? moderation(channel, member, myRole, actions)
         : null,
     );
@@ -187,14 +194,14 @@ export function drawMembers(
     : "Online";
 }
 
-function outranks(mine: NonNullable<Member["role"]>, theirs: Member["role"]): boolean {
+function outranks(mine: NonNullable<Role>, theirs: Role): boolean {
   return mine === "owner" || theirs === undefined;
 }
 
 function moderation(
   channel: string,
   member: Member,
-  myRole: NonNullable<Member["role"]>,
+  myRole: NonNullable<Role>,
   actions: Actions,
 ): HTMLElement {
   const button = (label: string, act: () => void) =>
@@ -207,7 +214,7 @@ function moderation(
     button("Mute", () => actions.moderate("mute", channel, member.name)),
     button("Ban", () => actions.moderate("ban", channel, member.name)),
     myRole === "owner"
-      ? member.role === "moderator"
+      ? roleOf(member) === "moderator"
         ? button("Remove moderator", () => actions.setRole(channel, member.name, "member"))
         : button("Make moderator", () => actions.setRole(channel, member.name, "moderator"))
       : null,
