@@ -198,6 +198,7 @@ function outranks(mine: NonNullable<Role>, theirs: Role): boolean {
   return mine === "owner" || theirs === undefined;
 }
 
+/** The moderation buttons for one member, named with the member for screen readers. */
 function moderation(
   channel: string,
   member: Member,
@@ -207,9 +208,8 @@ function moderation(
   const button = (label: string, act: () => void) =>
     h("button", { type: "button", "aria-label": `${label} ${member.name}`, onclick: act }, label);
   return h(
-    "details",
+    "span",
     { class: "moderate" },
-    h("summary", { "aria-label": `Moderate ${member.name}` }, "Moderate"),
     button("Kick", () => actions.moderate("kick", channel, member.name)),
     button("Mute", () => actions.moderate("mute", channel, member.name)),
     button("Ban", () => actions.moderate("ban", channel, member.name)),

@@ -84,7 +84,8 @@ export async function startRedis(extraArgs: string[] = []): Promise<TestRedis> {
   };
 }
 
-function freePort(): number {
+/** A port of 127.0.0.1 free right now (for a process that must come back on the same one). */
+export function freePort(): number {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const { port } = listener.addr as Deno.NetAddr;
   listener.close();

@@ -1,0 +1,73 @@
+/**
+ * What the web app's browser tests share: signing a user in as a person
+ * would, reading the open conversation's messages as "from: text" lines,
+ * and the places of the page the tests name.
+ *
+ * @module
+ */
+import { type Browser, type Page, role, text, type Viewport } from "../support/browser.ts";
+import { assertEquals } from "../support/assert.ts";
+
+/** The channel list and direct conversations. */
+export const NAV = role("navigation", "Channels");
+
+/** A conversation's entry in the navigation (its name, then maybe "N unread"). */
+export function conversation(name: string) {
+  return role("button", name, { exact: false }).inside(NAV);
+}
+
+/** Opens the app at `url` for `name`, signs in with the username field and waits until connected. */
+export async function signIn(
+  browser: Browser,
+  name: string,
+  url: string,
+  viewport?: Viewport,
+): Promise<Page> {
+  const page = await browser.open(name, url, viewport ? { viewport } : {});
+  await page.fill("Username", name);
+  await page.click("Sign in");
+  await connected(page);
+  return page;
+}
+
+/** Waits until the page says it is connected. */
+export async function connected(page: Page, timeoutMs = 30_000): Promise<void> {
+  await page.waitFor(role("status").withText("Connected as"), { timeoutMs });
+}
+
+/** The open conversation's messages as `from: text`, in the order shown. */
+export async function shown(page: Page): Promise<string[]> {
+  const entries = await page.texts(role("listitem").inside(role("list", "Messages")));
+  return entries.map((entry) => {
+    const lines = entry.split("\n").filter((line) => line.trim() !== "");
+    return `${lines[0]}: ${lines.slice(2).join("\n")}`;
+  });
+}
+
+/** Waits until the open conversation shows exactly `expected`. */
+export async function untilShown(page: Page, expected: string[]): Promise<void> {
+  const last = expected.at(-1);
+  if (last !== undefined) {
+    const lastText = last.slice(last.indexOf(": ") + 2);
+    await page.waitFor(role("listitem").inside(role("list", "Messages")).withText(lastText), {
+      timeoutMs: 30_000,
+    });
+  }
+  assertEquals(await shown(page), expected, `${page.name}'s messages`);
+}
+
+/** Sends `message` to the open conversation from the message box, with Enter. */
+export async function say(page: Page, message: string): Promise<void> {
+  await page.fill("Message", message);
+  await page.press("Message", "Enter");
+  await page.waitFor(text("sending…"), { state: "hidden" });
+}
+
+/** Fails if the page ran a dialog or threw an error. */
+export async function assertQuiet(page: Page): Promise<void> {
+  assertEquals(
+    [...await page.events({ type: "dialog" }), ...await page.events({ type: "pageerror" })],
+    [],
+    `${page.name}'s dialogs and page errors`,
+  );
+}
