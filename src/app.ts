@@ -207,8 +207,9 @@ function routeRequests(
     }
     switch (pathname) {
       case "/":
+        // One URL, two answers: caches must keep them apart.
         if (!prefersHtml(request.headers.get("accept"))) {
-          return respond(index, 200, "application/json");
+          return respond(index, 200, "application/json", { vary: "Accept" });
         }
         return web ? webFile(web, pathname) : respond(
           "The web app is not built: run `deno task build:web`, and start the server with " +
@@ -229,9 +230,15 @@ function routeRequests(
   };
 }
 
-/** Whether a request's `Accept` asks for a page (a browser) rather than data (curl, fetch). */
+/**
+ * Whether a request's `Accept` asks for a page (a browser) rather than data
+ * (curl, fetch): it lists `text/html`, and not with `q=0`.
+ */
 function prefersHtml(accept: string | null): boolean {
-  return accept !== null && /(^|,)\s*text\/html\s*(;|,|$)/i.test(accept);
+  return (accept ?? "").split(",").some((range) => {
+    const [type, ...params] = range.split(";").map((part) => part.trim().toLowerCase());
+    return type === "text/html" && !params.some((param) => /^q=0(\.0*)?$/.test(param));
+  });
 }
 
 /** One file of the web app; browsers check again each time, so a new build shows at once. */

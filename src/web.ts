@@ -28,13 +28,13 @@ const WEB_FILES: readonly { path: string; name: string; contentType: string }[] 
 ];
 
 /**
- * What a page of the app may do: its own scripts and styles only, so a
- * message that slipped into the page as HTML still could not run a script;
- * WebSockets to any host, for apps served apart from their chat server.
+ * What a page of the app may do: load its own files and connect to its own
+ * server only, so that a message that slipped into the page as HTML still
+ * could neither run a script nor send anything elsewhere.
  */
 export const WEB_SECURITY_HEADERS: Readonly<Record<string, string>> = {
-  "content-security-policy": "default-src 'self'; connect-src 'self' ws: wss:; " +
-    "img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
+  "content-security-policy": "default-src 'self'; img-src 'self' data:; object-src 'none'; " +
+    "base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
   "x-content-type-options": "nosniff",
   "referrer-policy": "no-referrer",
 };

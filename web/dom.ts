@@ -37,9 +37,20 @@ export function h<K extends keyof HTMLElementTagNameMap>(
   return element;
 }
 
-/** Replaces an element's children. */
+/**
+ * Replaces an element's children. Focus inside it survives: the new element
+ * with the same `data-focus` as the focused old one takes it, so that a
+ * keyboard user's place is not lost when a list is drawn again.
+ */
 export function fill(element: Element, ...children: Child[]): void {
+  const focused = document.activeElement;
+  const key = focused instanceof HTMLElement && element.contains(focused)
+    ? focused.dataset.focus
+    : undefined;
   element.replaceChildren(...texts(children));
+  if (key !== undefined) {
+    element.querySelector<HTMLElement>(`[data-focus="${CSS.escape(key)}"]`)?.focus();
+  }
 }
 
 function texts(children: Child[]): (Node | string)[] {

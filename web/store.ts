@@ -7,7 +7,10 @@
  * @module
  */
 
-/** A channel is `#name`, a conversation with a user `@name`. */
+/**
+ * A channel is `#name`; a conversation with a user is `@name` in lower case,
+ * since the server matches user names regardless of case.
+ */
 export type ConversationKey = `#${string}` | `@${string}`;
 
 /** One message as the app shows it. `pending`: sent, not yet stored (no id). */
@@ -19,8 +22,10 @@ export interface ShownMessage {
   pending?: boolean;
 }
 
+/** One channel or direct conversation, as shown. */
 export interface Conversation {
   key: ConversationKey;
+  /** The channel, or the other user as the server spells them. */
   name: string;
   kind: "channel" | "direct";
   /** In id order: the order every member sees. */
@@ -32,6 +37,8 @@ export interface Conversation {
   complete: boolean;
   /** Who is typing here, until when (ms). */
   typing: Map<string, number>;
+  /** Counts the changes of `messages`: the view redraws them only when it moved. */
+  version: number;
 }
 
 /** A message frame as the server delivers it, live or in history. */
@@ -43,35 +50,41 @@ export interface MessageFrame {
   ts: number;
 }
 
+/** The key of a channel's conversation. */
 export function channelKey(name: string): ConversationKey {
   return `#${name}`;
 }
 
+/** The key of the conversation with `user`, however the name is capitalized. */
 export function directKey(user: string): ConversationKey {
-  return `@${user}`;
+  return `@${user.toLowerCase()}`;
 }
 
 /** How long a "typing" notice shows without a new one. */
 const TYPING_SHOWN_MS = 5_000;
 
+/** The app's state while a user is signed in; a new one for each sign-in. */
 export class Store {
   readonly conversations = new Map<ConversationKey, Conversation>();
   /** Private channels the user was invited to and has not joined, with who invited. */
   readonly invitations = new Map<string, string>();
   open: ConversationKey | undefined;
 
-  conversation(key: ConversationKey): Conversation {
+  /** The conversation of `key`, made if new; `name` is how to show it (the server's spelling). */
+  conversation(key: ConversationKey, name?: string): Conversation {
     let conversation = this.conversations.get(key);
+    if (conversation && name !== undefined) conversation.name = name;
     if (!conversation) {
       conversation = {
         key,
-        name: key.slice(1),
+        name: name ?? key.slice(1),
         kind: key.startsWith("#") ? "channel" : "direct",
         messages: [],
         unread: 0,
         loaded: false,
         complete: false,
         typing: new Map(),
+        version: 0,
       };
       this.conversations.set(key, conversation);
     }
@@ -84,6 +97,7 @@ export class Store {
       .sort((a, b) => a.name.localeCompare(b.name));
   }
 
+  /** Forgets a conversation (the user left the channel). */
   remove(key: ConversationKey): void {
     this.conversations.delete(key);
     if (this.open === key) this.open = undefined;
@@ -109,12 +123,15 @@ export class Store {
       if (live && frame.from !== me && this.open !== key) conversation.unread++;
     }
     conversation.messages.sort((a, b) => a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+    conversation.version++;
   }
 
   /** A message on its way: shown at once, marked as pending. */
   addPending(key: ConversationKey, from: string, text: string): ShownMessage {
     const message = { id: `~${crypto.randomUUID()}`, from, text, ts: Date.now(), pending: true };
-    this.conversation(key).messages.push(message);
+    const conversation = this.conversation(key);
+    conversation.messages.push(message);
+    conversation.version++;
     return message;
   }
 
@@ -122,14 +139,16 @@ export class Store {
   settle(key: ConversationKey, pending: ShownMessage, id: string | undefined): void {
     const conversation = this.conversation(key);
     conversation.messages = conversation.messages.filter((message) => message !== pending);
+    conversation.version++;
     if (id !== undefined) {
       const { from, text, ts } = pending;
       this.add(key, [{ id, from, message: text, ts, to: conversation.name }], from, false);
     }
   }
 
+  /** `user` is typing in `key`, if the user has that conversation (typing alone opens none). */
   typing(key: ConversationKey, user: string, now: number): void {
-    this.conversation(key).typing.set(user, now + TYPING_SHOWN_MS);
+    this.conversations.get(key)?.typing.set(user, now + TYPING_SHOWN_MS);
   }
 
   /** Who is typing in `key` now. */
@@ -140,6 +159,7 @@ export class Store {
     return [...typing.keys()];
   }
 
+  /** Opens `key`: its messages are read from now on. */
   select(key: ConversationKey): Conversation {
     this.open = key;
     const conversation = this.conversation(key);

@@ -20,9 +20,6 @@ export interface Actions {
   open(key: ConversationKey): void;
   joinChannel(name: string): void;
   declineInvitation(name: string): void;
-  leave(name: string): void;
-  deleteChannel(name: string): void;
-  invite(channel: string, user: string): void;
   moderate(action: "kick" | "ban" | "mute", channel: string, user: string): void;
   setRole(channel: string, user: string, role: "moderator" | "member"): void;
 }
@@ -36,6 +33,7 @@ function roleOf(member: Member): Role {
   return "role" in member ? member.role : undefined;
 }
 
+/** The channels, the direct conversations and the invitations, with unread counts. */
 export function drawConversationLists(store: Store, actions: Actions): void {
   const item = (conversation: Conversation) =>
     h(
@@ -46,6 +44,7 @@ export function drawConversationLists(store: Store, actions: Actions): void {
         {
           type: "button",
           class: "conversation-link",
+          "data-focus": conversation.key,
           "aria-current": store.open === conversation.key ? "page" : undefined,
           onclick: () => actions.open(conversation.key),
         },
@@ -85,12 +84,20 @@ export function drawConversationLists(store: Store, actions: Actions): void {
   );
 }
 
-/** Redraws the open conversation's messages, keeping the reader's place. */
+/** Which conversation's messages are drawn, at which version. */
+let drawn: { key?: ConversationKey; version: number } = { version: -1 };
+
+/**
+ * Redraws the open conversation's messages if they changed since last
+ * drawn (so a selection survives other events), keeping the reader's place.
+ */
 export function drawMessages(conversation: Conversation | undefined): void {
-  const scroller = byId("message-scroller");
-  const fromBottom = scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight;
   const older = byId<HTMLButtonElement>("older");
   older.hidden = !conversation || conversation.complete || !conversation.loaded;
+  if (drawn.key === conversation?.key && drawn.version === conversation?.version) return;
+  drawn = { key: conversation?.key, version: conversation?.version ?? -1 };
+  const scroller = byId("message-scroller");
+  const fromBottom = scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight;
   fill(
     byId("messages"),
     ...(conversation?.messages ?? []).map((message) =>
@@ -112,6 +119,7 @@ export function drawMessages(conversation: Conversation | undefined): void {
     scroller.clientHeight - fromBottom;
 }
 
+/** Who is typing in the open conversation. */
 export function drawTyping(typists: string[]): void {
   byId("typing").textContent = typists.length === 0
     ? ""
@@ -120,45 +128,19 @@ export function drawTyping(typists: string[]): void {
     : `${typists.join(", ")} are typing…`;
 }
 
-/** The conversation's title and the actions on it (leave, invite, delete). */
-export function drawConversationHead(
-  conversation: Conversation | undefined,
-  myRole: Role,
-  actions: Actions,
-): void {
+/**
+ * The conversation's title and the actions on it: leave, and invite for
+ * owners and moderators, delete for the owner. The controls are the page's
+ * own, shown or hidden, so what a user is typing in them survives.
+ */
+export function drawConversationHead(conversation: Conversation | undefined, myRole: Role): void {
   byId("conversation-title").textContent = conversation
     ? `${conversation.kind === "channel" ? "#" : "@"}${conversation.name}`
     : "No conversation open";
-  const head = byId("conversation-actions");
-  if (!conversation || conversation.kind !== "channel") return fill(head);
-  const channel = conversation.name;
-  const invite = h(
-    "form",
-    {
-      class: "inline",
-      onsubmit: (event) => {
-        event.preventDefault();
-        const field = byId<HTMLInputElement>("invite-name");
-        if (field.value.trim()) actions.invite(channel, field.value.trim());
-        field.value = "";
-      },
-    },
-    h("label", { for: "invite-name" }, "Invite user"),
-    h("input", { id: "invite-name", maxlength: "32", required: true }),
-    h("button", { type: "submit" }, "Invite"),
-  );
-  fill(
-    head,
-    myRole ? invite : null,
-    h("button", { type: "button", onclick: () => actions.leave(channel) }, "Leave channel"),
-    myRole === "owner"
-      ? h("button", {
-        type: "button",
-        class: "danger",
-        onclick: () => actions.deleteChannel(channel),
-      }, "Delete channel")
-      : null,
-  );
+  const channel = conversation?.kind === "channel";
+  byId("invite-form").hidden = !channel || !myRole;
+  byId("leave-channel").hidden = !channel;
+  byId("delete-channel").hidden = !channel || myRole !== "owner";
 }
 
 /** The open channel's members: online ones (with their status), offline ones (last seen). */
@@ -206,7 +188,12 @@ function moderation(
   actions: Actions,
 ): HTMLElement {
   const button = (label: string, act: () => void) =>
-    h("button", { type: "button", "aria-label": `${label} ${member.name}`, onclick: act }, label);
+    h("button", {
+      type: "button",
+      "aria-label": `${label} ${member.name}`,
+      "data-focus": `${label} ${member.name}`,
+      onclick: act,
+    }, label);
   return h(
     "span",
     { class: "moderate" },

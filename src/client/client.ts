@@ -8,8 +8,14 @@
  *
  * @module
  */
-import { backoffDelay, handshakeUrl, urlAt } from "./handshake.ts";
-import { jwtExpiry, refreshError } from "./jwt.ts";
+import {
+  backoffDelay,
+  FINAL_CLOSE_CODES,
+  handshakeUrl,
+  RESTART_CLOSE_CODES,
+  urlAt,
+} from "./handshake.ts";
+import { refreshDelay, refreshError } from "./jwt.ts";
 import { MemberLists } from "./members.ts";
 import { Outbox } from "./outbox.ts";
 import { ResumePoints } from "./resume.ts";
@@ -19,16 +25,15 @@ import {
   type ClientFrame,
   type ClientState,
   type ConnectOptions,
+  type HistoryMessage,
   type HistoryQuery,
   NatterError,
   type ServerFrameA,
   type UserPresence,
 } from "./types.ts";
 
-/** Close codes after which the server will not take this client back as it is. */
-const FINAL_CLOSE_CODES = new Set([4002, 4003, 4006, 4007]);
-/** The server restarts or shuts down: reconnect at once. */
-const RESTART_CLOSE_CODES = new Set([1001, 1012]);
+/** The `ref` of every `typing` frame: its refusal (the peer went offline) is dropped. */
+const TYPING_REF = "typing";
 
 type Handler<E extends keyof ClientEvents> = (payload: ClientEvents[E]) => void;
 
@@ -51,9 +56,7 @@ export class NatterClient {
 
   constructor(options: ConnectOptions) {
     this.#options = options;
-    this.#username = options.username;
-    this.#token = options.token;
-    this.#jwt = options.jwt;
+    ({ username: this.#username, token: this.#token, jwt: this.#jwt } = options);
     this.#points = new ResumePoints(options.since);
     this.#open();
   }
@@ -120,15 +123,16 @@ export class NatterClient {
 
   /** Says the user is typing to a channel or user; dropped while not connected. */
   typing(to: string): void {
-    if (this.#state === "open") this.#send({ type: "typing", to });
+    if (this.#state === "open") this.#send({ type: "typing", to, ref: TYPING_REF });
   }
 
   /** A page of kept messages, oldest first: of a channel, or of the conversation `with` a user. */
-  async history(query: HistoryQuery): Promise<Record<string, unknown>[]> {
+  async history(query: HistoryQuery): Promise<HistoryMessage[]> {
     const { before, limit } = query;
     const target = "channel" in query ? { to: query.channel } : { with: query.with };
     const answer = await this.#request({ type: "history", ...target, before, limit });
-    return (answer as ServerFrameA<"history">).messages;
+    // Each is a message frame exactly as it was delivered live.
+    return (answer as ServerFrameA<"history">).messages as HistoryMessage[];
   }
 
   /** Reads every member of `channel` and watches it: `memberList` stays current from then on. */
@@ -318,7 +322,7 @@ export class NatterClient {
         this.#outbox.settle(frame);
         return this.#emit("ack", frame);
       case "error":
-        if (!this.#outbox.settle(frame)) this.#emit("error", frame);
+        if (!this.#outbox.settle(frame) && frame.ref !== TYPING_REF) this.#emit("error", frame);
         return;
       case "history":
       case "members":
@@ -378,10 +382,8 @@ export class NatterClient {
   /** JWT mode with `getToken`: a fresh token is sent before this one expires. */
   #scheduleRefresh(): void {
     const getToken = this.#options.getToken;
-    const expiresAt = this.#jwt === undefined ? undefined : jwtExpiry(this.#jwt);
-    if (!getToken || expiresAt === undefined) return;
-    const left = expiresAt - Date.now();
-    const delay = Math.max(0, left - Math.min(60_000, left / 5));
+    const delay = refreshDelay(this.#jwt);
+    if (!getToken || delay === undefined) return;
     clearTimeout(this.#refreshTimer);
     this.#refreshTimer = setTimeout(async () => {
       try {
@@ -390,9 +392,7 @@ export class NatterClient {
         this.#jwt = token;
         this.#scheduleRefresh();
       } catch (error) {
-        if (this.#state !== "closed") {
-          this.#emit("error", refreshError(error));
-        }
+        if (this.#state !== "closed") this.#emit("error", refreshError(error));
       }
     }, delay);
   }

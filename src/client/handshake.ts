@@ -8,6 +8,11 @@
  */
 import type { ConnectOptions, UrlSource } from "./types.ts";
 
+/** Close codes after which the server will not take this client back as it is. */
+export const FINAL_CLOSE_CODES = new Set([4002, 4003, 4006, 4007]);
+/** The server restarts or shuts down: reconnect at once. */
+export const RESTART_CLOSE_CODES = new Set([1001, 1012]);
+
 /** The URL of connection number `attempt` (from 0): a list moves one step per connection. */
 export function urlAt(source: UrlSource, attempt: number): string {
   if (typeof source === "function") return source();

@@ -6,7 +6,7 @@
  */
 import { NatterError, type ServerFrameA } from "./types.ts";
 
-export /** The `exp` of a JWT, in ms, read without checking it (the server checks). */
+/** The `exp` of a JWT, in ms, read without checking it (the server checks). */
 function jwtExpiry(jwt: string): number | undefined {
   try {
     const payload = jwt.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
@@ -15,6 +15,17 @@ function jwtExpiry(jwt: string): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * How long to wait before refreshing `jwt`: until a minute before it
+ * expires, or four fifths of its life if that is shorter; none without `exp`.
+ */
+export function refreshDelay(jwt: string | undefined): number | undefined {
+  const expiresAt = jwt === undefined ? undefined : jwtExpiry(jwt);
+  if (expiresAt === undefined) return undefined;
+  const left = expiresAt - Date.now();
+  return Math.max(0, left - Math.min(60_000, left / 5));
 }
 
 /** An `error` event for a refresh that failed. */

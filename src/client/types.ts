@@ -88,6 +88,9 @@ export type HistoryQuery =
   & ({ channel: string } | { with: string })
   & { before?: string; limit?: number };
 
+/** A kept message as `history` returns it: a channel's, or one of a conversation. */
+export type HistoryMessage = ServerFrameA<"broadcast" | "directMessage" | "sessionUpdate">;
+
 /** A refused request: `code` is the protocol's error code. */
 export class NatterError extends Error {
   readonly code: ErrorCode | "closed";

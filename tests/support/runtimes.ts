@@ -48,7 +48,7 @@ async function install(): Promise<string> {
       "dist/node/server.js is missing: run `deno task build:node` (`deno task test` does)",
     );
   }
-  const newer = await newestSource();
+  const newer = await newestSource(SOURCES);
   if (newer && newer.mtime > built.mtime) {
     throw new Error(
       `dist/node/ is older than ${newer.path}: run \`deno task build:node\` (\`deno task test\` does)`,
@@ -86,8 +86,8 @@ async function requireNode20(): Promise<void> {
   if (!(major >= 20)) throw new Error(`${NODE_HINT} Found ${version || "no version"}.`);
 }
 
-/** The most recently modified file the Node build is made from. */
-async function newestSource(): Promise<{ path: string; mtime: Date } | undefined> {
+/** The most recently modified file of `sources` (files and folders). */
+async function newestSource(sources: URL[]): Promise<{ path: string; mtime: Date } | undefined> {
   let newest: { path: string; mtime: Date } | undefined;
   const visit = async (url: URL): Promise<void> => {
     const { isDirectory, mtime } = await Deno.stat(url);
@@ -99,8 +99,27 @@ async function newestSource(): Promise<{ path: string; mtime: Date } | undefined
       newest = { path: url.pathname, mtime };
     }
   };
-  for (const source of SOURCES) await visit(source);
+  for (const source of sources) await visit(source);
   return newest;
+}
+
+/** What the web app is built from: a change to any of them makes `dist/web/` stale. */
+const WEB_SOURCES = ["web/", "src/client/", "build/"].map((path) =>
+  new URL(`../../${path}`, import.meta.url)
+);
+let webChecked: Promise<void> | undefined;
+
+/** Fails, saying what to run, when `dist/web/` is missing or older than its sources. */
+async function requireFreshWeb(): Promise<void> {
+  const built = await Deno.stat(new URL("../../dist/web/app.js", import.meta.url)).catch(() =>
+    undefined
+  );
+  const hint = "run `deno task build:web` (`deno task test` does)";
+  if (!built?.mtime) throw new Error(`dist/web/app.js is missing: ${hint}`);
+  const newer = await newestSource(WEB_SOURCES);
+  if (newer && newer.mtime > built.mtime) {
+    throw new Error(`dist/web/ is older than ${newer.path}: ${hint}`);
+  }
 }
 
 /** The Node binary the suite runs: `NATTER_TEST_NODE`, or `node` on PATH. */
@@ -117,6 +136,8 @@ export async function natterCommand(runtime: Runtime): Promise<[string, string[]
   if (runtime === "node") {
     return [nodeBinary(), [await nodeServer()]];
   }
+  webChecked ??= requireFreshWeb();
+  await webChecked;
   const main = new URL("../../main.ts", import.meta.url).pathname;
   const web = new URL("../../dist/web", import.meta.url).pathname;
   return [Deno.execPath(), ["run", "--allow-net", "--allow-env", `--allow-read=${web}`, main]];

@@ -3,23 +3,28 @@
  * people, alice and bob, each in a browser context of their own, using the
  * page the way a person does (by the labels and names a screen reader reads).
  */
-import { css, items, launchBrowser, role, text } from "../support/browser.ts";
+import { css, DESKTOP, items, launchBrowser, role, text } from "../support/browser.ts";
 import { startMain } from "../support/process.ts";
 import { assertEquals } from "../support/assert.ts";
-import { assertQuiet, connected, conversation, say, signIn, untilShown } from "./support.ts";
+import {
+  assertQuiet,
+  connected,
+  conversation,
+  createChannel,
+  say,
+  signIn,
+  untilShown,
+} from "./support.ts";
 
 const MARKUP = "<img src=x onerror=alert(1)>";
 
 Deno.test("web app: alice and bob create a channel, chat, type, and send each other direct messages; bob reloads and finds it all; markup stays text", async () => {
   await using natter = await startMain({});
   await using browser = await launchBrowser();
-  const alice = await signIn(browser, "alice", natter.http);
+  const alice = await signIn(browser, "alice", natter.http, DESKTOP);
   const bob = await signIn(browser, "bob", natter.http);
 
-  await alice.click("New channel");
-  await alice.fill("Channel name", "general");
-  await alice.click("Create");
-  await alice.waitFor(role("heading", "#general"));
+  await createChannel(alice, "general");
   await say(alice, "hello bob");
 
   await bob.click("New channel");
@@ -35,9 +40,10 @@ Deno.test("web app: alice and bob create a channel, chat, type, and send each ot
   await untilShown(alice, channel);
   assertEquals(await bob.count(css("#messages img")), 0, "the markup made no element");
 
-  await alice.fill("Chat with user", "bob");
+  // Typed with other capitals: still the one conversation with bob.
+  await alice.fill("Chat with user", "BOB");
   await alice.click("Open");
-  await alice.waitFor(role("heading", "@bob"));
+  await alice.waitFor(role("heading", "@bob", { exact: false }));
   await say(alice, "psst, bob");
   await bob.waitFor(conversation("alice").withText("1 unread"));
   await bob.click(conversation("alice"));
@@ -45,6 +51,7 @@ Deno.test("web app: alice and bob create a channel, chat, type, and send each ot
   const direct = ["alice: psst, bob", "bob: psst, alice"];
   await untilShown(alice, direct);
   await untilShown(bob, direct);
+  assertEquals(await alice.count(conversation("bob")), 1, "one conversation with bob");
 
   await bob.reload();
   await connected(bob);
@@ -77,6 +84,7 @@ Deno.test("web app: bob closes his page, alice sends him a direct message, bob o
   await alice.click("Open");
   await alice.waitFor(items("Offline").withText("bob"));
   await say(alice, "while you were away");
+  await assertQuiet(alice);
 
   const back = await browser.open("bob", natter.http);
   await connected(back);
@@ -92,11 +100,7 @@ Deno.test("web app: alice invites bob to a private channel; owner and moderator 
   const alice = await signIn(browser, "alice", natter.http);
   const bob = await signIn(browser, "bob", natter.http);
 
-  await alice.click("New channel");
-  await alice.fill("Channel name", "plans");
-  await alice.check("Private");
-  await alice.click("Create");
-  await alice.waitFor(role("heading", "#plans"));
+  await createChannel(alice, "plans", { isPrivate: true });
   await bob.click("New channel");
   await bob.waitFor(items("Public channels").withText("lobby"));
   assertEquals(await bob.count(items("Public channels").withText("plans")), 0, "private: unlisted");
@@ -106,8 +110,14 @@ Deno.test("web app: alice invites bob to a private channel; owner and moderator 
   await bob.click("Join plans");
   await bob.waitFor(role("heading", "#plans"));
   await bob.waitFor(items("Online").withText("alice").withText("owner"));
+  await alice.fill("Invite user", "car");
   await say(bob, "thanks for the invite");
   await untilShown(alice, ["bob: thanks for the invite"]);
+  assertEquals(
+    await alice.evaluate("[document.activeElement.id, document.activeElement.value]"),
+    ["invite-name", "car"],
+    "what alice was typing survives bob's message",
+  );
 
   await alice.click("Mute bob");
   await alice.waitFor(text("bob was muted in #plans"));
@@ -126,6 +136,36 @@ Deno.test("web app: alice invites bob to a private channel; owner and moderator 
   await alice.click("Delete channel");
   await bob.waitFor(text("You are no longer in #plans: deleted"));
   await bob.waitFor(conversation("plans"), { state: "hidden" });
+  await assertQuiet(alice);
+  await assertQuiet(bob, { notices: false }); // bob was told he is muted, then that #plans is gone
+});
+
+Deno.test("web app: signing out ends everything of the session; the same name signs in again, another user finds nothing of it", async () => {
+  await using natter = await startMain({});
+  await using browser = await launchBrowser();
+  const bob = await signIn(browser, "bob", natter.http);
+  const alice = await signIn(browser, "alice", natter.http);
+  await alice.fill("Chat with user", "bob");
+  await alice.click("Open");
+  await say(alice, "for bob only");
+  await untilShown(alice, ["alice: for bob only"]);
+  await alice.fill("Message", "a draft");
+  await alice.click("Sign out");
+  await alice.waitFor(role("button", "Sign in"));
+  assertEquals(await alice.evaluate("localStorage.getItem('natter.session')"), null);
+
+  await alice.fill("Username", "carol");
+  await alice.press("Username", "Enter");
+  await connected(alice);
+  assertEquals(await alice.count(conversation("bob")), 0, "carol has no conversation with bob");
+  assertEquals(await alice.value("Message"), "", "alice's draft is gone");
+  await alice.click("Sign out");
+  await alice.fill("Username", "alice");
+  await alice.click("Sign in");
+  await connected(alice);
+  await alice.waitFor(role("status").withText("Connected as alice"));
+  await bob.click(conversation("alice"));
+  await untilShown(bob, ["alice: for bob only"]);
   await assertQuiet(alice);
   await assertQuiet(bob);
 });

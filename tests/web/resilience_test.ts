@@ -7,7 +7,7 @@ import { launchBrowser, role, text } from "../support/browser.ts";
 import { startCluster } from "../support/cluster.ts";
 import { startMain } from "../support/process.ts";
 import { freePort } from "../support/redis.ts";
-import { connected, conversation, say, signIn, untilShown } from "./support.ts";
+import { connected, conversation, createChannel, say, signIn, untilShown } from "./support.ts";
 
 const AOF = ["--appendonly", "yes", "--appendfsync", "always"];
 
@@ -18,9 +18,7 @@ Deno.test("web app: the server restarts (Redis with AOF); both pages show it, re
   await using browser = await launchBrowser();
   const alice = await signIn(browser, "alice", url);
   const bob = await signIn(browser, "bob", url);
-  await alice.click("New channel");
-  await alice.fill("Channel name", "general");
-  await alice.click("Create");
+  await createChannel(alice, "general");
   await say(alice, "before the restart");
   await bob.click("New channel");
   await bob.click("Join general");
@@ -63,9 +61,7 @@ Deno.test("web app: alice on a Deno instance and bob on a Node instance, sharing
   await using browser = await launchBrowser();
   const alice = await signIn(browser, "alice", deno.http);
   const bob = await signIn(browser, "bob", node.http);
-  await alice.click("New channel");
-  await alice.fill("Channel name", "general");
-  await alice.click("Create");
+  await createChannel(alice, "general");
   await say(alice, "hello from deno");
   await bob.click("New channel");
   await bob.click("Join general");

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { type Browser, type Page, role, text, type Viewport } from "../support/browser.ts";
+import { type Browser, css, type Page, role, text, type Viewport } from "../support/browser.ts";
 import { assertEquals } from "../support/assert.ts";
 
 /** The channel list and direct conversations. */
@@ -44,16 +44,30 @@ export async function shown(page: Page): Promise<string[]> {
   });
 }
 
-/** Waits until the open conversation shows exactly `expected`. */
+/** Waits until the open conversation shows as many messages as `expected`, then compares. */
 export async function untilShown(page: Page, expected: string[]): Promise<void> {
+  const messages = role("listitem").inside(role("list", "Messages"));
+  await page.waitFor(messages, { count: expected.length, timeoutMs: 30_000 });
   const last = expected.at(-1);
   if (last !== undefined) {
-    const lastText = last.slice(last.indexOf(": ") + 2);
-    await page.waitFor(role("listitem").inside(role("list", "Messages")).withText(lastText), {
+    await page.waitFor(messages.withText(last.slice(last.indexOf(": ") + 2)), {
       timeoutMs: 30_000,
     });
   }
   assertEquals(await shown(page), expected, `${page.name}'s messages`);
+}
+
+/** Creates a channel from the "New channel" panel and waits until it is open. */
+export async function createChannel(
+  page: Page,
+  name: string,
+  { isPrivate = false } = {},
+): Promise<void> {
+  await page.click("New channel");
+  await page.fill("Channel name", name);
+  if (isPrivate) await page.check("Private");
+  await page.click("Create");
+  await page.waitFor(role("heading", `#${name}`));
 }
 
 /** Sends `message` to the open conversation from the message box, with Enter. */
@@ -63,11 +77,16 @@ export async function say(page: Page, message: string): Promise<void> {
   await page.waitFor(text("sending…"), { state: "hidden" });
 }
 
-/** Fails if the page ran a dialog or threw an error. */
-export async function assertQuiet(page: Page): Promise<void> {
+/**
+ * Fails if the page ran a dialog, threw an error, or (unless the test made
+ * some on purpose: `notices: false`) is showing an error to its user.
+ */
+export async function assertQuiet(page: Page, { notices = true } = {}): Promise<void> {
   assertEquals(
     [...await page.events({ type: "dialog" }), ...await page.events({ type: "pageerror" })],
     [],
     `${page.name}'s dialogs and page errors`,
   );
+  if (!notices) return;
+  assertEquals(await page.texts(css("#notices .notice.error")), [], `${page.name}'s error notices`);
 }
