@@ -289,20 +289,20 @@ export function createRedisBroker(options: RedisBrokerOptions): Broker {
       };
     },
     async invite(name, userKey) {
-      await attempt(() => command.sadd(`${prefix}invites:${name}`, userKey));
+      await run("INVITE_USER", name, userKey);
     },
     async remove(name) {
       knownChannels.delete(name);
       return await run("DELETE_CHANNEL", name) as string[];
     },
     async setRole(name, userKey, role) {
-      await run("SET_CHANNEL_FIELD", "roles", name, userKey, role === "moderator" ? role : "");
+      await run("SET_ROLE", name, userKey, role === "moderator" ? "1" : "");
     },
     async ban(name, userKey, measure) {
       await run("BAN_USER", name, userKey, storedMeasure(measure));
     },
     async mute(name, userKey, measure) {
-      await run("SET_CHANNEL_FIELD", "mutes", name, userKey, storedMeasure(measure));
+      await run("SET_MUTE", name, userKey, storedMeasure(measure));
     },
     async list() {
       return await attempt(() => command.sdiff(`${prefix}channels`, `${prefix}private-channels`));

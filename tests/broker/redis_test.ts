@@ -222,3 +222,28 @@ Deno.test("redis broker: after an outage longer than the presence TTL, users sta
     await redis[Symbol.asyncDispose]();
   }
 });
+
+Deno.test("redis broker: the grant index holds each user's standing grants, and goes with the channel", async () => {
+  await using deployment = await deployOne();
+  const { redis, broker, prefix } = deployment;
+  const grants = (key: string) => redis.client.hgetall(`${prefix}grants:${key}`);
+  await broker.users.open({
+    name: "Olga",
+    freshTokenHash: "t-olga",
+    sessionId: "o1",
+    kind: "A",
+    maxSessions: 1,
+  });
+  await broker.channels.create("room", { private: true, owner: "olga" });
+  await broker.channels.setRole("room", "mo", "moderator");
+  await broker.channels.invite("room", "pia");
+  assertEquals(await grants("olga"), { room: "t-olga" }, "given to her holding");
+  assertEquals(await grants("mo"), { room: "" }, "given while nobody holds the name");
+  await broker.channels.setRole("room", "mo", "member");
+  assertEquals(await grants("mo"), {}, "nothing left to end");
+  await broker.channels.setRole("room", "pia", "moderator");
+  await broker.channels.setRole("room", "pia", "member");
+  assertEquals(await grants("pia"), { room: "" }, "still invited");
+  await broker.channels.remove("room");
+  for (const key of ["olga", "pia"]) assertEquals(await grants(key), {}, key);
+});
