@@ -149,9 +149,14 @@ export function createRedisBroker(options: RedisBrokerOptions): Broker {
     });
   }
 
-  /** Puts back what this instance holds: the epoch mark, its channels, its users' claims. */
+  /**
+   * Puts back what this instance holds: the epoch mark, its channels, its
+   * users' claims; and indexes the grants of a deployment from before the
+   * grant index, once.
+   */
   async function restoreState(): Promise<void> {
     await run("MARK_EPOCH");
+    await run("BUILD_GRANT_INDEX");
     // Channels created here, with their privacy: a Redis that lost them gets them back.
     await Promise.all([...knownChannels].map(([name, info]) => registerChannel(name, info)));
     await presence.restore();

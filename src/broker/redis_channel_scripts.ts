@@ -151,3 +151,21 @@ redis.call('SREM', prefix .. 'members:' .. name, key)
 redis.call('ZREM', prefix .. 'member-index:' .. name, key)
 return 1
 `;
+
+/**
+ * Indexes once the grants of a deployment from before the grant index, each
+ * for the holding of the name now, else for the last holder whose inbox is
+ * remembered (`owner:<key>`: a JWT identity's token, so it keeps them), else
+ * for the next holder, as every grant was before. ARGV: prefix. Returns 1
+ * when it indexed, 0 when that was done before.
+ */
+export const BUILD_GRANT_INDEX = PRELUDE + GRANTEES + `
+if not redis.call('SET', prefix .. 'grant-index-built', '1', 'NX') then return 0 end
+for _, name in ipairs(redis.call('SMEMBERS', prefix .. 'channels')) do
+  for _, key in ipairs(grantees(name)) do
+    local holding = redis.call('HGET', claim_key(key), 'token') or redis.call('GET', owner_key(key))
+    redis.call('HSETNX', grants_key(key), name, holding or '')
+  end
+end
+return 1
+`;
