@@ -317,7 +317,13 @@ export class MutedError extends Error {
   }
 }
 
-/** The set of channels, shared by every instance. */
+/**
+ * The set of channels, shared by every instance. What a channel grants a
+ * user (its ownership, the moderator role, an invitation) belongs to the
+ * holding of the name it was given to, or to the next one if nobody held
+ * it: a claim of the name with another token hash ends it in the same step
+ * (`UserDirectory.open`). Bans and mutes stay with the name.
+ */
 export interface ChannelRegistry {
   /** Registers `name` with `info` (public, no owner, unless said); resolves true when it was new. */
   create(name: string, info?: ChannelInfo): Promise<boolean>;

@@ -231,6 +231,7 @@ export function createMemoryHub(options: Partial<MemoryHubOptions> = {}): Memory
       inboxSeen.delete(key);
       presence.dropUser(key);
     }
+    registry.claimed(key, fresh.tokenHash);
     inboxOwners.set(key, fresh.tokenHash);
     claimsByToken.set(fresh.tokenHash, fresh);
     const seen = inboxSeen.get(key);
@@ -321,6 +322,7 @@ export function createMemoryHub(options: Partial<MemoryHubOptions> = {}): Memory
   const registry = createMemoryChannels({
     presence,
     isOnline,
+    holderOf: (key) => held(key)?.tokenHash,
     // The history goes with the channel; the registry holds none.
     removed: (name) => retained.delete(channelTopic(name)),
   });

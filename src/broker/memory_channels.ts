@@ -1,7 +1,10 @@
 /**
  * The embedded broker's channel registry: each channel with its privacy,
  * owner, invitations, moderators, bans and mutes, all in one process, and
- * its members as the hub's memberships record them.
+ * its members as the hub's memberships record them. What a channel grants
+ * a user (ownership, the moderator role, an invitation) belongs to the
+ * holding of the name it was given to: a new holder of the name gets none
+ * of an earlier holding's grants (`docs/channels.md`).
  *
  * @module
  */
@@ -14,10 +17,16 @@ import type {
 } from "./broker.ts";
 import type { MemoryPresence } from "./memory_presence.ts";
 
-/** The registry, and the mute check the hub's `publish` makes. */
+/** The registry, and what the hub asks of it when publishing and claiming names. */
 export interface MemoryChannels extends ChannelRegistry {
   /** Until when the user `userKey` is muted in `name`, if they are now. */
   mutedUntil(name: string, userKey: string): number | undefined;
+  /**
+   * A holding of the name `userKey` began, with the token hash `tokenHash`:
+   * the grants given to another holding end, those given while nobody held
+   * the name are this one's.
+   */
+  claimed(userKey: string, tokenHash: string): void;
 }
 
 /** A channel as the hub keeps it: its info, invitations, roles and measures by user key. */
@@ -27,6 +36,12 @@ interface MemoryChannel extends ChannelInfo {
   /** Until when (ms) each banned or muted user is; `Infinity` for good. */
   bans: Map<string, number>;
   mutes: Map<string, number>;
+}
+
+/** The keys of the users `channel` grants something: its owner, moderators and invited users. */
+function grantees(channel: MemoryChannel): string[] {
+  const keys = [...channel.moderators, ...channel.invited];
+  return channel.owner === undefined ? keys : [...keys, channel.owner];
 }
 
 /** Until when a measure lasts (`undefined`: lifted). */
@@ -58,6 +73,8 @@ export interface MemoryChannelsOptions {
   /** The users' memberships: a ban or a deletion ends some. */
   presence: MemoryPresence;
   isOnline(userKey: string): boolean;
+  /** The token hash of the holding of the name `userKey`, if someone holds it. */
+  holderOf(userKey: string): string | undefined;
   /** Told of each deleted channel, whose history the hub drops. */
   removed(name: string): void;
 }
@@ -66,6 +83,12 @@ export interface MemoryChannelsOptions {
 export function createMemoryChannels(options: MemoryChannelsOptions): MemoryChannels {
   const { presence, isOnline } = options;
   const channels = new Map<string, MemoryChannel>();
+  /**
+   * Per user key, the channels where the user holds a grant, each with the
+   * token hash of the holding it was given to ('' when nobody held the
+   * name): ending a holding's grants needs no scan of every channel.
+   */
+  const grants = new Map<string, Map<string, string>>();
   /** The public channels in code-point order, while none was created or deleted since. */
   let sortedPublic: string[] | undefined;
   const registry: MemoryChannels = {
@@ -77,6 +100,7 @@ export function createMemoryChannels(options: MemoryChannelsOptions): MemoryChan
       const created = !channels.has(name);
       if (created) {
         sortedPublic = undefined;
+        if (info.owner !== undefined) grant(info.owner, name);
         channels.set(name, {
           ...info,
           invited: new Set(),
@@ -108,19 +132,30 @@ export function createMemoryChannels(options: MemoryChannelsOptions): MemoryChan
       );
     },
     invite(name, userKey) {
-      channels.get(name)?.invited.add(userKey);
+      const channel = channels.get(name);
+      if (channel) {
+        grant(userKey, name);
+        channel.invited.add(userKey);
+      }
       return Promise.resolve();
     },
     remove(name) {
+      const channel = channels.get(name);
+      if (channel) { for (const userKey of grantees(channel)) unindex(userKey, name); }
       channels.delete(name);
       sortedPublic = undefined;
       options.removed(name);
       return Promise.resolve(presence.dropChannel(name));
     },
     setRole(name, userKey, role) {
-      const moderators = channels.get(name)?.moderators;
-      if (role === "moderator") moderators?.add(userKey);
-      else moderators?.delete(userKey);
+      const channel = channels.get(name);
+      if (channel && role === "moderator") {
+        grant(userKey, name);
+        channel.moderators.add(userKey);
+      } else if (channel?.moderators.delete(userKey)) {
+        // Nothing left to end with the holding: the index keeps only standing grants.
+        if (channel.owner !== userKey && !channel.invited.has(userKey)) unindex(userKey, name);
+      }
       return Promise.resolve();
     },
     ban(name, userKey, measure) {
@@ -168,7 +203,43 @@ export function createMemoryChannels(options: MemoryChannelsOptions): MemoryChan
     memberCounts(names) {
       return Promise.resolve(names.map(presence.memberCount));
     },
+    claimed(userKey, tokenHash) {
+      const mine = grants.get(userKey);
+      for (const [name, holding] of mine ?? []) {
+        if (holding === "") mine!.set(name, tokenHash);
+        else if (holding !== tokenHash) strip(userKey, name);
+      }
+    },
   };
+
+  /**
+   * Records that the user `userKey` is given something in channel `name`,
+   * for the holding of the name now; what an earlier holding was given there
+   * ends first, or the new grant would carry it on to the next holder.
+   */
+  function grant(userKey: string, name: string): void {
+    const holder = options.holderOf(userKey) ?? "";
+    const holding = grants.get(userKey)?.get(name);
+    if (holding && holding !== holder) strip(userKey, name);
+    let mine = grants.get(userKey);
+    if (!mine) grants.set(userKey, mine = new Map());
+    mine.set(name, holder);
+  }
+
+  /** Takes from the user `userKey` all they were given in channel `name`. */
+  function strip(userKey: string, name: string): void {
+    const channel = channels.get(name);
+    if (channel?.owner === userKey) delete channel.owner;
+    channel?.moderators.delete(userKey);
+    channel?.invited.delete(userKey);
+    unindex(userKey, name);
+  }
+
+  function unindex(userKey: string, name: string): void {
+    const mine = grants.get(userKey);
+    mine?.delete(name);
+    if (mine?.size === 0) grants.delete(userKey);
+  }
 
   function publicChannels(): string[] {
     sortedPublic ??= [...channels].filter(([, channel]) => !channel.private)

@@ -149,9 +149,14 @@ export function createRedisBroker(options: RedisBrokerOptions): Broker {
     });
   }
 
-  /** Puts back what this instance holds: the epoch mark, its channels, its users' claims. */
+  /**
+   * Puts back what this instance holds: the epoch mark, its channels, its
+   * users' claims; and indexes the grants of a deployment from before the
+   * grant index, once.
+   */
   async function restoreState(): Promise<void> {
     await run("MARK_EPOCH");
+    await run("BUILD_GRANT_INDEX");
     // Channels created here, with their privacy: a Redis that lost them gets them back.
     await Promise.all([...knownChannels].map(([name, info]) => registerChannel(name, info)));
     await presence.restore();
@@ -289,20 +294,20 @@ export function createRedisBroker(options: RedisBrokerOptions): Broker {
       };
     },
     async invite(name, userKey) {
-      await attempt(() => command.sadd(`${prefix}invites:${name}`, userKey));
+      await run("INVITE_USER", name, userKey);
     },
     async remove(name) {
       knownChannels.delete(name);
       return await run("DELETE_CHANNEL", name) as string[];
     },
     async setRole(name, userKey, role) {
-      await run("SET_CHANNEL_FIELD", "roles", name, userKey, role === "moderator" ? role : "");
+      await run("SET_ROLE", name, userKey, role === "moderator" ? "1" : "");
     },
     async ban(name, userKey, measure) {
       await run("BAN_USER", name, userKey, storedMeasure(measure));
     },
     async mute(name, userKey, measure) {
-      await run("SET_CHANNEL_FIELD", "mutes", name, userKey, storedMeasure(measure));
+      await run("SET_MUTE", name, userKey, storedMeasure(measure));
     },
     async list() {
       return await attempt(() => command.sdiff(`${prefix}channels`, `${prefix}private-channels`));

@@ -24,7 +24,17 @@ local function owner_key(key) return prefix .. 'owner:' .. key end
 local function seen_key(key) return prefix .. 'seen:' .. key end
 local function memberships_key(key) return prefix .. 'memberships:' .. key end
 local function profile_key(key) return prefix .. 'profile:' .. key end
+local function grants_key(key) return prefix .. 'grants:' .. key end
 local online_key = prefix .. 'online'
+
+-- Takes from a user all a channel gave them: its ownership, the moderator role, an invitation.
+local function strip_grants(key, channel)
+  local info = prefix .. 'channel:' .. channel
+  if redis.call('HGET', info, 'owner') == key then redis.call('HDEL', info, 'owner') end
+  redis.call('HDEL', prefix .. 'roles:' .. channel, key)
+  redis.call('SREM', prefix .. 'invites:' .. channel, key)
+  redis.call('HDEL', grants_key(key), channel)
+end
 
 -- After an outage longer than the presence TTL nobody could refresh anyone: the
 -- users online when it began get one more TTL for their instances to come back.
@@ -46,6 +56,9 @@ end
 
 -- Takes the free name for a holder, clearing what a dead holder left. A
 -- holder's inbox is theirs alone: a different holder of the name starts empty.
+-- What channels gave an earlier holding ends with it (a JWT identity's token is
+-- the same at every claim, so it keeps its own); what they gave the name while
+-- nobody held it is this holding's.
 local function take_claim(key, name, kind, token, expiry, ttl, history_ttl, identified)
   local old = redis.call('HMGET', claim_key(key), 'name', 'token')
   if old[1] then redis.call('ZREM', online_key, old[1]) end
@@ -58,6 +71,14 @@ local function take_claim(key, name, kind, token, expiry, ttl, history_ttl, iden
     end
     redis.call('DEL', prefix .. 'history:user:' .. key, seen_key(key), memberships_key(key),
       profile_key(key))
+  end
+  local grants = redis.call('HGETALL', grants_key(key))
+  for i = 1, #grants, 2 do
+    if grants[i + 1] == '' then
+      redis.call('HSET', grants_key(key), grants[i], token)
+    elseif grants[i + 1] ~= token then
+      strip_grants(key, grants[i])
+    end
   end
   redis.call('SET', owner_key(key), token, 'PX', history_ttl)
   redis.call('HSET', claim_key(key), 'name', name, 'kind', kind, 'token', token, 'anonymous',

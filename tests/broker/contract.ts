@@ -18,6 +18,7 @@ import type {
 import { userKey } from "../../src/protocol/names.ts";
 import { assert, assertEquals } from "../support/assert.ts";
 import { presenceContract } from "./presence_contract.ts";
+import { rolesContract } from "./roles_contract.ts";
 
 /** Two instances of one deployment, disposed of together. */
 export interface Deployment extends AsyncDisposable {
@@ -116,6 +117,7 @@ export async function assertConversationHistory(
 /** Registers the contract tests for the broker `deploy` builds. */
 export function brokerContract(name: string, deploy: Deploy): void {
   presenceContract(name, deploy);
+  rolesContract(name, deploy);
   const test = (
     title: string,
     fn: (deployment: Deployment) => Promise<void>,

@@ -222,3 +222,75 @@ Deno.test("redis broker: after an outage longer than the presence TTL, users sta
     await redis[Symbol.asyncDispose]();
   }
 });
+
+Deno.test("redis broker: the grant index holds each user's standing grants, and goes with the channel", async () => {
+  await using deployment = await deployOne();
+  const { redis, broker, prefix } = deployment;
+  const grants = (key: string) => redis.client.hgetall(`${prefix}grants:${key}`);
+  await broker.users.open({
+    name: "Olga",
+    freshTokenHash: "t-olga",
+    sessionId: "o1",
+    kind: "A",
+    maxSessions: 1,
+  });
+  await broker.channels.create("room", { private: true, owner: "olga" });
+  await broker.channels.setRole("room", "mo", "moderator");
+  await broker.channels.invite("room", "pia");
+  assertEquals(await grants("olga"), { room: "t-olga" }, "given to her holding");
+  assertEquals(await grants("mo"), { room: "" }, "given while nobody holds the name");
+  await broker.channels.setRole("room", "mo", "member");
+  assertEquals(await grants("mo"), {}, "nothing left to end");
+  await broker.channels.setRole("room", "pia", "moderator");
+  await broker.channels.setRole("room", "pia", "member");
+  assertEquals(await grants("pia"), { room: "" }, "still invited");
+  await broker.channels.remove("room");
+  for (const key of ["olga", "pia"]) assertEquals(await grants(key), {}, key);
+});
+
+Deno.test("redis broker: grants from before the grant index are indexed once, for the holding they were given to", async () => {
+  const redis = await startRedis();
+  const options = optionsFor(redis.url);
+  const { prefix } = options;
+  const raw = redis.client;
+  // As an earlier version left them: no grant index.
+  await raw.sadd(`${prefix}channels`, "room");
+  await raw.hset(`${prefix}channel:room`, "owner", "olga");
+  await raw.hset(`${prefix}roles:room`, "mo", "moderator", "jay", "moderator");
+  await raw.sadd(`${prefix}invites:room`, "pia");
+  for (const [key, token] of [["olga", "old-olga"], ["mo", "old-mo"], ["jay", "jwt:jay"]]) {
+    await raw.set(`${prefix}owner:${key}`, token);
+  }
+  const broker = createRedisBroker(options);
+  try {
+    await ready(broker);
+    const deadline = Date.now() + 10_000;
+    while (await raw.exists(`${prefix}grant-index-built`) === 0) {
+      assert(Date.now() < deadline, "the grant index was never built");
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    const open = (name: string, token: string, identified = false) =>
+      broker.users.open({
+        name,
+        freshTokenHash: token,
+        sessionId: name,
+        kind: "A",
+        maxSessions: 1,
+        identified,
+      });
+    for (const name of ["olga", "mo"]) await open(name, `new-${name}`);
+    await open("jay", "jwt:jay", true);
+    await open("pia", "new-pia");
+    assertEquals(await broker.channels.access("room", "olga"), { private: false, invited: false });
+    assertEquals((await broker.channels.access("room", "mo"))?.role, undefined);
+    assertEquals((await broker.channels.access("room", "jay"))?.role, "moderator");
+    assertEquals(
+      (await broker.channels.access("room", "pia"))?.invited,
+      true,
+      "with no holder known, a grant goes to the next holder, as every grant did before",
+    );
+  } finally {
+    await broker.close();
+    await redis[Symbol.asyncDispose]();
+  }
+});

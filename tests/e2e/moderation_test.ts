@@ -2,13 +2,23 @@
  * Roles and moderation: the owner (a channel's creator) appoints moderators,
  * and every member sees who holds which role in the `members` answer; the
  * owner and moderators kick, ban and mute those below them, for good or for
- * a while; every refused action has its own error code.
+ * a while; every refused action has its own error code. Roles belong to the
+ * holding of an anonymous name: a stranger who claims a freed name has none.
  */
-import { ask, type Frame, joinA, joinChannel, names, type TestClient } from "../support/client.ts";
+import {
+  ask,
+  connect,
+  type Frame,
+  joinA,
+  joinChannel,
+  names,
+  type TestClient,
+} from "../support/client.ts";
 import { startCluster } from "../support/cluster.ts";
+import { JWT_SECRET, token } from "../support/jwt.ts";
 import { startServer } from "../support/server.ts";
 import { testEachRuntime } from "../support/runtimes.ts";
-import { assertEquals, assertMatch } from "../support/assert.ts";
+import { assert, assertEquals, assertMatch } from "../support/assert.ts";
 
 testEachRuntime(
   "moderation: the owner appoints a moderator, who kicks, bans and mutes members, never above",
@@ -178,5 +188,118 @@ testEachRuntime(
     const history = await ask(pia, { type: "history", to: "room" }, "h");
     assertEquals((history as { messages?: unknown[] }).messages, []);
     assertEquals((await ask(pia, { type: "deleteChannel", to: "room" }, "d2")).type, "ack");
+  },
+);
+
+/**
+ * Connects a kind-A client as `name` once nobody holds it: until its
+ * holder's grace ends, each attempt is refused with `username_taken`.
+ */
+async function claimWhenFree(ws: string, name: string): Promise<TestClient> {
+  const deadline = Date.now() + 10_000;
+  while (true) {
+    const client = await connect(`${ws}?${new URLSearchParams({ username: name })}`);
+    const first = await client.take((f) => f.type === "sessionID" || f.type === "error");
+    if (first.type === "sessionID") {
+      await client.take({ type: "userList" });
+      await client.take({ type: "channelList" });
+      return client;
+    }
+    assertEquals(first.code, "username_taken");
+    await client.close();
+    assert(Date.now() < deadline, `nobody's grace on "${name}" ended`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/**
+ * An anonymous owner and moderator (on `holderWs`) leave; once the grace
+ * frees their names, strangers claim them (on `strangerWs`) and have no say
+ * in their channels, which have no owner now.
+ */
+async function strangersFlow(holderWs: string, strangerWs: string): Promise<void> {
+  await using kim = await joinA(holderWs, "kim");
+  {
+    await using owner = await joinA(holderWs, "olga");
+    await using moderator = await joinA(holderWs, "mo");
+    await joinChannel(owner, "room");
+    await ask(owner, { type: "createChannel", message: "plans", private: true }, "c");
+    for (const client of [moderator, kim]) await joinChannel(client, "room");
+    await ask(owner, { type: "setRole", to: "room", user: "mo", role: "moderator" }, "s");
+    assertEquals(await rolesSeen(kim, "room", "m1"), [
+      ["kim"],
+      ["mo", "moderator"],
+      ["olga", "owner"],
+    ]);
+  }
+  await using olga = await claimWhenFree(strangerWs, "olga");
+  await using mo = await claimWhenFree(strangerWs, "mo");
+  for (const client of [olga, mo]) await joinChannel(client, "room");
+  assertEquals(await rolesSeen(kim, "room", "m2"), [["kim"], ["mo"], ["olga"]], "nobody's owner");
+  const attempts = [
+    [olga, { type: "deleteChannel", to: "room" }, "d"],
+    [olga, { type: "kick", to: "room", user: "kim" }, "k"],
+    [olga, { type: "setRole", to: "room", user: "mo", role: "moderator" }, "r"],
+    [mo, { type: "ban", to: "room", user: "kim" }, "b"],
+  ] as const;
+  for (const [client, frame, ref] of attempts) {
+    assertEquals((await ask(client, frame, ref)).code, "not_permitted", ref);
+  }
+  assertEquals(
+    (await ask(olga, { type: "joinChannel", to: "plans" }, "j")).code,
+    "channel_unavailable",
+    "the old owner's private channel is not the stranger's",
+  );
+  kim.send({ type: "broadcast", to: "room", message: "still here", ref: "h" });
+  await olga.take({ type: "broadcast", message: "still here" });
+}
+
+testEachRuntime(
+  "moderation: a stranger who claims a freed owner's or moderator's name has none of their powers",
+  async (runtime) => {
+    await using server = await startServer(runtime, { RECONNECT_GRACE_MS: "300" });
+    await strangersFlow(server.ws, server.ws);
+  },
+);
+
+Deno.test("moderation: names freed on one instance are claimed powerless on another [deno+node]", async () => {
+  await using cluster = await startCluster(2, { RECONNECT_GRACE_MS: "300" });
+  const [one, two] = cluster.instances;
+  await strangersFlow(one.ws, two.ws);
+});
+
+testEachRuntime(
+  "moderation: with JWT identities the name is the user, who keeps its roles from one claim to the next",
+  async (runtime) => {
+    await using server = await startServer(runtime, {
+      AUTH_MODE: "jwt",
+      JWT_SECRET,
+      LIST_UPDATE_INTERVAL_MS: "100",
+      RECONNECT_GRACE_MS: "0",
+    });
+    const olgaToken = await token("olga");
+    const joinJwt = async (jwt: string) => {
+      const client = await connect(`${server.ws}?token=${jwt}`);
+      await client.take({ type: "channelList" });
+      return client;
+    };
+    {
+      await using owner = await joinJwt(olgaToken);
+      await using mo = await joinJwt(await token("mo"));
+      await joinChannel(owner, "room");
+      await joinChannel(mo, "room");
+      await ask(owner, { type: "setRole", to: "room", user: "mo", role: "moderator" }, "s");
+      await owner.close();
+      // With no grace, the claim ended with her session: the next one claims the name anew.
+      await mo.take((f) => f.type === "userList" && !names(f).includes("olga"));
+    }
+    await using olga = await joinJwt(olgaToken);
+    await using kim = await joinJwt(await token("kim"));
+    await joinChannel(kim, "room");
+    assertEquals(await rolesSeen(kim, "room", "m"), [["kim"], ["mo", "moderator"], [
+      "olga",
+      "owner",
+    ]]);
+    assertEquals((await ask(olga, { type: "deleteChannel", to: "room" }, "d")).type, "ack");
   },
 );
