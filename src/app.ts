@@ -250,6 +250,7 @@ function webFile(web: WebApp, path: string): Route {
       headers: {
         "content-type": contentType,
         "cache-control": "no-cache",
+        ...(path === "/" ? { vary: "Accept" } : {}),
         ...WEB_SECURITY_HEADERS,
       },
     }),

@@ -42,8 +42,14 @@ testEachRuntime(
     const icon = await fetch(`${natter.http}/icon.svg`);
     assertEquals([icon.status, icon.headers.get("content-type")], [200, "image/svg+xml"]);
     await icon.body?.cancel();
+    assertEquals(page.headers.get("vary"), "Accept", "caches keep the two answers of / apart");
     const index = await fetch(`${natter.http}/`, { headers: { accept: "application/json" } });
-    assertEquals((await index.json()).websocket, "/ws");
+    assertEquals([index.headers.get("vary"), (await index.json()).websocket], ["Accept", "/ws"]);
+    const refusesHtml = await fetch(`${natter.http}/`, {
+      headers: { accept: "text/html;q=0, application/json" },
+    });
+    assertEquals(refusesHtml.headers.get("content-type"), "application/json; charset=utf-8");
+    await refusesHtml.body?.cancel();
   },
 );
 

@@ -13,7 +13,7 @@
  * await alice.fill("Message", "hello");
  * await alice.press("Message", "Enter");
  * await alice.waitFor(items("Messages").withText("hello"));
- * await alice.click(role("link", "general").inside(role("navigation", "Channels")));
+ * await alice.click(role("button", "general").inside(role("navigation", "Channels")));
  * ```
  *
  * Waits have a deadline (10 s by default), and a failed one says what it
