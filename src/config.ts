@@ -88,6 +88,8 @@ export const SETTINGS = {
   presenceEventsMaxMembers: integer("PRESENCE_EVENTS_MAX_MEMBERS", 1000, 0, 1_000_000),
   /** Longest text of one message, in Unicode code points. @default 4000 */
   maxMessageChars: integer("MAX_MESSAGE_CHARS", 4000, 1, 1_000_000),
+  /** Largest `data` of one message, as JSON in UTF-8 bytes. @default 4096 */
+  maxDataBytes: integer("MAX_DATA_BYTES", 4096, 0, 65_536),
   /** Largest client frame in UTF-8 bytes; larger ones close the connection with 1009. @default 65536 */
   maxFrameBytes: integer("MAX_FRAME_BYTES", 65536, 256, 16 * 1024 * 1024),
   /** Bytes queued to a client that does not read before it is disconnected (4005). @default 1048576 */

@@ -14,7 +14,14 @@ import type { ChannelRole, NatterClient } from "../src/client/mod.ts";
 import { byId } from "./dom.ts";
 import { notice, REFUSED, request } from "./notices.ts";
 import { type Saved, saveSession } from "./session.ts";
-import { channelKey, type Conversation, type ConversationKey, directKey, Store } from "./store.ts";
+import {
+  channelKey,
+  type Conversation,
+  type ConversationKey,
+  directKey,
+  type ShownMessage,
+  Store,
+} from "./store.ts";
 import {
   type Actions,
   drawConversationHead,
@@ -23,6 +30,7 @@ import {
   drawMessages,
   drawPublicChannels,
   drawTyping,
+  shortened,
 } from "./views.ts";
 
 const HISTORY_PAGE = 50;
@@ -35,7 +43,9 @@ const TYPING_EVERY_MS = 3_000;
 export interface Chat {
   open(key: ConversationKey): Promise<void>;
   openDirect(user: string): Promise<void>;
-  send(text: string): Promise<boolean>;
+  /** Sends `text` (with `data`, if any) to the open conversation, as a reply if one is chosen. */
+  send(text: string, data?: Record<string, unknown>): Promise<boolean>;
+  cancelReply(): void;
   typed(): void;
   loadOlder(): Promise<void>;
   createChannel(name: string, isPrivate: boolean): Promise<boolean>;
@@ -58,6 +68,8 @@ export function createChat(client: NatterClient, saved: Saved): Chat {
   const watched = new Set<string>();
   const typingSent = new Map<ConversationKey, number>();
   let deleteArmed: string | undefined;
+  /** The message the next one answers, in the open conversation. */
+  let replyingTo: ShownMessage | undefined;
   /** Channels this user asked to delete: their `left` is no news to them. */
   const deleting = new Set<string>();
   let disposed = false;
@@ -91,7 +103,11 @@ export function createChat(client: NatterClient, saved: Saved): Chat {
     drawConversationLists(store, actions);
     const open = openConversation();
     drawConversationHead(open, myRole(open));
-    drawMessages(open);
+    drawMessages(open, actions);
+    byId("replying").hidden = !replyingTo;
+    byId("replying-text").textContent = replyingTo
+      ? `Replying to ${replyingTo.from}: ${shortened(replyingTo.text)}`
+      : "";
     drawTyping(store.open ? store.typists(store.open, Date.now()) : []);
     byId<HTMLTextAreaElement>("message").disabled = !open;
     byId<HTMLButtonElement>("send").disabled = !open;
@@ -138,6 +154,7 @@ export function createChat(client: NatterClient, saved: Saved): Chat {
   }
 
   async function open(key: ConversationKey): Promise<void> {
+    if (store.open !== key) replyingTo = undefined;
     const conversation = store.select(key);
     document.body.classList.remove("show-channels");
     redraw();
@@ -179,6 +196,11 @@ export function createChat(client: NatterClient, saved: Saved): Chat {
       byId("new-channel-panel").hidden = true;
       byId("new-channel").setAttribute("aria-expanded", "false");
       await open(channelKey(name));
+    },
+    reply(message) {
+      replyingTo = message;
+      redraw();
+      byId("message").focus();
     },
     declineInvitation(name) {
       store.invitations.delete(name);
@@ -269,20 +291,29 @@ export function createChat(client: NatterClient, saved: Saved): Chat {
   return {
     open,
     openDirect: (user) => open(directKey(user)).then(() => keep()),
-    async send(text) {
+    async send(text, data) {
       const conversation = openConversation();
       if (!conversation) return false;
-      const pending = store.addPending(conversation.key, me, text);
+      const extras = {
+        ...(replyingTo ? { replyTo: replyingTo.id } : {}),
+        ...(data ? { data } : {}),
+      };
+      replyingTo = undefined;
+      const pending = store.addPending(conversation.key, me, text, extras);
       redraw();
       const id = await live(() =>
         conversation.kind === "channel"
-          ? client.broadcast(conversation.name, text)
-          : client.directMessage(conversation.name, text)
+          ? client.broadcast(conversation.name, text, extras)
+          : client.directMessage(conversation.name, text, extras)
       );
       if (disposed) return true;
       store.settle(conversation.key, pending, id === REFUSED ? undefined : id);
       redraw();
       return id !== REFUSED;
+    },
+    cancelReply() {
+      replyingTo = undefined;
+      redraw();
     },
     typed() {
       const conversation = openConversation();

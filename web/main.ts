@@ -138,9 +138,16 @@ function listen(): void {
     const text = box.value.trim();
     if (!text || !chat()) return;
     box.value = "";
+    const data = attachedLink();
     // A refused message comes back to the box, unless the user started another.
-    if (!(await chat()!.send(text)) && !box.value) box.value = text;
+    if (!(await chat()!.send(text, data)) && !box.value) box.value = text;
+    else if (data) toggleAttach(false);
   });
+  byId("cancel-reply").addEventListener("click", () => chat()?.cancelReply());
+  byId("attach-toggle").addEventListener(
+    "click",
+    () => toggleAttach(byId("attach").hidden === true),
+  );
   byId("older").addEventListener("click", () => void chat()?.loadOlder());
   byId("new-channel").addEventListener("click", () => {
     const panel = byId("new-channel-panel");
@@ -192,6 +199,22 @@ function listen(): void {
       byId(button).setAttribute("aria-expanded", String(on));
     });
   }
+}
+
+/** The link to send with the next message, as its `data.attachment`, if one is filled in. */
+function attachedLink(): Record<string, unknown> | undefined {
+  if (byId("attach").hidden) return undefined;
+  const url = byId<HTMLInputElement>("attach-url").value.trim();
+  const name = byId<HTMLInputElement>("attach-name").value.trim();
+  return url ? { attachment: { url, name: name || url } } : undefined;
+}
+
+function toggleAttach(open: boolean): void {
+  byId("attach").hidden = !open;
+  byId("attach-toggle").setAttribute("aria-expanded", String(open));
+  byId<HTMLInputElement>("attach-url").value = "";
+  byId<HTMLInputElement>("attach-name").value = "";
+  if (open) byId("attach-url").focus();
 }
 
 function onSubmit(form: string, act: () => Promise<void>): void {

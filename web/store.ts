@@ -14,12 +14,18 @@
 export type ConversationKey = `#${string}` | `@${string}`;
 
 /** One message as the app shows it. `pending`: sent, not yet stored (no id). */
-export interface ShownMessage {
+export interface ShownMessage extends MessageExtras {
   id: string;
   from: string;
   text: string;
   ts: number;
   pending?: boolean;
+}
+
+/** What a message carries besides its text: the id it answers, the application's data. */
+export interface MessageExtras {
+  replyTo?: string;
+  data?: Record<string, unknown>;
 }
 
 /** One channel or direct conversation, as shown. */
@@ -42,7 +48,7 @@ export interface Conversation {
 }
 
 /** A message frame as the server delivers it, live or in history. */
-export interface MessageFrame {
+export interface MessageFrame extends MessageExtras {
   from: string;
   to: string;
   message: string;
@@ -118,6 +124,8 @@ export class Store {
         from: frame.from,
         text: frame.message,
         ts: frame.ts,
+        replyTo: frame.replyTo,
+        data: frame.data,
       });
       conversation.typing.delete(frame.from);
       if (live && frame.from !== me && this.open !== key) conversation.unread++;
@@ -127,8 +135,14 @@ export class Store {
   }
 
   /** A message on its way: shown at once, marked as pending. */
-  addPending(key: ConversationKey, from: string, text: string): ShownMessage {
-    const message = { id: `~${crypto.randomUUID()}`, from, text, ts: Date.now(), pending: true };
+  addPending(
+    key: ConversationKey,
+    from: string,
+    text: string,
+    extras: MessageExtras,
+  ): ShownMessage {
+    const id = `~${crypto.randomUUID()}`;
+    const message = { id, from, text, ts: Date.now(), pending: true, ...extras };
     const conversation = this.conversation(key);
     conversation.messages.push(message);
     conversation.version++;
@@ -141,8 +155,9 @@ export class Store {
     conversation.messages = conversation.messages.filter((message) => message !== pending);
     conversation.version++;
     if (id !== undefined) {
-      const { from, text, ts } = pending;
-      this.add(key, [{ id, from, message: text, ts, to: conversation.name }], from, false);
+      const { from, text, ts, replyTo, data } = pending;
+      const frame = { id, from, message: text, ts, to: conversation.name, replyTo, data };
+      this.add(key, [frame], from, false);
     }
   }
 

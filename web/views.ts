@@ -13,13 +13,15 @@
  */
 import type { ChannelMember, UserPresence } from "../src/client/mod.ts";
 import { byId, fill, h, when } from "./dom.ts";
-import type { Conversation, ConversationKey, Store } from "./store.ts";
+import type { Conversation, ConversationKey, ShownMessage, Store } from "./store.ts";
 
 /** What the user can do from the drawn parts. */
 export interface Actions {
   open(key: ConversationKey): void;
   joinChannel(name: string): void;
   declineInvitation(name: string): void;
+  /** Answer `message`: the next message sent replies to it. */
+  reply(message: ShownMessage): void;
   moderate(action: "kick" | "ban" | "mute", channel: string, user: string): void;
   setRole(channel: string, user: string, role: "moderator" | "member"): void;
 }
@@ -91,7 +93,7 @@ let drawn: { key?: ConversationKey; version: number } = { version: -1 };
  * Redraws the open conversation's messages if they changed since last
  * drawn (so a selection survives other events), keeping the reader's place.
  */
-export function drawMessages(conversation: Conversation | undefined): void {
+export function drawMessages(conversation: Conversation | undefined, actions: Actions): void {
   const older = byId<HTMLButtonElement>("older");
   older.hidden = !conversation || conversation.complete || !conversation.loaded;
   if (drawn.key === conversation?.key && drawn.version === conversation?.version) return;
@@ -110,13 +112,62 @@ export function drawMessages(conversation: Conversation | undefined): void {
           { datetime: new Date(message.ts).toISOString() },
           message.pending ? "sending…" : when(message.ts),
         ),
+        message.replyTo ? quote(conversation!, message.replyTo) : null,
         h("p", { class: "text" }, message.text),
+        attachment(message.data),
+        message.pending ? null : h("button", {
+          type: "button",
+          class: "reply",
+          "data-focus": `reply ${message.id}`,
+          onclick: () => actions.reply(message),
+        }, "Reply"),
       )
     ),
   );
   // A reader at the bottom follows new messages; one scrolled up stays where they were.
   scroller.scrollTop = fromBottom < 40 ? scroller.scrollHeight : scroller.scrollHeight -
     scroller.clientHeight - fromBottom;
+}
+
+/** The message a reply answers, as a short quote (it may be older than what is loaded). */
+function quote(conversation: Conversation, id: string): HTMLElement {
+  const target = conversation.messages.find((message) => message.id === id);
+  return h(
+    "p",
+    { class: "quote" },
+    target ? `↪ ${target.from}: ${shortened(target.text)}` : "↪ an earlier message",
+  );
+}
+
+/** The first line of `text`, at most 80 characters. */
+export function shortened(text: string): string {
+  const line = text.split("\n")[0];
+  return line.length > 80 ? `${line.slice(0, 79)}…` : line;
+}
+
+/**
+ * An attachment's metadata (`data.attachment`: url, name), shown as a link
+ * only for an http(s) URL, its name always as text.
+ */
+function attachment(data: Record<string, unknown> | undefined): HTMLElement | null {
+  const file = data?.attachment as { url?: unknown; name?: unknown } | undefined;
+  if (typeof file?.url !== "string") return null;
+  const name = typeof file.name === "string" && file.name ? file.name : file.url;
+  if (!isWebUrl(file.url)) return h("p", { class: "attachment" }, `📎 ${name} (${file.url})`);
+  return h(
+    "p",
+    { class: "attachment" },
+    h("a", { href: file.url, rel: "noopener noreferrer nofollow", target: "_blank" }, `📎 ${name}`),
+  );
+}
+
+/** Whether `url` is an absolute http or https URL: nothing else becomes a link. */
+export function isWebUrl(url: string): boolean {
+  try {
+    return ["http:", "https:"].includes(new URL(url).protocol);
+  } catch {
+    return false;
+  }
 }
 
 /** Who is typing in the open conversation. */

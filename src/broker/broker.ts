@@ -16,10 +16,13 @@ import type {
   ChannelRole,
   DeliveredMessage,
   MemberPage,
+  MessageExtras,
   OnlineMembers,
   Presence,
   UserStatus,
 } from "../protocol/commands.ts";
+
+export { BrokerUnavailableError, MutedError, ReplyNotFoundError } from "./errors.ts";
 
 export type {
   ChannelMember,
@@ -44,8 +47,12 @@ export function userTopic(key: string): Topic {
   return `user:${key}`;
 }
 
-/** A chat message as the core hands it to the broker, before it is stamped. */
+/**
+ * A chat message as the core hands it to the broker, before it is stamped;
+ * its extras are stored and delivered with it.
+ */
 export type MessageDraft =
+  & MessageExtras
   & (
     | { kind: "channel"; from: string; to: string; text: string }
     | {
@@ -150,11 +157,6 @@ export interface BrokerEvents {
   expired(names: string[]): void;
 }
 
-/** Thrown (as a rejection) when the broker cannot do what was asked: nothing happened. */
-export class BrokerUnavailableError extends Error {
-  override name = "BrokerUnavailableError";
-}
-
 /** Publish and subscribe, shared by every instance. */
 export interface MessageBus {
   /**
@@ -171,7 +173,9 @@ export interface MessageBus {
    * Resolves once the message is stored; rejects with
    * `BrokerUnavailableError` when it could not be, in which case no other
    * instance receives it, and with `MutedError` (nothing published) for a
-   * channel message whose author is muted in that channel.
+   * channel message whose author is muted in that channel, and with
+   * `ReplyNotFoundError` (nothing published) when `replyTo` is no kept message
+   * of the first topic (for a direct message, one between the same two users).
    */
   publish(topics: readonly Topic[], draft: MessageDraft): Promise<Published>;
   /** The message published with `dedupKey` within the dedup window, if any. */
@@ -306,16 +310,6 @@ export interface ChannelAccess extends ChannelInfo {
 
 /** A moderation measure and how long it lasts: until a time (ms), for good, or lifted. */
 export type Measure = { until: number } | { forever: true } | { lifted: true };
-
-/** Thrown by `publish` for a channel message whose author is muted there: nothing was published. */
-export class MutedError extends Error {
-  override name = "MutedError";
-  constructor(readonly until: number) {
-    super(
-      until === Infinity ? "muted in this channel" : `muted until ${new Date(until).toISOString()}`,
-    );
-  }
-}
 
 /**
  * The set of channels, shared by every instance. What a channel grants a

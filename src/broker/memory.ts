@@ -9,17 +9,17 @@
  *
  * @module
  */
-import { createMessageClock, formatMessageId } from "../ids.ts";
+import { createMessageClock } from "../ids.ts";
 import { userKey } from "../protocol/names.ts";
 import type { DeliveredMessage } from "../protocol/commands.ts";
-import { channelTopic, MutedError, userTopic } from "./broker.ts";
+import { channelTopic, MutedError, ReplyNotFoundError, userTopic } from "./broker.ts";
 import { createMemoryChannels } from "./memory_channels.ts";
+import { createMemoryHistory } from "./memory_history.ts";
 import { createMemoryPresence } from "./memory_presence.ts";
 import type {
   Broker,
   BrokerEvents,
   Envelope,
-  HistoryStore,
   MessageBus,
   MessageDraft,
   OpenSessionRequest,
@@ -50,12 +50,6 @@ const DEFAULT_OPTIONS: MemoryHubOptions = {
   reconnectGraceMs: 120_000,
 };
 
-/** One topic's retained messages, oldest first, and the newest id dropped from them. */
-interface Retained {
-  envelopes: StoredEnvelope[];
-  maxDropped?: string;
-}
-
 /** State shared by the instances of one in-memory deployment. */
 export interface MemoryHub {
   /** A new instance's broker on this hub. */
@@ -80,7 +74,6 @@ export function createMemoryHub(options: Partial<MemoryHubOptions> = {}): Memory
     ...options,
   };
   const stamp = createMessageClock();
-  const retained = new Map<Topic, Retained>();
   /** Insertion order is expiry order: the window is the same for every key. */
   const dedup = new Map<string, { message: DeliveredMessage; expires: number }>();
   /** Whose token hash each user key's inbox belongs to: a new holder of the name starts empty. */
@@ -90,7 +83,7 @@ export function createMemoryHub(options: Partial<MemoryHubOptions> = {}): Memory
   /** Per user key, the channels the user belongs to (they go with the inbox), and the profile. */
   const presence = createMemoryPresence();
   /** Ids before this one were never stored here (an earlier process): a resume from there lost them. */
-  const epoch = formatMessageId(Date.now(), 0);
+  const retained = createMemoryHistory({ historyLimit, historyTtlMs });
   const instances = new Set<Instance>();
   const claims = new Map<string, Claim>();
   /** Users with a live session: counted as they come and go, so counting costs nothing. */
@@ -124,8 +117,8 @@ export function createMemoryHub(options: Partial<MemoryHubOptions> = {}): Memory
       if (claim && offline) {
         onlineUsers--;
         claim.graceUntil = Date.now() + reconnectGraceMs;
-        const newest = retainedOf(userTopic(key)).envelopes.at(-1);
-        if (newest) inboxSeen.set(key, newest.message.id);
+        const newest = retained.newest(userTopic(key));
+        if (newest) inboxSeen.set(key, newest);
         presence.lastSeen(key, claim.name);
         // A lobby (kind-B) client has no token to come back with: its name is free at once.
         if (reconnectGraceMs === 0 || claim.kind === "B") release(key, claim);
@@ -185,7 +178,7 @@ export function createMemoryHub(options: Partial<MemoryHubOptions> = {}): Memory
     claimsByToken.delete(claim.tokenHash);
     // An anonymous holding ends here: nobody can read its inbox or channels again.
     if (!claim.identified) {
-      retained.delete(userTopic(key));
+      retained.forget(userTopic(key));
       inboxOwners.delete(key);
       inboxSeen.delete(key);
       presence.dropUser(key);
@@ -227,7 +220,7 @@ export function createMemoryHub(options: Partial<MemoryHubOptions> = {}): Memory
     claims.set(key, fresh);
     onlineUsers++;
     if (!request.identified && inboxOwners.get(key) !== fresh.tokenHash) {
-      retained.delete(userTopic(key));
+      retained.forget(userTopic(key));
       inboxSeen.delete(key);
       presence.dropUser(key);
     }
@@ -242,29 +235,6 @@ export function createMemoryHub(options: Partial<MemoryHubOptions> = {}): Memory
       firstSession: true,
       ...(seen === undefined ? {} : { seen }),
     };
-  }
-
-  /** A topic's retained messages, aged; reading an unknown topic creates nothing. */
-  function retainedOf(topic: Topic, create = false): Retained {
-    let topicRetained = retained.get(topic);
-    if (!topicRetained) {
-      topicRetained = { envelopes: [] };
-      if (create) retained.set(topic, topicRetained);
-    }
-    const oldest = Date.now() - historyTtlMs;
-    const { envelopes } = topicRetained;
-    while (envelopes.length > 0 && envelopes[0].message.ts < oldest) drop(topicRetained);
-    return topicRetained;
-  }
-
-  function drop(topicRetained: Retained): void {
-    topicRetained.maxDropped = topicRetained.envelopes.shift()?.message.id;
-  }
-
-  function store(topic: Topic, envelope: StoredEnvelope): void {
-    const topicRetained = retainedOf(topic, true);
-    topicRetained.envelopes.push(envelope);
-    while (topicRetained.envelopes.length > historyLimit) drop(topicRetained);
   }
 
   function remembered(key: string): DeliveredMessage | undefined {
@@ -283,14 +253,25 @@ export function createMemoryHub(options: Partial<MemoryHubOptions> = {}): Memory
       ? registry.mutedUntil(draft.to, userKey(draft.from))
       : undefined;
     if (mutedUntil !== undefined) throw new MutedError(mutedUntil);
-    const message = { ...stamp(), from: draft.from, to: draft.to, text: draft.text };
+    if (draft.replyTo !== undefined && !retained.answerable(topics[0], draft)) {
+      throw new ReplyNotFoundError();
+    }
+    const { from, to, text, replyTo, data } = draft;
+    const message: DeliveredMessage = {
+      ...stamp(),
+      from,
+      to,
+      text,
+      ...(replyTo === undefined ? {} : { replyTo }),
+      ...(data === undefined ? {} : { data }),
+    };
     // The sending session goes with the live delivery only: history never holds it.
     const stored: StoredEnvelope = { kind: draft.kind, message };
     if (draft.dedupKey !== undefined) {
       dedup.set(draft.dedupKey, { message, expires: Date.now() + dedupWindowMs });
     }
     const unique = [...new Set(topics)];
-    for (const topic of unique) store(topic, stored);
+    for (const topic of unique) retained.store(topic, stored);
     deliver(
       unique,
       draft.kind === "direct"
@@ -300,36 +281,17 @@ export function createMemoryHub(options: Partial<MemoryHubOptions> = {}): Memory
     return { message, duplicate: false };
   }
 
-  const history: HistoryStore = {
-    page(topic, { before, limit, between }) {
-      const matches = retainedOf(topic).envelopes.filter((envelope) =>
-        (before === undefined || envelope.message.id < before) &&
-        (between === undefined || isBetween(envelope, between))
-      );
-      return Promise.resolve(matches.slice(-limit));
-    },
-    since(topic, after) {
-      const { envelopes, maxDropped } = retainedOf(topic);
-      const fromStart = after === formatMessageId(0, 0);
-      return Promise.resolve({
-        envelopes: envelopes.filter((envelope) => envelope.message.id > after),
-        truncated: (maxDropped !== undefined && after < maxDropped) ||
-          (!fromStart && after < epoch),
-      });
-    },
-  };
-
   const registry = createMemoryChannels({
     presence,
     isOnline,
     holderOf: (key) => held(key)?.tokenHash,
     // The history goes with the channel; the registry holds none.
-    removed: (name) => retained.delete(channelTopic(name)),
+    removed: (name) => retained.forget(channelTopic(name)),
   });
 
   return {
     stats: () => ({
-      historyTopics: retained.size,
+      historyTopics: retained.topics(),
       dedupKeys: dedup.size,
       claims: claims.size,
       memberships: presence.users(),
@@ -366,7 +328,7 @@ export function createMemoryHub(options: Partial<MemoryHubOptions> = {}): Memory
       };
       return {
         bus,
-        history,
+        history: retained.history,
         users,
         channels: registry,
         onEvents(events) {
@@ -385,12 +347,4 @@ export function createMemoryHub(options: Partial<MemoryHubOptions> = {}): Memory
 /** The broker of a single-process deployment. */
 export function createMemoryBroker(options: Partial<MemoryHubOptions> = {}): Broker {
   return createMemoryHub(options).connect();
-}
-
-/** Whether a direct message is between the two user keys `pair`. */
-function isBetween(envelope: StoredEnvelope, [one, other]: [string, string]): boolean {
-  if (envelope.kind !== "direct") return false;
-  const from = userKey(envelope.message.from);
-  const to = userKey(envelope.message.to);
-  return (from === one && to === other) || (from === other && to === one);
 }

@@ -43,6 +43,7 @@ import {
   type MessageBus,
   type MessageDraft,
   MutedError,
+  ReplyNotFoundError,
   type Topic,
   userTopic,
 } from "./broker.ts";
@@ -194,12 +195,12 @@ export function createRedisBroker(options: RedisBrokerOptions): Broker {
 
   const bus: MessageBus = {
     async publish(topics, draft) {
-      const { kind, from, to, text } = draft;
+      const { kind, from, to, text, replyTo, data } = draft;
       const direct = draft.kind === "direct";
       try {
         const [stored, duplicate] = await run(
           "PUBLISH_MESSAGE",
-          JSON.stringify({ kind, from, to, text }),
+          JSON.stringify({ kind, from, to, text, replyTo, data }),
           draft.dedupKey ?? "",
           dedupWindowMs,
           historyLimit,
@@ -210,9 +211,11 @@ export function createRedisBroker(options: RedisBrokerOptions): Broker {
           direct ? JSON.stringify(draft.senderSession) : "",
           direct ? "" : to,
           direct ? "" : userKey(from),
+          replyTo === undefined ? "" : toStreamId(replyTo),
           ...new Set(topics),
         ) as [string, number];
         if (duplicate === MUTED) throw new MutedError(stored === "0" ? Infinity : Number(stored));
+        if (duplicate === NO_REPLY_TARGET) throw new ReplyNotFoundError();
         const { message } = parseStored(stored);
         if (draft.kind === "direct" && duplicate !== 1) {
           // A backfill of the sender's topic reads the stored copy, which has no sending session.
@@ -240,11 +243,14 @@ export function createRedisBroker(options: RedisBrokerOptions): Broker {
 
   /** Redis is out of reach: this instance's own members still get the message, marked local. */
   function localEnvelope(draft: MessageDraft): Envelope {
+    const { from, to, text, replyTo, data } = draft;
     const message: DeliveredMessage = {
       ...localStamp(),
-      from: draft.from,
-      to: draft.to,
-      text: draft.text,
+      from,
+      to,
+      text,
+      replyTo,
+      data,
       local: true,
     };
     return draft.kind === "direct"
@@ -352,6 +358,8 @@ function redactUrl(url: string): string {
 
 /** What PUBLISH_MESSAGE answers for an author muted in the channel. */
 const MUTED = 2;
+/** What PUBLISH_MESSAGE answers for a reply to no kept message. */
+const NO_REPLY_TARGET = 3;
 
 /** A measure as Redis keeps it: its end in ms, '0' for good, '' when lifted. */
 function storedMeasure(measure: Measure): string {

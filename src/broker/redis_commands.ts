@@ -10,6 +10,7 @@
 import type { Redis } from "ioredis";
 import { BrokerUnavailableError } from "./broker.ts";
 import * as channelScripts from "./redis_channel_scripts.ts";
+import * as messageScripts from "./redis_message_scripts.ts";
 import * as presenceScripts from "./redis_presence_scripts.ts";
 import * as otherScripts from "./redis_scripts.ts";
 
@@ -17,7 +18,7 @@ import * as otherScripts from "./redis_scripts.ts";
 const { PRELUDE: _prelude, ...coreScripts } = otherScripts;
 
 /** Every Lua script of the broker, by name. */
-const scripts = { ...coreScripts, ...channelScripts, ...presenceScripts };
+const scripts = { ...coreScripts, ...messageScripts, ...channelScripts, ...presenceScripts };
 
 /** The name of one of the broker's Lua scripts. */
 export type ScriptName = keyof typeof scripts;

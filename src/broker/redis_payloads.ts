@@ -63,8 +63,18 @@ export function parseStored(json: string): StoredEnvelope {
 }
 
 /** The message's own fields, and nothing else a payload carries. */
-function messageOf({ id, ts, from, to, text }: DeliveredMessage): DeliveredMessage {
-  return { id, ts, from, to, text };
+function messageOf(
+  { id, ts, from, to, text, replyTo, data }: DeliveredMessage,
+): DeliveredMessage {
+  return {
+    id,
+    ts,
+    from,
+    to,
+    text,
+    ...(typeof replyTo === "string" ? { replyTo } : {}),
+    ...(data !== null && typeof data === "object" ? { data } : {}),
+  };
 }
 
 /** `1795271816712-000003` → `1795271816712-3`: stream ids carry no padding. */

@@ -27,6 +27,7 @@ import {
   type ConnectOptions,
   type HistoryMessage,
   type HistoryQuery,
+  type MessageOptions,
   NatterError,
   type ServerFrameA,
   type UserPresence,
@@ -109,15 +110,15 @@ export class NatterClient {
   }
 
   /** Publishes to `channel` (joining it); resolves with the stored message's id. */
-  async broadcast(channel: string, text: string): Promise<string> {
-    const ack = await this.#request({ type: "broadcast", to: channel, message: text });
+  async broadcast(channel: string, text: string, extras: MessageOptions = {}): Promise<string> {
+    const ack = await this.#request({ type: "broadcast", to: channel, message: text, ...extras });
     this.#points.join(channel);
     return (ack as ServerFrameA<"ack">).id!;
   }
 
   /** Sends a direct message; resolves with the stored message's id. */
-  async directMessage(user: string, text: string): Promise<string> {
-    const ack = await this.#request({ type: "directMessage", to: user, message: text });
+  async directMessage(user: string, text: string, extras: MessageOptions = {}): Promise<string> {
+    const ack = await this.#request({ type: "directMessage", to: user, message: text, ...extras });
     return (ack as ServerFrameA<"ack">).id!;
   }
 

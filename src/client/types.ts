@@ -83,6 +83,9 @@ export interface ConnectOptions {
   backoff?: { initialMs?: number; maxMs?: number };
 }
 
+/** What a message may carry besides its text: the id it replies to, the application's data. */
+export type MessageOptions = Pick<ClientFrame<"broadcast">, "replyTo" | "data">;
+
 /** What `history` reads: a channel's messages, or the conversation `with` a user. */
 export type HistoryQuery =
   & ({ channel: string } | { with: string })

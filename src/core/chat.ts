@@ -34,6 +34,7 @@ export type ChatSettings = Pick<
   | "lobbyChannel"
   | "listUpdateIntervalMs"
   | "maxMessageChars"
+  | "maxDataBytes"
   | "maxFrameBytes"
   | "slowConsumerBytes"
   | "rateMessagesPerSecond"

@@ -124,7 +124,7 @@ export function createOpening(options: OpeningOptions): Opening {
       session,
       lobbyChannel,
       claimed.name,
-      text,
+      { text },
       ref,
     );
     answer();

@@ -14,11 +14,12 @@ import {
   channelTopic,
   type MessageDraft,
   MutedError,
+  ReplyNotFoundError,
   userTopic,
 } from "../broker/broker.ts";
 import type { Config } from "../config.ts";
 import { fingerprint } from "../ids.ts";
-import type { Command } from "../protocol/commands.ts";
+import type { Command, MessageExtras } from "../protocol/commands.ts";
 import { userKey } from "../protocol/names.ts";
 import { until } from "./channels.ts";
 import type { Answer } from "./intake.ts";
@@ -49,12 +50,12 @@ export interface Publishing {
    * broker call is issued, and returns its answer for the caller to send.
    */
   publish(session: Session, command: PublishCommand, started?: () => void): Promise<Answer>;
-  /** Publishes `text` to `channel` from `from`; the answer acks it with the message id. */
+  /** Publishes `content` to `channel` from `from`; the answer acks it with the message id. */
   publishToChannel(
     session: Session,
     channel: string,
     from: string,
-    text: string,
+    content: MessageContent,
     ref: string | undefined,
     started?: () => void,
   ): Promise<Answer>;
@@ -77,15 +78,29 @@ export function createPublishing(options: PublishingOptions): Publishing {
     switch (command.type) {
       case "broadcast":
         await memberships.join(session, command.channel);
-        return await publishToChannel(session, command.channel, name, command.text, ref, started);
+        return await publishToChannel(
+          session,
+          command.channel,
+          name,
+          contentOf(command),
+          ref,
+          started,
+        );
       case "say":
         if (command.text === "") {
           return () =>
             refuse(session, refusal("invalid_frame", "Invalid frame: text must not be empty", ref));
         }
-        return await publishToChannel(session, lobbyChannel, name, command.text, ref, started);
+        return await publishToChannel(
+          session,
+          lobbyChannel,
+          name,
+          { text: command.text },
+          ref,
+          started,
+        );
       case "directMessage":
-        return await directMessage(session, command.to, command.text, ref, started);
+        return await directMessage(session, command.to, contentOf(command), ref, started);
     }
   }
 
@@ -93,7 +108,7 @@ export function createPublishing(options: PublishingOptions): Publishing {
     session: Session,
     channel: string,
     from: string,
-    text: string,
+    content: MessageContent,
     ref: string | undefined,
     started = UNOBSERVED,
   ): Promise<Answer> {
@@ -101,8 +116,8 @@ export function createPublishing(options: PublishingOptions): Publishing {
       kind: "channel",
       from,
       to: channel,
-      text,
-      ...dedup(session, ref, "channel", channel, text),
+      ...content,
+      ...dedup(session, ref, "channel", channel, content),
     };
     const publishing = broker.bus.publish([channelTopic(channel)], draft);
     started();
@@ -110,6 +125,7 @@ export function createPublishing(options: PublishingOptions): Publishing {
     try {
       published = await publishing;
     } catch (error) {
+      if (error instanceof ReplyNotFoundError) throw replyNotFound(content);
       if (!(error instanceof MutedError)) throw error;
       throw new CommandRefused("muted", `Muted in channel "${channel}" ${until(error.until)}`);
     }
@@ -119,12 +135,12 @@ export function createPublishing(options: PublishingOptions): Publishing {
   async function directMessage(
     session: Session,
     to: string,
-    text: string,
+    content: MessageContent,
     ref: string | undefined,
     started: () => void,
   ): Promise<Answer> {
     const sender = session.user!;
-    const { dedupKey } = dedup(session, ref, "direct", userKey(to), text);
+    const { dedupKey } = dedup(session, ref, "direct", userKey(to), content);
     // Both reads in one round trip: the lookup is wasted only on a retry.
     const [earlier, found] = await Promise.all([
       dedupKey === undefined ? undefined : broker.bus.recall(dedupKey),
@@ -159,12 +175,19 @@ export function createPublishing(options: PublishingOptions): Publishing {
       kind: "direct",
       from: sender.name,
       to: recipient.name,
-      text,
+      ...content,
       senderSession: session.id,
       ...(dedupKey === undefined ? {} : { dedupKey }),
     });
     started();
-    const { message, duplicate } = await publishing;
+    let published;
+    try {
+      published = await publishing;
+    } catch (error) {
+      if (error instanceof ReplyNotFoundError) throw replyNotFound(content);
+      throw error;
+    }
+    const { message, duplicate } = published;
     return () => ack(session, ref, message.id, duplicate);
   }
 
@@ -181,11 +204,34 @@ function dedup(
   ref: string | undefined,
   kind: string,
   to: string,
-  text: string,
+  { text, replyTo = "", data }: MessageContent,
 ): { dedupKey?: string } {
   const user = session.user;
   if (ref === undefined || !user) return {};
+  const extras = data === undefined ? replyTo : `${replyTo}\n${JSON.stringify(data)}`;
   return {
-    dedupKey: `${user.key}:${user.claimTag}:${ref}:${fingerprint(`${kind}\n${to}\n${text}`)}`,
+    dedupKey: `${user.key}:${user.claimTag}:${ref}:${
+      fingerprint(`${kind}\n${to}\n${text}\n${extras}`)
+    }`,
   };
+}
+
+/** A message's text and what it carries besides (see `MessageExtras`). */
+export type MessageContent = { text: string } & MessageExtras;
+
+/** The content of a publishing command: its text, and its extras only when it has them. */
+function contentOf(command: { text: string } & MessageExtras): MessageContent {
+  const { text, replyTo, data } = command;
+  return {
+    text,
+    ...(replyTo === undefined ? {} : { replyTo }),
+    ...(data === undefined ? {} : { data }),
+  };
+}
+
+function replyNotFound({ replyTo }: MessageContent): CommandRefused {
+  return new CommandRefused(
+    "reply_not_found",
+    `replyTo "${replyTo}" is no kept message of this channel or conversation`,
+  );
 }

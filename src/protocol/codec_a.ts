@@ -6,7 +6,14 @@
  *
  * @module
  */
-import type { Codec, Command, Decoded, DeliveredMessage, Outbound } from "./commands.ts";
+import type {
+  Codec,
+  Command,
+  Decoded,
+  DeliveredMessage,
+  MessageExtras,
+  Outbound,
+} from "./commands.ts";
 import {
   clientFrameSchemas,
   type ClientTypeA,
@@ -89,9 +96,15 @@ function toCommand(frame: FrameA): Command {
     case "leaveChannel":
       return { type: "leaveChannel", channel: frame.to, ...ref };
     case "broadcast":
-      return { type: "broadcast", channel: frame.to, text: frame.message, ...ref };
+      return {
+        type: "broadcast",
+        channel: frame.to,
+        text: frame.message,
+        ...extras(frame),
+        ...ref,
+      };
     case "directMessage":
-      return { type: "directMessage", to: frame.to, text: frame.message, ...ref };
+      return { type: "directMessage", to: frame.to, text: frame.message, ...extras(frame), ...ref };
     case "typing":
       return { type: "typing", to: frame.to, ...ref };
     case "refresh":
@@ -155,8 +168,18 @@ function messageFrame(
     message: message.text,
     id: message.id,
     ts: message.ts,
+    replyTo: message.replyTo,
+    data: message.data,
     replay,
     local: message.local,
+  };
+}
+
+/** What a message carries besides its text, as a command holds it (no key when absent). */
+function extras(frame: { replyTo?: string; data?: Record<string, unknown> }): MessageExtras {
+  return {
+    ...(frame.replyTo === undefined ? {} : { replyTo: frame.replyTo }),
+    ...(frame.data === undefined ? {} : { data: frame.data }),
   };
 }
 

@@ -23,6 +23,9 @@ export const ERROR_CODES = {
   forbidden: "The token's channels claim does not include that channel",
   username_taken: "The username belongs to another live session and no matching token was given",
   message_too_long: "The message text is longer than MAX_MESSAGE_CHARS",
+  data_too_large: "The message's data, as JSON, is larger than MAX_DATA_BYTES",
+  reply_not_found:
+    "replyTo names no kept message of that channel or conversation (wrong id, or dropped by HISTORY_LIMIT or HISTORY_TTL_SECONDS)",
   binary_unsupported: "Binary frames are not part of the protocol; send JSON text",
   user_offline: "The recipient has no open session",
   dm_unsupported: "The recipient uses a lobby-only (kind-B) client, which has no direct messages",

@@ -28,8 +28,8 @@ export type Command =
   | { type: "ban" | "mute"; channel: string; user: string; seconds?: number; ref?: string }
   | { type: "joinChannel"; channel: string; since?: string; ref?: string }
   | { type: "leaveChannel"; channel: string; ref?: string }
-  | { type: "broadcast"; channel: string; text: string; ref?: string }
-  | { type: "directMessage"; to: string; text: string; ref?: string }
+  | ({ type: "broadcast"; channel: string; text: string; ref?: string } & MessageExtras)
+  | ({ type: "directMessage"; to: string; text: string; ref?: string } & MessageExtras)
   | { type: "typing"; to: string; ref?: string }
   /** A keep-alive: answered with `pong`, counted as activity, never refused for its content. */
   | { type: "ping"; ref?: string }
@@ -65,8 +65,18 @@ export interface Refusal {
 /** The result of decoding one text frame. */
 export type Decoded = { ok: true; command: Command } | { ok: false; refusal: Refusal };
 
+/**
+ * What a message may carry besides its text: the id of the message it
+ * answers (in the same channel or conversation), and the application's
+ * data (attachment metadata, mentions…), delivered and stored unchanged.
+ */
+export interface MessageExtras {
+  replyTo?: string;
+  data?: Record<string, unknown>;
+}
+
 /** A chat message as delivered: stamped by the broker with `id` and `ts`. */
-export interface DeliveredMessage {
+export interface DeliveredMessage extends MessageExtras {
   /** Unique; string order is the channel's (or conversation's) order. */
   id: string;
   /** Milliseconds since the epoch, assigned when published. */

@@ -115,6 +115,8 @@ function normalizedName(
 export interface FrameLimits {
   /** Longest message text, in code points. */
   maxMessageChars: number;
+  /** Largest `data` of a message, as JSON in UTF-8 bytes. @default 4096 */
+  maxDataBytes?: number;
   /** How far names may mix scripts (NAME_SCRIPT_RESTRICTION). @default "moderately-restrictive" */
   nameScriptRestriction?: ScriptRestriction;
 }
@@ -136,6 +138,15 @@ export function clientFrameSchemas(limits: FrameLimits) {
       "text must be well-formed Unicode without control characters (tab and newlines allowed)",
   });
   const Text = PrintableText.min(1, "text must not be empty");
+  const maxDataBytes = limits.maxDataBytes ?? 4096;
+  /** Application data a message carries as it is: a JSON object, bounded in size. */
+  const Data = z.record(z.string(), z.unknown()).refine(
+    (data) => new TextEncoder().encode(JSON.stringify(data)).length <= maxDataBytes,
+    {
+      message: `data is larger than ${maxDataBytes} bytes as JSON (MAX_DATA_BYTES)`,
+      params: { code: "data_too_large" satisfies ErrorCode },
+    },
+  ).optional();
   const scripts = limits.nameScriptRestriction ?? DEFAULT_SCRIPT_RESTRICTION;
   const ChannelName = nameSchema("channel", scripts);
   const Username = nameSchema("username", scripts);
@@ -175,11 +186,20 @@ export function clientFrameSchemas(limits: FrameLimits) {
       ref: Ref,
     }),
     leaveChannel: z.object({ type: z.literal("leaveChannel"), to: ChannelName, ref: Ref }),
-    broadcast: z.object({ type: z.literal("broadcast"), to: ChannelName, message: Text, ref: Ref }),
+    broadcast: z.object({
+      type: z.literal("broadcast"),
+      to: ChannelName,
+      message: Text,
+      replyTo: MessageIdField.optional(),
+      data: Data,
+      ref: Ref,
+    }),
     directMessage: z.object({
       type: z.literal("directMessage"),
       to: Username,
       message: Text,
+      replyTo: MessageIdField.optional(),
+      data: Data,
       ref: Ref,
     }),
     typing: z.object({ type: z.literal("typing"), to: Target, ref: Ref }),

@@ -28,6 +28,12 @@ const baseA = {
 const MessageId = z.string().regex(MESSAGE_ID_PATTERN);
 const Timestamp = z.number().int().nonnegative();
 
+/** What a message may carry besides its text: the message it answers, the application's data. */
+const MessageExtras = {
+  replyTo: MessageId.optional(),
+  data: z.record(z.string(), z.unknown()).optional(),
+};
+
 /** Flags a delivered message may carry. */
 const MessageFlags = {
   /** Sent again from history (resume), not live. */
@@ -72,6 +78,7 @@ export const ServerFramesA = {
     type: z.literal("broadcast"),
     id: MessageId,
     ts: Timestamp,
+    ...MessageExtras,
   }),
   directMessage: z.object({
     ...baseA,
@@ -79,6 +86,7 @@ export const ServerFramesA = {
     type: z.literal("directMessage"),
     id: MessageId,
     ts: Timestamp,
+    ...MessageExtras,
   }),
   sessionUpdate: z.object({
     ...baseA,
@@ -86,6 +94,7 @@ export const ServerFramesA = {
     type: z.literal("sessionUpdate"),
     id: MessageId,
     ts: Timestamp,
+    ...MessageExtras,
   }),
   typing: z.object({ ...baseA, type: z.literal("typing") }),
   /** The user's channels, with their newest ids: this session is in them when `live`. */

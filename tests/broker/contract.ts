@@ -17,6 +17,7 @@ import type {
 } from "../../src/broker/broker.ts";
 import { userKey } from "../../src/protocol/names.ts";
 import { assert, assertEquals } from "../support/assert.ts";
+import { messagesContract } from "./messages_contract.ts";
 import { presenceContract } from "./presence_contract.ts";
 import { rolesContract } from "./roles_contract.ts";
 
@@ -118,6 +119,7 @@ export async function assertConversationHistory(
 export function brokerContract(name: string, deploy: Deploy): void {
   presenceContract(name, deploy);
   rolesContract(name, deploy);
+  messagesContract(name, deploy);
   const test = (
     title: string,
     fn: (deployment: Deployment) => Promise<void>,

@@ -103,3 +103,29 @@ testEachRuntime(
     }
   },
 );
+
+testEachRuntime(
+  "client SDK: a reply carries its target and data; a reply to nothing rejects with reply_not_found",
+  async (runtime) => {
+    await using server = await startServer(runtime);
+    const alice = connect({ url: server.ws, username: "alice" });
+    const bob = connect({ url: server.ws, username: "bob" });
+    try {
+      await Promise.all([alice.ready(), bob.ready()]);
+      await bob.join("room");
+      const got = collect(bob, "message");
+      const asked = await alice.broadcast("room", "which one?");
+      const data = { choice: { id: 7, label: "the blue one" } };
+      const answered = await alice.broadcast("room", "this one", { replyTo: asked, data });
+      await until(() => got.length === 2);
+      assertEquals([got[1].id, got[1].replyTo, got[1].data], [answered, asked, data]);
+      const dm = await bob.directMessage("alice", "ok", { replyTo: asked }).catch((error) => error);
+      assert(dm instanceof NatterError && dm.code === "reply_not_found", String(dm));
+      const [kept] = await bob.history({ channel: "room", limit: 1 });
+      assertEquals([kept.replyTo, kept.data], [asked, data]);
+    } finally {
+      await alice.close();
+      await bob.close();
+    }
+  },
+);

@@ -91,6 +91,7 @@ function chatOptions(broker: Broker, listUpdateIntervalMs = 1000): ChatOptions {
     listBytesPerSecond: 1_000_000,
     presenceEventsMaxMembers: 1000,
     maxMessageChars: 100,
+    maxDataBytes: 4096,
     maxFrameBytes: 4096,
     slowConsumerBytes: 1_048_576,
     rateMessagesPerSecond: 1_000_000,

@@ -25,6 +25,8 @@ export interface Frame {
   live?: boolean;
   sender?: string;
   text?: string;
+  replyTo?: string;
+  data?: Record<string, unknown>;
 }
 
 /** How the socket closed. */

@@ -36,12 +36,11 @@ export async function connected(page: Page, timeoutMs = 30_000): Promise<void> {
 }
 
 /** The open conversation's messages as `from: text`, in the order shown. */
-export async function shown(page: Page): Promise<string[]> {
-  const entries = await page.texts(role("listitem").inside(role("list", "Messages")));
-  return entries.map((entry) => {
-    const lines = entry.split("\n").filter((line) => line.trim() !== "");
-    return `${lines[0]}: ${lines.slice(2).join("\n")}`;
-  });
+export function shown(page: Page): Promise<string[]> {
+  return page.evaluate(
+    `[...document.querySelectorAll("#messages > li")].map((item) =>
+      item.querySelector(".from").textContent + ": " + item.querySelector(".text").textContent)`,
+  );
 }
 
 /** Waits until the open conversation shows as many messages as `expected`, then compares. */
