@@ -182,6 +182,7 @@ export function createChat(client: NatterClient, saved: Saved): Chat {
 
   function forgetChannel(name: string): void {
     store.remove(channelKey(name));
+    if (store.open === undefined) replyingTo = undefined;
     watched.delete(name);
     redraw();
     void drawPeople();
@@ -298,6 +299,7 @@ export function createChat(client: NatterClient, saved: Saved): Chat {
         ...(replyingTo ? { replyTo: replyingTo.id } : {}),
         ...(data ? { data } : {}),
       };
+      const answering = replyingTo;
       replyingTo = undefined;
       const pending = store.addPending(conversation.key, me, text, extras);
       redraw();
@@ -307,6 +309,8 @@ export function createChat(client: NatterClient, saved: Saved): Chat {
           : client.directMessage(conversation.name, text, extras)
       );
       if (disposed) return true;
+      // A refused reply stays a reply: its text comes back to the box, and what it answers with it.
+      if (id === REFUSED && store.open === conversation.key) replyingTo ??= answering;
       store.settle(conversation.key, pending, id === REFUSED ? undefined : id);
       redraw();
       return id !== REFUSED;

@@ -140,8 +140,9 @@ function listen(): void {
     box.value = "";
     const data = attachedLink();
     // A refused message comes back to the box, unless the user started another.
-    if (!(await chat()!.send(text, data)) && !box.value) box.value = text;
-    else if (data) toggleAttach(false);
+    const sent = await chat()!.send(text, data);
+    if (!sent && !box.value) box.value = text;
+    if (sent && data) toggleAttach(false);
   });
   byId("cancel-reply").addEventListener("click", () => chat()?.cancelReply());
   byId("attach-toggle").addEventListener(

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import type { MessageOptions } from "../src/client/mod.ts";
 
 /**
  * A channel is `#name`; a conversation with a user is `@name` in lower case,
@@ -23,10 +24,7 @@ export interface ShownMessage extends MessageExtras {
 }
 
 /** What a message carries besides its text: the id it answers, the application's data. */
-export interface MessageExtras {
-  replyTo?: string;
-  data?: Record<string, unknown>;
-}
+export type MessageExtras = MessageOptions;
 
 /** One channel or direct conversation, as shown. */
 export interface Conversation {

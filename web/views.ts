@@ -141,8 +141,8 @@ function quote(conversation: Conversation, id: string): HTMLElement {
 
 /** The first line of `text`, at most 80 characters. */
 export function shortened(text: string): string {
-  const line = text.split("\n")[0];
-  return line.length > 80 ? `${line.slice(0, 79)}…` : line;
+  const line = Array.from(text.split("\n")[0]); // Code points: an emoji is never cut in two.
+  return line.length > 80 ? `${line.slice(0, 79).join("")}…` : line.join("");
 }
 
 /**

@@ -10,6 +10,7 @@
  *
  * @module
  */
+import { userKey } from "../protocol/names.ts";
 import type {
   ChannelMember,
   ChannelPage,
@@ -45,6 +46,11 @@ export function channelTopic(channel: string): Topic {
 /** The topic of everything addressed to one user's sessions. */
 export function userTopic(key: string): Topic {
   return `user:${key}`;
+}
+
+/** Where a draft's `replyTo` must be kept: its channel, or the sender's inbox for a direct message. */
+export function replyTopic(draft: { kind: "channel" | "direct"; from: string; to: string }): Topic {
+  return draft.kind === "channel" ? channelTopic(draft.to) : userTopic(userKey(draft.from));
 }
 
 /**
@@ -175,7 +181,8 @@ export interface MessageBus {
    * instance receives it, and with `MutedError` (nothing published) for a
    * channel message whose author is muted in that channel, and with
    * `ReplyNotFoundError` (nothing published) when `replyTo` is no kept message
-   * of the first topic (for a direct message, one between the same two users).
+   * of `replyTopic(draft)`: the channel, or for a direct message the sender's
+   * own inbox (what they can read), and there one between the same two users.
    */
   publish(topics: readonly Topic[], draft: MessageDraft): Promise<Published>;
   /** The message published with `dedupKey` within the dedup window, if any. */

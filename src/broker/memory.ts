@@ -12,7 +12,7 @@
 import { createMessageClock } from "../ids.ts";
 import { userKey } from "../protocol/names.ts";
 import type { DeliveredMessage } from "../protocol/commands.ts";
-import { channelTopic, MutedError, ReplyNotFoundError, userTopic } from "./broker.ts";
+import { channelTopic, MutedError, ReplyNotFoundError, replyTopic, userTopic } from "./broker.ts";
 import { createMemoryChannels } from "./memory_channels.ts";
 import { createMemoryHistory } from "./memory_history.ts";
 import { createMemoryPresence } from "./memory_presence.ts";
@@ -82,7 +82,6 @@ export function createMemoryHub(options: Partial<MemoryHubOptions> = {}): Memory
   const inboxSeen = new Map<string, string>();
   /** Per user key, the channels the user belongs to (they go with the inbox), and the profile. */
   const presence = createMemoryPresence();
-  /** Ids before this one were never stored here (an earlier process): a resume from there lost them. */
   const retained = createMemoryHistory({ historyLimit, historyTtlMs });
   const instances = new Set<Instance>();
   const claims = new Map<string, Claim>();
@@ -253,7 +252,7 @@ export function createMemoryHub(options: Partial<MemoryHubOptions> = {}): Memory
       ? registry.mutedUntil(draft.to, userKey(draft.from))
       : undefined;
     if (mutedUntil !== undefined) throw new MutedError(mutedUntil);
-    if (draft.replyTo !== undefined && !retained.answerable(topics[0], draft)) {
+    if (draft.replyTo !== undefined && !retained.answerable(replyTopic(draft), draft)) {
       throw new ReplyNotFoundError();
     }
     const { from, to, text, replyTo, data } = draft;

@@ -44,6 +44,7 @@ import {
   type MessageDraft,
   MutedError,
   ReplyNotFoundError,
+  replyTopic,
   type Topic,
   userTopic,
 } from "./broker.ts";
@@ -212,6 +213,7 @@ export function createRedisBroker(options: RedisBrokerOptions): Broker {
           direct ? "" : to,
           direct ? "" : userKey(from),
           replyTo === undefined ? "" : toStreamId(replyTo),
+          replyTo === undefined ? "" : replyTopic(draft),
           ...new Set(topics),
         ) as [string, number];
         if (duplicate === MUTED) throw new MutedError(stored === "0" ? Infinity : Number(stored));

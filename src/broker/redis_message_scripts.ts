@@ -34,10 +34,10 @@ end
  * (or ''), dedup window ms, history limit, history ttl ms, sender key and
  * recipient key of a direct message (or ''), the sending session as a JSON
  * string (or ''), the channel of a channel message and its author's key (or
- * ''), the stream id of the message it replies to (or ''), then the
- * topics. An author muted in that channel publishes nothing, nor does a
- * reply whose target is not kept in the first topic (for a direct message,
- * one between the same two users). Returns {message JSON as stored, 1 if
+ * ''), the stream id of the message it replies to and the topic where
+ * that must be kept (or '' twice), then the topics. An author muted in that
+ * channel publishes nothing, nor does a reply whose target is not kept
+ * there (for a direct message, one between the same two users). Returns {message JSON as stored, 1 if
  * duplicate else 0}, {the end of the mute in ms ('0': for good), 2}, or
  * {'', 3} for a reply to no kept message.
  */
@@ -45,7 +45,7 @@ export const PUBLISH_MESSAGE = PRELUDE + STREAMS + `
 local body, dedup = ARGV[2], ARGV[3]
 local window, limit, ttl = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
 local from_key, to_key, session = ARGV[7], ARGV[8], ARGV[9]
-local muting_channel, author, reply_to = ARGV[10], ARGV[11], ARGV[12]
+local muting_channel, author, reply_to, reply_topic = ARGV[10], ARGV[11], ARGV[12], ARGV[13]
 local dedup_key = prefix .. 'dedup:' .. dedup
 if dedup ~= '' then
   local earlier = redis.call('GET', dedup_key)
@@ -56,7 +56,7 @@ if muting_channel ~= '' then
   if muted and (muted == '0' or tonumber(muted) > now_ms()) then return {muted, 2} end
 end
 if reply_to ~= '' then
-  local target = redis.call('XRANGE', stream_key(ARGV[13]), reply_to, reply_to)[1]
+  local target = redis.call('XRANGE', stream_key(reply_topic), reply_to, reply_to)[1]
   if not target then return {'', 3} end
   local fields = target[2]
   -- A direct message's entry is m, message, f, from key, t, to key: the same pair, either way.
@@ -89,7 +89,7 @@ local entry = string.format('%d-%d', ms, seq)
 -- The first id this Redis ever stored: a resume from before it lost its history.
 redis.call('SET', prefix .. 'epoch', entry, 'NX')
 local oldest = string.format('%d-0', ms - ttl)
-for i = 13, #ARGV do
+for i = 14, #ARGV do
   local stream = stream_key(ARGV[i])
   if from_key ~= '' then
     redis.call('XADD', stream, 'MAXLEN', limit, entry, 'm', message, 'f', from_key, 't', to_key)

@@ -8,15 +8,9 @@
  *
  * @module
  */
-import {
-  backoffDelay,
-  FINAL_CLOSE_CODES,
-  handshakeUrl,
-  RESTART_CLOSE_CODES,
-  urlAt,
-} from "./handshake.ts";
+import * as connecting from "./handshake.ts";
 import { refreshDelay, refreshError } from "./jwt.ts";
-import { MemberLists } from "./members.ts";
+import { MemberLists, type MembersPage, type PageQuery, readAllPages } from "./members.ts";
 import { Outbox } from "./outbox.ts";
 import { ResumePoints } from "./resume.ts";
 import {
@@ -111,15 +105,14 @@ export class NatterClient {
 
   /** Publishes to `channel` (joining it); resolves with the stored message's id. */
   async broadcast(channel: string, text: string, extras: MessageOptions = {}): Promise<string> {
-    const ack = await this.#request({ type: "broadcast", to: channel, message: text, ...extras });
+    const id = await this.#publish({ type: "broadcast", to: channel, message: text }, extras);
     this.#points.join(channel);
-    return (ack as ServerFrameA<"ack">).id!;
+    return id;
   }
 
   /** Sends a direct message; resolves with the stored message's id. */
-  async directMessage(user: string, text: string, extras: MessageOptions = {}): Promise<string> {
-    const ack = await this.#request({ type: "directMessage", to: user, message: text, ...extras });
-    return (ack as ServerFrameA<"ack">).id!;
+  directMessage(user: string, text: string, extras: MessageOptions = {}): Promise<string> {
+    return this.#publish({ type: "directMessage", to: user, message: text }, extras);
   }
 
   /** Says the user is typing to a channel or user; dropped while not connected. */
@@ -138,15 +131,11 @@ export class NatterClient {
 
   /** Reads every member of `channel` and watches it: `memberList` stays current from then on. */
   async members(channel: string): Promise<ChannelMember[]> {
-    const members: ChannelMember[] = [];
-    let after: string | undefined;
-    do {
-      const page = await this.#request({ type: "members", to: channel, after, limit: 100 });
-      const { members: read, next } = page as ServerFrameA<"members">;
-      members.push(...read);
-      after = next;
-    } while (after !== undefined);
-    this.#members.replace(channel, members);
+    const ask = (page: PageQuery) => this.#request({ type: "members", to: channel, ...page });
+    this.#members.replace(
+      channel,
+      await readAllPages(ask as (q: PageQuery) => Promise<MembersPage>),
+    );
     return this.#members.list(channel);
   }
 
@@ -215,6 +204,14 @@ export class NatterClient {
     await this.#socketClosed;
   }
 
+  /** Takes only `replyTo` and `data` of `extras`: a frame passed as options rewrites nothing. */
+  async #publish(
+    frame: ClientFrame<"broadcast" | "directMessage">,
+    { replyTo, data }: MessageOptions,
+  ): Promise<string> {
+    return ((await this.#request({ ...frame, replyTo, data })) as ServerFrameA<"ack">).id!;
+  }
+
   #request(frame: ClientFrame): Promise<ServerFrameA> {
     if (this.#state === "closed") {
       return Promise.reject(new NatterError("closed", "client closed"));
@@ -251,12 +248,15 @@ export class NatterClient {
       }
       if (this.#state === "closed") return;
     }
-    const url = handshakeUrl(urlAt(this.#options.url, this.#connections - 1), {
-      jwt: this.#jwt,
-      token: this.#token,
-      username: this.#username,
-      since: this.#points.inboxSince(),
-    });
+    const url = connecting.handshakeUrl(
+      connecting.urlAt(this.#options.url, this.#connections - 1),
+      {
+        jwt: this.#jwt,
+        token: this.#token,
+        username: this.#username,
+        since: this.#points.inboxSince(),
+      },
+    );
     const WebSocketImpl = this.#options.WebSocket ?? WebSocket;
     const socket = new WebSocketImpl(url);
     this.#socket = socket;
@@ -279,7 +279,7 @@ export class NatterClient {
     if (this.#state === "closed") return;
     clearTimeout(this.#refreshTimer);
     const anonymousWithName = this.#jwt === undefined && this.#username !== undefined;
-    const final = FINAL_CLOSE_CODES.has(code) ||
+    const final = connecting.FINAL_CLOSE_CODES.has(code) ||
       (code === 4004 && !anonymousWithName) ||
       (code === 4001 && !this.#options.getToken);
     if (final) {
@@ -287,13 +287,13 @@ export class NatterClient {
       this.#outbox.rejectAll(new NatterError("closed", `connection closed with ${code}`));
       return;
     }
-    this.#reconnectLater(RESTART_CLOSE_CODES.has(code));
+    this.#reconnectLater(connecting.RESTART_CLOSE_CODES.has(code));
   }
 
   #reconnectLater(atOnce: boolean): void {
     if (this.#state === "closed") return;
     this.#setState(this.#connections === 0 ? "connecting" : "reconnecting");
-    const delay = atOnce ? 0 : backoffDelay(this.#options.backoff, this.#failures++);
+    const delay = atOnce ? 0 : connecting.backoffDelay(this.#options.backoff, this.#failures++);
     this.#reconnectTimer = setTimeout(() => this.#open(), delay);
   }
 

@@ -10,6 +10,29 @@
  */
 import type { ChannelMember, ChannelRole, ServerFrameA } from "./types.ts";
 
+/** One page of a `members` answer. */
+export type MembersPage = ServerFrameA<"members">;
+
+/** Which page of a `members` answer to ask for. */
+export interface PageQuery {
+  after?: string;
+  limit: number;
+}
+
+/** Every member of a channel, read page after page (of the most a page holds) with `ask`. */
+export async function readAllPages(
+  ask: (page: PageQuery) => Promise<MembersPage>,
+): Promise<ChannelMember[]> {
+  const members: ChannelMember[] = [];
+  let after: string | undefined;
+  do {
+    const { members: read, next } = await ask({ after, limit: 100 });
+    members.push(...read);
+    after = next;
+  } while (after !== undefined);
+  return members;
+}
+
 export class MemberLists {
   readonly #lists = new Map<string, Map<string, ChannelMember>>();
   readonly #roles = new Map<string, Map<string, ChannelRole>>();

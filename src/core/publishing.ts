@@ -208,10 +208,13 @@ function dedup(
 ): { dedupKey?: string } {
   const user = session.user;
   if (ref === undefined || !user) return {};
-  const extras = data === undefined ? replyTo : `${replyTo}\n${JSON.stringify(data)}`;
+  // Without extras the fingerprint is as it always was: retries across a rolling upgrade still match.
+  const extras = replyTo === "" && data === undefined
+    ? ""
+    : `\n${replyTo}\n${data === undefined ? "" : JSON.stringify(data)}`;
   return {
     dedupKey: `${user.key}:${user.claimTag}:${ref}:${
-      fingerprint(`${kind}\n${to}\n${text}\n${extras}`)
+      fingerprint(`${kind}\n${to}\n${text}${extras}`)
     }`,
   };
 }

@@ -121,6 +121,8 @@ export interface FrameLimits {
   nameScriptRestriction?: ScriptRestriction;
 }
 
+const UTF8 = new TextEncoder();
+
 /** Longest ban or mute with a duration: a year; longer is for good (no `seconds`). */
 const MAX_MEASURE_SECONDS = 31_536_000;
 
@@ -141,7 +143,7 @@ export function clientFrameSchemas(limits: FrameLimits) {
   const maxDataBytes = limits.maxDataBytes ?? 4096;
   /** Application data a message carries as it is: a JSON object, bounded in size. */
   const Data = z.record(z.string(), z.unknown()).refine(
-    (data) => new TextEncoder().encode(JSON.stringify(data)).length <= maxDataBytes,
+    (data) => UTF8.encode(JSON.stringify(data)).length <= maxDataBytes,
     {
       message: `data is larger than ${maxDataBytes} bytes as JSON (MAX_DATA_BYTES)`,
       params: { code: "data_too_large" satisfies ErrorCode },

@@ -115,12 +115,9 @@ export async function assertConversationHistory(
   }
 }
 
-/** Registers the contract tests for the broker `deploy` builds. */
-export function brokerContract(name: string, deploy: Deploy): void {
-  presenceContract(name, deploy);
-  rolesContract(name, deploy);
-  messagesContract(name, deploy);
-  const test = (
+/** A test of the broker `name`, on a fresh deployment (with `retention`, if given). */
+export function contractTest(name: string, deploy: Deploy) {
+  return (
     title: string,
     fn: (deployment: Deployment) => Promise<void>,
     retention?: Partial<Retention>,
@@ -129,6 +126,14 @@ export function brokerContract(name: string, deploy: Deploy): void {
       await using deployment = await deploy(retention);
       await fn(deployment);
     });
+}
+
+/** Registers the contract tests for the broker `deploy` builds. */
+export function brokerContract(name: string, deploy: Deploy): void {
+  presenceContract(name, deploy);
+  rolesContract(name, deploy);
+  messagesContract(name, deploy);
+  const test = contractTest(name, deploy);
 
   /** Opens a kind-A session with placeholder fields, `request` on top. */
   const openUser = (broker: Broker, request: Partial<OpenSessionRequest>) =>

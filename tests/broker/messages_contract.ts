@@ -6,18 +6,14 @@
  *
  * @module
  */
-import { ReplyNotFoundError } from "../../src/broker/broker.ts";
+import { MutedError, ReplyNotFoundError } from "../../src/broker/broker.ts";
 import type { Envelope } from "../../src/broker/broker.ts";
 import { assert, assertEquals } from "../support/assert.ts";
-import { aliceToBob, type Deploy, type Deployment } from "./contract.ts";
+import { aliceToBob, contractTest, type Deploy } from "./contract.ts";
 
 /** Registers the message-extras tests for the broker called `name`. */
 export function messagesContract(name: string, deploy: Deploy): void {
-  const test = (title: string, fn: (deployment: Deployment) => Promise<void>) =>
-    Deno.test(`${name} broker: ${title}`, async () => {
-      await using deployment = await deploy();
-      await fn(deployment);
-    });
+  const test = contractTest(name, deploy);
 
   const DATA = { attachment: { url: "https://example.com/a.png", name: "a.png", size: 1234 } };
 
@@ -111,4 +107,72 @@ export function messagesContract(name: string, deploy: Deploy): void {
     }).catch((error) => error);
     assert(crossed instanceof ReplyNotFoundError, String(crossed));
   });
+
+  test(
+    "a reply to a message the history dropped is refused; a retry of a stored reply is not",
+    async ({ first, second }) => {
+      const say = (text: string, extra: Record<string, string> = {}) =>
+        first.bus.publish(["channel:room"], {
+          kind: "channel",
+          from: "alice",
+          to: "room",
+          text,
+          ...extra,
+        });
+      const { message: old } = await say("old");
+      const { message: reply } = await say("re old", { replyTo: old.id, dedupKey: "k1" });
+      for (const text of ["a", "b", "c"]) await say(text);
+      const late = await say("re old again", { replyTo: old.id }).catch((error) => error);
+      assert(late instanceof ReplyNotFoundError, String(late));
+      const retry = await second.bus.publish(["channel:room"], {
+        kind: "channel",
+        from: "alice",
+        to: "room",
+        text: "re old",
+        replyTo: old.id,
+        dedupKey: "k1",
+      });
+      assertEquals(retry, { message: reply, duplicate: true }, "the retry answers with the first");
+    },
+    { historyLimit: 3 },
+  );
+
+  test("a muted author's reply is refused as muted, whatever it answers", async ({ first }) => {
+    await first.channels.create("room", { private: false, owner: "olga" });
+    await first.channels.mute("room", "mia", { forever: true });
+    const refused = await first.bus.publish(["channel:room"], {
+      kind: "channel",
+      from: "Mia",
+      to: "room",
+      text: "re",
+      replyTo: "1700000000000-000001",
+    }).catch((error) => error);
+    assert(refused instanceof MutedError, String(refused));
+  });
+
+  test(
+    "a direct reply answers what the sender's own inbox keeps, whatever the other's dropped",
+    async ({ first, second }) => {
+      const { message: hi } = await aliceToBob(first, "hi bob", "s1");
+      for (const from of ["carol", "dan", "erin"]) {
+        await first.bus.publish(["user:bob", `user:${from}`], {
+          kind: "direct",
+          from,
+          to: "bob",
+          text: "crowding bob's inbox",
+          senderSession: from,
+        });
+      }
+      const { message: answer } = await second.bus.publish(["user:bob", "user:alice"], {
+        kind: "direct",
+        from: "alice",
+        to: "bob",
+        text: "about my hi",
+        senderSession: "s1",
+        replyTo: hi.id,
+      });
+      assertEquals(answer.replyTo, hi.id);
+    },
+    { historyLimit: 3 },
+  );
 }

@@ -5,6 +5,7 @@
  * kept unchanged, and kind-B clients see only the text.
  */
 import { ask, type Frame, joinA, joinB, joinChannel } from "../support/client.ts";
+import { startCluster } from "../support/cluster.ts";
 import { startServer } from "../support/server.ts";
 import { testEachRuntime } from "../support/runtimes.ts";
 import { assertEquals } from "../support/assert.ts";
@@ -110,3 +111,24 @@ testEachRuntime(
     assertEquals(seen, { sender: "alice", text: "files are up", id: sent.id, ts: seen.ts });
   },
 );
+
+Deno.test("replies: across a Deno and a Node instance on Redis, a reply and a copy to the sender's other tab carry their extras [deno+node]", async () => {
+  await using cluster = await startCluster(2);
+  const [deno, node] = cluster.instances;
+  await using alice = await joinA(deno.ws, "alice");
+  await using aliceTab = await joinA(node.ws, "alice", alice.session.token);
+  await using bob = await joinA(node.ws, "bob");
+  const hi = await ask(bob, { type: "directMessage", to: "alice", message: "hi" }, "1");
+  await alice.take({ type: "directMessage", id: hi.id });
+  const answer = await ask(alice, {
+    type: "directMessage",
+    to: "bob",
+    message: "see attached",
+    replyTo: hi.id,
+    data: ATTACHMENT,
+  }, "2");
+  for (const [client, type] of [[bob, "directMessage"], [aliceTab, "sessionUpdate"]] as const) {
+    const got = await client.take({ type, id: answer.id });
+    assertEquals([got.replyTo, got.data], [hi.id, ATTACHMENT], `${type} on the other instance`);
+  }
+});

@@ -46,6 +46,43 @@ Deno.test("codec A: directMessage takes the recipient from `to` and the text fro
   });
 });
 
+Deno.test("codec A: a message's replyTo and data are taken as sent; oversized data is refused", () => {
+  const data = { attachment: { url: "https://x.example/a", name: "é" }, mentions: ["bob"] };
+  assertEquals(
+    decodeA({ type: "broadcast", to: "general", message: "re", replyTo: message.id, data }),
+    {
+      ok: true,
+      command: { type: "broadcast", channel: "general", text: "re", replyTo: message.id, data },
+    },
+  );
+  // {"k":"é"} is 10 bytes of UTF-8: the bound counts bytes, not characters.
+  const bounded = createCodecA({ maxMessageChars: LIMIT, maxDataBytes: 10 });
+  const send = (data: unknown) =>
+    decodeWith(bounded, { type: "directMessage", to: "bob", message: "x", data });
+  assertEquals(send({ k: "é" }).ok, true);
+  assertRefused(send({ k: "éa" }), "data_too_large");
+  assertRefused(send(["an", "array"]), "invalid_frame");
+  assertRefused(send(null), "invalid_frame");
+});
+
+Deno.test("codec A: a message frame is byte for byte the same without extras, and adds them after ts", () => {
+  const plain = codecA.encode({ type: "channelMessage", message })!;
+  assertEquals(
+    plain,
+    '{"type":"broadcast","to":"general","from":"alice","sessionID":"","message":"hello",' +
+      '"id":"1700000000000-000000","ts":1700000000000}',
+  );
+  const reply = codecA.encode({
+    type: "channelMessage",
+    message: { ...message, replyTo: "1699999999999-000000", data: { a: 1 } },
+    replay: true,
+  });
+  assertEquals(
+    reply,
+    plain.slice(0, -1) + ',"replyTo":"1699999999999-000000","data":{"a":1},"replay":true}',
+  );
+});
+
 Deno.test("codec A: typing takes a channel or a username from `to`", () => {
   assertEquals(decodeA({ type: "typing", to: "general" }), {
     ok: true,
