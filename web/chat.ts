@@ -34,8 +34,6 @@ import {
 } from "./views.ts";
 
 const HISTORY_PAGE = 50;
-/** The most members one `members` answer holds. */
-const MEMBER_PAGE = 100;
 /** At most one typing notice per conversation this often. */
 const TYPING_EVERY_MS = 3_000;
 
@@ -160,24 +158,13 @@ export function createChat(client: NatterClient, saved: Saved): Chat {
     redraw();
     await drawPeople(true);
     if (!conversation.loaded) await loadOlder(key);
-    if (conversation.kind === "channel" && needsRead(conversation.name)) {
+    if (conversation.kind === "channel" && !watched.has(conversation.name)) {
       watched.add(conversation.name);
       if ((await live(() => client.members(conversation.name))) === REFUSED) {
         watched.delete(conversation.name);
       }
       if (store.open === key) await drawPeople();
     }
-  }
-
-  /**
-   * Whether opening `channel` reads its members: the first time, and again
-   * while it fits one page, since role changes come with no live frame.
-   * A larger list is kept live by the client alone.
-   */
-  function needsRead(channel: string): boolean {
-    if (!watched.has(channel)) return true;
-    return client.memberCount(channel) === undefined &&
-      client.memberList(channel).length <= MEMBER_PAGE;
   }
 
   function forgetChannel(name: string): void {

@@ -131,13 +131,15 @@ export type Signal =
 
 /**
  * What a member's change tells the members of one channel: `joined` or
- * `left` the channel, or a new `status` (online, away, offline, custom
- * text). `members` is the channel's size when it was sent, so that a
- * receiver knows whether the channel is small enough for per-member events.
+ * `left` the channel, a new `status` (online, away, offline, custom text),
+ * or a new `role` there (`role` absent: a plain member). `members` is the
+ * channel's size when it was sent, so that a receiver knows whether the
+ * channel is small enough for per-member events.
  */
 export interface PresenceChange extends Presence {
   kind: "presence";
-  event: "joined" | "left" | "status";
+  event: "joined" | "left" | "status" | "role";
+  role?: ChannelRole;
   members: number;
 }
 

@@ -32,7 +32,8 @@ export function parseEnvelope(payload: string): Envelope | undefined {
       case "presence":
         return {
           kind: "presence",
-          event: ["joined", "left"].includes(value.event) ? value.event : "status",
+          event: ["joined", "left", "role"].includes(value.event) ? value.event : "status",
+          ...(["owner", "moderator"].includes(value.role) ? { role: value.role } : {}),
           name: String(value.name),
           online: value.online === true,
           status: value.status === "away" ? "away" : "online",

@@ -60,6 +60,7 @@ export class MemberLists {
       list.delete(frame.from);
       return;
     }
+    if (frame.event === "role") this.#setRole(frame.to, frame.from, frame.role);
     const role = this.#roles.get(frame.to)?.get(frame.from);
     list.set(frame.from, {
       name: frame.from,
@@ -69,6 +70,13 @@ export class MemberLists {
       ...(frame.lastSeen === undefined ? {} : { lastSeen: frame.lastSeen }),
       ...(role ? { role } : {}),
     });
+  }
+
+  #setRole(channel: string, name: string, role: ChannelRole | undefined): void {
+    const roles = this.#roles.get(channel) ?? new Map<string, ChannelRole>();
+    this.#roles.set(channel, roles);
+    if (role) roles.set(name, role);
+    else roles.delete(name);
   }
 
   count(frame: ServerFrameA<"memberCount">): void {

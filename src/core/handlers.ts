@@ -33,7 +33,7 @@ export interface HandlerOptions extends Pick<Config, "lobbyChannel"> {
   /** AUTH_MODE=jwt: verifies refreshed tokens; absent in anonymous mode. */
   authenticator?: Authenticator;
   /** Presence and discovery: their commands, and the leave a kick or ban makes. */
-  presence: Pick<PresenceFeed, "handle" | "membershipChanged">;
+  presence: Pick<PresenceFeed, "handle" | "membershipChanged" | "roleChanged">;
 }
 
 /** The handlers of this instance: the publishing commands, and `handle` for all. */
@@ -156,6 +156,12 @@ export function createHandlers(options: HandlerOptions): Handlers {
     switch (command.type) {
       case "setRole":
         await broker.channels.setRole(channel, target, command.role);
+        await presence.roleChanged(
+          // Watchers know the member by the name as the user spelled it, not as the owner typed it.
+          (await broker.users.lookup(command.user))?.name ?? command.user,
+          channel,
+          command.role === "moderator" ? "moderator" : undefined,
+        );
         break;
       case "kick":
         if (await broker.users.setMembership(command.user, channel, false)) {

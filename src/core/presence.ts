@@ -18,7 +18,7 @@
 import { type Broker, channelTopic, type PresenceChange } from "../broker/broker.ts";
 import type { Config } from "../config.ts";
 import type { Logger } from "../log.ts";
-import type { Command, Outbound, Presence } from "../protocol/commands.ts";
+import type { ChannelRole, Command, Outbound, Presence } from "../protocol/commands.ts";
 import { mayUseChannel } from "../auth.ts";
 import { checkChannelGrant } from "./grants.ts";
 import { ack, CommandRefused, send, sendFrameIsolated, type Session } from "./session.ts";
@@ -41,6 +41,8 @@ export interface PresenceFeed {
   statusChanged(name: string, channels?: string[]): Promise<void>;
   /** Tells `channel` that the user joined or left it. */
   membershipChanged(name: string, channel: string, event: "joined" | "left"): Promise<void>;
+  /** Tells `channel` the user's role there now (none: a plain member). */
+  roleChanged(name: string, channel: string, role: ChannelRole | undefined): Promise<void>;
   /** Users whose instance died: tells their channels they are offline. */
   expired(names: string[]): void;
   /** Hands a change delivered on `channel`'s topic to its watching local members. */
@@ -67,6 +69,7 @@ export function createPresence(options: PresenceOptions): PresenceFeed {
     name: string,
     channels: string[],
     event: PresenceChange["event"],
+    role?: ChannelRole,
   ): Promise<void> {
     if (channels.length === 0) return;
     const [[presence], sizes] = await Promise.all([
@@ -80,6 +83,7 @@ export function createPresence(options: PresenceOptions): PresenceFeed {
         kind: "presence",
         event,
         ...presence,
+        ...(role === undefined ? {} : { role }),
         members: sizes[i],
       })
     ));
@@ -123,6 +127,7 @@ export function createPresence(options: PresenceOptions): PresenceFeed {
   return {
     statusChanged,
     membershipChanged: (name, channel, event) => announce(name, [channel], event),
+    roleChanged: (name, channel, role) => announce(name, [channel], "role", role),
     expired(names) {
       for (const name of names) {
         statusChanged(name).catch((error) => log.warn("presence not announced", { error }));
@@ -140,6 +145,7 @@ export function createPresence(options: PresenceOptions): PresenceFeed {
         channel,
         event: change.event,
         presence: presenceOf(change),
+        ...(change.role === undefined ? {} : { role: change.role }),
       };
       let frame: string | undefined;
       for (const session of members) {

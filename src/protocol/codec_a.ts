@@ -306,6 +306,7 @@ function encodeA(event: Outbound): string | undefined {
           online: event.presence.online,
           status: event.presence.status,
           lastSeen: event.presence.lastSeen,
+          role: event.role,
         } satisfies ServerFrameA<"member">,
       );
     case "memberCount":

@@ -176,7 +176,14 @@ export type Outbound =
   | { type: "left"; channel: string; reason?: "kicked" | "banned" | "deleted" }
   | { type: "members"; channel: string; page: MemberPage; ref?: string }
   /** A member of a channel the session watches joined, left, or changed status. */
-  | { type: "member"; channel: string; event: "joined" | "left" | "status"; presence: Presence }
+  | {
+    type: "member";
+    channel: string;
+    event: "joined" | "left" | "status" | "role";
+    presence: Presence;
+    /** With `event: "role"`: the member's role now (absent: a plain member). */
+    role?: ChannelRole;
+  }
   /** A watched channel too big for per-member events: its counts. */
   | { type: "memberCount"; channel: string; members: number; online: number }
   | { type: "channels"; prefix: string; page: ChannelPage; ref?: string }

@@ -123,10 +123,12 @@ export const ServerFramesA = {
   member: z.object({
     ...baseA,
     type: z.literal("member"),
-    event: z.enum(["joined", "left", "status"]),
+    event: z.enum(["joined", "left", "status", "role"]),
     online: z.boolean(),
     status: z.enum(["online", "away"]),
     lastSeen: Timestamp.optional(),
+    /** With `event: "role"`: the member's role now; absent, a plain member. */
+    role: z.enum(["owner", "moderator"]).optional(),
   }),
   /** The watched channel `to` is too big for per-member events: its counts, when they change. */
   memberCount: z.object({

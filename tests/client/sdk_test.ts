@@ -94,6 +94,14 @@ testEachRuntime(
       await until(() => mine() !== undefined);
       assertEquals(mine()?.role, "moderator");
       assertEquals(olga.memberList("room"), await olga.members("room"), "as a fresh read says");
+      // Role changes are live in every watcher's list, the one who made them and the others.
+      await mo.members("room");
+      await olga.setRole("room", "mo", "member");
+      await until(() => mine()?.role === undefined);
+      const seenByMo = () => mo.memberList("room").find((member) => member.name === "mo");
+      await until(() => seenByMo()?.role === undefined);
+      await olga.setRole("room", "mo", "moderator");
+      await until(() => seenByMo()?.role === "moderator" && mine()?.role === "moderator");
       assertEquals(await olga.presence(["mo"]), [
         { name: "mo", online: true, status: "away", text: "lunch" },
       ]);

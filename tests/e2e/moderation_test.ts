@@ -99,8 +99,9 @@ async function rolesSeen(client: TestClient, channel: string, ref: string): Prom
 
 /**
  * The owner on `ownerWs` appoints and then demotes a moderator; a member on
- * `readerWs` reads each change in its next `members` answer, and no role in
- * a `presence` answer.
+ * `readerWs`, watching the channel, gets each change live as a `member`
+ * frame and reads it in its next `members` answer, and no role in a
+ * `presence` answer.
  */
 async function rolesFlow(ownerWs: string, readerWs: string): Promise<void> {
   await using olga = await joinA(ownerWs, "olga");
@@ -113,6 +114,8 @@ async function rolesFlow(ownerWs: string, readerWs: string): Promise<void> {
     (await ask(olga, { type: "setRole", to: "room", user: "Mo", role: "moderator" }, "s")).type,
     "ack",
   );
+  const promoted = await kim.take({ type: "member", event: "role" });
+  assertEquals([promoted.from, promoted.role, promoted.to], ["mo", "moderator", "room"]);
   const appointed = await rolesSeen(kim, "room", "m2");
   assertEquals(appointed, [["kim"], ["mo", "moderator"], ["olga", "owner"]]);
   const looked = await ask(kim, { type: "presence", users: ["olga", "mo"] }, "p") as Frame & {
@@ -128,6 +131,8 @@ async function rolesFlow(ownerWs: string, readerWs: string): Promise<void> {
     (await ask(olga, { type: "setRole", to: "room", user: "mo", role: "member" }, "d")).type,
     "ack",
   );
+  const demoted = await kim.take({ type: "member", event: "role" });
+  assertEquals([demoted.from, demoted.role], ["mo", undefined], "a plain member has no role");
   assertEquals(await rolesSeen(kim, "room", "m3"), [["kim"], ["mo"], ["olga", "owner"]]);
 }
 

@@ -27,6 +27,8 @@ export interface Frame {
   text?: string;
   replyTo?: string;
   data?: Record<string, unknown>;
+  event?: string;
+  role?: string;
 }
 
 /** How the socket closed. */
