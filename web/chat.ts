@@ -216,7 +216,12 @@ export function createChat(client: NatterClient, saved: Saved): Chat {
       saved = { ...saved, username: me, token: client.token ?? saved.token };
       keep();
     }),
-    client.on("memberships", ({ channels }) => {
+    client.on("memberships", ({ channels, invited }) => {
+      // The server's list is the truth; who invited is known only for what came live.
+      const inviters = new Map(store.invitations);
+      store.invitations.clear();
+      for (const channel of invited) store.invitations.set(channel, inviters.get(channel) ?? "");
+      keep();
       const listed = new Set(channels.map(({ name }) => channelKey(name)));
       for (const conversation of store.list("channel")) {
         if (!listed.has(conversation.key)) store.remove(conversation.key);

@@ -71,7 +71,7 @@ export function drawConversationLists(store: Store, actions: Actions): void {
       h(
         "li",
         {},
-        h("span", {}, `${channel}, from ${from}`),
+        h("span", {}, from ? `${channel}, from ${from}` : channel),
         h("button", {
           type: "button",
           onclick: () => actions.joinChannel(channel),

@@ -335,6 +335,8 @@ export interface ChannelRegistry {
   access(name: string, userKey: string): Promise<ChannelAccess | undefined>;
   /** Lets the user `userKey` join `name`. */
   invite(name: string, userKey: string): Promise<void>;
+  /** The channels whose invitations the user `userKey` holds, in code-point order. */
+  invitations(userKey: string): Promise<string[]>;
   /** Makes the user `userKey` a moderator of `name`, or a plain member again. */
   setRole(name: string, userKey: string, role: "moderator" | "member"): Promise<void>;
   /**

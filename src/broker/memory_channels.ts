@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { byCodePoints } from "../protocol/names.ts";
 import type {
   ChannelAccess,
   ChannelInfo,
@@ -131,6 +132,12 @@ export function createMemoryChannels(options: MemoryChannelsOptions): MemoryChan
         } satisfies ChannelAccess,
       );
     },
+    invitations(userKey) {
+      const held = [...grants.get(userKey)?.keys() ?? []];
+      return Promise.resolve(
+        held.filter((name) => channels.get(name)?.invited.has(userKey)).sort(byCodePoints),
+      );
+    },
     invite(name, userKey) {
       const channel = channels.get(name);
       if (channel) {
@@ -247,23 +254,6 @@ export function createMemoryChannels(options: MemoryChannelsOptions): MemoryChan
     return sortedPublic;
   }
   return registry;
-}
-
-/**
- * Code-point order, as Redis orders the same names by their UTF-8 bytes:
- * UTF-16 order but for surrogates, which come after U+E000–U+FFFF.
- */
-function byCodePoints(a: string, b: string): number {
-  for (let i = 0; i < a.length && i < b.length; i++) {
-    const left = codePointRank(a.charCodeAt(i));
-    const right = codePointRank(b.charCodeAt(i));
-    if (left !== right) return left - right;
-  }
-  return a.length - b.length;
-}
-
-function codePointRank(unit: number): number {
-  return unit >= 0xd800 && unit <= 0xdfff ? unit + 0x2000 : unit >= 0xe000 ? unit - 0x800 : unit;
 }
 
 /** The first index of ascending `sorted` whose name is not before `name`. */

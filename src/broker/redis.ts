@@ -27,7 +27,7 @@
  */
 import { Redis, type RedisOptions } from "ioredis";
 import type { DeliveredMessage } from "../protocol/commands.ts";
-import { userKey } from "../protocol/names.ts";
+import { byCodePoints, userKey } from "../protocol/names.ts";
 import { createMessageClock, formatMessageId } from "../ids.ts";
 import type { Logger } from "../log.ts";
 import {
@@ -281,6 +281,9 @@ export function createRedisBroker(options: RedisBrokerOptions): Broker {
     },
     async exists(name) {
       return await attempt(() => command.sismember(`${prefix}channels`, name)) === 1;
+    },
+    async invitations(userKey) {
+      return (await run("USER_INVITATIONS", userKey) as string[]).sort(byCodePoints);
     },
     async access(name, userKey) {
       const reply = await run("CHANNEL_ACCESS", name, userKey) as string[];

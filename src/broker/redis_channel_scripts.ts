@@ -78,6 +78,22 @@ return {'1', info[1] or '', info[2] or '', invited == 1 and '1' or '', role or '
   muted or ''}
 `;
 
+/**
+ * The channels a user holds an invitation to, found through the user's
+ * grant index (no scan of every channel). ARGV: prefix, user key. Unsorted:
+ * Lua orders strings by locale, the caller by code point.
+ */
+export const USER_INVITATIONS = PRELUDE + `
+local key = ARGV[2]
+local out = {}
+for _, channel in ipairs(redis.call('HKEYS', grants_key(key))) do
+  if redis.call('SISMEMBER', prefix .. 'invites:' .. channel, key) == 1 then
+    table.insert(out, channel)
+  end
+end
+return out
+`;
+
 /** Lets a user join a private channel. ARGV: prefix, channel, user key. */
 export const INVITE_USER = PRELUDE + GRANT + `
 local name, key = ARGV[2], ARGV[3]

@@ -101,7 +101,11 @@ export function createMemberships(options: {
       await record(session, channel, false);
     },
     async restore(session, live) {
-      const names = (await broker.users.memberships(session.user!.name)).sort();
+      const user = session.user!;
+      const [names, invitations] = await Promise.all([
+        broker.users.memberships(user.name).then((names) => names.sort()),
+        broker.channels.invitations(user.key),
+      ]);
       const listed = [];
       for (const name of names) {
         if (
@@ -115,6 +119,9 @@ export function createMemberships(options: {
         type: "memberships",
         live,
         channels: listed.map((name, i) => newest[i] ? { name, last: newest[i] } : { name }),
+        invited: invitations.filter((name) =>
+          !names.includes(name) && mayUseChannel(session.grant?.channels, name)
+        ),
       });
     },
     follow(session, { channel, member, reason }) {

@@ -259,6 +259,7 @@ function encodeA(event: Outbound): string | undefined {
           message: "",
           live: event.live,
           channels: event.channels,
+          invited: event.invited,
         } satisfies ServerFrameA<"memberships">,
       );
     case "invited":

@@ -167,7 +167,13 @@ export type Outbound =
    * The user's channels, each with its newest message id, if any: the new
    * session is in them (`live`), or, resuming, rejoins them itself.
    */
-  | { type: "memberships"; live: boolean; channels: { name: string; last?: string }[] }
+  | {
+    type: "memberships";
+    live: boolean;
+    channels: { name: string; last?: string }[];
+    /** Private channels the user is invited to and not in. */
+    invited: string[];
+  }
   /** `from` invited this user to the private `channel`. */
   | { type: "invited"; channel: string; from: string }
   /** Another session of the user joined or left `channel`; this one followed. */

@@ -255,3 +255,20 @@ function isHighSurrogate(unit: number): boolean {
 function isLowSurrogate(unit: number): boolean {
   return unit >= 0xdc00 && unit <= 0xdfff;
 }
+
+/**
+ * Code-point order, as Redis orders the same names by their UTF-8 bytes:
+ * UTF-16 order but for surrogates, which come after U+E000–U+FFFF.
+ */
+export function byCodePoints(a: string, b: string): number {
+  for (let i = 0; i < a.length && i < b.length; i++) {
+    const left = codePointRank(a.charCodeAt(i));
+    const right = codePointRank(b.charCodeAt(i));
+    if (left !== right) return left - right;
+  }
+  return a.length - b.length;
+}
+
+function codePointRank(unit: number): number {
+  return unit >= 0xd800 && unit <= 0xdfff ? unit + 0x2000 : unit >= 0xe000 ? unit - 0x800 : unit;
+}

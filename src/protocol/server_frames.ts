@@ -103,6 +103,8 @@ export const ServerFramesA = {
     type: z.literal("memberships"),
     live: z.boolean(),
     channels: z.array(z.object({ name: z.string(), last: MessageId.optional() })),
+    /** Private channels the user holds an invitation to and is not in: `joinChannel` works. */
+    invited: z.array(z.string()),
   }),
   /** `from` invited this user to the private channel `to`: `joinChannel` now works. */
   invited: z.object({ ...baseA, type: z.literal("invited") }),

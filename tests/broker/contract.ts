@@ -867,12 +867,21 @@ export function brokerContract(name: string, deploy: Deploy): void {
       role: "owner",
     });
     assertEquals((await first.channels.access("secret", "pia"))?.invited, false);
-    await first.channels.invite("secret", "pia");
+    assertEquals(await second.channels.invitations("pia"), []);
+    await first.channels.create("ärger", { private: true, owner: "olga" });
+    for (const name of ["ärger", "secret"]) await first.channels.invite(name, "pia");
     assertEquals(await second.channels.access("secret", "pia"), {
       private: true,
       owner: "olga",
       invited: true,
     });
+    assertEquals(
+      await second.channels.invitations("pia"),
+      ["secret", "ärger"],
+      "every invitation pia holds, in code-point order",
+    );
+    await second.channels.remove("ärger");
+    assertEquals(await first.channels.invitations("pia"), ["secret"], "gone with its channel");
     assertEquals(await first.channels.access("open", "pia"), {
       private: false,
       owner: "olga",

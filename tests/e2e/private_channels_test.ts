@@ -55,8 +55,13 @@ testEachRuntime(
     );
     const invitation = await pia.take({ type: "invited" });
     assertEquals([invitation.to, invitation.from], ["plans", "olga"]);
+    // A session opened later (another tab, a reload) finds the invitation in its memberships.
+    await using piaTab = await joinA(server.ws, "pia", pia.session.token);
+    assertEquals((await piaTab.take({ type: "memberships" })).invited, ["plans"]);
     await joinChannel(pia, "plans");
     await pia.take((f) => f.type === "channelList" && names(f).includes("plans"));
+    await using piaLater = await joinA(server.ws, "pia", pia.session.token);
+    assertEquals((await piaLater.take({ type: "memberships" })).invited, [], "joined: not pending");
     const replay = await ask(pia, { type: "history", to: "plans" }, "ph");
     assertEquals((replay as { messages?: { message: string }[] }).messages?.map((m) => m.message), [
       "for members only",

@@ -29,6 +29,7 @@ export interface Frame {
   data?: Record<string, unknown>;
   event?: string;
   role?: string;
+  invited?: string[];
 }
 
 /** How the socket closed. */

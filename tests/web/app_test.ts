@@ -74,7 +74,7 @@ Deno.test("web app: alice and bob create a channel, chat, type, and send each ot
   if (!Deno.env.get("NATTER_SCREENSHOT")) await Deno.remove(path);
 });
 
-Deno.test("web app: bob closes his page, alice sends him a direct message, bob opens the page again and sees it", async () => {
+Deno.test("web app: bob closes his page, alice sends him a direct message and an invitation, bob opens the page again and finds both", async () => {
   await using natter = await startMain({});
   await using browser = await launchBrowser();
   const alice = await signIn(browser, "alice", natter.http);
@@ -84,6 +84,10 @@ Deno.test("web app: bob closes his page, alice sends him a direct message, bob o
   await alice.click("Open");
   await alice.waitFor(items("Offline").withText("bob"));
   await say(alice, "while you were away");
+  await createChannel(alice, "plans", { isPrivate: true });
+  await alice.fill("Invite user", "bob");
+  await alice.click("Invite");
+  await alice.waitFor(text("bob is invited to #plans"));
   await assertQuiet(alice);
 
   const back = await browser.open("bob", natter.http);
@@ -91,6 +95,9 @@ Deno.test("web app: bob closes his page, alice sends him a direct message, bob o
   await back.waitFor(conversation("alice").withText("1 unread"));
   await back.click(conversation("alice"));
   await untilShown(back, ["alice: while you were away"]);
+  // The invitation came while the page was closed: the server lists it at connect.
+  await back.click("Join plans");
+  await back.waitFor(role("heading", "#plans"));
   await assertQuiet(back);
 });
 
