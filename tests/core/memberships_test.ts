@@ -40,9 +40,11 @@ Deno.test("memberships: a follow joins the session and tells it, even with its q
   await broker.close();
 });
 
-Deno.test("memberships: a restore puts the session in its user's channels, or only lists them", async () => {
+Deno.test("memberships: a restore puts the session in its user's channels, or only lists them, with its pending invitations", async () => {
   const { broker, memberships } = setUp();
   await broker.users.setMembership("alice", "general", true);
+  await broker.channels.create("plans", { private: true, owner: "olga" });
+  await broker.channels.invite("plans", "alice");
   const live = fakeSession({ user: "alice" });
   await memberships.restore(live, true);
   assertEquals([...live.channels], ["general"]);
@@ -54,6 +56,7 @@ Deno.test("memberships: a restore puts the session in its user's channels, or on
     message: "",
     live: true,
     channels: [{ name: "general" }],
+    invited: ["plans"],
   });
   const resuming = fakeSession({ user: "alice" });
   await memberships.restore(resuming, false);
