@@ -211,7 +211,7 @@ function routeRequests(
         if (!prefersHtml(request.headers.get("accept"))) {
           return respond(index, 200, "application/json", { vary: "Accept" });
         }
-        return web ? webFile(web, pathname) : respond(
+        return web ? webFile(web, pathname, request) : respond(
           "The web app is not built: run `deno task build:web`, and start the server with " +
             "read access to dist/web/ (`deno task start` does both).\n",
           503,
@@ -224,7 +224,7 @@ function routeRequests(
           ? respond("ready\n", 200, "text/plain")
           : respond("not ready: the broker is unreachable\n", 503, "text/plain");
       default:
-        if (web?.has(pathname)) return webFile(web, pathname);
+        if (web?.has(pathname)) return webFile(web, pathname, request);
         return respond(`Not found: ${pathname}\n`, 404, "text/plain");
     }
   };
@@ -241,14 +241,20 @@ function prefersHtml(accept: string | null): boolean {
   });
 }
 
-/** One file of the web app; browsers check again each time, so a new build shows at once. */
-function webFile(web: WebApp, path: string): Route {
-  const { body, contentType } = web.get(path)!;
+/**
+ * One file of the web app. Browsers check again each time, so a new build
+ * shows at once, and a browser that has this build's file gets a 304.
+ */
+function webFile(web: WebApp, path: string, request: Request): Route {
+  const { body, contentType, etag } = web.get(path)!;
+  const fresh = request.headers.get("if-none-match")?.split(",").some((tag) => tag.trim() === etag);
   return {
     type: "respond",
-    response: new Response(body.slice(), {
+    response: new Response(fresh ? null : body.slice(), {
+      status: fresh ? 304 : 200,
       headers: {
-        "content-type": contentType,
+        ...(fresh ? {} : { "content-type": contentType }),
+        etag,
         "cache-control": "no-cache",
         ...(path === "/" ? { vary: "Accept" } : {}),
         ...WEB_SECURITY_HEADERS,

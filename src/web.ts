@@ -11,6 +11,8 @@
 export interface WebFile {
   body: Uint8Array;
   contentType: string;
+  /** A strong validator of the body (its SHA-256): a browser that has it gets a 304. */
+  etag: string;
 }
 
 /** The web app's files by URL path; `/` is its page. */
@@ -44,7 +46,8 @@ export async function loadWebApp(read: ReadWebFile): Promise<WebApp | string> {
   const files = new Map<string, WebFile>();
   for (const { path, name, contentType } of WEB_FILES) {
     try {
-      files.set(path, { body: await read(name), contentType });
+      const body = await read(name);
+      files.set(path, { body, contentType, etag: await etagOf(body) });
     } catch (error) {
       const cause = error instanceof Error ? error.message : String(error);
       return `cannot read ${name} of the web app (${cause}); build it with \`deno task build:web\`` +
@@ -52,4 +55,11 @@ export async function loadWebApp(read: ReadWebFile): Promise<WebApp | string> {
     }
   }
   return files;
+}
+
+async function etagOf(body: Uint8Array): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", body.slice()));
+  return `"${
+    Array.from(digest.subarray(0, 16), (byte) => byte.toString(16).padStart(2, "0")).join("")
+  }"`;
 }

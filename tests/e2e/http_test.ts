@@ -39,6 +39,15 @@ testEachRuntime(
       assertEquals(file.headers.get("content-type"), `${type}; charset=utf-8`);
       assertEquals(await file.text(), await Deno.readTextFile(new URL(path, built)), path);
     }
+    // A browser that has this build's file gets a 304 without it; another version, the file.
+    const first = await fetch(`${natter.http}/app.js`);
+    const etag = first.headers.get("etag")!;
+    await first.body?.cancel();
+    const again = await fetch(`${natter.http}/app.js`, { headers: { "if-none-match": etag } });
+    assertEquals([again.status, await again.text()], [304, ""]);
+    const stale = await fetch(`${natter.http}/app.js`, { headers: { "if-none-match": '"old"' } });
+    assertEquals([stale.status, stale.headers.get("etag")], [200, etag]);
+    await stale.body?.cancel();
     const icon = await fetch(`${natter.http}/icon.svg`);
     assertEquals([icon.status, icon.headers.get("content-type")], [200, "image/svg+xml"]);
     await icon.body?.cancel();
