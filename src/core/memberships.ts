@@ -103,7 +103,7 @@ export function createMemberships(options: {
     async restore(session, live) {
       const user = session.user!;
       const [names, invitations] = await Promise.all([
-        broker.users.memberships(user.name).then((names) => names.sort()),
+        broker.users.memberships(user.name).then((found) => found.sort()),
         broker.channels.invitations(user.key),
       ]);
       const listed = [];

@@ -121,14 +121,9 @@ export function createPublishing(options: PublishingOptions): Publishing {
     };
     const publishing = broker.bus.publish([channelTopic(channel)], draft);
     started();
-    let published;
-    try {
-      published = await publishing;
-    } catch (error) {
-      if (error instanceof ReplyNotFoundError) throw replyNotFound(content);
-      if (!(error instanceof MutedError)) throw error;
-      throw new CommandRefused("muted", `Muted in channel "${channel}" ${until(error.until)}`);
-    }
+    const published = await publishing.catch((error) => {
+      throw refusalOf(error, content, channel);
+    });
     return () => ack(session, ref, published.message.id, published.duplicate);
   }
 
@@ -180,14 +175,9 @@ export function createPublishing(options: PublishingOptions): Publishing {
       ...(dedupKey === undefined ? {} : { dedupKey }),
     });
     started();
-    let published;
-    try {
-      published = await publishing;
-    } catch (error) {
-      if (error instanceof ReplyNotFoundError) throw replyNotFound(content);
-      throw error;
-    }
-    const { message, duplicate } = published;
+    const { message, duplicate } = await publishing.catch((error) => {
+      throw refusalOf(error, content);
+    });
     return () => ack(session, ref, message.id, duplicate);
   }
 
@@ -232,9 +222,19 @@ function contentOf(command: { text: string } & MessageExtras): MessageContent {
   };
 }
 
-function replyNotFound({ replyTo }: MessageContent): CommandRefused {
-  return new CommandRefused(
-    "reply_not_found",
-    `replyTo "${replyTo}" is no kept message of this channel or conversation`,
-  );
+/**
+ * What the client is told of a publish the broker refused: a reply to no
+ * kept message, or (in `channel`) a muted author. Any other error stays as it is.
+ */
+function refusalOf(error: unknown, { replyTo }: MessageContent, channel?: string): unknown {
+  if (error instanceof ReplyNotFoundError) {
+    return new CommandRefused(
+      "reply_not_found",
+      `replyTo "${replyTo}" is no kept message of this channel or conversation`,
+    );
+  }
+  if (error instanceof MutedError && channel !== undefined) {
+    return new CommandRefused("muted", `Muted in channel "${channel}" ${until(error.until)}`);
+  }
+  return error;
 }
