@@ -148,6 +148,18 @@ export const SETTINGS = {
   maxSessionsPerUser: integer("MAX_SESSIONS_PER_USER", 10, 1, 100_000),
   /** New channels one session may create per minute. @default 10 */
   channelCreationsPerMinute: integer("CHANNEL_CREATIONS_PER_MINUTE", 10, 1, 1_000_000),
+  /** How long after sending a message its author may edit it; 0 turns editing off. @default 86400 */
+  editWindowSeconds: integer("EDIT_WINDOW_SECONDS", 86_400, 0, 31_536_000),
+  /** Edits, deletes and reactions one session may make per minute. @default 60 */
+  messageChangesPerMinute: integer("MESSAGE_CHANGES_PER_MINUTE", 60, 1, 1_000_000),
+  /** Different emoji a message may have reactions with. @default 20 */
+  maxReactionsPerMessage: integer("MAX_REACTIONS_PER_MESSAGE", 20, 1, 100),
+  /**
+   * Channels with at most this many members show read receipts to their
+   * members (direct conversations always do); 0 turns them off in channels.
+   * @default 50
+   */
+  readReceiptsMaxMembers: integer("READ_RECEIPTS_MAX_MEMBERS", 50, 0, 10_000),
   /**
    * How WebSockets are served: Deno's own `upgradeWebSocket` (`deno`, Deno only) or
    * `node:http` with `ws` (`ws`, both runtimes). Unset: the runtime's own,

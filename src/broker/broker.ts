@@ -23,7 +23,23 @@ import type {
   UserStatus,
 } from "../protocol/commands.ts";
 
-export { BrokerUnavailableError, MutedError, ReplyNotFoundError } from "./errors.ts";
+import type { UserDirectory } from "./directory.ts";
+import type { ReadState } from "./reads.ts";
+
+export {
+  BrokerUnavailableError,
+  ChangeRefusedError,
+  MutedError,
+  ReplyNotFoundError,
+} from "./errors.ts";
+export type { MarkedRead, Positions, ReadState } from "./reads.ts";
+export type {
+  HeldUser,
+  OpenSessionRequest,
+  OpenSessionResult,
+  UserDirectory,
+  UserRecord,
+} from "./directory.ts";
 
 export type {
   ChannelMember,
@@ -48,8 +64,14 @@ export function userTopic(key: string): Topic {
   return `user:${key}`;
 }
 
-/** Where a draft's `replyTo` must be kept: its channel, or the sender's inbox for a direct message. */
-export function replyTopic(draft: { kind: "channel" | "direct"; from: string; to: string }): Topic {
+/**
+ * Where the message a draft refers to (its `replyTo`, or the `target` of a
+ * change) must be kept: its channel, or for a direct message the acting
+ * user's own inbox, what they read the conversation from.
+ */
+export function referenceTopic(
+  draft: { kind: "channel" | "direct"; from: string; to: string },
+): Topic {
   return draft.kind === "channel" ? channelTopic(draft.to) : userTopic(userKey(draft.from));
 }
 
@@ -60,7 +82,14 @@ export function replyTopic(draft: { kind: "channel" | "direct"; from: string; to
 export type MessageDraft =
   & MessageExtras
   & (
-    | { kind: "channel"; from: string; to: string; text: string }
+    | {
+      kind: "channel";
+      from: string;
+      to: string;
+      text: string;
+      /** Keys of the users the message mentions: those who are members count it apart. */
+      mentions?: string[];
+    }
     | {
       kind: "direct";
       from: string;
@@ -78,6 +107,33 @@ export type MessageDraft =
      */
     dedupKey?: string;
   };
+
+/**
+ * A change of a kept message, as the core hands it to the broker: in a
+ * channel (`to`), or in the direct conversation of `from` with `to`. The
+ * core checked the actor's right to be in the channel; the broker checks,
+ * in the step that stores the change, that `target` is a kept message there
+ * and not deleted, and what the action needs.
+ */
+export type ChangeDraft =
+  & {
+    kind: "channel" | "direct";
+    /** The acting user. */
+    from: string;
+    to: string;
+    /** The id of the message changed. */
+    target: string;
+    /** Makes the change idempotent, as a message's `dedupKey` does. */
+    dedupKey?: string;
+  }
+  & (
+    /** Only the author edits, and only within `windowMs` of the message's time. */
+    | { action: "edit"; text: string; windowMs: number }
+    /** The author deletes; so may a `moderator` (the channel's owner or a moderator), anyone's. */
+    | { action: "delete"; moderator: boolean }
+    /** `add` the actor's `emoji` reaction, or take it back; at most `maxEmoji` emoji a message. */
+    | { action: "react"; emoji: string; add: boolean; maxEmoji: number }
+  );
 
 /** What `publish` answers. */
 export interface Published {
@@ -183,10 +239,22 @@ export interface MessageBus {
    * instance receives it, and with `MutedError` (nothing published) for a
    * channel message whose author is muted in that channel, and with
    * `ReplyNotFoundError` (nothing published) when `replyTo` is no kept message
-   * of `replyTopic(draft)`: the channel, or for a direct message the sender's
+   * of `referenceTopic(draft)`: the channel, or for a direct message the sender's
    * own inbox (what they can read), and there one between the same two users.
    */
   publish(topics: readonly Topic[], draft: MessageDraft): Promise<Published>;
+  /**
+   * Stores and delivers a change of a kept message like `publish` does a
+   * message: an entry with its own id on every one of `topics`, whose
+   * `change` names the action and the target, and whose `text` is the new
+   * text of an edit (empty otherwise). From then on the history shows the
+   * target as it is now. Rejects with `ChangeRefusedError` (nothing stored)
+   * when the target is no kept, undeleted message of
+   * `referenceTopic(draft)` (for a direct one, between the same two users)
+   * or the action is not allowed; resolves `undefined` for a reaction that
+   * changes nothing (added twice, or taken back without being there).
+   */
+  change(topics: readonly Topic[], draft: ChangeDraft): Promise<Published | undefined>;
   /** The message published with `dedupKey` within the dedup window, if any. */
   recall(dedupKey: string): Promise<DeliveredMessage | undefined>;
   /** Delivers a transient, unstamped envelope (typing, membership) like `publish`. */
@@ -195,106 +263,6 @@ export interface MessageBus {
   subscribe(topic: Topic): Promise<void>;
   /** Stops delivery of `topic` to this instance. Idempotent. */
   unsubscribe(topic: Topic): Promise<void>;
-}
-
-/** A user as the directory knows it. */
-export interface UserRecord {
-  /** The name as first claimed (uniqueness is case-insensitive). */
-  name: string;
-  /** The client kind of the user's sessions; kind-B users hold exactly one. */
-  kind: "A" | "B";
-}
-
-/** A user who holds a name: with live sessions, or within the grace after the last one ended. */
-export interface HeldUser extends UserRecord {
-  /** Whether the user has a live session now. */
-  online: boolean;
-}
-
-/** A request to open a session under a user. */
-export interface OpenSessionRequest {
-  /** The wanted username; absent to join the user holding `presentedTokenHash`. */
-  name?: string;
-  /** Hash of the token the client presented, if any. */
-  presentedTokenHash?: string;
-  /** Hash of a fresh token that becomes the user's if this claims a free name. */
-  freshTokenHash: string;
-  sessionId: string;
-  kind: "A" | "B";
-  /** Sessions the user may hold at once; joining beyond it answers "too_many_sessions". */
-  maxSessions: number;
-  /**
-   * SHARED_USERNAMES: join the live kind-A user holding `name` whatever token
-   * was presented, as seed A let any connection speak as a live name.
-   */
-  shared?: boolean;
-  /**
-   * The name is a verified identity (AUTH_MODE=jwt): its inbox is the name's,
-   * kept whoever claims it, so direct messages sent before its first session
-   * wait for it. Otherwise a claim by a new holder starts with an empty inbox.
-   */
-  identified?: boolean;
-}
-
-/** How an open request ended. */
-export type OpenSessionResult =
-  | {
-    status: "claimed" | "joined";
-    user: UserRecord;
-    /** Hash of the user's token: the fresh one when claimed, the holding's when joined. */
-    tokenHash: string;
-    /** This session is the user's only live one: the user is back (or new). */
-    firstSession: boolean;
-    /**
-     * With `firstSession`: the newest message of the user's inbox when their
-     * sessions last ended, so what came after is unread. Absent when the
-     * inbox is new to this holder, or had nothing then.
-     */
-    seen?: string;
-  }
-  | { status: "taken" }
-  | { status: "unknown_token" }
-  | { status: "too_many_sessions" };
-
-/** Username claims and presence, shared by every instance. */
-export interface UserDirectory {
-  /**
-   * Opens a session atomically: claims `name` when nobody holds it (no live
-   * session, no grace: "claimed", the fresh token becomes the user's; the
-   * inbox is kept only for the holder whose token it was); adds the session
-   * to the user holding it when the presented token hash matches, or with
-   * `shared` when both are kind A ("joined"), also within the grace;
-   * otherwise refuses ("taken"). Without `name`, joins the user whose token
-   * matches, or answers "unknown_token". Names compare by `userKey`.
-   */
-  open(request: OpenSessionRequest): Promise<OpenSessionResult>;
-  /**
-   * Ends one session. With the user's last session the user goes offline
-   * but, for kind A, keeps the name, token and inbox for the reconnect grace
-   * (a kind-B name, which has no token, is free at once): the
-   * holder's token joins it again within it, and nobody else can claim it.
-   * A holding whose instance died without closing lasts the presence TTL,
-   * then the grace. Idempotent. Resolves true when this closed the user's
-   * last live session: the user went offline (and is last seen now).
-   */
-  close(name: string, sessionId: string): Promise<boolean>;
-  /** The user called `name` (any case) who holds it, online or within the grace, if any. */
-  lookup(name: string): Promise<HeldUser | undefined>;
-  /** Names of every user with at least one live session. */
-  online(): Promise<string[]>;
-  /** How many users have a live session: cheap, whatever their number. */
-  onlineCount(): Promise<number>;
-  /** Sets the status and custom text (none when absent) of the user called `name`. */
-  setStatus(name: string, status: UserStatus, text?: string): Promise<void>;
-  /** What others see of each user named (by `userKey`); unknown users come back offline. */
-  presence(names: string[]): Promise<Presence[]>;
-  /**
-   * The channels the user called `name` belongs to: kept with the user's
-   * inbox (a new holder of an anonymous name starts with none).
-   */
-  memberships(name: string): Promise<string[]>;
-  /** Makes `channel` one of the user's (or not); resolves whether that changed anything. */
-  setMembership(name: string, channel: string, member: boolean): Promise<boolean>;
 }
 
 /** What the registry knows of a channel besides its name. */
@@ -374,14 +342,23 @@ export interface ChannelRegistry {
 export interface HistoryStore {
   /**
    * Up to `limit` retained messages of `topic` older than `before` (the
-   * newest ones when absent), oldest first. With `between`, only the direct
-   * messages between those two users (keys) count.
+   * newest ones when absent), oldest first, as they are now: edited text
+   * with `edited`, deleted ones without text or data (`deleted`), and their
+   * reactions, `mine` for the user `reader` (a key). Changes are not
+   * entries of a page. With `between`, only the direct messages between
+   * those two users (keys) count.
    */
   page(
     topic: Topic,
-    query: { before?: string; limit: number; between?: [string, string] },
+    query: { before?: string; limit: number; between?: [string, string]; reader?: string },
   ): Promise<StoredEnvelope[]>;
-  /** Every retained message of `topic` with an id greater than `after`, oldest first. */
+  /**
+   * Every retained entry of `topic` with an id greater than `after`, oldest
+   * first: messages (a deleted one without text or data) and changes, each
+   * edit with its message's text as it is now, and none of a deleted
+   * message's changes but its deletion, so that a replay never shows a text
+   * that is gone.
+   */
   since(topic: Topic, after: string): Promise<HistorySince>;
 }
 
@@ -391,6 +368,7 @@ export interface Broker {
   history: HistoryStore;
   users: UserDirectory;
   channels: ChannelRegistry;
+  reads: ReadState;
   /** Sets the one handler of this instance's broker events; events before it are dropped. */
   onEvents(events: BrokerEvents): void;
   /** Whether the broker can serve requests now (for `/readyz`). */

@@ -28,3 +28,14 @@ export class MutedError extends Error {
     );
   }
 }
+
+/** Why `change` refused: no such kept message, not the actor's to change, too late, too many emoji. */
+export type ChangeRefusal = "not_found" | "not_permitted" | "window_closed" | "too_many_reactions";
+
+/** Thrown (as a rejection) by `change` when the change is not allowed: nothing was stored. */
+export class ChangeRefusedError extends Error {
+  override name = "ChangeRefusedError";
+  constructor(readonly reason: ChangeRefusal) {
+    super(`change refused: ${reason}`);
+  }
+}

@@ -12,7 +12,13 @@
 import { createMessageClock } from "../ids.ts";
 import { userKey } from "../protocol/names.ts";
 import type { DeliveredMessage } from "../protocol/commands.ts";
-import { channelTopic, MutedError, ReplyNotFoundError, replyTopic, userTopic } from "./broker.ts";
+import {
+  channelTopic,
+  MutedError,
+  referenceTopic,
+  ReplyNotFoundError,
+  userTopic,
+} from "./broker.ts";
 import { createMemoryChannels } from "./memory_channels.ts";
 import { createMemoryHistory } from "./memory_history.ts";
 import { createMemoryPresence } from "./memory_presence.ts";
@@ -252,7 +258,7 @@ export function createMemoryHub(options: Partial<MemoryHubOptions> = {}): Memory
       ? registry.mutedUntil(draft.to, userKey(draft.from))
       : undefined;
     if (mutedUntil !== undefined) throw new MutedError(mutedUntil);
-    if (draft.replyTo !== undefined && !retained.answerable(replyTopic(draft), draft)) {
+    if (draft.replyTo !== undefined && !retained.answerable(referenceTopic(draft), draft)) {
       throw new ReplyNotFoundError();
     }
     const { from, to, text, replyTo, data } = draft;

@@ -43,8 +43,8 @@ import {
   type MessageBus,
   type MessageDraft,
   MutedError,
+  referenceTopic,
   ReplyNotFoundError,
-  replyTopic,
   type Topic,
   userTopic,
 } from "./broker.ts";
@@ -213,7 +213,7 @@ export function createRedisBroker(options: RedisBrokerOptions): Broker {
           direct ? "" : to,
           direct ? "" : userKey(from),
           replyTo === undefined ? "" : toStreamId(replyTo),
-          replyTo === undefined ? "" : replyTopic(draft),
+          replyTo === undefined ? "" : referenceTopic(draft),
           ...new Set(topics),
         ) as [string, number];
         if (duplicate === MUTED) throw new MutedError(stored === "0" ? Infinity : Number(stored));

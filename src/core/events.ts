@@ -7,7 +7,7 @@
  * @module
  */
 import { type Envelope, type Topic, userTopic } from "../broker/broker.ts";
-import type { Outbound } from "../protocol/commands.ts";
+import { isChange, type Outbound } from "../protocol/commands.ts";
 import { userKey } from "../protocol/names.ts";
 import type { Session } from "./session.ts";
 
@@ -27,8 +27,16 @@ export type ClientEnvelope = Exclude<Envelope, { kind: "membership" | "presence"
 export function address(topic: Topic, envelope: ClientEnvelope): Addressed {
   switch (envelope.kind) {
     case "channel":
-      return { event: { type: "channelMessage", message: envelope.message } };
     case "direct":
+      if (isChange(envelope.message)) {
+        // Everyone who can see the message learns of its change, the acting session too.
+        return {
+          event: { type: "change", message: envelope.message, direct: envelope.kind === "direct" },
+        };
+      }
+      if (envelope.kind === "channel") {
+        return { event: { type: "channelMessage", message: envelope.message } };
+      }
       return {
         // On the recipient's topic the sessions get the message; on the sender's, a copy.
         event: {

@@ -6,23 +6,16 @@
  *
  * @module
  */
-import type {
-  Codec,
-  Command,
-  Decoded,
-  DeliveredMessage,
-  MessageExtras,
-  Outbound,
-} from "./commands.ts";
+import type { Codec, Command, Conversation, Decoded, MessageExtras } from "./commands.ts";
 import {
   clientFrameSchemas,
   type ClientTypeA,
   DEFAULT_HISTORY_LIMIT,
   DEFAULT_PAGE_LIMIT,
   type FrameLimits,
-  type ServerFrameA,
 } from "./frames.ts";
 import { readFrameObject, refusalFromIssues } from "./decode.ts";
+import { encodeA } from "./encode_a.ts";
 
 /** Creates the kind-A codec for the given limits; it holds no per-connection state. */
 export function createCodecA(limits: FrameLimits): Codec {
@@ -107,6 +100,26 @@ function toCommand(frame: FrameA): Command {
       return { type: "directMessage", to: frame.to, text: frame.message, ...extras(frame), ...ref };
     case "typing":
       return { type: "typing", to: frame.to, ...ref };
+    case "editMessage":
+      return { type: "editMessage", in: place(frame), id: frame.id, text: frame.message, ...ref };
+    case "deleteMessage":
+      return { type: "deleteMessage", in: place(frame), id: frame.id, ...ref };
+    case "react":
+      return {
+        type: "react",
+        in: place(frame),
+        id: frame.id,
+        emoji: frame.emoji,
+        ...(frame.remove ? { remove: true as const } : {}),
+        ...ref,
+      };
+    case "markRead":
+      return {
+        type: "markRead",
+        in: place(frame),
+        ...(frame.id === undefined ? {} : { id: frame.id }),
+        ...ref,
+      };
     case "refresh":
       return { type: "refresh", token: frame.token, ...ref };
     case "ping":
@@ -148,33 +161,6 @@ function toCommand(frame: FrameA): Command {
   }
 }
 
-/** The seed's keys, empty: the start of every answer frame that has no use for them. */
-const EMPTY = { to: "", from: "", sessionID: "", message: "" } as const;
-
-/** The frames of a delivered message: live, replayed, or inside a history answer. */
-type MessageFrame = ServerFrameA<"broadcast" | "directMessage" | "sessionUpdate">;
-
-/** A delivered message as a kind-A frame, with its flags. */
-function messageFrame(
-  type: MessageFrame["type"],
-  message: DeliveredMessage,
-  replay?: true,
-): MessageFrame {
-  return {
-    type,
-    to: message.to,
-    from: message.from,
-    sessionID: "",
-    message: message.text,
-    id: message.id,
-    ts: message.ts,
-    replyTo: message.replyTo,
-    data: message.data,
-    replay,
-    local: message.local,
-  };
-}
-
 /** What a message carries besides its text, as a command holds it (no key when absent). */
 function extras(frame: { replyTo?: string; data?: Record<string, unknown> }): MessageExtras {
   return {
@@ -183,195 +169,7 @@ function extras(frame: { replyTo?: string; data?: Record<string, unknown> }): Me
   };
 }
 
-/**
- * The kind-A frame for `event`: one object literal typed by its outbound
- * schema, in the wire's key order (the seed's five keys, empty where unused,
- * then Natter's). An optional key holding `undefined` is left out by
- * JSON.stringify, so no conditional spreads on this hot path (one encode
- * per message per client kind).
- */
-function encodeA(event: Outbound): string | undefined {
-  switch (event.type) {
-    case "welcome":
-      return JSON.stringify(
-        {
-          type: "sessionID",
-          to: "",
-          from: "",
-          sessionID: event.sessionId,
-          message: event.sessionId,
-          username: event.username,
-          token: event.token,
-          unread: event.unread,
-        } satisfies ServerFrameA<"sessionID">,
-      );
-    case "userList":
-    case "channelList":
-      return JSON.stringify(
-        {
-          type: event.type,
-          to: "",
-          from: "",
-          sessionID: "",
-          message: JSON.stringify(event.names),
-        } satisfies ServerFrameA<"userList" | "channelList">,
-      );
-    case "channelMessage":
-      return JSON.stringify(messageFrame("broadcast", event.message, event.replay));
-    case "directMessage":
-      return JSON.stringify(
-        messageFrame(event.copy ? "sessionUpdate" : "directMessage", event.message, event.replay),
-      );
-    case "history":
-      return JSON.stringify(
-        {
-          type: "history",
-          to: event.to ?? "",
-          from: "",
-          sessionID: "",
-          message: "",
-          with: event.with,
-          ref: event.ref,
-          messages: event.messages.map((item) =>
-            item.type === "channelMessage"
-              ? messageFrame("broadcast", item.message)
-              : messageFrame(item.copy ? "sessionUpdate" : "directMessage", item.message)
-          ),
-        } satisfies ServerFrameA<"history">,
-      );
-    case "typing":
-      return JSON.stringify(
-        {
-          type: "typing",
-          to: event.to,
-          from: event.from,
-          sessionID: "",
-          message: "",
-        } satisfies ServerFrameA<"typing">,
-      );
-    case "memberships":
-      return JSON.stringify(
-        {
-          type: "memberships",
-          to: "",
-          from: "",
-          sessionID: "",
-          message: "",
-          live: event.live,
-          channels: event.channels,
-          invited: event.invited,
-        } satisfies ServerFrameA<"memberships">,
-      );
-    case "invited":
-      return JSON.stringify(
-        {
-          type: "invited",
-          to: event.channel,
-          from: event.from,
-          sessionID: "",
-          message: "",
-        } satisfies ServerFrameA<"invited">,
-      );
-    case "joined":
-    case "left":
-      return JSON.stringify(
-        {
-          type: event.type,
-          to: event.channel,
-          from: "",
-          sessionID: "",
-          message: event.type === "left" ? event.reason ?? "" : "",
-        } satisfies ServerFrameA<"joined" | "left">,
-      );
-    case "members":
-      return JSON.stringify(
-        {
-          ...EMPTY,
-          type: "members",
-          to: event.channel,
-          ref: event.ref,
-          members: event.page.members,
-          count: event.page.count,
-          next: event.page.next,
-        } satisfies ServerFrameA<"members">,
-      );
-    case "member":
-      return JSON.stringify(
-        {
-          type: "member",
-          to: event.channel,
-          from: event.presence.name,
-          sessionID: "",
-          message: event.presence.text ?? "",
-          event: event.event,
-          online: event.presence.online,
-          status: event.presence.status,
-          lastSeen: event.presence.lastSeen,
-          role: event.role,
-        } satisfies ServerFrameA<"member">,
-      );
-    case "memberCount":
-      return JSON.stringify(
-        {
-          ...EMPTY,
-          type: "memberCount",
-          to: event.channel,
-          members: event.members,
-          online: event.online,
-        } satisfies ServerFrameA<"memberCount">,
-      );
-    case "channels":
-      return JSON.stringify(
-        {
-          ...EMPTY,
-          type: "channels",
-          to: event.prefix,
-          ref: event.ref,
-          channels: event.page.channels,
-          next: event.page.next,
-        } satisfies ServerFrameA<"channels">,
-      );
-    case "presence":
-      return JSON.stringify(
-        { ...EMPTY, type: "presence", ref: event.ref, users: event.users } satisfies ServerFrameA<
-          "presence"
-        >,
-      );
-    case "pong":
-      return JSON.stringify(
-        {
-          type: "pong",
-          to: "",
-          from: "",
-          sessionID: "",
-          message: "",
-          ref: event.ref,
-        } satisfies ServerFrameA<"pong">,
-      );
-    case "ack":
-      return JSON.stringify(
-        {
-          type: "ack",
-          to: "",
-          from: "",
-          sessionID: "",
-          message: "",
-          ref: event.ref,
-          id: event.id,
-          duplicate: event.duplicate,
-        } satisfies ServerFrameA<"ack">,
-      );
-    case "error":
-      return JSON.stringify(
-        {
-          type: "error",
-          to: "",
-          from: "",
-          sessionID: "",
-          message: event.message,
-          code: event.code,
-          ref: event.ref,
-        } satisfies ServerFrameA<"error">,
-      );
-  }
+/** The channel (`to`) or conversation (`with`) a frame names: its schema let exactly one through. */
+function place(frame: { to?: string; with?: string }): Conversation {
+  return frame.to === undefined ? { with: frame.with! } : { channel: frame.to };
 }

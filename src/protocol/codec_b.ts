@@ -43,7 +43,9 @@ const SEED_TAKEN_TEXT = "Username already taken";
 function encodeB(event: Outbound): string | undefined {
   switch (event.type) {
     case "channelMessage": {
-      const { from, text, id, ts, local } = event.message;
+      const { from, text, id, ts, local, deleted } = event.message;
+      // A deleted lobby message has no text left to show.
+      if (deleted) return undefined;
       return JSON.stringify(
         { sender: from, text, id, ts, local } satisfies ServerFrameB<"message">,
       );

@@ -26,6 +26,11 @@ export const ERROR_CODES = {
   data_too_large: "The message's data, as JSON, is larger than MAX_DATA_BYTES",
   reply_not_found:
     "replyTo names no kept message of that channel or conversation (wrong id, or dropped by HISTORY_LIMIT or HISTORY_TTL_SECONDS)",
+  message_not_found:
+    "No kept message with that id in that channel or conversation (wrong id, deleted, or dropped by HISTORY_LIMIT or HISTORY_TTL_SECONDS)",
+  edit_window_closed: "The message is older than EDIT_WINDOW_SECONDS: it can no longer be edited",
+  too_many_reactions:
+    "The message already has MAX_REACTIONS_PER_MESSAGE different reactions: react with one of them",
   binary_unsupported: "Binary frames are not part of the protocol; send JSON text",
   user_offline: "The recipient has no open session",
   dm_unsupported: "The recipient uses a lobby-only (kind-B) client, which has no direct messages",
@@ -33,14 +38,14 @@ export const ERROR_CODES = {
   channel_unavailable:
     "The channel cannot be joined: its name is taken by a channel you were not invited to",
   not_permitted:
-    "Your role in the channel does not allow that: the owner appoints moderators and deletes the channel; the owner and moderators invite, and kick, ban and mute those below them",
+    "Your role does not allow that: the owner appoints moderators and deletes the channel; the owner and moderators invite, kick, ban and mute those below them, and delete any message; only its author edits a message",
   banned: "You are banned from that channel (for good, or until the time the message says)",
   muted:
     "You are muted in that channel: you read it but may not post (for good, or until the time the message says)",
   history_truncated:
     "Messages after `since` were dropped (HISTORY_LIMIT or HISTORY_TTL_SECONDS): the replay has what is left",
   rate_limited:
-    "Too many frames: over RATE_MESSAGES_PER_SECOND (or 64 waiting), or over CHANNEL_CREATIONS_PER_MINUTE",
+    "Too many frames: over RATE_MESSAGES_PER_SECOND (or 64 waiting), CHANNEL_CREATIONS_PER_MINUTE or MESSAGE_CHANGES_PER_MINUTE",
   too_many_channels: "The session is already in MAX_CHANNELS_PER_SESSION channels",
   too_many_sessions: "The user already holds MAX_SESSIONS_PER_USER sessions",
   unavailable: "The broker could not be reached; nothing was published",

@@ -31,6 +31,14 @@ export type Command =
   | ({ type: "broadcast"; channel: string; text: string; ref?: string } & MessageExtras)
   | ({ type: "directMessage"; to: string; text: string; ref?: string } & MessageExtras)
   | { type: "typing"; to: string; ref?: string }
+  /** The author replaces the text of their message `id` in `in`. */
+  | { type: "editMessage"; in: Conversation; id: string; text: string; ref?: string }
+  /** The author, or an owner or moderator of the channel, deletes message `id` in `in`. */
+  | { type: "deleteMessage"; in: Conversation; id: string; ref?: string }
+  /** Adds the user's `emoji` reaction to message `id` in `in`, or with `remove` takes it back. */
+  | { type: "react"; in: Conversation; id: string; emoji: string; remove?: true; ref?: string }
+  /** The user has read `in` up to `id` (absent: up to its newest message). */
+  | { type: "markRead"; in: Conversation; id?: string; ref?: string }
   /** A keep-alive: answered with `pong`, counted as activity, never refused for its content. */
   | { type: "ping"; ref?: string }
   /** AUTH_MODE=jwt: a newer token for the same user, before the current one expires. */
@@ -65,6 +73,9 @@ export interface Refusal {
 /** The result of decoding one text frame. */
 export type Decoded = { ok: true; command: Command } | { ok: false; refusal: Refusal };
 
+/** A channel, or the direct conversation with one user: where a message is, from a user's side. */
+export type Conversation = { channel: string } | { with: string };
+
 /**
  * What a message may carry besides its text: the id of the message it
  * answers (in the same channel or conversation), and the application's
@@ -87,6 +98,52 @@ export interface DeliveredMessage extends MessageExtras {
   text: string;
   /** Set when the broker was unreachable: only members on the sender's instance got it. */
   local?: true;
+  /**
+   * Set on an entry that changes an earlier message instead of being one:
+   * stamped and stored like a message, in the same order. `text` is then the
+   * edited text, or empty.
+   */
+  change?: MessageChange;
+  /** In history: when the text was last edited (ms). */
+  edited?: number;
+  /** In history and replays: the message was deleted; its text and data are gone. */
+  deleted?: true;
+  /** In history: the message's reactions, in code-point order of the emoji. */
+  reactions?: Reaction[];
+}
+
+/**
+ * A change of the message `target`: its author edited it (the entry's
+ * `text` is the new text), someone who may deleted it, or a user added or
+ * took back a reaction (`count`: how many users have that reaction now).
+ */
+export type MessageChange =
+  | { action: "edit"; target: string }
+  | { action: "delete"; target: string }
+  | { action: "react"; target: string; emoji: string; added: boolean; count: number };
+
+/** Whether a stamped entry is a change of an earlier message rather than a message. */
+export function isChange(
+  message: DeliveredMessage,
+): message is DeliveredMessage & { change: MessageChange } {
+  return message.change !== undefined;
+}
+
+/** One emoji's reactions to a message: how many users, and whether the reader is one. */
+export interface Reaction {
+  emoji: string;
+  count: number;
+  mine?: true;
+}
+
+/** Where a user stands in one channel or conversation. */
+export interface ReadPosition {
+  /** The id up to which the user has read, if they marked any. */
+  read?: string;
+  /** Messages from others after it. */
+  unread: number;
+  /** Of those, the ones that mention the user (channels only). */
+  mentions: number;
 }
 
 /** A status a user chooses; offline is not chosen: it is having no session. */
@@ -195,6 +252,24 @@ export type Outbound =
   | { type: "channels"; prefix: string; page: ChannelPage; ref?: string }
   | { type: "presence"; users: Presence[]; ref?: string }
   | { type: "ack"; ref: string; id?: string; duplicate?: true }
+  /** A change of an earlier message, live or replayed (`replay`); `direct` in a conversation. */
+  | {
+    type: "change";
+    message: DeliveredMessage & { change: MessageChange };
+    direct: boolean;
+    replay?: true;
+  }
+  /** On connect: where the user stands in each of their channels and recent conversations. */
+  | {
+    type: "readState";
+    channels: (ReadPosition & { channel: string })[];
+    /** `theirRead`: how far the other user has read the conversation. */
+    conversations: (ReadPosition & { with: string; theirRead?: string })[];
+  }
+  /** The user (on any device) moved their read position in `in`. */
+  | { type: "read"; in: Conversation; position: ReadPosition & { read: string } }
+  /** `from` has read up to `id` in the channel, or in the conversation with this user. */
+  | { type: "readReceipt"; in: Conversation; from: string; id: string }
   | ({ type: "error" } & Refusal);
 
 /** Turns frames of one client kind into commands and outbound events into frames. */

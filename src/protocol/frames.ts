@@ -44,6 +44,9 @@ export const DEFAULT_PAGE_LIMIT = 50;
 /** Longest custom status text, in code points. */
 export const MAX_STATUS_CHARS = 64;
 
+/** Longest reaction, in code points: room for any emoji sequence, or a short `:name:`. */
+export const MAX_REACTION_CHARS = 32;
+
 /** A message id sent by a client (`since`, `before`). */
 const MessageIdField = z.string().regex(
   MESSAGE_ID_PATTERN,
@@ -162,6 +165,23 @@ export function clientFrameSchemas(limits: FrameLimits) {
       ref: Ref,
     });
   const Target = targetSchema(scripts);
+  /** A frame about a message of a channel (`to`) or of the conversation with a user (`with`). */
+  const aboutMessage = <T extends z.ZodRawShape>(type: string, shape: T) =>
+    z.object({
+      type: z.literal(type),
+      to: ChannelName.optional(),
+      with: Username.optional(),
+      ...shape,
+      ref: Ref,
+    }).refine((frame) => (frame.to === undefined) !== (frame.with === undefined), {
+      message: `${type} needs exactly one of to (a channel) or with (a username)`,
+    });
+  const Emoji = z.string().refine(
+    (emoji) =>
+      emoji !== "" && !exceedsCodePoints(emoji, MAX_REACTION_CHARS) && isPrintableText(emoji) &&
+      !/\s/u.test(emoji),
+    { message: `emoji must be 1-${MAX_REACTION_CHARS} characters without spaces` },
+  );
   const kindA = {
     createChannel: z.object({
       type: z.literal("createChannel"),
@@ -205,6 +225,14 @@ export function clientFrameSchemas(limits: FrameLimits) {
       ref: Ref,
     }),
     typing: z.object({ type: z.literal("typing"), to: Target, ref: Ref }),
+    editMessage: aboutMessage("editMessage", { id: MessageIdField, message: Text }),
+    deleteMessage: aboutMessage("deleteMessage", { id: MessageIdField }),
+    react: aboutMessage("react", {
+      id: MessageIdField,
+      emoji: Emoji,
+      remove: z.boolean().optional(),
+    }),
+    markRead: aboutMessage("markRead", { id: MessageIdField.optional() }),
     /** Seed A's keep-alive (`{"type":"ping","message":"keep-alive","from":NAME}`); other keys ignored. */
     ping: z.object({ type: z.literal("ping"), ref: Ref.catch(undefined) }),
     refresh: z.object({ type: z.literal("refresh"), token: z.string().min(1).max(8192), ref: Ref }),

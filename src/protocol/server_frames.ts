@@ -34,6 +34,33 @@ const MessageExtras = {
   data: z.record(z.string(), z.unknown()).optional(),
 };
 
+/** A message's state in a history answer or a replay: edited, deleted, its reactions. */
+const MessageState = {
+  edited: Timestamp.optional(),
+  deleted: z.literal(true).optional(),
+  reactions: z.array(z.object({
+    emoji: z.string(),
+    count: z.number().int().positive(),
+    mine: z.literal(true).optional(),
+  })).optional(),
+};
+
+/** A change of message `target`: the conversation is `to` (a channel), or `direct` between `to` and `from`. */
+const ChangeFields = {
+  id: MessageId,
+  ts: Timestamp,
+  target: MessageId,
+  direct: z.literal(true).optional(),
+  replay: z.literal(true).optional(),
+};
+
+/** Where a user stands in one channel or conversation. */
+const ReadPosition = {
+  read: MessageId.optional(),
+  unread: z.number().int().nonnegative(),
+  mentions: z.number().int().nonnegative(),
+};
+
 /** Flags a delivered message may carry. */
 const MessageFlags = {
   /** Sent again from history (resume), not live. */
@@ -79,6 +106,7 @@ export const ServerFramesA = {
     id: MessageId,
     ts: Timestamp,
     ...MessageExtras,
+    ...MessageState,
   }),
   directMessage: z.object({
     ...baseA,
@@ -87,6 +115,7 @@ export const ServerFramesA = {
     id: MessageId,
     ts: Timestamp,
     ...MessageExtras,
+    ...MessageState,
   }),
   sessionUpdate: z.object({
     ...baseA,
@@ -95,8 +124,48 @@ export const ServerFramesA = {
     id: MessageId,
     ts: Timestamp,
     ...MessageExtras,
+    ...MessageState,
   }),
   typing: z.object({ ...baseA, type: z.literal("typing") }),
+  /** `from` edited message `target`; `message` is its new text. */
+  messageEdited: z.object({ ...baseA, ...ChangeFields, type: z.literal("messageEdited") }),
+  /** `from` deleted message `target`. */
+  messageDeleted: z.object({ ...baseA, ...ChangeFields, type: z.literal("messageDeleted") }),
+  /** `from` added (`added`) or took back an `emoji` reaction to `target`; `count` users have it now. */
+  reaction: z.object({
+    ...baseA,
+    ...ChangeFields,
+    type: z.literal("reaction"),
+    emoji: z.string(),
+    added: z.boolean(),
+    count: z.number().int().nonnegative(),
+  }),
+  /** On connect: the user's read position and unread counts in each channel and recent conversation. */
+  readState: z.object({
+    ...baseA,
+    type: z.literal("readState"),
+    channels: z.array(z.object({ name: z.string(), ...ReadPosition })),
+    /** `theirRead`: how far the other user has read the conversation. */
+    conversations: z.array(
+      z.object({ with: z.string(), ...ReadPosition, theirRead: MessageId.optional() }),
+    ),
+  }),
+  /** The user (on any device) has read channel `to`, or the conversation `with`, up to `id`. */
+  read: z.object({
+    ...baseA,
+    type: z.literal("read"),
+    with: z.string().optional(),
+    id: MessageId,
+    unread: z.number().int().nonnegative(),
+    mentions: z.number().int().nonnegative(),
+  }),
+  /** `from` has read channel `to`, or (`direct`) the conversation with this user, up to `id`. */
+  readReceipt: z.object({
+    ...baseA,
+    type: z.literal("readReceipt"),
+    id: MessageId,
+    direct: z.literal(true).optional(),
+  }),
   /** The user's channels, with their newest ids: this session is in them when `live`. */
   memberships: z.object({
     ...baseA,
@@ -189,6 +258,12 @@ export const ServerFrameA = z.discriminatedUnion("type", [
   ServerFramesA.directMessage,
   ServerFramesA.sessionUpdate,
   ServerFramesA.typing,
+  ServerFramesA.messageEdited,
+  ServerFramesA.messageDeleted,
+  ServerFramesA.reaction,
+  ServerFramesA.readState,
+  ServerFramesA.read,
+  ServerFramesA.readReceipt,
   ServerFramesA.pong,
   ServerFramesA.memberships,
   ServerFramesA.invited,
