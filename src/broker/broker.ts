@@ -103,6 +103,12 @@ export type MessageDraft =
   )
   & {
     /**
+     * The holding of the name that sends it (`<user key> <claim tag>`):
+     * only that holding edits it, or deletes it as its author. Absent for
+     * the server's own messages, which no user edits.
+     */
+    author?: string;
+    /**
      * Makes the publish idempotent: a second publish with the same key within
      * the dedup window stores and delivers nothing and returns the first
      * message. Opaque to the broker: the core decides which publishes are one.
@@ -120,8 +126,9 @@ export type MessageDraft =
 export type ChangeDraft =
   & {
     kind: "channel" | "direct";
-    /** The acting user. */
+    /** The acting user, and their holding of the name (see `MessageDraft.author`). */
     from: string;
+    actor: string;
     to: string;
     /** The id of the message changed. */
     target: string;
@@ -254,13 +261,15 @@ export interface MessageBus {
   publish(topics: readonly Topic[], draft: MessageDraft): Promise<Published>;
   /**
    * Stores and delivers a change of a kept message like `publish` does a
-   * message: an entry with its own id on every one of `topics`, whose
+   * message: an entry with its own id on every one of `topics` that keeps
+   * the message (a direct message's two inboxes may have dropped it at
+   * different times; a new holder's inbox never had it), whose
    * `change` names the action and the target, and whose `text` is the new
    * text of an edit (empty otherwise). From then on the history shows the
    * target as it is now. Rejects with `ChangeRefusedError` (nothing stored)
    * when the target is no kept, undeleted message of
-   * `referenceTopic(draft)` (for a direct one, between the same two users)
-   * or the action is not allowed; resolves `undefined` for a reaction that
+   * `referenceTopic(draft)` (for a direct one, of either inbox, between the
+   * same two users) or the action is not allowed; resolves `undefined` for a reaction that
    * changes nothing (added twice, or taken back without being there).
    */
   change(topics: readonly Topic[], draft: ChangeDraft): Promise<Published | undefined>;

@@ -155,7 +155,10 @@ export function createMemoryHub(options: Partial<MemoryHubOptions> = {}): Memory
     },
     setMembership(name, channel, member) {
       const changed = presence.setMembership(userKey(name), name, channel, member);
-      if (changed && member) readState.joined(userKey(name), channel);
+      if (changed) {
+        if (member) readState.joined(userKey(name), channel);
+        else readState.left(userKey(name), channel);
+      }
       return Promise.resolve(changed);
     },
   };
@@ -256,6 +259,7 @@ export function createMemoryHub(options: Partial<MemoryHubOptions> = {}): Memory
       retained.forget(channelTopic(name));
       readState.forgetChannel(name);
     },
+    banned: (key, name) => readState.left(key, name),
   });
 
   return {

@@ -78,6 +78,8 @@ export interface MemoryChannelsOptions {
   holderOf(userKey: string): string | undefined;
   /** Told of each deleted channel, whose history the hub drops. */
   removed(name: string): void;
+  /** Told of each user a ban took out of a channel. */
+  banned(userKey: string, name: string): void;
 }
 
 /** Creates an empty registry. */
@@ -168,7 +170,9 @@ export function createMemoryChannels(options: MemoryChannelsOptions): MemoryChan
     ban(name, userKey, measure) {
       const channel = channels.get(name);
       if (channel) setMeasure(channel.bans, userKey, measure);
-      if (!("lifted" in measure)) presence.setMembership(userKey, userKey, name, false);
+      if (!("lifted" in measure) && presence.setMembership(userKey, userKey, name, false)) {
+        options.banned(userKey, name);
+      }
       return Promise.resolve();
     },
     mute(name, userKey, measure) {

@@ -12,7 +12,15 @@
 import { formatMessageId } from "../ids.ts";
 import { userKey } from "../protocol/names.ts";
 import { isChange, type Reaction } from "../protocol/commands.ts";
-import type { ChangeDraft, HistoryStore, MessageDraft, StoredEnvelope, Topic } from "./broker.ts";
+import {
+  type ChangeDraft,
+  type HistoryStore,
+  type MessageDraft,
+  referenceTopic,
+  type StoredEnvelope,
+  type Topic,
+  userTopic,
+} from "./broker.ts";
 import { ChangeRefusedError } from "./errors.ts";
 import { asItIsNow, asReplayed, type MessageState, orderReactions } from "./message_state.ts";
 
@@ -26,9 +34,16 @@ interface Retained {
   envelopes: StoredEnvelope[];
   /** Each entry's number in its conversation's count, in step with `envelopes`. */
   counts: number[];
+  /** Each entry's author's holding (`MessageDraft.author`), in step with `envelopes`. */
+  authors: (string | undefined)[];
   maxDropped?: string;
   /** The state of each of its messages that changed, by id. */
   states: Map<string, State>;
+  /**
+   * How many kept entries refer to each message (itself and its changes): its
+   * state goes with the last of them, so that no kept change outlives it.
+   */
+  references: Map<string, number>;
 }
 
 /** A kept entry found by id, with its number in its conversation's count. */
@@ -40,9 +55,16 @@ export interface FoundEntry {
 /** The retained entries of every topic of one hub. */
 export interface MemoryHistory {
   history: HistoryStore;
-  store(topic: Topic, envelope: StoredEnvelope, count: number): void;
+  store(topic: Topic, envelope: StoredEnvelope, count: number, author?: string): void;
   /** Whether `draft.replyTo` is a kept message of `topic` (one of the same two users, if direct). */
   answerable(topic: Topic, draft: MessageDraft): boolean;
+  /**
+   * Where the target of `draft` is kept: `referenceTopic(draft)`, else for a
+   * direct message the other user's inbox; undefined when neither keeps it.
+   */
+  locate(draft: ChangeDraft): Topic | undefined;
+  /** Whether `topic` keeps the target of `draft`. */
+  keeps(topic: Topic, draft: ChangeDraft): boolean;
   /**
    * Checks `draft` against its target kept in `topic`, throwing
    * `ChangeRefusedError` when it may not be done; resolves who the change
@@ -73,7 +95,13 @@ export function createMemoryHistory(
   function retainedOf(topic: Topic, create = false): Retained {
     let topicRetained = retained.get(topic);
     if (!topicRetained) {
-      topicRetained = { envelopes: [], counts: [], states: new Map() };
+      topicRetained = {
+        envelopes: [],
+        counts: [],
+        authors: [],
+        states: new Map(),
+        references: new Map(),
+      };
       if (create) retained.set(topic, topicRetained);
     }
     const oldest = Date.now() - historyTtlMs;
@@ -84,17 +112,33 @@ export function createMemoryHistory(
 
   function drop(topicRetained: Retained): void {
     topicRetained.counts.shift();
-    const dropped = topicRetained.envelopes.shift()?.message.id;
-    topicRetained.maxDropped = dropped;
-    if (dropped !== undefined) topicRetained.states.delete(dropped);
+    topicRetained.authors.shift();
+    const dropped = topicRetained.envelopes.shift()?.message;
+    if (dropped === undefined) return;
+    topicRetained.maxDropped = dropped.id;
+    const referred = dropped.change?.target ?? dropped.id;
+    const left = (topicRetained.references.get(referred) ?? 1) - 1;
+    if (left > 0) topicRetained.references.set(referred, left);
+    else {
+      topicRetained.references.delete(referred);
+      topicRetained.states.delete(referred);
+    }
   }
 
-  /** The kept message `id` of `topic` (not a change), with its state. */
+  /** The kept message `id` of `topic` (not a change), with its state and author. */
   function target(topic: Topic, id: string) {
-    const { envelopes, states } = retainedOf(topic);
-    const envelope = envelopes.find(({ message }) => message.id === id);
+    const { envelopes, states, authors } = retainedOf(topic);
+    const index = envelopes.findIndex(({ message }) => message.id === id);
+    const envelope = envelopes[index];
     if (!envelope || isChange(envelope.message)) return undefined;
-    return { envelope, state: states.get(id) };
+    return { envelope, state: states.get(id), author: authors[index] };
+  }
+
+  /** The target of `draft` in `topic`, if kept there (one of the pair, for a direct one). */
+  function targetOf(topic: Topic, draft: ChangeDraft) {
+    const found = target(topic, draft.target);
+    if (!found || draft.kind === "channel") return found;
+    return isBetween(found.envelope, [userKey(draft.from), userKey(draft.to)]) ? found : undefined;
   }
 
   function reactionsOf(state: State | undefined, reader: string | undefined): Reaction[] {
@@ -110,10 +154,13 @@ export function createMemoryHistory(
   }
 
   return {
-    store(topic, envelope, count) {
+    store(topic, envelope, count, author) {
       const topicRetained = retainedOf(topic, true);
       topicRetained.envelopes.push(envelope);
       topicRetained.counts.push(count);
+      topicRetained.authors.push(author);
+      const referred = envelope.message.change?.target ?? envelope.message.id;
+      topicRetained.references.set(referred, (topicRetained.references.get(referred) ?? 0) + 1);
       while (topicRetained.envelopes.length > historyLimit) drop(topicRetained);
     },
     answerable(topic, draft) {
@@ -121,22 +168,20 @@ export function createMemoryHistory(
       if (!found || draft.kind === "channel") return found !== undefined;
       return isBetween(found.envelope, [userKey(draft.from), userKey(draft.to)]);
     },
+    locate(draft) {
+      const reference = referenceTopic(draft);
+      if (targetOf(reference, draft)) return reference;
+      const partner = userTopic(userKey(draft.to));
+      return draft.kind === "direct" && targetOf(partner, draft) ? partner : undefined;
+    },
+    keeps: (topic, draft) => targetOf(topic, draft) !== undefined,
     check(topic, draft) {
-      const found = target(topic, draft.target);
-      const actor = userKey(draft.from);
-      if (
-        !found || found.state?.deleted !== undefined ||
-        (draft.kind === "direct" && !isBetween(found.envelope, [actor, userKey(draft.to)]))
-      ) {
-        throw new ChangeRefusedError("not_found");
-      }
+      const found = targetOf(topic, draft);
+      if (!found || found.state?.deleted !== undefined) throw new ChangeRefusedError("not_found");
       const { message } = found.envelope;
-      const to = draft.kind === "channel"
-        ? draft.to
-        : userKey(message.from) === actor
-        ? message.to
-        : message.from;
-      const mine = message.from === draft.from;
+      const actor = userKey(draft.from);
+      const to = draft.to;
+      const mine = found.author !== undefined && found.author === draft.actor;
       switch (draft.action) {
         case "edit":
           if (!mine) throw new ChangeRefusedError("not_permitted");

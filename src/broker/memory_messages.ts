@@ -11,6 +11,7 @@ import type { DeliveredMessage } from "../protocol/commands.ts";
 import { userKey } from "../protocol/names.ts";
 import {
   type ChangeDraft,
+  ChangeRefusedError,
   type Envelope,
   type MessageDraft,
   MutedError,
@@ -85,7 +86,7 @@ export function createMemoryMessages(options: MemoryMessagesOptions): MemoryMess
       dedup.set(draft.dedupKey, { message, expires: Date.now() + dedupWindowMs });
     }
     const unique = [...new Set(topics)];
-    for (const topic of unique) history.store(topic, stored, count);
+    for (const topic of unique) history.store(topic, stored, count, draft.author);
     reads.published(draft, message, count);
     deliver(
       unique,
@@ -100,7 +101,9 @@ export function createMemoryMessages(options: MemoryMessagesOptions): MemoryMess
   function change(topics: readonly Topic[], draft: ChangeDraft): Published | undefined {
     const earlier = draft.dedupKey === undefined ? undefined : remembered(draft.dedupKey);
     if (earlier) return { message: earlier, duplicate: true };
-    const checked = history.check(referenceTopic(draft), draft);
+    const kept = history.locate(draft);
+    if (kept === undefined) throw new ChangeRefusedError("not_found");
+    const checked = history.check(kept, draft);
     if (!checked) return undefined;
     const { target } = draft;
     const message: DeliveredMessage = {
@@ -117,12 +120,13 @@ export function createMemoryMessages(options: MemoryMessagesOptions): MemoryMess
     }
     const stored: StoredEnvelope = { kind: draft.kind, message };
     const count = reads.current(draft);
-    const unique = [...new Set(topics)];
-    for (const topic of unique) {
+    // Only where the message is kept: an inbox may have dropped it, or never had it (a new holder's).
+    const keeping = [...new Set(topics)].filter((topic) => history.keeps(topic, draft));
+    for (const topic of keeping) {
       history.apply(topic, draft, message.ts);
       history.store(topic, stored, count);
     }
-    deliver(unique, stored);
+    deliver(keeping, stored);
     return { message, duplicate: false };
   }
 

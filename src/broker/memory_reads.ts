@@ -45,9 +45,11 @@ export interface MemoryReads {
   published(draft: MessageDraft, message: DeliveredMessage, count: number): void;
   /** The user `key` joined `channel`: they have read it as it is now. */
   joined(key: string, channel: string): void;
+  /** The user `key` is out of `channel`: what they read of it goes, so a later join starts afresh. */
+  left(key: string, channel: string): void;
   /** Forgets a user's read state (a new holder of the name starts with none). */
   forgetUser(key: string): void;
-  /** Forgets a deleted channel's count. */
+  /** Forgets a deleted channel: its count, and what every user read of it. */
   forgetChannel(channel: string): void;
 }
 
@@ -94,6 +96,11 @@ export function createMemoryReads(options: MemoryReadsOptions): MemoryReads {
         : Math.max(0, (counts.get(counterKey) ?? 0) - after),
       mentions,
     };
+  }
+
+  function left(key: string, channel: string): void {
+    users.get(key)?.marks.delete(`channel:${channel}`);
+    users.get(key)?.mentions.delete(channel);
   }
 
   const reads: Omit<ReadState, "readBy"> = {
@@ -186,8 +193,19 @@ export function createMemoryReads(options: MemoryReadsOptions): MemoryReads {
         count: counts.get(topic) ?? 0,
       });
     },
-    forgetUser: (key) => void users.delete(key),
-    forgetChannel: (channel) => void counts.delete(channelTopic(channel)),
+    left,
+    forgetUser(key) {
+      // The old holder's conversations start again from nothing for the other users too.
+      for (const other of users.get(key)?.conversations.keys() ?? []) {
+        counts.delete(pairOf(key, other));
+        users.get(other)?.marks.delete(`user:${key}`);
+      }
+      users.delete(key);
+    },
+    forgetChannel(channel) {
+      counts.delete(channelTopic(channel));
+      for (const key of users.keys()) left(key, channel);
+    },
   };
 }
 

@@ -228,6 +228,7 @@ export function createRedisBroker(options: RedisBrokerOptions): Broker {
           draft.kind === "channel" ? (draft.mentions ?? []).join("\n") : "",
           direct ? from : "",
           direct ? to : "",
+          draft.author ?? "",
           ...new Set(topics),
         ) as [string, number];
         if (duplicate === MUTED) throw new MutedError(stored === "0" ? Infinity : Number(stored));
@@ -282,6 +283,7 @@ export function createRedisBroker(options: RedisBrokerOptions): Broker {
         topic,
         before === undefined ? "" : toStreamId(before),
         limit,
+        historyTtlMs,
         reader ?? "",
         ...(between ?? []),
       ) as [string, string[], (string | number)[]][];

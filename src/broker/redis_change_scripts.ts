@@ -11,15 +11,19 @@ import { STREAMS } from "./redis_message_scripts.ts";
 import { PRELUDE } from "./redis_scripts.ts";
 
 /**
- * Checks and stores a change of the kept message `target` of the reference
- * topic (for a direct message, one between the actor and the partner), and
- * publishes it on every topic, in one step: its state keys there follow (an
- * edit's text and time, a deletion, the reaction counts and who reacted),
- * expiring with the message. ARGV: prefix, dedup key (or ''), dedup window
- * ms, history limit, history ttl ms, action (edit, delete, react), the
- * actor's key and name, the target's stream id and message id, the
- * reference topic, the partner's key (or '' in a channel), the channel (or
- * ''), '1' when the actor moderates the channel, the edit window ms, the
+ * Checks and stores a change of the kept message `target` (for a direct
+ * message, one between the actor and the partner, in the actor's inbox or
+ * else the partner's), and publishes it on every topic that keeps the
+ * message, in one step: its state keys there follow (an edit's text and
+ * time, a deletion, the reaction counts and who reacted) and last the
+ * history TTL after the latest change, as long as any entry that refers to
+ * them. The message is never decoded: its author's holding is the entry's
+ * `a` field, its time the entry id's. ARGV: prefix, dedup key (or ''),
+ * dedup window ms, history limit, history ttl ms, action (edit, delete,
+ * react), the actor's key, name and holding, the target's stream id and
+ * message id, the reference topic, the partner's key (or '' in a channel),
+ * the place as the change is addressed to it (the channel, or the partner's
+ * name), '1' when the actor moderates the channel, the edit window ms, the
  * new text, the emoji, '1' to add it, most emoji a message may have, then
  * the topics. Returns {change JSON, 0}, {first change JSON, 1} for a
  * duplicate, {reason, 4} when refused (not_found, not_permitted,
@@ -28,30 +32,41 @@ import { PRELUDE } from "./redis_scripts.ts";
  */
 export const PUBLISH_CHANGE = PRELUDE + STREAMS + `
 local dedup, window, limit, ttl = ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
-local action, actor_key, actor_name = ARGV[6], ARGV[7], ARGV[8]
-local target, target_id, reference, partner_key = ARGV[9], ARGV[10], ARGV[11], ARGV[12]
-local channel, moderator, edit_window, text = ARGV[13], ARGV[14] == '1', tonumber(ARGV[15]), ARGV[16]
-local emoji, add, max_emoji = ARGV[17], ARGV[18] == '1', tonumber(ARGV[19])
+local action, actor_key, actor_name, actor = ARGV[6], ARGV[7], ARGV[8], ARGV[9]
+local target, target_id, reference, partner_key = ARGV[10], ARGV[11], ARGV[12], ARGV[13]
+local to, moderator, edit_window, text = ARGV[14], ARGV[15] == '1', tonumber(ARGV[16]), ARGV[17]
+local emoji, add, max_emoji = ARGV[18], ARGV[19] == '1', tonumber(ARGV[20])
 local dedup_key = prefix .. 'dedup:' .. dedup
 if dedup ~= '' then
   local earlier = redis.call('GET', dedup_key)
   if earlier then return {earlier, 1} end
 end
-local found = redis.call('XRANGE', stream_key(reference), target, target)[1]
-if not found then return {'not_found', 4} end
-local fields = fields_of(found[2])
-if fields.c or (partner_key ~= '' and not between(fields, actor_key, partner_key)) or
-    redis.call('HEXISTS', state_key(reference, target), 'deleted') == 1 then
+-- The kept message in a topic, or nil: never a change, and in a conversation one of the pair.
+local function kept(topic)
+  trim_aged(stream_key(topic), ttl)
+  local found = redis.call('XRANGE', stream_key(topic), target, target)[1]
+  if not found then return nil end
+  local fields = fields_of(found[2])
+  if fields.c or (partner_key ~= '' and not between(fields, actor_key, partner_key)) then
+    return nil
+  end
+  return fields
+end
+local fields = kept(reference)
+if not fields and partner_key ~= '' then
+  reference = 'user:' .. partner_key
+  fields = kept(reference)
+end
+if not fields or redis.call('HEXISTS', state_key(reference, target), 'deleted') == 1 then
   return {'not_found', 4}
 end
-local original = cjson.decode(fields.m)
-local mine = original.from == actor_name
+local mine = fields.a ~= nil and fields.a ~= '' and fields.a == actor
 local now = now_ms()
 local count = 0
 local reacted = actor_key .. '\\n' .. emoji
 if action == 'edit' then
   if not mine then return {'not_permitted', 4} end
-  if original.ts + edit_window <= now then return {'window_closed', 4} end
+  if parse_id(target) + edit_window <= now then return {'window_closed', 4} end
 elseif action == 'delete' then
   if not mine and not moderator then return {'not_permitted', 4} end
 else
@@ -63,8 +78,6 @@ else
   end
   count = count + (add and 1 or -1)
 end
-local to = channel
-if partner_key ~= '' then to = fields.f == actor_key and original.to or original.from end
 local ms, seq = next_id()
 local id = string.format('%013d-%06d', ms, seq)
 local change
@@ -79,37 +92,37 @@ local message = '{"id":"' .. id .. '","ts":' .. string.format('%d', ms) .. ',"ki
   ',"to":' .. cjson.encode(to) .. ',"text":' .. cjson.encode(action == 'edit' and text or '') ..
   ',"change":' .. change .. '}'
 local entry = string.format('%d-%d', ms, seq)
--- The state lives as long as the message may: until it ages out of the history.
-local life = math.max(1, original.ts + ttl - ms)
-local n = redis.call('GET', counter_key(channel, actor_key, partner_key)) or '0'
+local n = count_of(counter_key(partner_key == '' and to or '', actor_key, partner_key))
 local oldest = string.format('%d-0', ms - ttl)
-for i = 20, #ARGV do
+for i = 21, #ARGV do
   local topic = ARGV[i]
-  local state, reactions, who = state_key(topic, target), reactions_key(topic, target),
-    reacted_key(topic, target)
-  if action == 'edit' then
-    redis.call('HSET', state, 'text', text, 'edited', ms)
-  elseif action == 'delete' then
-    redis.call('DEL', state, reactions, who)
-    redis.call('HSET', state, 'deleted', ms)
-  elseif add then
-    redis.call('SADD', who, reacted)
-    redis.call('HINCRBY', reactions, emoji, 1)
-  else
-    redis.call('SREM', who, reacted)
-    if redis.call('HINCRBY', reactions, emoji, -1) <= 0 then redis.call('HDEL', reactions, emoji) end
+  if topic == reference or kept(topic) then
+    local state, reactions, who = state_key(topic, target), reactions_key(topic, target),
+      reacted_key(topic, target)
+    if action == 'edit' then
+      redis.call('HSET', state, 'text', text, 'edited', ms)
+    elseif action == 'delete' then
+      redis.call('DEL', state, reactions, who)
+      redis.call('HSET', state, 'deleted', ms)
+    elseif add then
+      redis.call('SADD', who, reacted)
+      redis.call('HINCRBY', reactions, emoji, 1)
+    else
+      redis.call('SREM', who, reacted)
+      if redis.call('HINCRBY', reactions, emoji, -1) <= 0 then redis.call('HDEL', reactions, emoji) end
+    end
+    for _, key in ipairs({state, reactions, who}) do redis.call('PEXPIRE', key, ttl) end
+    local stream = stream_key(topic)
+    if partner_key ~= '' then
+      redis.call('XADD', stream, 'MAXLEN', limit, entry, 'm', message, 'f', actor_key, 't',
+        partner_key, 'n', n, 'c', target)
+    else
+      redis.call('XADD', stream, 'MAXLEN', limit, entry, 'm', message, 'n', n, 'c', target)
+    end
+    redis.call('XTRIM', stream, 'MINID', oldest)
+    redis.call('PEXPIRE', stream, ttl)
+    redis.call('PUBLISH', prefix .. topic, message)
   end
-  for _, key in ipairs({state, reactions, who}) do redis.call('PEXPIRE', key, life) end
-  local stream = stream_key(topic)
-  if partner_key ~= '' then
-    redis.call('XADD', stream, 'MAXLEN', limit, entry, 'm', message, 'f', actor_key, 't',
-      partner_key, 'n', n, 'c', target)
-  else
-    redis.call('XADD', stream, 'MAXLEN', limit, entry, 'm', message, 'n', n, 'c', target)
-  end
-  redis.call('XTRIM', stream, 'MINID', oldest)
-  redis.call('PEXPIRE', stream, ttl)
-  redis.call('PUBLISH', prefix .. topic, message)
 end
 if dedup ~= '' then redis.call('SET', dedup_key, message, 'PX', window) end
 return {message, 0}
@@ -146,19 +159,12 @@ local found
 if wanted ~= '' then
   found = redis.call('XRANGE', stream, wanted, wanted)[1]
   if found and other ~= '' and not between(fields_of(found[2]), key, other) then found = nil end
+elseif other == '' then
+  found = redis.call('XREVRANGE', stream, '+', '-', 'COUNT', 1)[1]
 else
-  local upper = '+'
-  while not found do
-    local batch = redis.call('XREVRANGE', stream, upper, '-', 'COUNT', 100)
-    if #batch == 0 then break end
-    for _, entry in ipairs(batch) do
-      if other == '' or between(fields_of(entry[2]), key, other) then
-        found = entry
-        break
-      end
-    end
-    upper = '(' .. batch[#batch][1]
-  end
+  -- The conversation's newest message, as its counter remembers it: no walk through the inbox.
+  local last = redis.call('HGET', counter_key('', key, other), 'last')
+  if last then found = redis.call('XRANGE', stream, last, last)[1] end
 end
 if not found then return {} end
 local n = tonumber(fields_of(found[2]).n or '0')
@@ -173,10 +179,10 @@ if moved then
       '[' .. mention_at(channel, n))
   end
 end
-local total = tonumber(redis.call('GET', counter_key(channel, key, other)) or '0')
+local unread = unread_of(counter_key(channel, key, other), mark_id, mark_n)
 local mentions = channel ~= '' and unread_mentions(key, channel, mark_n) or 0
 local members = channel ~= '' and redis.call('SCARD', prefix .. 'members:' .. channel) or 2
-return {mark_id, math.max(0, total - mark_n), mentions, moved and 1 or 0, members}
+return {mark_id, unread, mentions, moved and 1 or 0, members}
 `;
 
 /**
@@ -207,8 +213,8 @@ for i = 4, #ARGV do
   local channel = ARGV[i]
   local id, n = parse_mark(redis.call('HGET', read_key(key), 'channel:' .. channel))
   if id then
-    local total = tonumber(redis.call('GET', counter_key(channel, '', '')) or '0')
-    table.insert(channels, {id, math.max(0, total - n), unread_mentions(key, channel, n)})
+    local unread = unread_of(counter_key(channel, '', ''), id, n)
+    table.insert(channels, {id, unread, unread_mentions(key, channel, n)})
   else
     table.insert(channels, {'', 0, 0})
   end
@@ -217,10 +223,10 @@ local conversations = {}
 local names = prefix .. 'conversation-names:' .. key
 for _, other in ipairs(redis.call('ZREVRANGE', prefix .. 'conversations:' .. key, 0, most - 1)) do
   local id, n = parse_mark(redis.call('HGET', read_key(key), 'user:' .. other))
-  local total = tonumber(redis.call('GET', counter_key('', key, other)) or '0')
+  local unread = unread_of(counter_key('', key, other), id, n)
   local theirs = parse_mark(redis.call('HGET', read_key(other), 'user:' .. key))
-  table.insert(conversations, {redis.call('HGET', names, other) or other, id or '',
-    math.max(0, total - n), theirs or ''})
+  table.insert(conversations, {redis.call('HGET', names, other) or other, id or '', unread,
+    theirs or ''})
 end
 return {channels, conversations}
 `;

@@ -143,7 +143,7 @@ for _, key in ipairs(grantees(name)) do redis.call('HDEL', grants_key(key), name
 local members = redis.call('SMEMBERS', prefix .. 'members:' .. name)
 for _, key in ipairs(members) do
   redis.call('SREM', prefix .. 'memberships:' .. key, name)
-  redis.call('HDEL', prefix .. 'read:' .. key, 'channel:' .. name)
+  forget_reading(key, name)
 end
 redis.call('DEL', prefix .. 'count:channel:' .. name)
 redis.call('SREM', prefix .. 'channels', name)
@@ -161,11 +161,11 @@ return members
  * or lifts the ban. ARGV: prefix, channel, user key, the ban's end in ms
  * ('0': for good; '': lifts it).
  */
-export const BAN_USER = `
-local prefix = ARGV[1]
+export const BAN_USER = PRELUDE + `
 local name, key, ends = ARGV[2], ARGV[3], ARGV[4]
 if ends == '' then return redis.call('HDEL', prefix .. 'bans:' .. name, key) end
 redis.call('HSET', prefix .. 'bans:' .. name, key, ends)
+forget_reading(key, name)
 redis.call('SREM', prefix .. 'memberships:' .. key, name)
 redis.call('SREM', prefix .. 'members:' .. name, key)
 redis.call('ZREM', prefix .. 'member-index:' .. name, key)

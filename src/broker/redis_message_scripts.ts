@@ -11,10 +11,23 @@ import { PRELUDE } from "./redis_scripts.ts";
  * Helpers for history streams, whose entry ids are message ids without the
  * sequence padding. An entry's fields: `m` the message JSON, `f` and `t`
  * the user keys of a direct message, `n` its number in its conversation's
- * count, `c` the target of a change (absent on a message).
+ * count, `a` its author's holding (`<user key> <claim tag>`, empty for the
+ * server's), `c` the target of a change (absent on a message). A counter is
+ * a hash: `n` messages so far, `first` the entry it started at and, for a
+ * conversation, `last` its newest. A conversation's counter expires with
+ * its history, and a read position from before its `first` counts nothing.
  */
 export const STREAMS = `
 local function stream_key(topic) return prefix .. 'history:' .. topic end
+local function parse_id(id)
+  local ms, seq = string.match(id, '^(%d+)-(%d+)$')
+  return tonumber(ms), tonumber(seq)
+end
+local function id_less(a, b)
+  local ams, aseq = parse_id(a)
+  local bms, bseq = parse_id(b)
+  return ams < bms or (ams == bms and aseq < bseq)
+end
 local function fields_of(list)
   local fields = {}
   for i = 1, #list, 2 do fields[list[i]] = list[i + 1] end
@@ -29,6 +42,21 @@ local function counter_key(channel, one, other)
   if channel ~= '' then return prefix .. 'count:channel:' .. channel end
   if one > other then one, other = other, one end
   return prefix .. 'count:pair:' .. one .. '\\n' .. other
+end
+local function count_of(counter) return tonumber(redis.call('HGET', counter, 'n') or '0') end
+-- Messages after a read position (its entry and number): all of them when the position is
+-- from before the counter began (none read yet, or a conversation that expired and began again).
+local function unread_of(counter, mark_id, mark_n)
+  local counted = redis.call('HMGET', counter, 'n', 'first')
+  local total = tonumber(counted[1] or '0')
+  if not mark_id or mark_id == '' or (counted[2] and id_less(mark_id, counted[2])) then
+    return total
+  end
+  return math.max(0, total - mark_n)
+end
+-- Drops a topic's entries older than the history TTL: streams are trimmed by age only on a write.
+local function trim_aged(stream, ttl)
+  redis.call('XTRIM', stream, 'MINID', string.format('%d-0', now_ms() - ttl))
 end
 -- The next message id from Redis's clock: {ms, seq}, increasing across every topic.
 local function next_id()
@@ -51,15 +79,6 @@ end
 local function state_key(topic, id) return prefix .. 'state:' .. topic .. ':' .. id end
 local function reactions_key(topic, id) return prefix .. 'reactions:' .. topic .. ':' .. id end
 local function reacted_key(topic, id) return prefix .. 'reacted:' .. topic .. ':' .. id end
-local function parse_id(id)
-  local ms, seq = string.match(id, '^(%d+)-(%d+)$')
-  return tonumber(ms), tonumber(seq)
-end
-local function id_less(a, b)
-  local ams, aseq = parse_id(a)
-  local bms, bseq = parse_id(b)
-  return ams < bms or (ams == bms and aseq < bseq)
-end
 `;
 
 /**
@@ -78,7 +97,8 @@ end
  * ''), the stream id of the message it replies to and the topic where
  * that must be kept (or '' twice), the keys of the users a channel message
  * mentions (one a line, or ''), the sender's and recipient's names of a
- * direct message (or '' twice), then the topics. It counts the message in
+ * direct message (or '' twice), the author's holding (or ''), then the
+ * topics. It counts the message in
  * its conversation (`n`), marks it read for its author, counts it for
  * the members it mentions, and makes it the newest of a direct conversation. An author muted in that
  * channel publishes nothing, nor does a reply whose target is not kept
@@ -91,7 +111,8 @@ local body, dedup = ARGV[2], ARGV[3]
 local window, limit, ttl = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
 local from_key, to_key, session = ARGV[7], ARGV[8], ARGV[9]
 local muting_channel, author, reply_to, reply_topic = ARGV[10], ARGV[11], ARGV[12], ARGV[13]
--- ARGV[14]: mentioned user keys, one a line; ARGV[15], ARGV[16]: the names of a direct message's users.
+-- ARGV[14]: mentioned user keys, one a line; ARGV[15], ARGV[16]: the names of a direct message's
+-- users; ARGV[17]: the author's holding.
 local dedup_key = prefix .. 'dedup:' .. dedup
 if dedup ~= '' then
   local earlier = redis.call('GET', dedup_key)
@@ -112,7 +133,7 @@ if reply_to ~= '' then
 end
 local ms, seq = next_id()
 local counter = counter_key(muting_channel, from_key, to_key)
-local n = redis.call('INCR', counter)
+local n = redis.call('HINCRBY', counter, 'n', 1)
 if from_key ~= '' then redis.call('PEXPIRE', counter, ttl) end
 local id = string.format('%013d-%06d', ms, seq)
 local message = '{"id":"' .. id .. '","ts":' .. string.format('%d', ms) .. ',' .. string.sub(body, 2)
@@ -125,13 +146,15 @@ local entry = string.format('%d-%d', ms, seq)
 -- The first id this Redis ever stored: a resume from before it lost its history.
 redis.call('SET', prefix .. 'epoch', entry, 'NX')
 local oldest = string.format('%d-0', ms - ttl)
-for i = 17, #ARGV do
+redis.call('HSETNX', counter, 'first', entry)
+if from_key ~= '' then redis.call('HSET', counter, 'last', entry) end
+for i = 18, #ARGV do
   local stream = stream_key(ARGV[i])
   if from_key ~= '' then
     redis.call('XADD', stream, 'MAXLEN', limit, entry, 'm', message, 'f', from_key, 't', to_key,
-      'n', n)
+      'n', n, 'a', ARGV[17])
   else
-    redis.call('XADD', stream, 'MAXLEN', limit, entry, 'm', message, 'n', n)
+    redis.call('XADD', stream, 'MAXLEN', limit, entry, 'm', message, 'n', n, 'a', ARGV[17])
   end
   redis.call('XTRIM', stream, 'MINID', oldest)
   redis.call('PEXPIRE', stream, ttl)
@@ -190,7 +213,7 @@ return redis.call('GET', prefix .. 'dedup:' .. ARGV[2])
 /**
  * A page of a topic's messages (changes are no entries of it), newest
  * first. ARGV: prefix, topic, before (stream id, or '' for the newest),
- * limit, the reader's key (or ''), then optionally two user keys: only
+ * limit, history ttl ms, the reader's key (or ''), then optionally two user keys: only
  * direct messages between them count (read from the entries' `f` and `t`
  * fields, never by decoding the message). Returns {message JSON, its state
  * as HGETALL gives it, {emoji, count, 1 if the reader reacted so or 0, …}}
@@ -199,8 +222,9 @@ return redis.call('GET', prefix .. 'dedup:' .. ARGV[2])
 export const HISTORY_PAGE = PRELUDE + STREAMS + `
 local topic = ARGV[2]
 local stream = stream_key(topic)
-local before, limit, reader, one, other = ARGV[3], tonumber(ARGV[4]), ARGV[5], ARGV[6], ARGV[7]
+local before, limit, reader, one, other = ARGV[3], tonumber(ARGV[4]), ARGV[6], ARGV[7], ARGV[8]
 if before == '0-0' then return {} end
+trim_aged(stream, tonumber(ARGV[5]))
 local function wanted(fields)
   if fields.c then return false end
   if not one or one == '' then return true end
@@ -248,6 +272,7 @@ return found
 export const HISTORY_SINCE = PRELUDE + STREAMS + `
 local stream = stream_key(ARGV[2])
 local after, ttl = ARGV[3], tonumber(ARGV[4])
+trim_aged(stream, ttl)
 -- A since from before this Redis's first stored message: its history was lost (restart without persistence).
 local epoch = redis.call('GET', prefix .. 'epoch')
 local before_epoch = after ~= '0-0' and epoch and id_less(after, epoch)

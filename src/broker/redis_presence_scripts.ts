@@ -100,13 +100,14 @@ if ARGV[4] == '1' then
   if changed == 1 then
     local newest = redis.call('XREVRANGE', prefix .. 'history:channel:' .. channel, '+', '-',
       'COUNT', 1)[1]
-    local count = redis.call('GET', prefix .. 'count:channel:' .. channel) or '0'
+    local count = redis.call('HGET', prefix .. 'count:channel:' .. channel, 'n') or '0'
     redis.call('HSETNX', prefix .. 'read:' .. key, 'channel:' .. channel,
       (newest and newest[1] or '') .. ' ' .. count)
     redis.call('PEXPIRE', prefix .. 'read:' .. key, history_ttl)
   end
 else
   changed = redis.call('SREM', memberships_key(key), channel)
+  forget_reading(key, channel)
   redis.call('SREM', members_key(channel), key)
   redis.call('ZREM', member_index(channel), key)
 end

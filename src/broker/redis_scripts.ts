@@ -28,6 +28,17 @@ local function memberships_key(key) return prefix .. 'memberships:' .. key end
 local function profile_key(key) return prefix .. 'profile:' .. key end
 local function grants_key(key) return prefix .. 'grants:' .. key end
 local online_key = prefix .. 'online'
+-- What a user has read of a channel they are no longer in: gone, so a later join starts afresh.
+local function forget_reading(key, channel)
+  redis.call('HDEL', prefix .. 'read:' .. key, 'channel:' .. channel)
+  redis.call('ZREMRANGEBYLEX', prefix .. 'mentions:' .. key, '[' .. channel .. '\\n',
+    '[' .. channel .. '\\n~')
+end
+-- The read state of a user's own: what they read, where they are mentioned, whom they talk with.
+local function reading_keys(key)
+  return prefix .. 'read:' .. key, prefix .. 'mentions:' .. key, prefix .. 'conversations:' .. key,
+    prefix .. 'conversation-names:' .. key
+end
 
 -- Takes from a user all a channel gave them: its ownership, the moderator role, an invitation.
 local function strip_grants(key, channel)
@@ -71,9 +82,15 @@ local function take_claim(key, name, kind, token, expiry, ttl, history_ttl, iden
       redis.call('SREM', prefix .. 'members:' .. channel, key)
       redis.call('ZREM', prefix .. 'member-index:' .. channel, key)
     end
+    -- The old holder's conversations start again from nothing for the other users too.
+    for _, other in ipairs(redis.call('ZRANGE', prefix .. 'conversations:' .. key, 0, -1)) do
+      local one, two = key, other
+      if one > two then one, two = two, one end
+      redis.call('DEL', prefix .. 'count:pair:' .. one .. '\\n' .. two)
+      redis.call('HDEL', prefix .. 'read:' .. other, 'user:' .. key)
+    end
     redis.call('DEL', prefix .. 'history:user:' .. key, seen_key(key), memberships_key(key),
-      profile_key(key), prefix .. 'read:' .. key, prefix .. 'mentions:' .. key,
-      prefix .. 'conversations:' .. key, prefix .. 'conversation-names:' .. key)
+      profile_key(key), reading_keys(key))
   end
   local grants = redis.call('HGETALL', grants_key(key))
   for i = 1, #grants, 2 do
@@ -101,6 +118,7 @@ local function refresh(key, name, token, expiry, ttl, grace, history_ttl)
   redis.call('PEXPIRE', owner_key(key), history_ttl)
   redis.call('PEXPIRE', memberships_key(key), history_ttl)
   redis.call('PEXPIRE', profile_key(key), history_ttl)
+  for _, reading in ipairs({reading_keys(key)}) do redis.call('PEXPIRE', reading, history_ttl) end
 end
 `;
 

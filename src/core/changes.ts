@@ -22,7 +22,7 @@ import type { ErrorCode } from "../protocol/codes.ts";
 import { userKey } from "../protocol/names.ts";
 import { until } from "./channels.ts";
 import { checkChannelGrant } from "./grants.ts";
-import { dedupKeyOf } from "./publishing.ts";
+import { dedupKeyOf, holdingOf } from "./publishing.ts";
 import { ack, CommandRefused, type Session } from "./session.ts";
 
 /** A command that changes a kept message. */
@@ -78,6 +78,7 @@ export function createChanges(options: ChangesOptions) {
     const draft: ChangeDraft = {
       kind: "channel" in where ? "channel" : "direct",
       from: me.name,
+      actor: holdingOf(session),
       to: "channel" in where ? where.channel : where.with,
       target: command.id,
       ...dedupKeyOf(session, command.ref, fingerprintOf(command)),

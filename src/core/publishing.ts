@@ -120,6 +120,7 @@ export function createPublishing(options: PublishingOptions): Publishing {
       to: channel,
       ...content,
       ...(mentions.length === 0 ? {} : { mentions }),
+      author: holdingOf(session),
       ...dedup(session, ref, "channel", channel, content),
     };
     const publishing = broker.bus.publish([channelTopic(channel)], draft);
@@ -175,6 +176,7 @@ export function createPublishing(options: PublishingOptions): Publishing {
       to: recipient.name,
       ...content,
       senderSession: session.id,
+      author: holdingOf(session),
       ...(dedupKey === undefined ? {} : { dedupKey }),
     });
     started();
@@ -204,6 +206,15 @@ function dedup(
     ? ""
     : `\n${replyTo}\n${data === undefined ? "" : JSON.stringify(data)}`;
   return dedupKeyOf(session, ref, `${kind}\n${to}\n${text}${extras}`);
+}
+
+/**
+ * The holding of the name a session speaks for: its user's key and claim
+ * tag, so that a later holder of a freed name is not its author.
+ */
+export function holdingOf(session: Session): string {
+  const user = session.user!;
+  return `${user.key} ${user.claimTag}`;
 }
 
 /**

@@ -10,7 +10,7 @@
 import { type Broker, channelTopic, userTopic } from "../broker/broker.ts";
 import type { Config } from "../config.ts";
 import type { Command } from "../protocol/commands.ts";
-import { userKey } from "../protocol/names.ts";
+import { isUsername, userKey } from "../protocol/names.ts";
 import { checkChannelGrant } from "./grants.ts";
 import { ack, CommandRefused, type Session } from "./session.ts";
 
@@ -90,7 +90,7 @@ export function mentionedKeys(text: string, data?: Record<string, unknown>): str
   }
   const keys = new Set<string>();
   for (const name of names) {
-    if (name !== "" && keys.size < MAX_MENTIONS) keys.add(userKey(name));
+    if (keys.size < MAX_MENTIONS && isUsername(name, "unrestricted")) keys.add(userKey(name));
   }
   return [...keys];
 }

@@ -21,18 +21,23 @@ import { contractTest, type Deploy, record } from "./contract.ts";
 export function changesContract(name: string, deploy: Deploy): void {
   const test = contractTest(name, deploy);
 
+  /** A user's holding of their name, as the core names it: their key and a claim tag. */
+  const holding = (name: string) => `${name} tag`;
+
   const say = (broker: Broker, from: string, text: string, mentions?: string[]) =>
     broker.bus.publish(["channel:room"], {
       kind: "channel",
       from,
       to: "room",
       text,
+      author: holding(from),
       ...(mentions ? { mentions } : {}),
     });
 
   const inRoom = (from: string, target: string) => ({
     kind: "channel" as const,
     from,
+    actor: holding(from),
     to: "room",
     target,
   });
@@ -168,10 +173,12 @@ export function changesContract(name: string, deploy: Deploy): void {
       to: "bob",
       text: "hi bob",
       senderSession: "s1",
+      author: holding("alice"),
     });
     const inDirect = (from: string, to: string) => ({
       kind: "direct" as const,
       from,
+      actor: holding(from),
       to,
       target: sent.message.id,
     });
@@ -218,70 +225,103 @@ export function changesContract(name: string, deploy: Deploy): void {
     assertEquals(entries.length, 1);
   });
 
-  test("read state: authors read their own, marks only move forward, mentions count apart", async ({ first, second }) => {
-    for (const [broker, user] of [[first, "alice"], [second, "bob"]] as const) {
-      await broker.users.setMembership(user, "room", true);
+  test("a message whose data no Lua JSON decoder reads can still be deleted and edited", async ({ first }) => {
+    const deep = JSON.parse(`{"a":${"[".repeat(1500)}${"]".repeat(1500)}}`);
+    for (const data of [{ lone: "\ud800" }, deep]) {
+      const { message } = await first.bus.publish(["channel:room"], {
+        kind: "channel",
+        from: "alice",
+        to: "room",
+        text: "spam",
+        author: holding("alice"),
+        data,
+      });
+      const edited = await change(first, { ...inRoom("alice", message.id), ...EDIT, text: "ok" });
+      assertEquals(edited?.message.change?.action, "edit");
+      const deleted = await change(first, {
+        ...inRoom("mod", message.id),
+        action: "delete",
+        moderator: true,
+      });
+      assertEquals(deleted?.message.change?.action, "delete");
     }
-    const { message: one } = await say(first, "alice", "one");
-    const { message: two } = await say(first, "alice", "hey @bob", ["bob", "zed"]);
-    const { message: three } = await say(first, "alice", "three");
-    const bob = await second.reads.positions("bob", ["room"], 10);
-    assertEquals(bob.channels, [{ channel: "room", unread: 3, mentions: 1 }]);
-    assertEquals((await first.reads.positions("alice", ["room"], 10)).channels[0].unread, 0);
-    const marked = await second.reads.markRead("bob", { channel: "room" }, two.id);
-    assertEquals(marked?.position, { read: two.id, unread: 1, mentions: 0 });
-    assertEquals([marked?.moved, marked?.members], [true, 2]);
-    const back = await first.reads.markRead("bob", { channel: "room" }, one.id);
-    assertEquals([back?.moved, back?.position.read, back?.position.unread], [false, two.id, 1]);
-    const newest = await first.reads.markRead("bob", { channel: "room" });
-    assertEquals(newest?.position.unread, 0);
-    assertEquals(await second.reads.readBy("room", ["bob", "alice", "zed"]), [
-      three.id,
-      three.id,
-      undefined,
-    ]);
-    assertEquals(
-      await first.reads.markRead("bob", { channel: "room" }, "1700000000000-000001"),
-      undefined,
+  });
+
+  test("only the holding that sent a message is its author: a later holder of the name is not", async ({ first }) => {
+    const { message } = await say(first, "bob", "the first bob's");
+    await refusedWith(
+      "not_permitted",
+      change(first, { ...inRoom("bob", message.id), actor: "bob other", ...EDIT, text: "mine" }),
+    );
+    await refusedWith(
+      "not_permitted",
+      change(first, {
+        ...inRoom("bob", message.id),
+        actor: "bob other",
+        action: "delete",
+        moderator: false,
+      }),
     );
   });
 
-  test("read state of a conversation: unread from the other only, listed newest first, with their read", async ({ first, second }) => {
-    const dm = (broker: Broker, from: string, to: string, text: string) =>
-      broker.bus.publish([`user:${to}`, `user:${from}`], {
+  test(
+    "a deleted message's text never comes back once its state would have aged",
+    async ({ first }) => {
+      const { message } = await say(first, "alice", "secret");
+      await change(first, { ...inRoom("alice", message.id), ...EDIT, text: "secret v2" });
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      await change(first, { ...inRoom("alice", message.id), action: "delete", moderator: false });
+      await new Promise((resolve) => setTimeout(resolve, 800));
+      const page = await first.history.page("channel:room", { limit: 10 });
+      const since = await first.history.since("channel:room", "0000000000000-000000");
+      assert(!JSON.stringify([page, since]).includes("secret"), JSON.stringify([page, since]));
+    },
+    { historyTtlMs: 1500 },
+  );
+
+  test(
+    "a deleted message's edits replay no text once the message itself is dropped",
+    async ({ first }) => {
+      const { message } = await say(first, "alice", "secret");
+      await change(first, { ...inRoom("alice", message.id), ...EDIT, text: "secret v2" });
+      await change(first, { ...inRoom("alice", message.id), action: "delete", moderator: false });
+      await say(first, "bob", "x");
+      await say(first, "bob", "y");
+      const since = await first.history.since("channel:room", message.id);
+      assert(!JSON.stringify(since).includes("secret"), JSON.stringify(since));
+    },
+    { historyLimit: 4 },
+  );
+
+  test(
+    "a direct message dropped from the author's inbox is still theirs to delete in the other's",
+    async ({ first }) => {
+      const dm = (to: string, text: string) =>
+        first.bus.publish([`user:${to}`, "user:alice"], {
+          kind: "direct",
+          from: "alice",
+          to,
+          text,
+          senderSession: "s",
+          author: holding("alice"),
+        });
+      const { message } = await dm("bob", "oops, wrong person");
+      for (let i = 0; i < 3; i++) await dm("carol", `c${i}`);
+      const deleted = await first.bus.change(["user:bob", "user:alice"], {
         kind: "direct",
-        from,
-        to,
-        text,
-        senderSession: "s",
+        from: "alice",
+        actor: holding("alice"),
+        to: "bob",
+        target: message.id,
+        action: "delete",
+        moderator: false,
       });
-    const { message: hello } = await dm(first, "alice", "bob", "hello");
-    await dm(first, "alice", "bob", "are you there");
-    await dm(second, "carol", "bob", "hi from carol");
-    const before = await second.reads.positions("bob", [], 10);
-    assertEquals(before.conversations.map(({ with: other, unread }) => [other, unread]), [
-      ["carol", 1],
-      ["alice", 2],
-    ]);
-    const marked = await second.reads.markRead("bob", { with: "alice" }, hello.id);
-    assertEquals([marked?.position.unread, marked?.moved], [1, true]);
-    const alice = await first.reads.positions("alice", [], 10);
-    assertEquals(alice.conversations, [
-      {
-        with: "bob",
-        read: alice.conversations[0].read!,
-        unread: 0,
-        mentions: 0,
-        theirRead: hello.id,
-      },
-    ]);
-    const { message: yes } = await dm(second, "bob", "alice", "yes");
-    assertEquals((await first.reads.positions("bob", [], 10)).conversations[0], {
-      with: "alice",
-      read: yes.id,
-      unread: 0,
-      mentions: 0,
-      theirRead: alice.conversations[0].read!,
-    });
-  });
+      assertEquals(deleted?.message.change?.action, "delete");
+      const [shown] = await first.history.page("user:bob", { limit: 10 });
+      assertEquals([shown.message.id, shown.message.deleted], [message.id, true]);
+      const inAliceInbox = (await first.history.since("user:alice", message.id)).envelopes;
+      assertEquals(inAliceInbox.filter((entry) => entry.message.change), [], "nothing of it there");
+    },
+    { historyLimit: 3 },
+  );
 }

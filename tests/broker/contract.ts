@@ -19,6 +19,7 @@ import { userKey } from "../../src/protocol/names.ts";
 import { assert, assertEquals } from "../support/assert.ts";
 import { changesContract } from "./changes_contract.ts";
 import { messagesContract } from "./messages_contract.ts";
+import { readStateContract } from "./read_state_contract.ts";
 import { presenceContract } from "./presence_contract.ts";
 import { rolesContract } from "./roles_contract.ts";
 
@@ -135,6 +136,7 @@ export function brokerContract(name: string, deploy: Deploy): void {
   rolesContract(name, deploy);
   messagesContract(name, deploy);
   changesContract(name, deploy);
+  readStateContract(name, deploy);
   const test = contractTest(name, deploy);
 
   /** Opens a kind-A session with placeholder fields, `request` on top. */

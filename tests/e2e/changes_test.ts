@@ -101,6 +101,21 @@ testEachRuntime(
 );
 
 testEachRuntime(
+  "changes: a message whose data holds a lone surrogate is still the owner's to delete",
+  async (runtime) => {
+    await using server = await startServer(runtime);
+    await using owner = await joinA(server.ws, "owner");
+    await using spammer = await joinA(server.ws, "spammer");
+    await joinChannel(owner, "club");
+    await joinChannel(spammer, "club");
+    const data = { x: "\ud800" };
+    const said = await ask(spammer, { type: "broadcast", to: "club", message: "buy", data }, "s");
+    const removed = await ask(owner, { type: "deleteMessage", to: "club", id: said.id }, "d");
+    assertEquals([removed.type, removed.code], ["ack", undefined]);
+  },
+);
+
+testEachRuntime(
   "changes: a resumed session replays them after since, with no text that is gone",
   async (runtime) => {
     await using server = await startServer(runtime);
