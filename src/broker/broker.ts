@@ -15,11 +15,13 @@ import type {
   ChannelMember,
   ChannelPage,
   ChannelRole,
+  Conversation,
   DeliveredMessage,
   MemberPage,
   MessageExtras,
   OnlineMembers,
   Presence,
+  ReadPosition,
   UserStatus,
 } from "../protocol/commands.ts";
 
@@ -127,7 +129,7 @@ export type ChangeDraft =
     dedupKey?: string;
   }
   & (
-    /** Only the author edits, and only within `windowMs` of the message's time. */
+    /** Only the author edits, and only within `windowMs` of the message's time (0: never). */
     | { action: "edit"; text: string; windowMs: number }
     /** The author deletes; so may a `moderator` (the channel's owner or a moderator), anyone's. */
     | { action: "delete"; moderator: boolean }
@@ -182,6 +184,13 @@ export type Signal =
   }
   /** On a user's topic: `from` invited the user to the private `channel`. */
   | { kind: "invited"; channel: string; from: string }
+  /** On a user's topic: the user moved their read position in `in`; every session follows. */
+  | { kind: "read"; in: Conversation; position: ReadPosition & { read: string } }
+  /**
+   * A read receipt: on a channel's topic, `from` read `in` up to `id`; on a
+   * user's topic, `from` read their conversation with that user (`in`).
+   */
+  | { kind: "receipt"; in: Conversation; from: string; id: string }
   /** On a channel's topic: a member joined or left it, or changed status (see `PresenceChange`). */
   | PresenceChange;
 

@@ -9,29 +9,20 @@
  *
  * @module
  */
-import { createMessageClock } from "../ids.ts";
 import { userKey } from "../protocol/names.ts";
-import type { DeliveredMessage } from "../protocol/commands.ts";
-import {
-  channelTopic,
-  MutedError,
-  referenceTopic,
-  ReplyNotFoundError,
-  userTopic,
-} from "./broker.ts";
+import { channelTopic, userTopic } from "./broker.ts";
 import { createMemoryChannels } from "./memory_channels.ts";
 import { createMemoryHistory } from "./memory_history.ts";
 import { createMemoryPresence } from "./memory_presence.ts";
+import { createMemoryMessages } from "./memory_messages.ts";
+import { createMemoryReads } from "./memory_reads.ts";
 import type {
   Broker,
   BrokerEvents,
   Envelope,
   MessageBus,
-  MessageDraft,
   OpenSessionRequest,
   OpenSessionResult,
-  Published,
-  StoredEnvelope,
   Topic,
   UserDirectory,
   UserRecord,
@@ -79,9 +70,6 @@ export function createMemoryHub(options: Partial<MemoryHubOptions> = {}): Memory
     ...DEFAULT_OPTIONS,
     ...options,
   };
-  const stamp = createMessageClock();
-  /** Insertion order is expiry order: the window is the same for every key. */
-  const dedup = new Map<string, { message: DeliveredMessage; expires: number }>();
   /** Whose token hash each user key's inbox belongs to: a new holder of the name starts empty. */
   const inboxOwners = new Map<string, string>();
   /** Per user key, the newest inbox message when the user's sessions last ended. */
@@ -89,6 +77,11 @@ export function createMemoryHub(options: Partial<MemoryHubOptions> = {}): Memory
   /** Per user key, the channels the user belongs to (they go with the inbox), and the profile. */
   const presence = createMemoryPresence();
   const retained = createMemoryHistory({ historyLimit, historyTtlMs });
+  const readState = createMemoryReads({
+    history: retained,
+    isMember: (key, channel) => presence.channelsOf(key).includes(channel),
+    memberCount: (channel) => presence.memberCount(channel),
+  });
   const instances = new Set<Instance>();
   const claims = new Map<string, Claim>();
   /** Users with a live session: counted as they come and go, so counting costs nothing. */
@@ -161,7 +154,9 @@ export function createMemoryHub(options: Partial<MemoryHubOptions> = {}): Memory
       return Promise.resolve(presence.channelsOf(userKey(name)));
     },
     setMembership(name, channel, member) {
-      return Promise.resolve(presence.setMembership(userKey(name), name, channel, member));
+      const changed = presence.setMembership(userKey(name), name, channel, member);
+      if (changed && member) readState.joined(userKey(name), channel);
+      return Promise.resolve(changed);
     },
   };
 
@@ -187,6 +182,7 @@ export function createMemoryHub(options: Partial<MemoryHubOptions> = {}): Memory
       inboxOwners.delete(key);
       inboxSeen.delete(key);
       presence.dropUser(key);
+      readState.forgetUser(key);
     }
     return undefined;
   }
@@ -228,6 +224,7 @@ export function createMemoryHub(options: Partial<MemoryHubOptions> = {}): Memory
       retained.forget(userTopic(key));
       inboxSeen.delete(key);
       presence.dropUser(key);
+      readState.forgetUser(key);
     }
     registry.claimed(key, fresh.tokenHash);
     inboxOwners.set(key, fresh.tokenHash);
@@ -242,62 +239,29 @@ export function createMemoryHub(options: Partial<MemoryHubOptions> = {}): Memory
     };
   }
 
-  function remembered(key: string): DeliveredMessage | undefined {
-    const now = Date.now();
-    for (const [oldest, entry] of dedup) {
-      if (entry.expires > now) break;
-      dedup.delete(oldest);
-    }
-    return dedup.get(key)?.message;
-  }
-
-  function publish(topics: readonly Topic[], draft: MessageDraft): Published {
-    const earlier = draft.dedupKey === undefined ? undefined : remembered(draft.dedupKey);
-    if (earlier) return { message: earlier, duplicate: true };
-    const mutedUntil = draft.kind === "channel"
-      ? registry.mutedUntil(draft.to, userKey(draft.from))
-      : undefined;
-    if (mutedUntil !== undefined) throw new MutedError(mutedUntil);
-    if (draft.replyTo !== undefined && !retained.answerable(referenceTopic(draft), draft)) {
-      throw new ReplyNotFoundError();
-    }
-    const { from, to, text, replyTo, data } = draft;
-    const message: DeliveredMessage = {
-      ...stamp(),
-      from,
-      to,
-      text,
-      ...(replyTo === undefined ? {} : { replyTo }),
-      ...(data === undefined ? {} : { data }),
-    };
-    // The sending session goes with the live delivery only: history never holds it.
-    const stored: StoredEnvelope = { kind: draft.kind, message };
-    if (draft.dedupKey !== undefined) {
-      dedup.set(draft.dedupKey, { message, expires: Date.now() + dedupWindowMs });
-    }
-    const unique = [...new Set(topics)];
-    for (const topic of unique) retained.store(topic, stored);
-    deliver(
-      unique,
-      draft.kind === "direct"
-        ? { kind: "direct", message, senderSession: draft.senderSession }
-        : stored,
-    );
-    return { message, duplicate: false };
-  }
+  const messages = createMemoryMessages({
+    history: retained,
+    readState,
+    dedupWindowMs,
+    mutedUntil: (channel, key) => registry.mutedUntil(channel, key),
+    deliver,
+  });
 
   const registry = createMemoryChannels({
     presence,
     isOnline,
     holderOf: (key) => held(key)?.tokenHash,
     // The history goes with the channel; the registry holds none.
-    removed: (name) => retained.forget(channelTopic(name)),
+    removed: (name) => {
+      retained.forget(channelTopic(name));
+      readState.forgetChannel(name);
+    },
   });
 
   return {
     stats: () => ({
       historyTopics: retained.topics(),
-      dedupKeys: dedup.size,
+      dedupKeys: messages.dedupKeys(),
       claims: claims.size,
       memberships: presence.users(),
     }),
@@ -310,7 +274,14 @@ export function createMemoryHub(options: Partial<MemoryHubOptions> = {}): Memory
       const bus: MessageBus = {
         publish(topics, draft) {
           try {
-            return Promise.resolve(publish(topics, draft));
+            return Promise.resolve(messages.publish(topics, draft));
+          } catch (error) {
+            return Promise.reject(error);
+          }
+        },
+        change(topics, draft) {
+          try {
+            return Promise.resolve(messages.change(topics, draft));
           } catch (error) {
             return Promise.reject(error);
           }
@@ -328,7 +299,7 @@ export function createMemoryHub(options: Partial<MemoryHubOptions> = {}): Memory
           return Promise.resolve();
         },
         recall(dedupKey) {
-          return Promise.resolve(remembered(dedupKey));
+          return Promise.resolve(messages.recall(dedupKey));
         },
       };
       return {
@@ -336,6 +307,7 @@ export function createMemoryHub(options: Partial<MemoryHubOptions> = {}): Memory
         history: retained.history,
         users,
         channels: registry,
+        reads: readState.reads,
         onEvents(events) {
           instance.events = events;
         },

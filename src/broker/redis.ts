@@ -45,11 +45,14 @@ import {
   MutedError,
   referenceTopic,
   ReplyNotFoundError,
+  type StoredEnvelope,
   type Topic,
   userTopic,
 } from "./broker.ts";
 import { createCommands, whenConnected } from "./redis_commands.ts";
-import { fromStreamId, parseStored, toStreamId } from "./redis_payloads.ts";
+import { asItIsNow, asReplayed } from "./message_state.ts";
+import { createRedisChanges } from "./redis_changes.ts";
+import { fromStreamId, parseStored, reactionsOf, stateOf, toStreamId } from "./redis_payloads.ts";
 import { createRedisPresence } from "./redis_presence.ts";
 import { createRedisSubscriber } from "./redis_subscriber.ts";
 
@@ -185,14 +188,22 @@ export function createRedisBroker(options: RedisBrokerOptions): Broker {
       number,
       ...string[],
     ];
-    const [truncated, ...messages] = reply;
-    return { truncated: truncated === 1, envelopes: messages.map(parseStored) };
+    const [truncated, ...entries] = reply as unknown as [number, ...[string, string[]][]];
+    const envelopes: StoredEnvelope[] = [];
+    for (const [json, state] of entries) {
+      const { kind, message } = parseStored(json);
+      const shown = asReplayed(message, stateOf(state));
+      if (shown) envelopes.push({ kind, message: shown });
+    }
+    return { truncated: truncated === 1, envelopes };
   }
 
   async function streamEnd(topic: Topic): Promise<string> {
     const [newest] = await command.xrevrange(`${prefix}history:${topic}`, "+", "-", "COUNT", 1);
     return newest ? fromStreamId(newest[0]) : formatMessageId(0, 0);
   }
+
+  const changes = createRedisChanges({ run, historyLimit, historyTtlMs, dedupWindowMs });
 
   const bus: MessageBus = {
     async publish(topics, draft) {
@@ -214,6 +225,9 @@ export function createRedisBroker(options: RedisBrokerOptions): Broker {
           direct ? "" : userKey(from),
           replyTo === undefined ? "" : toStreamId(replyTo),
           replyTo === undefined ? "" : referenceTopic(draft),
+          draft.kind === "channel" ? (draft.mentions ?? []).join("\n") : "",
+          direct ? from : "",
+          direct ? to : "",
           ...new Set(topics),
         ) as [string, number];
         if (duplicate === MUTED) throw new MutedError(stored === "0" ? Infinity : Number(stored));
@@ -235,6 +249,7 @@ export function createRedisBroker(options: RedisBrokerOptions): Broker {
     async signal(topic, envelope) {
       await attempt(() => command.publish(prefix + topic, JSON.stringify(envelope)));
     },
+    change: changes.change,
     subscribe: (topic) => subscriptions.subscribe(topic),
     unsubscribe: (topic) => subscriptions.unsubscribe(topic),
     async recall(dedupKey) {
@@ -261,15 +276,19 @@ export function createRedisBroker(options: RedisBrokerOptions): Broker {
   }
 
   const history: HistoryStore = {
-    async page(topic, { before, limit, between }) {
+    async page(topic, { before, limit, between, reader }) {
       const reply = await run(
         "HISTORY_PAGE",
         topic,
         before === undefined ? "" : toStreamId(before),
         limit,
+        reader ?? "",
         ...(between ?? []),
-      ) as string[];
-      return reply.map(parseStored).reverse();
+      ) as [string, string[], (string | number)[]][];
+      return reply.map(([json, state, reactions]) => {
+        const { kind, message } = parseStored(json);
+        return { kind, message: asItIsNow(message, stateOf(state), reactionsOf(reactions)) };
+      }).reverse();
     },
     since: (topic, after) => readSince(topic, after),
   };
@@ -335,6 +354,7 @@ export function createRedisBroker(options: RedisBrokerOptions): Broker {
     history,
     users: presence.users,
     channels,
+    reads: changes.reads,
     onEvents(handler) {
       events = handler;
     },

@@ -141,7 +141,11 @@ export const DELETE_CHANNEL = PRELUDE + GRANTEES + `
 local name = ARGV[2]
 for _, key in ipairs(grantees(name)) do redis.call('HDEL', grants_key(key), name) end
 local members = redis.call('SMEMBERS', prefix .. 'members:' .. name)
-for _, key in ipairs(members) do redis.call('SREM', prefix .. 'memberships:' .. key, name) end
+for _, key in ipairs(members) do
+  redis.call('SREM', prefix .. 'memberships:' .. key, name)
+  redis.call('HDEL', prefix .. 'read:' .. key, 'channel:' .. name)
+end
+redis.call('DEL', prefix .. 'count:channel:' .. name)
 redis.call('SREM', prefix .. 'channels', name)
 redis.call('SREM', prefix .. 'private-channels', name)
 redis.call('ZREM', prefix .. 'channel-index', name)

@@ -9,16 +9,24 @@
  */
 import type { Redis } from "ioredis";
 import { BrokerUnavailableError } from "./broker.ts";
+import * as changeScripts from "./redis_change_scripts.ts";
 import * as channelScripts from "./redis_channel_scripts.ts";
-import * as messageScripts from "./redis_message_scripts.ts";
+import * as allMessageScripts from "./redis_message_scripts.ts";
 import * as presenceScripts from "./redis_presence_scripts.ts";
 import * as otherScripts from "./redis_scripts.ts";
 
 /** The shared Lua helpers are part of scripts, not one of their own. */
 const { PRELUDE: _prelude, ...coreScripts } = otherScripts;
+const { STREAMS: _streams, ...messageScripts } = allMessageScripts;
 
 /** Every Lua script of the broker, by name. */
-const scripts = { ...coreScripts, ...messageScripts, ...channelScripts, ...presenceScripts };
+const scripts = {
+  ...coreScripts,
+  ...messageScripts,
+  ...changeScripts,
+  ...channelScripts,
+  ...presenceScripts,
+};
 
 /** The name of one of the broker's Lua scripts. */
 export type ScriptName = keyof typeof scripts;

@@ -6,7 +6,8 @@
  *
  * @module
  */
-import type { DeliveredMessage } from "../protocol/commands.ts";
+import type { Conversation, DeliveredMessage, Reaction } from "../protocol/commands.ts";
+import { type MessageState, orderReactions } from "./message_state.ts";
 import { formatMessageId } from "../ids.ts";
 import { type Envelope, isMessage, type StoredEnvelope } from "./broker.ts";
 
@@ -19,6 +20,21 @@ export function parseEnvelope(payload: string): Envelope | undefined {
         return { kind: "typing", from: value.from, to: value.to };
       case "invited":
         return { kind: "invited", channel: value.channel, from: value.from };
+      case "read": {
+        const { read, unread, mentions } = value.position;
+        return {
+          kind: "read",
+          in: conversationOf(value.in),
+          position: { read: String(read), unread: Number(unread), mentions: Number(mentions) },
+        };
+      }
+      case "receipt":
+        return {
+          kind: "receipt",
+          in: conversationOf(value.in),
+          from: String(value.from),
+          id: String(value.id),
+        };
       case "membership":
         return {
           kind: "membership",
@@ -56,6 +72,13 @@ export function parseEnvelope(payload: string): Envelope | undefined {
   return undefined;
 }
 
+/** A channel or conversation as a signal carries it. */
+function conversationOf(value: { channel?: unknown; with?: unknown }): Conversation {
+  return typeof value.channel === "string"
+    ? { channel: value.channel }
+    : { with: String(value.with) };
+}
+
 /** A message read back from a history stream or a dedup key, without any sending session. */
 export function parseStored(json: string): StoredEnvelope {
   const envelope = parseEnvelope(json);
@@ -65,7 +88,7 @@ export function parseStored(json: string): StoredEnvelope {
 
 /** The message's own fields, and nothing else a payload carries. */
 function messageOf(
-  { id, ts, from, to, text, replyTo, data }: DeliveredMessage,
+  { id, ts, from, to, text, replyTo, data, change }: DeliveredMessage,
 ): DeliveredMessage {
   return {
     id,
@@ -75,7 +98,36 @@ function messageOf(
     text,
     ...(typeof replyTo === "string" ? { replyTo } : {}),
     ...(data !== null && typeof data === "object" ? { data } : {}),
+    ...(change !== null && typeof change === "object" ? { change } : {}),
   };
+}
+
+/** A message's state as a Redis hash of it reads (HGETALL: field, value, …). */
+export function stateOf(fields: string[]): MessageState | undefined {
+  if (fields.length === 0) return undefined;
+  const state: MessageState = {};
+  for (let i = 0; i < fields.length; i += 2) {
+    const value = fields[i + 1];
+    if (fields[i] === "text") state.text = value;
+    else if (fields[i] === "edited") state.edited = Number(value);
+    else if (fields[i] === "deleted") state.deleted = Number(value);
+  }
+  return state;
+}
+
+/** A message's reactions as HISTORY_PAGE reads them: emoji, count, 1 when the reader's. */
+export function reactionsOf(flat: (string | number)[]): Reaction[] {
+  const reactions: Reaction[] = [];
+  for (let i = 0; i < flat.length; i += 3) {
+    const count = Number(flat[i + 1]);
+    if (count <= 0) continue;
+    reactions.push({
+      emoji: String(flat[i]),
+      count,
+      ...(Number(flat[i + 2]) === 1 ? { mine: true as const } : {}),
+    });
+  }
+  return orderReactions(reactions);
 }
 
 /** `1795271816712-000003` → `1795271816712-3`: stream ids carry no padding. */

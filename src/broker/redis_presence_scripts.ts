@@ -96,6 +96,15 @@ if ARGV[4] == '1' then
   redis.call('ZADD', member_index(channel), 0, key)
   redis.call('HSET', profile_key(key), 'name', ARGV[6])
   redis.call('PEXPIRE', profile_key(key), history_ttl)
+  -- A new member has read the channel as it is: only what comes next is unread.
+  if changed == 1 then
+    local newest = redis.call('XREVRANGE', prefix .. 'history:channel:' .. channel, '+', '-',
+      'COUNT', 1)[1]
+    local count = redis.call('GET', prefix .. 'count:channel:' .. channel) or '0'
+    redis.call('HSETNX', prefix .. 'read:' .. key, 'channel:' .. channel,
+      (newest and newest[1] or '') .. ' ' .. count)
+    redis.call('PEXPIRE', prefix .. 'read:' .. key, history_ttl)
+  end
 else
   changed = redis.call('SREM', memberships_key(key), channel)
   redis.call('SREM', members_key(channel), key)

@@ -72,7 +72,8 @@ local function take_claim(key, name, kind, token, expiry, ttl, history_ttl, iden
       redis.call('ZREM', prefix .. 'member-index:' .. channel, key)
     end
     redis.call('DEL', prefix .. 'history:user:' .. key, seen_key(key), memberships_key(key),
-      profile_key(key))
+      profile_key(key), prefix .. 'read:' .. key, prefix .. 'mentions:' .. key,
+      prefix .. 'conversations:' .. key, prefix .. 'conversation-names:' .. key)
   end
   local grants = redis.call('HGETALL', grants_key(key))
   for i = 1, #grants, 2 do

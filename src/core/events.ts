@@ -48,6 +48,14 @@ export function address(topic: Topic, envelope: ClientEnvelope): Addressed {
       };
     case "invited":
       return { event: { type: "invited", channel: envelope.channel, from: envelope.from } };
+    case "read":
+      return { event: { type: "read", in: envelope.in, position: envelope.position } };
+    case "receipt":
+      return {
+        event: { type: "readReceipt", in: envelope.in, from: envelope.from, id: envelope.id },
+        // The reader's own sessions follow their read position instead.
+        exceptUser: userKey(envelope.from),
+      };
     case "typing":
       return {
         event: { type: "typing", from: envelope.from, to: envelope.to },

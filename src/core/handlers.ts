@@ -22,11 +22,17 @@ import { mayJoin } from "./channels.ts";
 import type { Memberships } from "./memberships.ts";
 import type { PresenceFeed } from "./presence.ts";
 import { checkChannelGrant, refresh } from "./grants.ts";
+import { createChanges } from "./changes.ts";
 import { createPublishing, type Publishing } from "./publishing.ts";
+import { createReading } from "./reading.ts";
 import { ack, refusal, refuse, send, type Session } from "./session.ts";
 
 /** What the handlers need. */
-export interface HandlerOptions extends Pick<Config, "lobbyChannel"> {
+export interface HandlerOptions extends
+  Pick<
+    Config,
+    "lobbyChannel" | "editWindowSeconds" | "maxReactionsPerMessage" | "readReceiptsMaxMembers"
+  > {
   broker: Broker;
   /** Joins and leaves, as the user's: every session of the user follows. */
   memberships: Pick<Memberships, "join" | "joinAndResume" | "leave">;
@@ -46,6 +52,8 @@ export interface Handlers extends Publishing {
 export function createHandlers(options: HandlerOptions): Handlers {
   const { broker, memberships, presence } = options;
   const publishing = createPublishing(options);
+  const changeMessage = createChanges(options);
+  const markRead = createReading(options);
 
   async function handle(session: Session, command: Command): Promise<void> {
     const { ref } = command;
@@ -85,6 +93,12 @@ export function createHandlers(options: HandlerOptions): Handlers {
         return (await publishing.publish(session, command))();
       case "typing":
         return await typing(session, command.to, ref);
+      case "editMessage":
+      case "deleteMessage":
+      case "react":
+        return await changeMessage(session, command);
+      case "markRead":
+        return await markRead(session, command);
       case "ping":
         return send(session, { type: "pong", ref });
       case "members":
@@ -249,22 +263,26 @@ export function createHandlers(options: HandlerOptions): Handlers {
     const { before, limit, ref } = command;
     const page = { limit, ...(before === undefined ? {} : { before }) };
     const refPart = ref === undefined ? {} : { ref };
+    const me = session.user!.key;
     if (command.channel !== undefined) {
       checkChannelGrant(session, command.channel);
       const access = await broker.channels.access(command.channel, session.user!.key);
       // A private channel the user may not join reads like one that holds nothing.
       const envelopes = access && !mayJoin(access, session.user!.key)
         ? []
-        : await broker.history.page(channelTopic(command.channel), page);
+        : await broker.history.page(channelTopic(command.channel), { ...page, reader: me });
       const messages = envelopes.map((envelope) => ({
         type: "channelMessage" as const,
         message: envelope.message,
       }));
       return send(session, { type: "history", to: command.channel, messages, ...refPart });
     }
-    const me = session.user!.key;
     const other = userKey(command.with!);
-    const envelopes = await broker.history.page(userTopic(me), { ...page, between: [me, other] });
+    const envelopes = await broker.history.page(userTopic(me), {
+      ...page,
+      between: [me, other],
+      reader: me,
+    });
     const messages = envelopes.map((envelope) => ({
       type: "directMessage" as const,
       message: envelope.message,

@@ -72,7 +72,7 @@ export function createStrikeCounter(
 /** The settings the per-session limits come from. */
 export type LimitSettings = Pick<
   Config,
-  "rateMessagesPerSecond" | "rateBurst" | "channelCreationsPerMinute"
+  "rateMessagesPerSecond" | "rateBurst" | "channelCreationsPerMinute" | "messageChangesPerMinute"
 >;
 
 /** What one session may still do. */
@@ -81,6 +81,8 @@ export interface SessionLimits {
   frames: TokenBucket;
   /** Channels it creates (CHANNEL_CREATIONS_PER_MINUTE, all of them at once). */
   creations: TokenBucket;
+  /** Edits, deletes and reactions (MESSAGE_CHANGES_PER_MINUTE, all of them at once). */
+  changes: TokenBucket;
   /** Frames refused for the rate: a flood closes the session. */
   strikes: StrikeCounter;
 }
@@ -94,6 +96,11 @@ export function createSessionLimits(
   return {
     frames: createTokenBucket(settings.rateMessagesPerSecond, settings.rateBurst, now),
     creations: createTokenBucket(perMinute / 60, perMinute, now),
+    changes: createTokenBucket(
+      settings.messageChangesPerMinute / 60,
+      settings.messageChangesPerMinute,
+      now,
+    ),
     strikes: createStrikeCounter(RATE_ABUSE_STRIKES, RATE_ABUSE_WINDOW_MS, now),
   };
 }

@@ -20,6 +20,7 @@ import { closeGates, joinedLive } from "./replay.ts";
 import { enqueue } from "./intake.ts";
 import { CommandRefused, send, type Session } from "./session.ts";
 
+import { CONVERSATIONS_ON_CONNECT } from "./reading.ts";
 /** Channel membership as the user's. */
 export interface Memberships {
   /** Joins the session (creating the channel as `create` says), and makes it its user's everywhere. */
@@ -114,7 +115,10 @@ export function createMemberships(options: {
           listed.push(name);
         }
       }
-      const newest = await newestIds(listed);
+      const [newest, positions] = await Promise.all([
+        newestIds(listed),
+        broker.reads.positions(user.name, listed, CONVERSATIONS_ON_CONNECT),
+      ]);
       send(session, {
         type: "memberships",
         live,
@@ -123,6 +127,7 @@ export function createMemberships(options: {
           !names.includes(name) && mayUseChannel(session.grant?.channels, name)
         ),
       });
+      send(session, { type: "readState", ...positions });
     },
     follow(session, { channel, member, reason }) {
       // After the session's own commands, so its join or leave answers come first.

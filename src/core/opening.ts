@@ -14,7 +14,7 @@
 import { type Broker, BrokerUnavailableError, channelTopic, userTopic } from "../broker/broker.ts";
 import type { Config } from "../config.ts";
 import type { Logger } from "../log.ts";
-import type { Command } from "../protocol/commands.ts";
+import { type Command, isChange } from "../protocol/commands.ts";
 import { MESSAGE_ID_PATTERN } from "../protocol/frames.ts";
 import type { Handshake } from "../protocol/handshake.ts";
 import { SERVER_SENDER, userKey } from "../protocol/names.ts";
@@ -134,7 +134,8 @@ export function createOpening(options: OpeningOptions): Opening {
   async function unreadSince(session: Session, inbox: string, after: string): Promise<number> {
     const { envelopes } = await broker.history.since(inbox, after);
     const me = session.user!.key;
-    return envelopes.filter((envelope) => userKey(envelope.message.to) === me).length;
+    return envelopes.filter(({ message }) => !isChange(message) && userKey(message.to) === me)
+      .length;
   }
 
   /** Says `text` in the lobby as `Server`: how kind-B clients learn who comes and goes. */

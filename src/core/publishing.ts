@@ -22,6 +22,7 @@ import { fingerprint } from "../ids.ts";
 import type { Command, MessageExtras } from "../protocol/commands.ts";
 import { userKey } from "../protocol/names.ts";
 import { until } from "./channels.ts";
+import { mentionedKeys } from "./reading.ts";
 import type { Answer } from "./intake.ts";
 import type { Memberships } from "./memberships.ts";
 import { ack, CommandRefused, refusal, refuse, type Session } from "./session.ts";
@@ -112,11 +113,13 @@ export function createPublishing(options: PublishingOptions): Publishing {
     ref: string | undefined,
     started = UNOBSERVED,
   ): Promise<Answer> {
+    const mentions = mentionedKeys(content.text, content.data);
     const draft: MessageDraft = {
       kind: "channel",
       from,
       to: channel,
       ...content,
+      ...(mentions.length === 0 ? {} : { mentions }),
       ...dedup(session, ref, "channel", channel, content),
     };
     const publishing = broker.bus.publish([channelTopic(channel)], draft);
@@ -196,17 +199,25 @@ function dedup(
   to: string,
   { text, replyTo = "", data }: MessageContent,
 ): { dedupKey?: string } {
-  const user = session.user;
-  if (ref === undefined || !user) return {};
   // Without extras the fingerprint is as it always was: retries across a rolling upgrade still match.
   const extras = replyTo === "" && data === undefined
     ? ""
     : `\n${replyTo}\n${data === undefined ? "" : JSON.stringify(data)}`;
-  return {
-    dedupKey: `${user.key}:${user.claimTag}:${ref}:${
-      fingerprint(`${kind}\n${to}\n${text}${extras}`)
-    }`,
-  };
+  return dedupKeyOf(session, ref, `${kind}\n${to}\n${text}${extras}`);
+}
+
+/**
+ * The dedup key of a frame with `ref` whose effect `what` describes: the
+ * same `ref` from the same holder of the name for the same effect is one.
+ */
+export function dedupKeyOf(
+  session: Session,
+  ref: string | undefined,
+  what: string,
+): { dedupKey?: string } {
+  const user = session.user;
+  if (ref === undefined || !user) return {};
+  return { dedupKey: `${user.key}:${user.claimTag}:${ref}:${fingerprint(what)}` };
 }
 
 /** A message's text and what it carries besides (see `MessageExtras`). */

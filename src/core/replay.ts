@@ -143,9 +143,10 @@ export async function resume(
   gatesOf(session).sentUpTo.set(topic, last);
 }
 
-/** `event` marked as sent again from history; only messages are ever replayed. */
+/** `event` marked as sent again from history; only messages and their changes are ever replayed. */
 function replay(event: Outbound): Outbound {
-  return event.type === "channelMessage" || event.type === "directMessage"
+  return event.type === "channelMessage" || event.type === "directMessage" ||
+      event.type === "change"
     ? { ...event, replay: true }
     : event;
 }

@@ -60,6 +60,7 @@ export interface SessionSettings extends
     | "rateMessagesPerSecond"
     | "rateBurst"
     | "channelCreationsPerMinute"
+    | "messageChangesPerMinute"
     | "maxQueuedFrames"
   > {
   log: Logger;

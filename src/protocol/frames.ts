@@ -166,16 +166,21 @@ export function clientFrameSchemas(limits: FrameLimits) {
     });
   const Target = targetSchema(scripts);
   /** A frame about a message of a channel (`to`) or of the conversation with a user (`with`). */
-  const aboutMessage = <T extends z.ZodRawShape>(type: string, shape: T) =>
+  const aboutMessage = <K extends string, T extends z.ZodRawShape>(type: K, shape: T) =>
     z.object({
       type: z.literal(type),
       to: ChannelName.optional(),
       with: Username.optional(),
       ...shape,
       ref: Ref,
-    }).refine((frame) => (frame.to === undefined) !== (frame.with === undefined), {
-      message: `${type} needs exactly one of to (a channel) or with (a username)`,
-    });
+    }).refine(
+      (frame) => {
+        // The shape's extra keys keep zod from seeing `to` and `with` through the generic.
+        const { to, with: user } = frame as { to?: string; with?: string };
+        return (to === undefined) !== (user === undefined);
+      },
+      { message: `${type} needs exactly one of to (a channel) or with (a username)` },
+    );
   const Emoji = z.string().refine(
     (emoji) =>
       emoji !== "" && !exceedsCodePoints(emoji, MAX_REACTION_CHARS) && isPrintableText(emoji) &&

@@ -17,6 +17,7 @@ import type {
 } from "../../src/broker/broker.ts";
 import { userKey } from "../../src/protocol/names.ts";
 import { assert, assertEquals } from "../support/assert.ts";
+import { changesContract } from "./changes_contract.ts";
 import { messagesContract } from "./messages_contract.ts";
 import { presenceContract } from "./presence_contract.ts";
 import { rolesContract } from "./roles_contract.ts";
@@ -133,6 +134,7 @@ export function brokerContract(name: string, deploy: Deploy): void {
   presenceContract(name, deploy);
   rolesContract(name, deploy);
   messagesContract(name, deploy);
+  changesContract(name, deploy);
   const test = contractTest(name, deploy);
 
   /** Opens a kind-A session with placeholder fields, `request` on top. */

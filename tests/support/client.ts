@@ -30,6 +30,18 @@ export interface Frame {
   event?: string;
   role?: string;
   invited?: string[];
+  target?: string;
+  direct?: boolean;
+  emoji?: string;
+  added?: boolean;
+  count?: number;
+  edited?: number;
+  deleted?: boolean;
+  reactions?: { emoji: string; count: number; mine?: boolean }[];
+  with?: string;
+  mentions?: number;
+  channels?: unknown[];
+  conversations?: unknown[];
 }
 
 /** How the socket closed. */

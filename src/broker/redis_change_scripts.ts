@@ -1,0 +1,213 @@
+/**
+ * The Redis broker's Lua scripts for what happens to a message after it is
+ * sent: a change (edit, delete, reaction) checked, stamped, stored and
+ * published in one step, and read state (marking read, the counts a
+ * session gets on connect). Counts come from the counters PUBLISH_MESSAGE
+ * keeps, never from reading a stream.
+ *
+ * @module
+ */
+import { STREAMS } from "./redis_message_scripts.ts";
+import { PRELUDE } from "./redis_scripts.ts";
+
+/**
+ * Checks and stores a change of the kept message `target` of the reference
+ * topic (for a direct message, one between the actor and the partner), and
+ * publishes it on every topic, in one step: its state keys there follow (an
+ * edit's text and time, a deletion, the reaction counts and who reacted),
+ * expiring with the message. ARGV: prefix, dedup key (or ''), dedup window
+ * ms, history limit, history ttl ms, action (edit, delete, react), the
+ * actor's key and name, the target's stream id and message id, the
+ * reference topic, the partner's key (or '' in a channel), the channel (or
+ * ''), '1' when the actor moderates the channel, the edit window ms, the
+ * new text, the emoji, '1' to add it, most emoji a message may have, then
+ * the topics. Returns {change JSON, 0}, {first change JSON, 1} for a
+ * duplicate, {reason, 4} when refused (not_found, not_permitted,
+ * window_closed, too_many_reactions), or {'', 5} when a reaction changes
+ * nothing.
+ */
+export const PUBLISH_CHANGE = PRELUDE + STREAMS + `
+local dedup, window, limit, ttl = ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
+local action, actor_key, actor_name = ARGV[6], ARGV[7], ARGV[8]
+local target, target_id, reference, partner_key = ARGV[9], ARGV[10], ARGV[11], ARGV[12]
+local channel, moderator, edit_window, text = ARGV[13], ARGV[14] == '1', tonumber(ARGV[15]), ARGV[16]
+local emoji, add, max_emoji = ARGV[17], ARGV[18] == '1', tonumber(ARGV[19])
+local dedup_key = prefix .. 'dedup:' .. dedup
+if dedup ~= '' then
+  local earlier = redis.call('GET', dedup_key)
+  if earlier then return {earlier, 1} end
+end
+local found = redis.call('XRANGE', stream_key(reference), target, target)[1]
+if not found then return {'not_found', 4} end
+local fields = fields_of(found[2])
+if fields.c or (partner_key ~= '' and not between(fields, actor_key, partner_key)) or
+    redis.call('HEXISTS', state_key(reference, target), 'deleted') == 1 then
+  return {'not_found', 4}
+end
+local original = cjson.decode(fields.m)
+local mine = original.from == actor_name
+local now = now_ms()
+local count = 0
+local reacted = actor_key .. '\\n' .. emoji
+if action == 'edit' then
+  if not mine then return {'not_permitted', 4} end
+  if original.ts + edit_window <= now then return {'window_closed', 4} end
+elseif action == 'delete' then
+  if not mine and not moderator then return {'not_permitted', 4} end
+else
+  local has = redis.call('SISMEMBER', reacted_key(reference, target), reacted) == 1
+  if has == add then return {'', 5} end
+  count = tonumber(redis.call('HGET', reactions_key(reference, target), emoji) or '0')
+  if add and count == 0 and redis.call('HLEN', reactions_key(reference, target)) >= max_emoji then
+    return {'too_many_reactions', 4}
+  end
+  count = count + (add and 1 or -1)
+end
+local to = channel
+if partner_key ~= '' then to = fields.f == actor_key and original.to or original.from end
+local ms, seq = next_id()
+local id = string.format('%013d-%06d', ms, seq)
+local change
+if action == 'react' then
+  change = '{"action":"react","target":"' .. target_id .. '","emoji":' .. cjson.encode(emoji) ..
+    ',"added":' .. (add and 'true' or 'false') .. ',"count":' .. count .. '}'
+else
+  change = '{"action":"' .. action .. '","target":"' .. target_id .. '"}'
+end
+local message = '{"id":"' .. id .. '","ts":' .. string.format('%d', ms) .. ',"kind":"' ..
+  (partner_key ~= '' and 'direct' or 'channel') .. '","from":' .. cjson.encode(actor_name) ..
+  ',"to":' .. cjson.encode(to) .. ',"text":' .. cjson.encode(action == 'edit' and text or '') ..
+  ',"change":' .. change .. '}'
+local entry = string.format('%d-%d', ms, seq)
+-- The state lives as long as the message may: until it ages out of the history.
+local life = math.max(1, original.ts + ttl - ms)
+local n = redis.call('GET', counter_key(channel, actor_key, partner_key)) or '0'
+local oldest = string.format('%d-0', ms - ttl)
+for i = 20, #ARGV do
+  local topic = ARGV[i]
+  local state, reactions, who = state_key(topic, target), reactions_key(topic, target),
+    reacted_key(topic, target)
+  if action == 'edit' then
+    redis.call('HSET', state, 'text', text, 'edited', ms)
+  elseif action == 'delete' then
+    redis.call('DEL', state, reactions, who)
+    redis.call('HSET', state, 'deleted', ms)
+  elseif add then
+    redis.call('SADD', who, reacted)
+    redis.call('HINCRBY', reactions, emoji, 1)
+  else
+    redis.call('SREM', who, reacted)
+    if redis.call('HINCRBY', reactions, emoji, -1) <= 0 then redis.call('HDEL', reactions, emoji) end
+  end
+  for _, key in ipairs({state, reactions, who}) do redis.call('PEXPIRE', key, life) end
+  local stream = stream_key(topic)
+  if partner_key ~= '' then
+    redis.call('XADD', stream, 'MAXLEN', limit, entry, 'm', message, 'f', actor_key, 't',
+      partner_key, 'n', n, 'c', target)
+  else
+    redis.call('XADD', stream, 'MAXLEN', limit, entry, 'm', message, 'n', n, 'c', target)
+  end
+  redis.call('XTRIM', stream, 'MINID', oldest)
+  redis.call('PEXPIRE', stream, ttl)
+  redis.call('PUBLISH', prefix .. topic, message)
+end
+if dedup ~= '' then redis.call('SET', dedup_key, message, 'PX', window) end
+return {message, 0}
+`;
+
+/** Read-state helpers: a mark is "<stream id> <number>"; a mention is its channel, a newline and its padded number. */
+const MARKS = `
+local function read_key(key) return prefix .. 'read:' .. key end
+local function parse_mark(mark)
+  if not mark then return nil, 0 end
+  local id, n = string.match(mark, '^(%S*) (%d+)$')
+  return id, tonumber(n)
+end
+local function mention_at(channel, n) return channel .. '\\n' .. string.format('%012d', n) end
+local function unread_mentions(key, channel, after)
+  return redis.call('ZLEXCOUNT', prefix .. 'mentions:' .. key, '(' .. mention_at(channel, after),
+    '[' .. channel .. '\\n~')
+end
+`;
+
+/**
+ * Moves a user's read position forward to a kept entry, never back. ARGV:
+ * prefix, the user's key, the place ('channel:<name>' or 'user:<key>'), the
+ * topic the entries are in (the channel's, or the user's inbox), the entry's
+ * stream id ('' for the newest there), the channel (or ''), the other user's
+ * key (or ''), history ttl ms. Returns {} when there is no such entry, else
+ * {the read stream id, unread, unread mentions, 1 if it moved or 0, members}.
+ */
+export const MARK_READ = PRELUDE + STREAMS + MARKS + `
+local key, place, topic, wanted = ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+local channel, other, ttl = ARGV[6], ARGV[7], tonumber(ARGV[8])
+local stream = stream_key(topic)
+local found
+if wanted ~= '' then
+  found = redis.call('XRANGE', stream, wanted, wanted)[1]
+  if found and other ~= '' and not between(fields_of(found[2]), key, other) then found = nil end
+else
+  local upper = '+'
+  while not found do
+    local batch = redis.call('XREVRANGE', stream, upper, '-', 'COUNT', 100)
+    if #batch == 0 then break end
+    for _, entry in ipairs(batch) do
+      if other == '' or between(fields_of(entry[2]), key, other) then
+        found = entry
+        break
+      end
+    end
+    upper = '(' .. batch[#batch][1]
+  end
+end
+if not found then return {} end
+local n = tonumber(fields_of(found[2]).n or '0')
+local mark_id, mark_n = parse_mark(redis.call('HGET', read_key(key), place))
+local moved = not mark_id or mark_id == '' or id_less(mark_id, found[1])
+if moved then
+  mark_id, mark_n = found[1], n
+  redis.call('HSET', read_key(key), place, found[1] .. ' ' .. n)
+  redis.call('PEXPIRE', read_key(key), ttl)
+  if channel ~= '' then
+    redis.call('ZREMRANGEBYLEX', prefix .. 'mentions:' .. key, '[' .. channel .. '\\n',
+      '[' .. mention_at(channel, n))
+  end
+end
+local total = tonumber(redis.call('GET', counter_key(channel, key, other)) or '0')
+local mentions = channel ~= '' and unread_mentions(key, channel, mark_n) or 0
+local members = channel ~= '' and redis.call('SCARD', prefix .. 'members:' .. channel) or 2
+return {mark_id, math.max(0, total - mark_n), mentions, moved and 1 or 0, members}
+`;
+
+/**
+ * Where a user stands in channels and in their most recent conversations.
+ * ARGV: prefix, the user's key, most conversations, then the channels.
+ * Returns {{read stream id or '', unread, mentions} per channel},
+ * {{name, read stream id or '', unread, the other's read stream id or ''}
+ * per conversation, newest first}. A channel read nowhere yet (joined
+ * before read state was kept) has nothing unread.
+ */
+export const READ_POSITIONS = PRELUDE + STREAMS + MARKS + `
+local key, most = ARGV[2], tonumber(ARGV[3])
+local channels = {}
+for i = 4, #ARGV do
+  local channel = ARGV[i]
+  local id, n = parse_mark(redis.call('HGET', read_key(key), 'channel:' .. channel))
+  if id then
+    local total = tonumber(redis.call('GET', counter_key(channel, '', '')) or '0')
+    table.insert(channels, {id, math.max(0, total - n), unread_mentions(key, channel, n)})
+  else
+    table.insert(channels, {'', 0, 0})
+  end
+end
+local conversations = {}
+local names = prefix .. 'conversation-names:' .. key
+for _, other in ipairs(redis.call('ZREVRANGE', prefix .. 'conversations:' .. key, 0, most - 1)) do
+  local id, n = parse_mark(redis.call('HGET', read_key(key), 'user:' .. other))
+  local total = tonumber(redis.call('GET', counter_key('', key, other)) or '0')
+  local theirs = parse_mark(redis.call('HGET', read_key(other), 'user:' .. key))
+  table.insert(conversations, {redis.call('HGET', names, other) or other, id or '',
+    math.max(0, total - n), theirs or ''})
+end
+return {channels, conversations}
+`;

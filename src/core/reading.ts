@@ -1,0 +1,96 @@
+/**
+ * Read state: the `markRead` command, what it tells the user's other
+ * sessions (`read`, the cross-device sync) and the other members (read
+ * receipts, in conversations and small channels), and who a message
+ * mentions, which the broker counts apart. The counts themselves are the
+ * broker's (`ReadState`): they never read the history.
+ *
+ * @module
+ */
+import { type Broker, channelTopic, userTopic } from "../broker/broker.ts";
+import type { Config } from "../config.ts";
+import type { Command } from "../protocol/commands.ts";
+import { userKey } from "../protocol/names.ts";
+import { checkChannelGrant } from "./grants.ts";
+import { ack, CommandRefused, type Session } from "./session.ts";
+
+/** Most users one message mentions in a way that counts. */
+export const MAX_MENTIONS = 20;
+
+/** Recent conversations whose counts a session gets on connect. */
+export const CONVERSATIONS_ON_CONNECT = 100;
+
+/** What read state needs. */
+export interface ReadingOptions extends Pick<Config, "readReceiptsMaxMembers"> {
+  broker: Broker;
+}
+
+/** Creates the `markRead` handler. */
+export function createReading(options: ReadingOptions) {
+  const { broker } = options;
+
+  return async function markRead(
+    session: Session,
+    command: Extract<Command, { type: "markRead" }>,
+  ): Promise<void> {
+    const me = session.user!;
+    const where = command.in;
+    if ("channel" in where) {
+      checkChannelGrant(session, where.channel);
+      if (!session.channels.has(where.channel)) {
+        throw new CommandRefused("not_member", `Not a member of channel "${where.channel}"`);
+      }
+    }
+    const marked = await broker.reads.markRead(me.name, where, command.id);
+    if (!marked) {
+      throw new CommandRefused(
+        "message_not_found",
+        command.id === undefined
+          ? "There is nothing to mark read there yet"
+          : `Message ${command.id} is no kept entry there: wrong id, or no longer kept`,
+      );
+    }
+    ack(session, command.ref);
+    if (!marked.moved) return;
+    const { position } = marked;
+    await broker.bus.signal(userTopic(me.key), { kind: "read", in: where, position });
+    if (!("channel" in where)) {
+      await broker.bus.signal(userTopic(userKey(where.with)), {
+        kind: "receipt",
+        in: { with: me.name },
+        from: me.name,
+        id: position.read,
+      });
+    } else if (marked.members <= options.readReceiptsMaxMembers) {
+      await broker.bus.signal(channelTopic(where.channel), {
+        kind: "receipt",
+        in: where,
+        from: me.name,
+        id: position.read,
+      });
+    }
+  };
+}
+
+/** A mention in text: `@` and a name without spaces (a trailing `.`, `'` or `-` ends the sentence, not the name). */
+const MENTION = /@([\p{L}\p{M}\p{N}_\-.'’]+)/gu;
+
+/**
+ * The keys of the users a message mentions: `@name` in its text, and the
+ * names listed in `data.mentions`; at most `MAX_MENTIONS`.
+ */
+export function mentionedKeys(text: string, data?: Record<string, unknown>): string[] {
+  const names: string[] = [];
+  if (text.includes("@")) {
+    for (const [, name] of text.matchAll(MENTION)) names.push(name.replace(/[.'’-]+$/u, ""));
+  }
+  const listed = data?.mentions;
+  if (Array.isArray(listed)) {
+    for (const name of listed) if (typeof name === "string") names.push(name);
+  }
+  const keys = new Set<string>();
+  for (const name of names) {
+    if (name !== "" && keys.size < MAX_MENTIONS) keys.add(userKey(name));
+  }
+  return [...keys];
+}
