@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { byCodePoints, userKey } from "../protocol/names.ts";
+import { byCodePoints, mentionedKeys, userKey } from "../protocol/names.ts";
 import type { Conversation, HistoryMessage, MessageChange, Reaction } from "./types.ts";
 
 /** A conversation as frames name it: `to` a channel, or `with` a user. */
@@ -39,26 +39,15 @@ export function conversationOf(
   return { with: sameUser(frame.from, me) ? frame.to : frame.from };
 }
 
-/** A character that continues a name, so that `@bob` in `@bobby` mentions no bob. */
-const NAME_CHARACTER = /^[\p{L}\p{M}\p{N}_]/u;
-
-/** Whether `message` mentions `me`: `@me` in its text, or `me` in its `data.mentions`. */
+/**
+ * Whether `message` mentions `me` (`@me` in its text, or `me` in its
+ * `data.mentions`), by the rule the server counts mentions with.
+ */
 export function mentions(
   message: { message: string; data?: Record<string, unknown> },
   me: string,
 ): boolean {
-  const listed = message.data?.mentions;
-  if (
-    Array.isArray(listed) && listed.some((name) => typeof name === "string" && sameUser(name, me))
-  ) {
-    return true;
-  }
-  const text = message.message;
-  for (let at = text.indexOf("@"); at >= 0; at = text.indexOf("@", at + 1)) {
-    const end = at + 1 + me.length;
-    if (sameUser(text.slice(at + 1, end), me) && !NAME_CHARACTER.test(text.slice(end))) return true;
-  }
-  return false;
+  return mentionedKeys(message.message, message.data).includes(userKey(me));
 }
 
 /** The parts of a message that changes rewrite, as `history` and message events carry them. */

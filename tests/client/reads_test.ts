@@ -86,12 +86,14 @@ Deno.test("applyChange: an edit, reactions (mine and others') and a deletion, as
   assertEquals(late.message, "", "a deleted message stays deleted");
 });
 
-Deno.test("mentions: @name as a whole name in any case, or in data.mentions", () => {
+Deno.test("mentions: @name as a whole name in any case (a trailing dot ends the sentence), or in data.mentions", () => {
   const says = (text: string, data?: Record<string, unknown>) =>
     mentions({ message: text, data }, "Bob");
   assertEquals(
-    [says("hi @bob"), says("@BOB, look"), says("mail bob@x"), says("@bobby"), says("hi")],
-    [true, true, false, false, false],
+    ["hi @bob", "@BOB, look", "ask @bob.", "mail bob@x", "@bobby", "@bob-smith", "hi"].map((text) =>
+      says(text)
+    ),
+    [true, true, true, false, false, false, false],
   );
   assertEquals(says("hi", { mentions: ["carl", "bob"] }), true);
 });
