@@ -96,7 +96,7 @@ export function createMemoryReads(options: MemoryReadsOptions): MemoryReads {
     };
   }
 
-  const reads: ReadState = {
+  const reads: Omit<ReadState, "readBy"> = {
     markRead(name, where, id) {
       const me = userKey(name);
       const { place, counterKey, topic, between, channel } = placeOf(me, where);
@@ -145,7 +145,13 @@ export function createMemoryReads(options: MemoryReadsOptions): MemoryReads {
   };
 
   return {
-    reads,
+    reads: {
+      ...reads,
+      readBy: (channel, names) =>
+        Promise.resolve(
+          names.map((name) => users.get(userKey(name))?.marks.get(`channel:${channel}`)?.id),
+        ),
+    },
     counted(draft) {
       const key = counter(draft);
       const count = (counts.get(key) ?? 0) + 1;

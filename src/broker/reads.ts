@@ -36,6 +36,8 @@ export interface ReadState {
    * recent conversations (with the other user's read position there).
    */
   positions(name: string, channels: readonly string[], limit: number): Promise<Positions>;
+  /** How far each of the users `names` has read `channel`, in order (undefined: nowhere yet). */
+  readBy(channel: string, names: readonly string[]): Promise<(string | undefined)[]>;
 }
 
 /** What `ReadState.positions` answers: the counts a session gets on connect. */

@@ -180,6 +180,19 @@ return {mark_id, math.max(0, total - mark_n), mentions, moved and 1 or 0, member
 `;
 
 /**
+ * How far users have read a channel. ARGV: prefix, channel, then user keys.
+ * Returns each one's read stream id, or '' for none, in order.
+ */
+export const READ_BY = PRELUDE + MARKS + `
+local out = {}
+for i = 3, #ARGV do
+  local id = parse_mark(redis.call('HGET', read_key(ARGV[i]), 'channel:' .. ARGV[2]))
+  table.insert(out, id or '')
+end
+return out
+`;
+
+/**
  * Where a user stands in channels and in their most recent conversations.
  * ARGV: prefix, the user's key, most conversations, then the channels.
  * Returns {{read stream id or '', unread, mentions} per channel},

@@ -86,6 +86,10 @@ export function createRedisChanges(options: RedisChangesOptions): {
         members,
       };
     },
+    async readBy(channel, names) {
+      const reply = await run("READ_BY", channel, ...names.map(userKey)) as string[];
+      return reply.map((read) => read === "" ? undefined : fromStreamId(read));
+    },
     async positions(name, channels, limit) {
       const [inChannels, conversations] = await run(
         "READ_POSITIONS",

@@ -18,7 +18,7 @@
 import { type Broker, channelTopic, type PresenceChange } from "../broker/broker.ts";
 import type { Config } from "../config.ts";
 import type { Logger } from "../log.ts";
-import type { ChannelRole, Command, Outbound, Presence } from "../protocol/commands.ts";
+import type { ChannelRole, Command, MemberPage, Outbound, Presence } from "../protocol/commands.ts";
 import { mayUseChannel } from "../auth.ts";
 import { checkChannelGrant } from "./grants.ts";
 import { ack, CommandRefused, send, sendFrameIsolated, type Session } from "./session.ts";
@@ -27,7 +27,8 @@ import { ack, CommandRefused, send, sendFrameIsolated, type Session } from "./se
 export type PresenceCommand = Command & { type: "members" | "channels" | "status" | "presence" };
 
 /** What presence needs. */
-export interface PresenceOptions extends Pick<Config, "presenceEventsMaxMembers"> {
+export interface PresenceOptions
+  extends Pick<Config, "presenceEventsMaxMembers" | "readReceiptsMaxMembers"> {
   broker: Broker;
   log: Logger;
 }
@@ -89,6 +90,18 @@ export function createPresence(options: PresenceOptions): PresenceFeed {
     ));
   }
 
+  /** In a channel small enough for read receipts, each member with how far they have read it. */
+  async function withReceipts(channel: string, page: MemberPage): Promise<MemberPage> {
+    if (page.count > options.readReceiptsMaxMembers || page.members.length === 0) return page;
+    const reads = await broker.reads.readBy(channel, page.members.map(({ name }) => name));
+    return {
+      ...page,
+      members: page.members.map((member, i) =>
+        reads[i] === undefined ? member : { ...member, read: reads[i] }
+      ),
+    };
+  }
+
   /** Answers a `members` request; from then on the session watches the channel. */
   async function members(
     session: Session,
@@ -106,7 +119,10 @@ export function createPresence(options: PresenceOptions): PresenceFeed {
     const held: Outbound[] = [];
     (session.heldPresence ??= new Map()).set(channel, held);
     try {
-      const page = await broker.channels.members(channel, { after, limit });
+      const page = await withReceipts(
+        channel,
+        await broker.channels.members(channel, { after, limit }),
+      );
       send(session, { type: "members", channel, page, ...(ref === undefined ? {} : { ref }) });
       if (watches && page.count > presenceEventsMaxMembers) {
         // This watcher has this count now: a later change is measured against it.

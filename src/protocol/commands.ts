@@ -171,6 +171,8 @@ export type ChannelRole = "owner" | "moderator";
  */
 export interface ChannelMember extends Presence {
   role?: ChannelRole;
+  /** How far the member has read the channel, where it shows read receipts. */
+  read?: string;
 }
 
 /** A page of a channel's members, in user-key order. */

@@ -85,6 +85,8 @@ const UserPresence = z.object({
  */
 const ChannelMember = UserPresence.extend({
   role: z.enum(["owner", "moderator"]).optional(),
+  /** How far the member has read the channel: in channels of at most READ_RECEIPTS_MAX_MEMBERS. */
+  read: MessageId.optional(),
 });
 
 /** Every frame Natter sends to a kind-A client, by `type`. */

@@ -224,7 +224,7 @@ export function changesContract(name: string, deploy: Deploy): void {
     }
     const { message: one } = await say(first, "alice", "one");
     const { message: two } = await say(first, "alice", "hey @bob", ["bob", "zed"]);
-    await say(first, "alice", "three");
+    const { message: three } = await say(first, "alice", "three");
     const bob = await second.reads.positions("bob", ["room"], 10);
     assertEquals(bob.channels, [{ channel: "room", unread: 3, mentions: 1 }]);
     assertEquals((await first.reads.positions("alice", ["room"], 10)).channels[0].unread, 0);
@@ -235,6 +235,11 @@ export function changesContract(name: string, deploy: Deploy): void {
     assertEquals([back?.moved, back?.position.read, back?.position.unread], [false, two.id, 1]);
     const newest = await first.reads.markRead("bob", { channel: "room" });
     assertEquals(newest?.position.unread, 0);
+    assertEquals(await second.reads.readBy("room", ["bob", "alice", "zed"]), [
+      three.id,
+      three.id,
+      undefined,
+    ]);
     assertEquals(
       await first.reads.markRead("bob", { channel: "room" }, "1700000000000-000001"),
       undefined,

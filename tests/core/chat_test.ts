@@ -100,6 +100,10 @@ function chatOptions(broker: Broker, listUpdateIntervalMs = 1000): ChatOptions {
     maxChannelsPerSession: 100,
     maxSessionsPerUser: 10,
     channelCreationsPerMinute: 1_000_000,
+    messageChangesPerMinute: 1_000_000,
+    editWindowSeconds: 86_400,
+    maxReactionsPerMessage: 20,
+    readReceiptsMaxMembers: 50,
     allowAnonymousLobby: false,
     sharedUsernames: false,
   };

@@ -24,7 +24,15 @@ function deployment() {
     expired() {},
   });
   const { memberships, presence } = channelsOn(broker);
-  const handlers = createHandlers({ broker, memberships, presence, lobbyChannel: "lobby" });
+  const handlers = createHandlers({
+    broker,
+    memberships,
+    presence,
+    lobbyChannel: "lobby",
+    editWindowSeconds: 86_400,
+    maxReactionsPerMessage: 20,
+    readReceiptsMaxMembers: 50,
+  });
   return {
     broker,
     watcher,

@@ -22,7 +22,12 @@ function manualClock() {
 /** A session's limits at the default settings, on a manual clock. */
 function defaultLimits() {
   const clock = manualClock();
-  const settings = { rateMessagesPerSecond: 20, rateBurst: 40, channelCreationsPerMinute: 10 };
+  const settings = {
+    rateMessagesPerSecond: 20,
+    rateBurst: 40,
+    channelCreationsPerMinute: 10,
+    messageChangesPerMinute: 60,
+  };
   return { clock, limits: createSessionLimits(settings, clock.now) };
 }
 
@@ -88,7 +93,12 @@ Deno.test("limits: a session may create CHANNEL_CREATIONS_PER_MINUTE channels at
 Deno.test("limits: a session's flood is RATE_ABUSE_STRIKES refusals within the abuse window", () => {
   const clock = manualClock();
   const limits = createSessionLimits(
-    { rateMessagesPerSecond: 1, rateBurst: 1, channelCreationsPerMinute: 1 },
+    {
+      rateMessagesPerSecond: 1,
+      rateBurst: 1,
+      channelCreationsPerMinute: 1,
+      messageChangesPerMinute: 1,
+    },
     clock.now,
   );
   for (let i = 0; i < RATE_ABUSE_STRIKES; i++) {

@@ -45,7 +45,15 @@ function openingOn(
     channels,
     memberships,
     lists: listFeedOn(broker, presence),
-    handlers: createHandlers({ broker, memberships, presence, lobbyChannel: "lobby" }),
+    handlers: createHandlers({
+      broker,
+      memberships,
+      presence,
+      lobbyChannel: "lobby",
+      editWindowSeconds: 86_400,
+      maxReactionsPerMessage: 20,
+      readReceiptsMaxMembers: 50,
+    }),
     presence,
   });
 }

@@ -38,7 +38,12 @@ Deno.test("presence: a change arriving while the first members page is read come
       },
     },
   };
-  const presence = createPresence({ broker, log: silent, presenceEventsMaxMembers: 1000 });
+  const presence = createPresence({
+    broker,
+    log: silent,
+    presenceEventsMaxMembers: 1000,
+    readReceiptsMaxMembers: 50,
+  });
   const alice = fakeSession({ user: "alice" });
   alice.channels.add("room");
   const answered = presence.handle(alice, { type: "members", channel: "room", limit: 50 });

@@ -68,6 +68,14 @@ testEachRuntime(
     await ask(bob, { type: "markRead", to: "pair", id: said.id }, "4");
     const inChannel = await alice.take({ type: "readReceipt" });
     assertEquals([inChannel.from, inChannel.to, inChannel.direct], ["bob", "pair", undefined]);
+    // Who has read how far is in the members answer too, for a client that was away.
+    const { members } = await ask(alice, { type: "members", to: "pair" }, "who") as unknown as {
+      members: { name: string; read?: string }[];
+    };
+    assertEquals(members.map(({ name, read }) => [name, read]), [
+      ["alice", said.id],
+      ["bob", said.id],
+    ]);
     await joinChannel(carol, "pair");
     const more = await ask(alice, { type: "broadcast", to: "pair", message: "three now" }, "5");
     await ask(carol, { type: "markRead", to: "pair", id: more.id }, "6");

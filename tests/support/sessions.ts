@@ -44,6 +44,7 @@ export function testSettings(overrides: Partial<SessionSettings> = {}): SessionS
     rateMessagesPerSecond: 1_000_000,
     rateBurst: 1_000_000,
     channelCreationsPerMinute: 1_000_000,
+    messageChangesPerMinute: 1_000_000,
     maxQueuedFrames: 64,
     lastDelivered: new Map(),
     ...overrides,
@@ -129,7 +130,12 @@ export async function eventually(check: () => boolean | Promise<boolean>, what: 
 
 /** Presence over `broker`: per-member events for channels of up to 1,000 members. */
 export function presenceOn(broker: Broker): PresenceFeed {
-  return createPresence({ broker, log: silent, presenceEventsMaxMembers: 1000 });
+  return createPresence({
+    broker,
+    log: silent,
+    presenceEventsMaxMembers: 1000,
+    readReceiptsMaxMembers: 50,
+  });
 }
 
 /** A list feed over `broker` as the core makes it, with a byte budget no test reaches. */
