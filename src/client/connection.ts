@@ -226,9 +226,11 @@ export class Connection {
           this.#emit("change", { ...frame, conversation: conversationOf(frame, me) });
         }
         return;
+      case "readReceipt":
+        if (!frame.direct) this.members.read(frame.to, frame.from, frame.id);
+        return this.reads.receive(frame, me);
       case "readState":
       case "read":
-      case "readReceipt":
         return this.reads.receive(frame, me);
       case "ack":
         this.#outbox.settle(frame);

@@ -22,7 +22,11 @@ export type ClientFrame<K extends keyof ClientSchemas = keyof ClientSchemas> = z
 /** What others see of a user, in `presence` answers. */
 export type UserPresence = ServerFrameA<"presence">["users"][number];
 
-/** A channel's member: their presence, and `role` when they are its owner or a moderator. */
+/**
+ * A channel's member: their presence, `role` when they are its owner or a
+ * moderator, and `read`, how far they have read it, in a channel small
+ * enough for read receipts.
+ */
 export type ChannelMember = ServerFrameA<"members">["members"][number];
 
 /** A role in a channel above a member's. */

@@ -11,6 +11,7 @@
  */
 import {
   applyChange,
+  type ChannelMember,
   connect,
   type HistoryMessage,
   type NatterClient,
@@ -128,6 +129,7 @@ testEachRuntime(
       await alice.broadcast("room", "one");
       await alice.broadcast("room", "two, @bob");
       const third = await alice.broadcast("room", "three", { data: { mentions: ["bob"] } });
+      await alice.members("room");
       const counts = () => bob.readPosition(ROOM);
       await until(() => counts()?.unread === 3);
       assertEquals(counts()?.mentions, 2);
@@ -152,6 +154,10 @@ testEachRuntime(
         });
       }
       assertEquals(reads.map((read) => [read.conversation, read.id]), [[ROOM, third]]);
+      // A small channel's receipts: alice's watched list says how far bob has read, as a new read does.
+      const bobIn = (members: ChannelMember[]) => members.find((member) => member.name === "bob");
+      await until(() => bobIn(alice.memberList("room"))?.read === third);
+      assertEquals(bobIn(await phone.members("room"))?.read, third);
       await bob.broadcast("room", "my own is never unread");
       await alice.broadcast("room", "four");
       await until(() => phone.readPosition(ROOM)?.unread === 1);
