@@ -84,6 +84,7 @@ Deno.test("opening: kind A gets sessionID first, then the lists and its channels
     ["userList", '["alice"]', undefined],
     ["channelList", "[]", undefined],
     ["memberships", "", undefined],
+    ["readState", "", undefined],
     ["directMessage", "missed", true],
   ]);
   assertEquals([alice.state, alice.user?.name], ["open", "alice"]);
@@ -101,6 +102,7 @@ Deno.test("opening: a malformed since is reported after sessionID and replays no
     "userList",
     "channelList",
     "memberships",
+    "readState",
   ]);
   assertEquals(frames[1].code, "invalid_frame");
   assertEquals(alice.gates?.replaying.size ?? 0, 0);
