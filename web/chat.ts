@@ -4,7 +4,8 @@
 /// <reference lib="esnext" />
 /**
  * One signed-in user's chat: the client's events turned into the app's
- * state and drawn, and the user's actions turned into requests. Made at
+ * state and drawn, and the user's actions turned into requests (those on
+ * messages in `editing.ts`, the read state in `reading.ts`). Made at
  * sign-in and disposed of at sign-out, so nothing of one user's session
  * (handlers, state, late answers) reaches the next one's.
  *
@@ -12,7 +13,10 @@
  */
 import type { ChannelRole, NatterClient } from "../src/client/mod.ts";
 import { byId } from "./dom.ts";
+import { messageEditing } from "./editing.ts";
+import { drawMessages, shortened } from "./messages.ts";
 import { notice, REFUSED, request } from "./notices.ts";
+import { followReading } from "./reading.ts";
 import { type Saved, saveSession } from "./session.ts";
 import {
   channelKey,
@@ -21,16 +25,15 @@ import {
   directKey,
   type ShownMessage,
   Store,
+  whereOf,
 } from "./store.ts";
 import {
   type Actions,
   drawConversationHead,
   drawConversationLists,
   drawMembers,
-  drawMessages,
   drawPublicChannels,
   drawTyping,
-  shortened,
 } from "./views.ts";
 
 const HISTORY_PAGE = 50;
@@ -74,6 +77,8 @@ export function createChat(client: NatterClient, saved: Saved): Chat {
   const live = <T>(ask: () => Promise<T>) => request(ask, () => disposed);
   /** The user's name: the server says it in the session's first frame, before any other. */
   let me = client.username ?? "";
+  const editing = messageEditing(client, store, { redraw, live });
+  const reading = followReading(client, store, { redraw, keep, live });
 
   for (const user of saved.directs) store.conversation(directKey(user), user);
   for (const [channel, from] of Object.entries(saved.invitations)) {
@@ -98,18 +103,20 @@ export function createChat(client: NatterClient, saved: Saved): Chat {
 
   function redraw(): void {
     if (disposed) return;
-    drawConversationLists(store, actions);
+    const read = reading.reading();
+    drawConversationLists(store, read, actions);
     const open = openConversation();
     drawConversationHead(open, myRole(open));
-    drawMessages(open, actions);
+    drawMessages(open, { me, role: myRole(open), ...editing.context() }, actions);
     byId("replying").hidden = !replyingTo;
     byId("replying-text").textContent = replyingTo
-      ? `Replying to ${replyingTo.from}: ${shortened(replyingTo.text)}`
+      ? `Replying to ${replyingTo.from}: ${shortened(replyingTo.message)}`
       : "";
     drawTyping(store.open ? store.typists(store.open, Date.now()) : []);
     byId<HTMLTextAreaElement>("message").disabled = !open;
     byId<HTMLButtonElement>("send").disabled = !open;
-    const unread = [...store.conversations.values()].reduce((sum, c) => sum + c.unread, 0);
+    const unread = [...store.conversations.values()]
+      .reduce((sum, c) => c.key === read ? sum : sum + c.unread, 0);
     document.title = unread > 0 ? `(${unread}) Natter` : "Natter";
   }
 
@@ -140,22 +147,25 @@ export function createChat(client: NatterClient, saved: Saved): Chat {
     const before = conversation.loaded
       ? conversation.messages.find((message) => !message.pending)?.id
       : undefined;
-    const target = conversation.kind === "channel"
-      ? { channel: conversation.name }
-      : { with: conversation.name };
-    const page = await live(() => client.history({ ...target, before, limit: HISTORY_PAGE }));
+    const where = whereOf(conversation);
+    const page = await live(() => client.history({ ...where, before, limit: HISTORY_PAGE }));
     if (page === REFUSED || !store.conversations.has(key)) return;
-    store.add(key, page, me, false);
+    store.add(key, page);
     conversation.loaded = true;
     conversation.complete = page.length < HISTORY_PAGE;
     redraw();
+    reading.markShownRead();
   }
 
   async function open(key: ConversationKey): Promise<void> {
-    if (store.open !== key) replyingTo = undefined;
+    if (store.open !== key) {
+      replyingTo = undefined;
+      editing.reset();
+    }
     const conversation = store.select(key);
     document.body.classList.remove("show-channels");
     redraw();
+    reading.markShownRead();
     await drawPeople(true);
     if (!conversation.loaded) await loadOlder(key);
     if (conversation.kind === "channel" && !watched.has(conversation.name)) {
@@ -176,6 +186,7 @@ export function createChat(client: NatterClient, saved: Saved): Chat {
   }
 
   const actions: Actions = {
+    ...editing.actions,
     open: (key) => void open(key),
     async joinChannel(name) {
       if ((await live(() => client.join(name))) === REFUSED) return;
@@ -231,14 +242,18 @@ export function createChat(client: NatterClient, saved: Saved): Chat {
       redraw();
     }),
     client.on("message", (frame) => {
-      store.add(channelKey(frame.to), [frame], me, true);
+      store.add(channelKey(frame.to), [frame]);
       redraw();
     }),
     client.on("directMessage", (frame) => {
       const peer = frame.from === me ? frame.to : frame.from;
       store.conversation(directKey(peer), peer);
-      store.add(directKey(peer), [frame], me, true);
+      store.add(directKey(peer), [frame]);
       keep();
+      redraw();
+    }),
+    client.on("change", (change) => {
+      store.change(change, me);
       redraw();
     }),
     client.on("typing", (frame) => {
@@ -363,6 +378,7 @@ export function createChat(client: NatterClient, saved: Saved): Chat {
     },
     dispose() {
       disposed = true;
+      reading.dispose();
       for (const off of offs) off();
     },
   };

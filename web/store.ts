@@ -1,12 +1,21 @@
 /**
  * What the web app knows, apart from the page: the user's conversations
- * (channels and direct messages), the messages of each in id order, unread
- * counts, who is typing and pending invitations. Plain data the views read;
- * nothing here touches the DOM or the network.
+ * (channels and direct messages), the messages of each in id order as they
+ * are now (edited, deleted, reacted to), unread counts and how far the
+ * other user of a conversation has read (both as the SDK keeps them), who
+ * is typing and pending invitations. Plain data the views read; nothing
+ * here touches the DOM or the network.
  *
  * @module
  */
-import type { MessageOptions } from "../src/client/mod.ts";
+import {
+  applyChange,
+  type ChangeableMessage,
+  type Conversation as Where,
+  type MessageChange,
+  type MessageOptions,
+  type ReadPosition,
+} from "../src/client/mod.ts";
 
 /**
  * A channel is `#name`; a conversation with a user is `@name` in lower case,
@@ -14,11 +23,12 @@ import type { MessageOptions } from "../src/client/mod.ts";
  */
 export type ConversationKey = `#${string}` | `@${string}`;
 
-/** One message as the app shows it. `pending`: sent, not yet stored (no id). */
-export interface ShownMessage extends MessageExtras {
-  id: string;
+/**
+ * One message as the app shows it: `message` is its text (empty once
+ * deleted). `pending`: sent, not yet stored (no id).
+ */
+export interface ShownMessage extends ChangeableMessage, MessageExtras {
   from: string;
-  text: string;
   ts: number;
   pending?: boolean;
 }
@@ -34,7 +44,11 @@ export interface Conversation {
   kind: "channel" | "direct";
   /** In id order: the order every member sees. */
   messages: ShownMessage[];
+  /** Messages from others the user has not read, on any device; `mentions` of them name the user. */
   unread: number;
+  mentions: number;
+  /** A direct conversation: the id up to which the other user has read it. */
+  theirRead?: string;
   /** The first page of history was read. */
   loaded: boolean;
   /** History has nothing older than the first message shown. */
@@ -45,15 +59,6 @@ export interface Conversation {
   version: number;
 }
 
-/** A message frame as the server delivers it, live or in history. */
-export interface MessageFrame extends MessageExtras {
-  from: string;
-  to: string;
-  message: string;
-  id: string;
-  ts: number;
-}
-
 /** The key of a channel's conversation. */
 export function channelKey(name: string): ConversationKey {
   return `#${name}`;
@@ -62,6 +67,18 @@ export function channelKey(name: string): ConversationKey {
 /** The key of the conversation with `user`, however the name is capitalized. */
 export function directKey(user: string): ConversationKey {
   return `@${user.toLowerCase()}`;
+}
+
+/** The key of a channel or conversation as the SDK names it. */
+export function keyOf(where: Where): ConversationKey {
+  return "channel" in where ? channelKey(where.channel) : directKey(where.with);
+}
+
+/** A conversation as the SDK names it. */
+export function whereOf(conversation: Conversation): Where {
+  return conversation.kind === "channel"
+    ? { channel: conversation.name }
+    : { with: conversation.name };
 }
 
 /** How long a "typing" notice shows without a new one. */
@@ -85,6 +102,7 @@ export class Store {
         kind: key.startsWith("#") ? "channel" : "direct",
         messages: [],
         unread: 0,
+        mentions: 0,
         loaded: false,
         complete: false,
         typing: new Map(),
@@ -107,29 +125,47 @@ export class Store {
     if (this.open === key) this.open = undefined;
   }
 
-  /**
-   * Adds messages (live or from history) in id order, each once; counts the
-   * live ones as unread unless their conversation is open or they are the user's.
-   */
-  add(key: ConversationKey, frames: MessageFrame[], me: string, live: boolean): void {
+  /** Adds messages (live or from history, as they are now) in id order, each once. */
+  add(key: ConversationKey, frames: readonly ShownMessage[]): void {
     const conversation = this.conversation(key);
     const known = new Set(conversation.messages.map((message) => message.id));
     for (const frame of frames) {
       if (known.has(frame.id)) continue;
       known.add(frame.id);
+      const { id, from, message, ts, replyTo, data, edited, deleted, reactions } = frame;
       conversation.messages.push({
-        id: frame.id,
-        from: frame.from,
-        text: frame.message,
-        ts: frame.ts,
-        replyTo: frame.replyTo,
-        data: frame.data,
+        id,
+        from,
+        message,
+        ts,
+        replyTo,
+        data,
+        edited,
+        deleted,
+        reactions,
       });
       conversation.typing.delete(frame.from);
-      if (live && frame.from !== me && this.open !== key) conversation.unread++;
     }
     conversation.messages.sort((a, b) => a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
     conversation.version++;
+  }
+
+  /** Applies an edit, deletion or reaction (`me`: whose reactions are `mine`), if the message is here. */
+  change(change: MessageChange, me: string): void {
+    const conversation = this.conversations.get(keyOf(change.conversation));
+    const index = conversation?.messages.findIndex((message) => message.id === change.target);
+    if (!conversation || index === undefined || index < 0) return;
+    conversation.messages[index] = applyChange(conversation.messages[index], change, me);
+    conversation.version++;
+  }
+
+  /** The SDK's counts and receipts of a conversation (one of another device is added). */
+  position({ conversation: where, unread, mentions, theirRead }: ReadPosition): void {
+    const key = keyOf(where);
+    if (!this.conversations.has(key) && "channel" in where) return; // a channel left
+    const conversation = this.conversation(key, "with" in where ? where.with : undefined);
+    if (conversation.theirRead !== theirRead) conversation.version++;
+    Object.assign(conversation, { unread, mentions, theirRead });
   }
 
   /** A message on its way: shown at once, marked as pending. */
@@ -140,7 +176,7 @@ export class Store {
     extras: MessageExtras,
   ): ShownMessage {
     const id = `~${crypto.randomUUID()}`;
-    const message = { id, from, text, ts: Date.now(), pending: true, ...extras };
+    const message = { id, from, message: text, ts: Date.now(), pending: true, ...extras };
     const conversation = this.conversation(key);
     conversation.messages.push(message);
     conversation.version++;
@@ -152,11 +188,7 @@ export class Store {
     const conversation = this.conversation(key);
     conversation.messages = conversation.messages.filter((message) => message !== pending);
     conversation.version++;
-    if (id !== undefined) {
-      const { from, text, ts, replyTo, data } = pending;
-      const frame = { id, from, message: text, ts, to: conversation.name, replyTo, data };
-      this.add(key, [frame], from, false);
-    }
+    if (id !== undefined) this.add(key, [{ ...pending, id, pending: undefined }]);
   }
 
   /** `user` is typing in `key`, if the user has that conversation (typing alone opens none). */
@@ -172,11 +204,14 @@ export class Store {
     return [...typing.keys()];
   }
 
-  /** Opens `key`: its messages are read from now on. */
+  /** Opens `key`. */
   select(key: ConversationKey): Conversation {
     this.open = key;
-    const conversation = this.conversation(key);
-    conversation.unread = 0;
-    return conversation;
+    return this.conversation(key);
+  }
+
+  /** The newest stored message of `key`: what marking it read covers. */
+  newest(key: ConversationKey): string | undefined {
+    return this.conversations.get(key)?.messages.findLast((message) => !message.pending)?.id;
   }
 }

@@ -3,25 +3,24 @@
 /// <reference lib="dom.iterable" />
 /// <reference lib="esnext" />
 /**
- * The parts of the page drawn from the app's state: the conversation lists,
- * the open conversation's messages, who is typing, the members of the open
- * channel with their status, and the moderation actions its owner and
- * moderators see. Each function redraws one part from plain data and calls
- * back into the app for what the user does.
+ * The parts of the page drawn from the app's state, but for the messages
+ * (`messages.ts`): the conversation lists with their unread badges, who is
+ * typing, the members of the open channel with their status, and the
+ * moderation actions its owner and moderators see. Each function redraws
+ * one part from plain data and calls back into the app for what the user does.
  *
  * @module
  */
 import type { ChannelMember, UserPresence } from "../src/client/mod.ts";
 import { byId, fill, h, when } from "./dom.ts";
-import type { Conversation, ConversationKey, ShownMessage, Store } from "./store.ts";
+import type { MessageActions } from "./messages.ts";
+import type { Conversation, ConversationKey, Store } from "./store.ts";
 
 /** What the user can do from the drawn parts. */
-export interface Actions {
+export interface Actions extends MessageActions {
   open(key: ConversationKey): void;
   joinChannel(name: string): void;
   declineInvitation(name: string): void;
-  /** Answer `message`: the next message sent replies to it. */
-  reply(message: ShownMessage): void;
   moderate(action: "kick" | "ban" | "mute", channel: string, user: string): void;
   setRole(channel: string, user: string, role: "moderator" | "member"): void;
 }
@@ -35,8 +34,15 @@ function roleOf(member: Member): Role {
   return "role" in member ? member.role : undefined;
 }
 
-/** The channels, the direct conversations and the invitations, with unread counts. */
-export function drawConversationLists(store: Store, actions: Actions): void {
+/**
+ * The channels, the direct conversations and the invitations, with unread
+ * counts; none on the conversation being read (open on a visible page).
+ */
+export function drawConversationLists(
+  store: Store,
+  reading: ConversationKey | undefined,
+  actions: Actions,
+): void {
   const item = (conversation: Conversation) =>
     h(
       "li",
@@ -56,9 +62,7 @@ export function drawConversationLists(store: Store, actions: Actions): void {
           conversation.kind === "channel" ? "#" : "@",
         ),
         conversation.name,
-        conversation.unread > 0
-          ? h("span", { class: "badge" }, `${conversation.unread} unread`)
-          : null,
+        conversation.unread > 0 && conversation.key !== reading ? badge(conversation) : null,
       ),
     );
   fill(byId("channel-list"), ...store.list("channel").map(item));
@@ -86,88 +90,14 @@ export function drawConversationLists(store: Store, actions: Actions): void {
   );
 }
 
-/** Which conversation's messages are drawn, at which version. */
-let drawn: { key?: ConversationKey; version: number } = { version: -1 };
-
-/**
- * Redraws the open conversation's messages if they changed since last
- * drawn (so a selection survives other events), keeping the reader's place.
- */
-export function drawMessages(conversation: Conversation | undefined, actions: Actions): void {
-  const older = byId<HTMLButtonElement>("older");
-  older.hidden = !conversation || conversation.complete || !conversation.loaded;
-  if (drawn.key === conversation?.key && drawn.version === conversation?.version) return;
-  drawn = { key: conversation?.key, version: conversation?.version ?? -1 };
-  const scroller = byId("message-scroller");
-  const fromBottom = scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight;
-  fill(
-    byId("messages"),
-    ...(conversation?.messages ?? []).map((message) =>
-      h(
-        "li",
-        { class: message.pending ? "message pending" : "message", "data-id": message.id },
-        h("span", { class: "from" }, message.from),
-        h(
-          "time",
-          { datetime: new Date(message.ts).toISOString() },
-          message.pending ? "sending…" : when(message.ts),
-        ),
-        message.replyTo ? quote(conversation!, message.replyTo) : null,
-        h("p", { class: "text" }, message.text),
-        attachment(message.data),
-        message.pending ? null : h("button", {
-          type: "button",
-          class: "reply",
-          "data-focus": `reply ${message.id}`,
-          onclick: () => actions.reply(message),
-        }, "Reply"),
-      )
-    ),
-  );
-  // A reader at the bottom follows new messages; one scrolled up stays where they were.
-  scroller.scrollTop = fromBottom < 40 ? scroller.scrollHeight : scroller.scrollHeight -
-    scroller.clientHeight - fromBottom;
-}
-
-/** The message a reply answers, as a short quote (it may be older than what is loaded). */
-function quote(conversation: Conversation, id: string): HTMLElement {
-  const target = conversation.messages.find((message) => message.id === id);
+/** "N unread", and how many of them mention the user. */
+function badge({ unread, mentions }: Conversation): HTMLElement {
+  const mentioned = mentions === 0 ? "" : `, ${mentions} mention${mentions === 1 ? "" : "s"}`;
   return h(
-    "p",
-    { class: "quote" },
-    target ? `↪ ${target.from}: ${shortened(target.text)}` : "↪ an earlier message",
+    "span",
+    { class: mentions > 0 ? "badge mentioned" : "badge" },
+    `${unread} unread${mentioned}`,
   );
-}
-
-/** The first line of `text`, at most 80 characters. */
-export function shortened(text: string): string {
-  const line = Array.from(text.split("\n")[0]); // Code points: an emoji is never cut in two.
-  return line.length > 80 ? `${line.slice(0, 79).join("")}…` : line.join("");
-}
-
-/**
- * An attachment's metadata (`data.attachment`: url, name), shown as a link
- * only for an http(s) URL, its name always as text.
- */
-function attachment(data: Record<string, unknown> | undefined): HTMLElement | null {
-  const file = data?.attachment as { url?: unknown; name?: unknown } | undefined;
-  if (typeof file?.url !== "string") return null;
-  const name = typeof file.name === "string" && file.name ? file.name : file.url;
-  if (!isWebUrl(file.url)) return h("p", { class: "attachment" }, `📎 ${name} (${file.url})`);
-  return h(
-    "p",
-    { class: "attachment" },
-    h("a", { href: file.url, rel: "noopener noreferrer nofollow", target: "_blank" }, `📎 ${name}`),
-  );
-}
-
-/** Whether `url` is an absolute http or https URL: nothing else becomes a link. */
-export function isWebUrl(url: string): boolean {
-  try {
-    return ["http:", "https:"].includes(new URL(url).protocol);
-  } catch {
-    return false;
-  }
 }
 
 /** Who is typing in the open conversation. */

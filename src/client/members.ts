@@ -2,9 +2,10 @@
  * Live member lists of the channels the client watches: filled from
  * `members` pages, then kept current by `member` frames (each carries the
  * member's whole presence, so applying one twice is harmless) and, for large
- * channels, `memberCount` frames. Roles come only in `members` pages, so they
- * are kept apart from the entries: a `member` frame, which has none, neither
- * drops a member's role nor loses it when the member leaves and comes back.
+ * channels, `memberCount` frames. Roles and read positions come only in
+ * `members` pages (then in `member` frames of event `role`, and in read
+ * receipts), so they are kept apart from the entries: a `member` frame,
+ * which has neither, drops neither, even when the member leaves and comes back.
  *
  * @module
  */
@@ -36,6 +37,8 @@ export async function readAllPages(
 export class MemberLists {
   readonly #lists = new Map<string, Map<string, ChannelMember>>();
   readonly #roles = new Map<string, Map<string, ChannelRole>>();
+  /** Per channel, how far each member has read it (channels small enough for read receipts). */
+  readonly #reads = new Map<string, Map<string, string>>();
   readonly #counts = new Map<string, { members: number; online: number }>();
 
   /** The channels watched, to ask again after a reconnect. */
@@ -43,13 +46,27 @@ export class MemberLists {
     return [...this.#lists.keys()];
   }
 
-  /** Replaces a channel's list, and the roles known in it, by a full read. */
+  /** Replaces a channel's list, and the roles and read positions known in it, by a full read. */
   replace(channel: string, members: ChannelMember[]): void {
     this.#lists.set(channel, new Map(members.map((member) => [member.name, member])));
     this.#roles.set(
       channel,
       new Map(members.flatMap(({ name, role }) => role ? [[name, role]] : [])),
     );
+    this.#reads.set(
+      channel,
+      new Map(members.flatMap(({ name, read }) => read ? [[name, read]] : [])),
+    );
+  }
+
+  /** A read receipt: `name` has read the watched `channel` up to `id`. */
+  read(channel: string, name: string, id: string): void {
+    const reads = this.#reads.get(channel);
+    if (!reads || (reads.get(name) ?? "") >= id) return;
+    reads.set(name, id);
+    const list = this.#lists.get(channel)!;
+    const member = list.get(name);
+    if (member) list.set(name, { ...member, read: id });
   }
 
   /** Applies a `member` frame of a watched channel. */
@@ -62,6 +79,7 @@ export class MemberLists {
     }
     if (frame.event === "role") this.#setRole(frame.to, frame.from, frame.role);
     const role = this.#roles.get(frame.to)?.get(frame.from);
+    const read = this.#reads.get(frame.to)?.get(frame.from);
     list.set(frame.from, {
       name: frame.from,
       online: frame.online,
@@ -69,6 +87,7 @@ export class MemberLists {
       ...(frame.message === "" ? {} : { text: frame.message }),
       ...(frame.lastSeen === undefined ? {} : { lastSeen: frame.lastSeen }),
       ...(role ? { role } : {}),
+      ...(read ? { read } : {}),
     });
   }
 
@@ -98,6 +117,7 @@ export class MemberLists {
   forget(channel: string): void {
     this.#lists.delete(channel);
     this.#roles.delete(channel);
+    this.#reads.delete(channel);
     this.#counts.delete(channel);
   }
 }

@@ -1,13 +1,13 @@
 /**
  * What the client must remember to come back without loss: the newest
  * message id it saw in the user's inbox and in each of its channels. Every
- * message passes through here, so one seen twice (a live copy and its
- * replay) or out of order is dropped: ids order each channel and the inbox.
+ * message, and every change of one (edit, deletion, reaction: stored with
+ * its own id in the same order), passes through here, so one seen twice (a
+ * live copy and its replay) or out of order is dropped: ids order each
+ * channel and the inbox.
  *
  * @module
  */
-import type { ServerFrameA } from "./types.ts";
-
 /** Crockford's base32, in which a ULID's first ten characters spell its millisecond. */
 const ULID_DIGITS = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 
@@ -68,8 +68,8 @@ export class ResumePoints {
     this.#channels.delete(channel);
   }
 
-  /** Whether a channel message is new to the application (and remembers it). */
-  acceptChannel(frame: ServerFrameA<"broadcast">): boolean {
+  /** Whether a channel message (or change) is new to the application (and remembers it). */
+  acceptChannel(frame: { to: string; id: string; local?: true }): boolean {
     if (frame.local) return true; // never stored: its id is no resume point
     const last = this.#channels.get(frame.to);
     if (last !== undefined && frame.id <= last) return false;
@@ -77,7 +77,7 @@ export class ResumePoints {
     return true;
   }
 
-  /** Whether a direct message (or a copy of one sent) is new to the application. */
+  /** Whether a direct message (a copy of one sent, a change of one) is new to the application. */
   acceptInbox(frame: { id: string; local?: true }): boolean {
     if (frame.local) return true;
     if (this.#inbox !== undefined && frame.id <= this.#inbox) return false;

@@ -22,7 +22,11 @@ export type ClientFrame<K extends keyof ClientSchemas = keyof ClientSchemas> = z
 /** What others see of a user, in `presence` answers. */
 export type UserPresence = ServerFrameA<"presence">["users"][number];
 
-/** A channel's member: their presence, and `role` when they are its owner or a moderator. */
+/**
+ * A channel's member: their presence, `role` when they are its owner or a
+ * moderator, and `read`, how far they have read it, in a channel small
+ * enough for read receipts.
+ */
 export type ChannelMember = ServerFrameA<"members">["members"][number];
 
 /** A role in a channel above a member's. */
@@ -34,12 +38,55 @@ export type ClientState = "connecting" | "open" | "reconnecting" | "closed";
 /** A direct message: to this user, or (`copy`) sent by this user from another session. */
 export type DirectMessage = ServerFrameA<"directMessage"> & { copy: boolean };
 
+/** A channel, or the direct conversation with a user (named as the other user). */
+export type Conversation = { channel: string } | { with: string };
+
+/**
+ * An edit, deletion or reaction of the earlier message `target`, with the
+ * conversation it is in. Apply it to a message with `applyChange`.
+ */
+export type MessageChange =
+  & ServerFrameA<"messageEdited" | "messageDeleted" | "reaction">
+  & { conversation: Conversation };
+
+/** One emoji's reactions to a message: how many users, and whether this user is one (`mine`). */
+export type Reaction = NonNullable<HistoryMessage["reactions"]>[number];
+
+/** Where the user stands in one channel or conversation (see `readPositions`). */
+export interface ReadPosition {
+  conversation: Conversation;
+  /** The id up to which the user has read, on any of their devices. */
+  read?: string;
+  /** Messages from others after `read`. */
+  unread: number;
+  /** Of those, the ones that mention the user (channels only). */
+  mentions: number;
+  /** In a direct conversation: the id up to which the other user has read. */
+  theirRead?: string;
+}
+
+/** The user read a channel or conversation up to `id`, on this device or another one. */
+export type ReadEvent = ServerFrameA<"read"> & { conversation: Conversation };
+
+/** `from` read a channel, or their conversation with this user, up to `id`. */
+export type ReadReceipt = ServerFrameA<"readReceipt"> & { conversation: Conversation };
+
 /** Every event a client emits, with its payload. */
 export interface ClientEvents {
   /** A channel message, each once, in channel order. */
   message: ServerFrameA<"broadcast">;
   /** A direct message (and `sessionUpdate` copies, flagged `copy`), each once, in inbox order. */
   directMessage: DirectMessage;
+  /** An earlier message was edited, deleted or reacted to: each once, in order with the messages. */
+  change: MessageChange;
+  /** On each connect: every read position was replaced by the server's (`readPositions()`). */
+  readState: ServerFrameA<"readState">;
+  /** The user read a channel or conversation, on this device or another one. */
+  read: ReadEvent;
+  /** Someone else read a channel, or their conversation with this user. */
+  readReceipt: ReadReceipt;
+  /** One conversation's read position or counts changed (a `read`, a receipt, a new message). */
+  unread: ReadPosition;
   typing: ServerFrameA<"typing">;
   /** A watched channel's member list changed; the list is `client.memberList(channel)`. */
   member: ServerFrameA<"member">;
@@ -87,11 +134,12 @@ export interface ConnectOptions {
 export type MessageOptions = Pick<ClientFrame<"broadcast">, "replyTo" | "data">;
 
 /** What `history` reads: a channel's messages, or the conversation `with` a user. */
-export type HistoryQuery =
-  & ({ channel: string } | { with: string })
-  & { before?: string; limit?: number };
+export type HistoryQuery = Conversation & { before?: string; limit?: number };
 
-/** A kept message as `history` returns it: a channel's, or one of a conversation. */
+/**
+ * A kept message as `history` returns it, in its current state (`edited`,
+ * `deleted` with no text, `reactions`): a channel's, or one of a conversation.
+ */
 export type HistoryMessage = ServerFrameA<"broadcast" | "directMessage" | "sessionUpdate">;
 
 /** A refused request: `code` is the protocol's error code. */

@@ -20,9 +20,8 @@ import {
 import type { Config } from "../config.ts";
 import { fingerprint } from "../ids.ts";
 import type { Command, MessageExtras } from "../protocol/commands.ts";
-import { userKey } from "../protocol/names.ts";
+import { mentionedKeys, userKey } from "../protocol/names.ts";
 import { until } from "./channels.ts";
-import { mentionedKeys } from "./reading.ts";
 import type { Answer } from "./intake.ts";
 import type { Memberships } from "./memberships.ts";
 import { ack, CommandRefused, refusal, refuse, type Session } from "./session.ts";

@@ -1,21 +1,18 @@
 /**
  * Read state: the `markRead` command, what it tells the user's other
  * sessions (`read`, the cross-device sync) and the other members (read
- * receipts, in conversations and small channels), and who a message
- * mentions, which the broker counts apart. The counts themselves are the
- * broker's (`ReadState`): they never read the history.
+ * receipts, in conversations and small channels). Who a message mentions,
+ * which the broker counts apart, is the protocol's `mentionedKeys`. The
+ * counts themselves are the broker's (`ReadState`): they never read the history.
  *
  * @module
  */
 import { type Broker, channelTopic, userTopic } from "../broker/broker.ts";
 import type { Config } from "../config.ts";
 import type { Command } from "../protocol/commands.ts";
-import { isUsername, userKey } from "../protocol/names.ts";
+import { userKey } from "../protocol/names.ts";
 import { checkChannelGrant } from "./grants.ts";
 import { ack, CommandRefused, type Session } from "./session.ts";
-
-/** Most users one message mentions in a way that counts. */
-export const MAX_MENTIONS = 20;
 
 /** Recent conversations whose counts a session gets on connect. */
 export const CONVERSATIONS_ON_CONNECT = 100;
@@ -70,27 +67,4 @@ export function createReading(options: ReadingOptions) {
       });
     }
   };
-}
-
-/** A mention in text: `@` and a name without spaces (a trailing `.`, `'` or `-` ends the sentence, not the name). */
-const MENTION = /@([\p{L}\p{M}\p{N}_\-.'’]+)/gu;
-
-/**
- * The keys of the users a message mentions: `@name` in its text, and the
- * names listed in `data.mentions`; at most `MAX_MENTIONS`.
- */
-export function mentionedKeys(text: string, data?: Record<string, unknown>): string[] {
-  const names: string[] = [];
-  if (text.includes("@")) {
-    for (const [, name] of text.matchAll(MENTION)) names.push(name.replace(/[.'’-]+$/u, ""));
-  }
-  const listed = data?.mentions;
-  if (Array.isArray(listed)) {
-    for (const name of listed) if (typeof name === "string") names.push(name);
-  }
-  const keys = new Set<string>();
-  for (const name of names) {
-    if (keys.size < MAX_MENTIONS && isUsername(name, "unrestricted")) keys.add(userKey(name));
-  }
-  return [...keys];
 }

@@ -6,7 +6,7 @@
  * anything else, and that form is the one Natter keeps and shows. Users are
  * unique by `userKey` (a case fold); channels by their NFC form, exactly.
  * What is refused, and why, is in `checkName`; mixed scripts are judged by
- * `scripts.ts`.
+ * `scripts.ts`. Who a message mentions by name is `mentionedKeys`.
  *
  * @module
  */
@@ -271,4 +271,32 @@ export function byCodePoints(a: string, b: string): number {
 
 function codePointRank(unit: number): number {
   return unit >= 0xd800 && unit <= 0xdfff ? unit + 0x2000 : unit >= 0xe000 ? unit - 0x800 : unit;
+}
+
+/** Most users one message mentions in a way that counts. */
+export const MAX_MENTIONS = 20;
+
+/** A mention in text: `@` and a name without spaces (a trailing `.`, `'` or `-` ends the sentence, not the name). */
+const MENTION = /@([\p{L}\p{M}\p{N}_\-.'’]+)/gu;
+
+/**
+ * The keys of the users a message mentions: `@name` in its text, and the
+ * names listed in `data.mentions`; at most `MAX_MENTIONS`. The server counts
+ * mentions apart with it, and the client SDK counts live ones the same way.
+ */
+export function mentionedKeys(text: string, data?: Record<string, unknown>): string[] {
+  const names: string[] = [];
+  if (text.includes("@")) {
+    for (const [, name] of text.matchAll(MENTION)) names.push(name.replace(/[.'’-]+$/u, ""));
+  }
+  const listed = data?.mentions;
+  if (Array.isArray(listed)) {
+    for (const name of listed) if (typeof name === "string") names.push(name);
+  }
+  const keys = new Set<string>();
+  for (const name of names) {
+    // Only a valid username: Redis joins the keys by newline, and a name cannot hold one.
+    if (keys.size < MAX_MENTIONS && isUsername(name, "unrestricted")) keys.add(userKey(name));
+  }
+  return [...keys];
 }

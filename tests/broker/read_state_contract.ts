@@ -8,7 +8,7 @@
  * @module
  */
 import type { Broker } from "../../src/broker/broker.ts";
-import { mentionedKeys } from "../../src/core/reading.ts";
+import { mentionedKeys } from "../../src/protocol/names.ts";
 import { assert, assertEquals } from "../support/assert.ts";
 import { contractTest, type Deploy } from "./contract.ts";
 

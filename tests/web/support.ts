@@ -5,7 +5,15 @@
  *
  * @module
  */
-import { type Browser, css, type Page, role, text, type Viewport } from "../support/browser.ts";
+import {
+  type Browser,
+  css,
+  items,
+  type Page,
+  role,
+  text,
+  type Viewport,
+} from "../support/browser.ts";
 import { assertEquals } from "../support/assert.ts";
 
 /** The channel list and direct conversations. */
@@ -28,6 +36,29 @@ export async function signIn(
   await page.click("Sign in");
   await connected(page);
   return page;
+}
+
+/**
+ * Opens the app at `url` as the page `name` (a device of its own: a browser
+ * context with its own storage), signs in with a pasted JWT, and waits until
+ * connected. Two pages signed in with tokens of one user are two devices of theirs.
+ */
+export async function signInWithToken(
+  browser: Browser,
+  name: string,
+  url: string,
+  jwt: string,
+): Promise<Page> {
+  const page = await browser.open(name, url);
+  await page.fill("Token", jwt);
+  await page.click("Sign in");
+  await connected(page);
+  return page;
+}
+
+/** The open conversation's message that says `text`. */
+export function message(text: string) {
+  return items("Messages").withText(text);
 }
 
 /** Waits until the page says it is connected. */

@@ -1,0 +1,156 @@
+/**
+ * The SDK's bookkeeping of changed messages and read positions, frame by
+ * frame with no server: a message after an edit, a deletion and reactions
+ * is what a later `history` shows; unread counts follow the server's
+ * `readState` and `read`, grow with live messages from others (mentions
+ * apart), never with replays, and drop to nothing with the user's own message.
+ *
+ * @module
+ */
+import {
+  applyChange,
+  type ClientEvents,
+  type MessageChange,
+  type ServerFrameA,
+} from "../../src/client/mod.ts";
+import { mentions } from "../../src/client/messages.ts";
+import { ReadPositions } from "../../src/client/reads.ts";
+import { assertEquals } from "../support/assert.ts";
+
+const SEED = { sessionID: "" } as const;
+const id = (n: number) => `${String(1_700_000_000_000 + n).padStart(13, "0")}-000000`;
+
+/** Message `n` of #room. */
+function message(
+  n: number,
+  from: string,
+  text: string,
+  extras: Partial<ServerFrameA<"broadcast">> = {},
+): ServerFrameA<"broadcast"> {
+  return {
+    ...SEED,
+    type: "broadcast",
+    to: "room",
+    from,
+    message: text,
+    id: id(n),
+    ts: n,
+    ...extras,
+  };
+}
+
+function change(fields: Partial<MessageChange> & Pick<MessageChange, "type">): MessageChange {
+  return {
+    ...SEED,
+    to: "room",
+    from: "bob",
+    message: "",
+    id: id(100),
+    ts: 100,
+    target: id(1),
+    conversation: { channel: "room" },
+    ...fields,
+  } as MessageChange;
+}
+
+Deno.test("applyChange: an edit, reactions (mine and others') and a deletion, as history shows them", () => {
+  let shown = message(1, "alice", "helo", { data: { a: 1 } });
+  shown = applyChange(
+    shown,
+    change({ type: "messageEdited", from: "alice", message: "hello", ts: 5 }),
+    "alice",
+  );
+  assertEquals([shown.message, shown.edited], ["hello", 5]);
+  const react = (from: string, emoji: string, added: boolean, count: number) =>
+    change(
+      { type: "reaction", from, emoji, added, count } as Partial<MessageChange> & {
+        type: "reaction";
+      },
+    );
+  shown = applyChange(shown, react("bob", "👍", true, 1), "alice");
+  shown = applyChange(shown, react("ALICE", "👍", true, 2), "alice");
+  shown = applyChange(shown, react("bob", "❤️", true, 1), "alice");
+  assertEquals(shown.reactions, [{ emoji: "❤️", count: 1 }, { emoji: "👍", count: 2, mine: true }]);
+  shown = applyChange(shown, react("bob", "👍", false, 1), "alice");
+  assertEquals(shown.reactions?.[1], { emoji: "👍", count: 1, mine: true }, "still mine");
+  shown = applyChange(shown, react("alice", "👍", false, 0), "alice");
+  assertEquals(shown.reactions, [{ emoji: "❤️", count: 1 }]);
+  const other = applyChange(shown, change({ type: "messageDeleted", target: id(2) }), "alice");
+  assertEquals(other, shown, "a change of another message changes nothing");
+  shown = applyChange(shown, change({ type: "messageDeleted" }), "alice");
+  assertEquals(
+    [shown.deleted, shown.message, shown.data, shown.reactions, shown.edited],
+    [true, "", undefined, undefined, undefined],
+  );
+  const late = applyChange(shown, change({ type: "messageEdited", message: "back" }), "alice");
+  assertEquals(late.message, "", "a deleted message stays deleted");
+});
+
+Deno.test("mentions: @name as a whole name in any case (a trailing dot ends the sentence), or in data.mentions", () => {
+  const says = (text: string, data?: Record<string, unknown>) =>
+    mentions({ message: text, data }, "Bob");
+  assertEquals(
+    ["hi @bob", "@BOB, look", "ask @bob.", "mail bob@x", "@bobby", "@bob-smith", "hi"].map((text) =>
+      says(text)
+    ),
+    [true, true, true, false, false, false, false],
+  );
+  assertEquals(says("hi", { mentions: ["carl", "bob"] }), true);
+});
+
+Deno.test("read positions: readState, live messages from others, mentions, replays, own messages, read on another device, receipts", () => {
+  const events: [keyof ClientEvents, unknown][] = [];
+  const reads = new ReadPositions((event, payload) => events.push([event, payload]));
+  reads.receive({
+    ...SEED,
+    type: "readState",
+    to: "",
+    from: "",
+    message: "",
+    channels: [{ name: "room", read: id(1), unread: 2, mentions: 0 }],
+    conversations: [{ with: "Carl", unread: 1, mentions: 0, theirRead: id(3) }],
+  }, "alice");
+  assertEquals(reads.get({ with: "carl" })?.theirRead, id(3), "users match in any case");
+  reads.message(message(4, "bob", "hey @alice"), "alice");
+  reads.message(message(5, "bob", "again", { replay: true }), "alice");
+  assertEquals(reads.get({ channel: "room" }), {
+    conversation: { channel: "room" },
+    read: id(1),
+    unread: 3,
+    mentions: 1,
+  });
+  reads.receive({
+    ...SEED,
+    type: "read",
+    to: "room",
+    from: "",
+    message: "",
+    id: id(4),
+    unread: 0,
+    mentions: 0,
+  }, "alice");
+  assertEquals(reads.get({ channel: "room" })?.unread, 0, "read on another device");
+  reads.message({ ...message(6, "Carl", "psst"), type: "directMessage", to: "alice" }, "alice");
+  assertEquals(reads.get({ with: "carl" })?.unread, 2);
+  reads.message({ ...message(7, "alice", "yes"), type: "sessionUpdate", to: "carl" }, "alice");
+  assertEquals([reads.get({ with: "carl" })?.unread, reads.get({ with: "carl" })?.read], [
+    0,
+    id(7),
+  ]);
+  reads.receive({
+    ...SEED,
+    type: "readReceipt",
+    to: "",
+    from: "Carl",
+    message: "",
+    id: id(7),
+    direct: true,
+  }, "alice");
+  assertEquals(reads.get({ with: "carl" })?.theirRead, id(7));
+  assertEquals(
+    events.map(([event]) => event),
+    ["readState", "unread", "read", "unread", "unread", "unread", "readReceipt", "unread"],
+  );
+  reads.forget("room");
+  assertEquals(reads.all().map((position) => position.conversation), [{ with: "Carl" }]);
+});
