@@ -49,7 +49,7 @@ import {
   type Topic,
   userTopic,
 } from "./broker.ts";
-import { createCommands, whenConnected } from "./redis_commands.ts";
+import { createCommands, redactUrl, whenConnected } from "./redis_commands.ts";
 import { asItIsNow, asReplayed } from "./message_state.ts";
 import { createRedisChanges } from "./redis_changes.ts";
 import { fromStreamId, parseStored, reactionsOf, stateOf, toStreamId } from "./redis_payloads.ts";
@@ -370,17 +370,6 @@ export function createRedisBroker(options: RedisBrokerOptions): Broker {
       await new Promise((resolve) => setTimeout(resolve, 0));
     },
   };
-}
-
-/** The URL without its password, for logs. */
-function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = "***";
-    return parsed.toString();
-  } catch {
-    return "(invalid URL)";
-  }
 }
 
 /** What PUBLISH_MESSAGE answers for an author muted in the channel. */

@@ -94,3 +94,14 @@ export function createCommands(command: Redis, prefix: string, where: string): C
     attempt,
   };
 }
+
+/** The URL without its password, for logs. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = "***";
+    return parsed.toString();
+  } catch {
+    return "(invalid URL)";
+  }
+}
