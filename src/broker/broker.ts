@@ -192,7 +192,13 @@ export type Signal =
   /** On a user's topic: `from` invited the user to the private `channel`. */
   | { kind: "invited"; channel: string; from: string }
   /** On a user's topic: the user moved their read position in `in`; every session follows. */
-  | { kind: "read"; in: Conversation; position: ReadPosition & { read: string } }
+  | {
+    kind: "read";
+    in: Conversation;
+    position: ReadPosition & { read: string };
+    /** The newest id the counts include (see `MarkedRead.countedTo`). */
+    countedTo?: string;
+  }
   /**
    * A read receipt: on a channel's topic, `from` read `in` up to `id`; on a
    * user's topic, `from` read their conversation with that user (`in`).

@@ -81,6 +81,7 @@ export function createMemoryHub(options: Partial<MemoryHubOptions> = {}): Memory
     history: retained,
     isMember: (key, channel) => presence.channelsOf(key).includes(channel),
     memberCount: (channel) => presence.memberCount(channel),
+    lastId: () => messages.lastId(),
   });
   const instances = new Set<Instance>();
   const claims = new Map<string, Claim>();

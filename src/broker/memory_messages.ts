@@ -43,11 +43,21 @@ export interface MemoryMessages {
   recall(dedupKey: string): DeliveredMessage | undefined;
   /** How many dedup keys are remembered. */
   dedupKeys(): number;
+  /** The id last stamped, if any: every entry up to it is stored. */
+  lastId(): string | undefined;
 }
 
 export function createMemoryMessages(options: MemoryMessagesOptions): MemoryMessages {
   const { history, readState: reads, dedupWindowMs, deliver } = options;
   const stamp = createMessageClock();
+  /** The id last stamped: every entry up to it is stored (one process stores in order). */
+  let lastId: string | undefined;
+
+  function next(): { id: string; ts: number } {
+    const stamped = stamp();
+    lastId = stamped.id;
+    return stamped;
+  }
   /** Insertion order is expiry order: the window is the same for every key. */
   const dedup = new Map<string, { message: DeliveredMessage; expires: number }>();
 
@@ -73,7 +83,7 @@ export function createMemoryMessages(options: MemoryMessagesOptions): MemoryMess
     const { from, to, text, replyTo, data } = draft;
     const count = reads.counted(draft);
     const message: DeliveredMessage = {
-      ...stamp(),
+      ...next(),
       from,
       to,
       text,
@@ -107,7 +117,7 @@ export function createMemoryMessages(options: MemoryMessagesOptions): MemoryMess
     if (!checked) return undefined;
     const { target } = draft;
     const message: DeliveredMessage = {
-      ...stamp(),
+      ...next(),
       from: draft.from,
       to: checked.to,
       text: draft.action === "edit" ? draft.text : "",
@@ -130,5 +140,11 @@ export function createMemoryMessages(options: MemoryMessagesOptions): MemoryMess
     return { message, duplicate: false };
   }
 
-  return { publish, change, recall: remembered, dedupKeys: () => dedup.size };
+  return {
+    publish,
+    change,
+    recall: remembered,
+    dedupKeys: () => dedup.size,
+    lastId: () => lastId,
+  };
 }

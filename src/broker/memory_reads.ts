@@ -58,6 +58,8 @@ export interface MemoryReadsOptions {
   history: MemoryHistory;
   isMember(key: string, channel: string): boolean;
   memberCount(channel: string): number;
+  /** The id last stamped: what the counts include. */
+  lastId(): string | undefined;
 }
 
 export function createMemoryReads(options: MemoryReadsOptions): MemoryReads {
@@ -121,10 +123,12 @@ export function createMemoryReads(options: MemoryReadsOptions): MemoryReads {
         }
       }
       const position = standing(me, place, counterKey, channel);
+      const countedTo = options.lastId();
       return Promise.resolve({
         position: { ...position, read: position.read! },
         moved,
         members: channel === undefined ? 2 : options.memberCount(channel),
+        ...(countedTo === undefined ? {} : { countedTo }),
       });
     },
     positions(name, channels, limit) {
@@ -136,6 +140,8 @@ export function createMemoryReads(options: MemoryReadsOptions): MemoryReads {
         })),
         conversations: [],
       };
+      const countedTo = options.lastId();
+      if (countedTo !== undefined) answer.countedTo = countedTo;
       const recent = [...users.get(me)?.conversations ?? []]
         .sort(([, a], [, b]) => (a.last < b.last ? 1 : -1))
         .slice(0, limit);

@@ -14,6 +14,11 @@ export interface MarkedRead {
   moved: boolean;
   /** How many members the channel has (2 for a conversation). */
   members: number;
+  /**
+   * The newest id the counts include: every message up to it is counted,
+   * none after it. A client adds the messages from others it gets after it.
+   */
+  countedTo?: string;
 }
 
 /**
@@ -44,4 +49,9 @@ export interface ReadState {
 export interface Positions {
   channels: (ReadPosition & { channel: string })[];
   conversations: (ReadPosition & { with: string; theirRead?: string })[];
+  /**
+   * The newest id the counts include: every message up to it is counted,
+   * none after it. A client adds the messages from others it gets after it.
+   */
+  countedTo?: string;
 }

@@ -130,6 +130,12 @@ return {message, 0}
 
 /** Read-state helpers: a mark is "<stream id> <number>"; a mention is its channel, a newline and its padded number. */
 const MARKS = `
+-- The stream id the clock issued last: every entry up to it is stored (scripts run one at a time).
+local function last_issued()
+  local clock = redis.call('HMGET', prefix .. 'clock', 'ms', 'seq')
+  if not clock[1] then return '' end
+  return clock[1] .. '-' .. clock[2]
+end
 local function read_key(key) return prefix .. 'read:' .. key end
 local function parse_mark(mark)
   if not mark then return nil, 0 end
@@ -182,7 +188,7 @@ end
 local unread = unread_of(counter_key(channel, key, other), mark_id, mark_n)
 local mentions = channel ~= '' and unread_mentions(key, channel, mark_n) or 0
 local members = channel ~= '' and redis.call('SCARD', prefix .. 'members:' .. channel) or 2
-return {mark_id, unread, mentions, moved and 1 or 0, members}
+return {mark_id, unread, mentions, moved and 1 or 0, members, last_issued()}
 `;
 
 /**
@@ -228,5 +234,5 @@ for _, other in ipairs(redis.call('ZREVRANGE', prefix .. 'conversations:' .. key
   table.insert(conversations, {redis.call('HGET', names, other) or other, id or '', unread,
     theirs or ''})
 end
-return {channels, conversations}
+return {channels, conversations, last_issued()}
 `;

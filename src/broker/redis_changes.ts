@@ -78,13 +78,14 @@ export function createRedisChanges(options: RedisChangesOptions): {
         "channel" in where ? where.channel : "",
         "channel" in where ? "" : userKey(where.with),
         historyTtlMs,
-      ) as [] | [string, number, number, number, number];
+      ) as [] | [string, number, number, number, number, string];
       if (reply.length === 0) return undefined;
-      const [read, unread, mentions, moved, members] = reply;
+      const [read, unread, mentions, moved, members, countedTo] = reply;
       return {
         position: { read: fromStreamId(read), unread, mentions },
         moved: moved === 1,
         members,
+        ...(countedTo === "" ? {} : { countedTo: fromStreamId(countedTo) }),
       };
     },
     async readBy(channel, names) {
@@ -92,13 +93,14 @@ export function createRedisChanges(options: RedisChangesOptions): {
       return reply.map((read) => read === "" ? undefined : fromStreamId(read));
     },
     async positions(name, channels, limit) {
-      const [inChannels, conversations] = await run(
+      const [inChannels, conversations, countedTo] = await run(
         "READ_POSITIONS",
         userKey(name),
         limit,
         ...channels,
-      ) as [[string, number, number][], [string, string, number, string][]];
+      ) as [[string, number, number][], [string, string, number, string][], string];
       return {
+        ...(countedTo === "" ? {} : { countedTo: fromStreamId(countedTo) }),
         channels: inChannels.map(([read, unread, mentions], i) => ({
           channel: channels[i],
           ...(read === "" ? {} : { read: fromStreamId(read) }),

@@ -26,6 +26,7 @@ export function parseEnvelope(payload: string): Envelope | undefined {
           kind: "read",
           in: conversationOf(value.in),
           position: { read: String(read), unread: Number(unread), mentions: Number(mentions) },
+          ...(typeof value.countedTo === "string" ? { countedTo: value.countedTo } : {}),
         };
       }
       case "receipt":

@@ -4,10 +4,12 @@
  * came after that and how many of those mention them, and, in a direct
  * conversation, how far the other user has read. The server says it all on
  * each connect (`readState`) and again for one conversation whenever the
- * user reads it on any device (`read`). In between, the counts follow the
- * live messages as the server counts them: one from someone else after the
- * read position adds one, one of the user's own marks everything before it
- * read. Replayed messages add nothing: `readState` already counted them.
+ * user reads it on any device (`read`), with the newest id its counts
+ * include (`countedTo`). In between, the counts follow the messages as the
+ * server counts them: one from someone else after both the read position
+ * and `countedTo` adds one, one of the user's own marks everything before
+ * it read. A message that crossed a server count on the way is added to it
+ * again, so no count is off by one whatever the order of arrival.
  *
  * @module
  */
@@ -20,8 +22,18 @@ type Emit = <E extends keyof ClientEvents>(event: E, payload: ClientEvents[E]) =
 /** A message as the counts read it. */
 type CountedMessage = ServerFrameA<"broadcast" | "directMessage" | "sessionUpdate">;
 
+/** A message counted here and not yet in a server count: its id, and whether it mentions the user. */
+interface Pending {
+  id: string;
+  mention: boolean;
+}
+
 export class ReadPositions {
   readonly #positions = new Map<string, ReadPosition>();
+  /** Per conversation, the newest id the last server count included. */
+  readonly #countedTo = new Map<string, string>();
+  /** Per conversation, the messages counted here after that. */
+  readonly #pending = new Map<string, Pending[]>();
   readonly #emit: Emit;
 
   constructor(emit: Emit) {
@@ -41,15 +53,17 @@ export class ReadPositions {
   /** Takes in a read-state frame of the server (`me`: this user). */
   receive(frame: ServerFrameA<"readState" | "read" | "readReceipt">, me: string): void {
     switch (frame.type) {
-      case "readState":
+      case "readState": {
         this.#positions.clear();
+        const { countedTo } = frame;
         for (const { name, ...position } of frame.channels) {
-          this.#set({ conversation: { channel: name }, ...position });
+          this.#set(this.#counted({ conversation: { channel: name }, ...position }, countedTo));
         }
         for (const { with: user, ...position } of frame.conversations) {
-          this.#set({ conversation: { with: user }, ...position });
+          this.#set(this.#counted({ conversation: { with: user }, ...position }, countedTo));
         }
         return this.#emit("readState", frame);
+      }
       case "read": {
         const conversation = frame.with === undefined
           ? { channel: frame.to }
@@ -58,8 +72,9 @@ export class ReadPositions {
         const { read } = this.get(conversation) ?? {};
         // Positions only move forward: an older one was overtaken on the way.
         if (read !== undefined && frame.id < read) return;
-        const { id, unread, mentions } = frame;
-        return this.#update(conversation, { read: id, unread, mentions });
+        const { id, unread, mentions, countedTo } = frame;
+        const counted = this.#counted({ conversation, read: id, unread, mentions }, countedTo);
+        return this.#update(conversation, counted);
       }
       case "readReceipt": {
         const conversation = conversationOf(frame, me);
@@ -75,20 +90,49 @@ export class ReadPositions {
 
   /** Counts a message this client showed for the first time, as the server counts it. */
   message(frame: CountedMessage, me: string): void {
-    if (frame.replay || frame.local) return;
+    if (frame.local) return;
     const conversation = conversationOf(frame, me);
+    const key = conversationKey(conversation);
     const { read, unread = 0, mentions: mentioned = 0 } = this.get(conversation) ?? {};
     if (read !== undefined && frame.id <= read) return;
     if (sameUser(frame.from, me)) {
+      this.#pending.delete(key);
       return this.#update(conversation, { read: frame.id, unread: 0, mentions: 0 });
     }
-    const more = "channel" in conversation && mentions(frame, me) ? 1 : 0;
-    this.#update(conversation, { unread: unread + 1, mentions: mentioned + more });
+    // The server's last count has it already.
+    const countedTo = this.#countedTo.get(key);
+    if (countedTo !== undefined && frame.id <= countedTo) return;
+    const mention = "channel" in conversation && mentions(frame, me);
+    this.#pending.set(key, [...this.#pending.get(key) ?? [], { id: frame.id, mention }]);
+    this.#update(conversation, { unread: unread + 1, mentions: mentioned + (mention ? 1 : 0) });
   }
 
   /** The user left `channel`: its position goes with it. */
   forget(channel: string): void {
-    this.#positions.delete(conversationKey({ channel }));
+    const key = conversationKey({ channel });
+    this.#positions.delete(key);
+    this.#countedTo.delete(key);
+    this.#pending.delete(key);
+  }
+
+  /**
+   * A server count taken up to `countedTo`, plus the messages counted here
+   * that it did not include (they arrived before it, or it came late).
+   */
+  #counted(position: ReadPosition, countedTo: string | undefined): ReadPosition {
+    if (countedTo === undefined) return position;
+    const key = conversationKey(position.conversation);
+    this.#countedTo.set(key, countedTo);
+    const after = (this.#pending.get(key) ?? []).filter(({ id }) =>
+      id > countedTo && (position.read === undefined || id > position.read)
+    );
+    if (after.length === 0) this.#pending.delete(key);
+    else this.#pending.set(key, after);
+    return {
+      ...position,
+      unread: position.unread + after.length,
+      mentions: position.mentions + after.filter(({ mention }) => mention).length,
+    };
   }
 
   #update(conversation: Conversation, change: Partial<ReadPosition>): void {

@@ -49,7 +49,14 @@ export function address(topic: Topic, envelope: ClientEnvelope): Addressed {
     case "invited":
       return { event: { type: "invited", channel: envelope.channel, from: envelope.from } };
     case "read":
-      return { event: { type: "read", in: envelope.in, position: envelope.position } };
+      return {
+        event: {
+          type: "read",
+          in: envelope.in,
+          position: envelope.position,
+          countedTo: envelope.countedTo,
+        },
+      };
     case "receipt":
       return {
         event: { type: "readReceipt", in: envelope.in, from: envelope.from, id: envelope.id },

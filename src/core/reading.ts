@@ -39,18 +39,23 @@ export function createReading(options: ReadingOptions) {
       }
     }
     const marked = await broker.reads.markRead(me.name, where, command.id);
+    // Nothing there yet is nothing to read: marking it all read is done.
+    if (!marked && command.id === undefined) return ack(session, command.ref);
     if (!marked) {
       throw new CommandRefused(
         "message_not_found",
-        command.id === undefined
-          ? "There is nothing to mark read there yet"
-          : `Message ${command.id} is no kept entry there: wrong id, or no longer kept`,
+        `Message ${command.id} is no kept entry there: wrong id, or no longer kept`,
       );
     }
     ack(session, command.ref);
     if (!marked.moved) return;
-    const { position } = marked;
-    await broker.bus.signal(userTopic(me.key), { kind: "read", in: where, position });
+    const { position, countedTo } = marked;
+    await broker.bus.signal(userTopic(me.key), {
+      kind: "read",
+      in: where,
+      position,
+      ...(countedTo === undefined ? {} : { countedTo }),
+    });
     if (!("channel" in where)) {
       await broker.bus.signal(userTopic(userKey(where.with)), {
         kind: "receipt",

@@ -267,9 +267,17 @@ export type Outbound =
     channels: (ReadPosition & { channel: string })[];
     /** `theirRead`: how far the other user has read the conversation. */
     conversations: (ReadPosition & { with: string; theirRead?: string })[];
+    /** The newest id the counts include. */
+    countedTo?: string;
   }
   /** The user (on any device) moved their read position in `in`. */
-  | { type: "read"; in: Conversation; position: ReadPosition & { read: string } }
+  | {
+    type: "read";
+    in: Conversation;
+    position: ReadPosition & { read: string };
+    /** The newest id the counts include. */
+    countedTo?: string;
+  }
   /** `from` has read up to `id` in the channel, or in the conversation with this user. */
   | { type: "readReceipt"; in: Conversation; from: string; id: string }
   | ({ type: "error" } & Refusal);

@@ -150,6 +150,7 @@ export function encodeA(event: Outbound): string | undefined {
             ...position,
           })),
           conversations: event.conversations,
+          countedTo: event.countedTo,
         } satisfies ServerFrameA<"readState">,
       );
     case "read":
@@ -161,6 +162,7 @@ export function encodeA(event: Outbound): string | undefined {
           id: event.position.read,
           unread: event.position.unread,
           mentions: event.position.mentions,
+          countedTo: event.countedTo,
         } satisfies ServerFrameA<"read">,
       );
     case "readReceipt":

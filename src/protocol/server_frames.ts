@@ -151,6 +151,8 @@ export const ServerFramesA = {
     conversations: z.array(
       z.object({ with: z.string(), ...ReadPosition, theirRead: MessageId.optional() }),
     ),
+    /** The newest id the counts include: messages from others after it are not in them. */
+    countedTo: MessageId.optional(),
   }),
   /** The user (on any device) has read channel `to`, or the conversation `with`, up to `id`. */
   read: z.object({
@@ -160,6 +162,8 @@ export const ServerFramesA = {
     id: MessageId,
     unread: z.number().int().nonnegative(),
     mentions: z.number().int().nonnegative(),
+    /** The newest id the counts include: messages from others after it are not in them. */
+    countedTo: MessageId.optional(),
   }),
   /** `from` has read channel `to`, or (`direct`) the conversation with this user, up to `id`. */
   readReceipt: z.object({

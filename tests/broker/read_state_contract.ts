@@ -51,6 +51,7 @@ export function readStateContract(name: string, deploy: Deploy): void {
     assertEquals((await first.reads.positions("alice", ["room"], 10)).channels[0].unread, 0);
     const marked = await second.reads.markRead("bob", { channel: "room" }, two.id);
     assertEquals(marked?.position, { read: two.id, unread: 1, mentions: 0 });
+    assertEquals(marked?.countedTo, three.id, "the counts include every message up to the newest");
     assertEquals([marked?.moved, marked?.members], [true, 2]);
     const back = await first.reads.markRead("bob", { channel: "room" }, one.id);
     assertEquals([back?.moved, back?.position.read, back?.position.unread], [false, two.id, 1]);

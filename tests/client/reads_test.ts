@@ -98,7 +98,7 @@ Deno.test("mentions: @name as a whole name in any case (a trailing dot ends the 
   assertEquals(says("hi", { mentions: ["carl", "bob"] }), true);
 });
 
-Deno.test("read positions: readState, live messages from others, mentions, replays, own messages, read on another device, receipts", () => {
+Deno.test("read positions: readState, live messages from others, mentions, what the server counted already, own messages, read on another device, receipts", () => {
   const events: [keyof ClientEvents, unknown][] = [];
   const reads = new ReadPositions((event, payload) => events.push([event, payload]));
   reads.receive({
@@ -109,16 +109,18 @@ Deno.test("read positions: readState, live messages from others, mentions, repla
     message: "",
     channels: [{ name: "room", read: id(1), unread: 2, mentions: 0 }],
     conversations: [{ with: "Carl", unread: 1, mentions: 0, theirRead: id(3) }],
+    countedTo: id(3),
   }, "alice");
   assertEquals(reads.get({ with: "carl" })?.theirRead, id(3), "users match in any case");
   reads.message(message(4, "bob", "hey @alice"), "alice");
-  reads.message(message(5, "bob", "again", { replay: true }), "alice");
+  reads.message(message(2, "bob", "counted already", { replay: true }), "alice");
   assertEquals(reads.get({ channel: "room" }), {
     conversation: { channel: "room" },
     read: id(1),
     unread: 3,
     mentions: 1,
   });
+  reads.message(message(5, "bob", "crosses the read on its way"), "alice");
   reads.receive({
     ...SEED,
     type: "read",
@@ -128,8 +130,13 @@ Deno.test("read positions: readState, live messages from others, mentions, repla
     id: id(4),
     unread: 0,
     mentions: 0,
+    countedTo: id(4),
   }, "alice");
-  assertEquals(reads.get({ channel: "room" })?.unread, 0, "read on another device");
+  assertEquals(
+    reads.get({ channel: "room" })?.unread,
+    1,
+    "read on another device up to 4; 5 came after that count",
+  );
   reads.message({ ...message(6, "Carl", "psst"), type: "directMessage", to: "alice" }, "alice");
   assertEquals(reads.get({ with: "carl" })?.unread, 2);
   reads.message({ ...message(7, "alice", "yes"), type: "sessionUpdate", to: "carl" }, "alice");
@@ -149,7 +156,17 @@ Deno.test("read positions: readState, live messages from others, mentions, repla
   assertEquals(reads.get({ with: "carl" })?.theirRead, id(7));
   assertEquals(
     events.map(([event]) => event),
-    ["readState", "unread", "read", "unread", "unread", "unread", "readReceipt", "unread"],
+    [
+      "readState",
+      "unread",
+      "unread",
+      "read",
+      "unread",
+      "unread",
+      "unread",
+      "readReceipt",
+      "unread",
+    ],
   );
   reads.forget("room");
   assertEquals(reads.all().map((position) => position.conversation), [{ with: "Carl" }]);

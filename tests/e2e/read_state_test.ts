@@ -45,7 +45,13 @@ testEachRuntime(
       const read = await device.take({ type: "read" });
       assertEquals([read.unread, read.mentions], [0, 0], "a read never goes back, only forward");
     }
-    const missing = await ask(laptop, { type: "markRead", with: "carol" }, "r4");
+    const nothing = await ask(laptop, { type: "markRead", with: "carol" }, "r4");
+    assertEquals(nothing.type, "ack", "nothing there yet: all of it is read");
+    const missing = await ask(laptop, {
+      type: "markRead",
+      with: "carol",
+      id: "1700000000000-000001",
+    }, "r5");
     assertEquals(missing.code, "message_not_found");
     await phone.close();
   },
