@@ -15,24 +15,13 @@ import {
   type Published,
 } from "../../src/broker/broker.ts";
 import { assert, assertEquals, assertRejects } from "../support/assert.ts";
-import { contractTest, type Deploy, record } from "./contract.ts";
+import { contractTest, type Deploy, holding, record, sayInRoom } from "./contract.ts";
 
 /** Registers the change and read-state tests for the broker called `name`. */
 export function changesContract(name: string, deploy: Deploy): void {
   const test = contractTest(name, deploy);
 
-  /** A user's holding of their name, as the core names it: their key and a claim tag. */
-  const holding = (name: string) => `${name} tag`;
-
-  const say = (broker: Broker, from: string, text: string, mentions?: string[]) =>
-    broker.bus.publish(["channel:room"], {
-      kind: "channel",
-      from,
-      to: "room",
-      text,
-      author: holding(from),
-      ...(mentions ? { mentions } : {}),
-    });
+  const say = sayInRoom;
 
   const inRoom = (from: string, target: string) => ({
     kind: "channel" as const,

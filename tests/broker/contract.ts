@@ -117,6 +117,23 @@ export async function assertConversationHistory(
   }
 }
 
+/** A user's holding of their name as the core gives it: their key and a claim tag. */
+export function holding(name: string): string {
+  return `${name} tag`;
+}
+
+/** `from`'s message in the channel "room", as the core publishes it. */
+export function sayInRoom(broker: Broker, from: string, text: string, mentions?: string[]) {
+  return broker.bus.publish(["channel:room"], {
+    kind: "channel",
+    from,
+    to: "room",
+    text,
+    author: holding(from),
+    ...(mentions ? { mentions } : {}),
+  });
+}
+
 /** A test of the broker `name`, on a fresh deployment (with `retention`, if given). */
 export function contractTest(name: string, deploy: Deploy) {
   return (

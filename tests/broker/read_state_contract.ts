@@ -10,21 +10,13 @@
 import type { Broker } from "../../src/broker/broker.ts";
 import { mentionedKeys } from "../../src/protocol/names.ts";
 import { assert, assertEquals } from "../support/assert.ts";
-import { contractTest, type Deploy } from "./contract.ts";
+import { contractTest, type Deploy, holding, sayInRoom } from "./contract.ts";
 
 /** Registers the read-state tests for the broker called `name`. */
 export function readStateContract(name: string, deploy: Deploy): void {
   const test = contractTest(name, deploy);
 
-  const say = (broker: Broker, from: string, text: string, mentions?: string[]) =>
-    broker.bus.publish(["channel:room"], {
-      kind: "channel",
-      from,
-      to: "room",
-      text,
-      author: `${from} tag`,
-      ...(mentions ? { mentions } : {}),
-    });
+  const say = sayInRoom;
 
   const dm = (broker: Broker, from: string, to: string, text: string) =>
     broker.bus.publish([`user:${to}`, `user:${from}`], {
@@ -33,7 +25,7 @@ export function readStateContract(name: string, deploy: Deploy): void {
       to,
       text,
       senderSession: "s",
-      author: `${from} tag`,
+      author: holding(from),
     });
 
   const unreadOf = async (broker: Broker, user: string) =>

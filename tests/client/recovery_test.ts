@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { DURABLE_REDIS } from "../support/redis.ts";
 import { connect, type NatterClient } from "../../src/client/mod.ts";
 import { assertEquals } from "../support/assert.ts";
 import { startCluster, untilStatus } from "../support/cluster.ts";
@@ -14,7 +15,6 @@ import { startMain } from "../support/process.ts";
 import { collect, until } from "./support.ts";
 import { startProxy } from "./proxy.ts";
 
-const AOF = ["--appendonly", "yes", "--appendfsync", "always"];
 const texts = (from: number, to: number) =>
   Array.from({ length: to - from }, (_, i) => `m${from + i}`);
 
@@ -24,7 +24,7 @@ async function publish(client: NatterClient, channel: string, sent: string[]): P
 }
 
 Deno.test("client SDK: a server restarted with Redis (AOF) mid-conversation: the exact sequence arrives [deno]", async () => {
-  await using cluster = await startCluster(1, {}, AOF);
+  await using cluster = await startCluster(1, {}, DURABLE_REDIS);
   let url = cluster.instances[0].ws;
   const clients: NatterClient[] = [];
   try {
@@ -60,7 +60,7 @@ Deno.test("client SDK: a server restarted with Redis (AOF) mid-conversation: the
 });
 
 Deno.test("client SDK: a client moved to another instance when its own is SIGKILLed: the exact sequence arrives [deno+node]", async () => {
-  await using cluster = await startCluster(2, {}, AOF);
+  await using cluster = await startCluster(2, {}, DURABLE_REDIS);
   const [first, second] = cluster.instances;
   const clients: NatterClient[] = [];
   try {
@@ -91,7 +91,7 @@ Deno.test("client SDK: a client moved to another instance when its own is SIGKIL
 });
 
 Deno.test("client SDK: a network drop loses an ack: the re-sent frame is a duplicate and shows once [deno]", async () => {
-  await using cluster = await startCluster(1, {}, AOF);
+  await using cluster = await startCluster(1, {}, DURABLE_REDIS);
   const instance = cluster.instances[0];
   await using proxy = startProxy(instance.port);
   const clients: NatterClient[] = [];
@@ -123,7 +123,7 @@ Deno.test("client SDK: a network drop loses an ack: the re-sent frame is a dupli
 });
 
 Deno.test("client SDK: a watched member list is read again on the new instance and stays live [deno+node]", async () => {
-  await using cluster = await startCluster(2, {}, AOF);
+  await using cluster = await startCluster(2, {}, DURABLE_REDIS);
   const [first, second] = cluster.instances;
   const clients: NatterClient[] = [];
   try {

@@ -1,10 +1,36 @@
 /**
- * Helpers of the client SDK's tests: collect a client's events, and wait for
- * a condition with a generous deadline instead of sleeping.
+ * Helpers of the client SDK's tests: clients closed with their scope, collect
+ * a client's events, and wait for a condition with a generous deadline
+ * instead of sleeping.
  *
  * @module
  */
-import type { ClientEvents, NatterClient } from "../../src/client/mod.ts";
+import {
+  type ClientEvents,
+  connect,
+  type ConnectOptions,
+  type NatterClient,
+} from "../../src/client/mod.ts";
+
+/** Clients that all close when the scope holding them ends (`await using`). */
+export interface ClientPool extends AsyncDisposable {
+  connect(options: ConnectOptions): NatterClient;
+}
+
+/** An empty pool of clients. */
+export function clientPool(): ClientPool {
+  const clients: NatterClient[] = [];
+  return {
+    connect(options) {
+      const client = connect(options);
+      clients.push(client);
+      return client;
+    },
+    async [Symbol.asyncDispose]() {
+      for (const client of clients) await client.close();
+    },
+  };
+}
 
 /** Every `event` the client emits from now on, in order. */
 export function collect<E extends keyof ClientEvents>(

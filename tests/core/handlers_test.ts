@@ -10,7 +10,13 @@ import { createHandlers, type Handlers } from "../../src/core/handlers.ts";
 import type { Session } from "../../src/core/session.ts";
 import type { Command } from "../../src/protocol/commands.ts";
 import { assertEquals } from "../support/assert.ts";
-import { channelsOn, fakeSession, framesOf, microtasksDrained } from "../support/sessions.ts";
+import {
+  CHANGE_SETTINGS,
+  channelsOn,
+  fakeSession,
+  framesOf,
+  microtasksDrained,
+} from "../support/sessions.ts";
 
 /** Handlers on one instance of a memory deployment; `watcher` is a second instance's broker. */
 function deployment() {
@@ -29,9 +35,7 @@ function deployment() {
     memberships,
     presence,
     lobbyChannel: "lobby",
-    editWindowSeconds: 86_400,
-    maxReactionsPerMessage: 20,
-    readReceiptsMaxMembers: 50,
+    ...CHANGE_SETTINGS,
   });
   return {
     broker,

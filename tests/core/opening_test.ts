@@ -13,6 +13,7 @@ import { createOpening, type Opening } from "../../src/core/opening.ts";
 import { assertEquals } from "../support/assert.ts";
 import { JWT_SECRET } from "../support/jwt.ts";
 import {
+  CHANGE_SETTINGS,
   channelsOn,
   codecB,
   fakeSession,
@@ -50,9 +51,7 @@ function openingOn(
       memberships,
       presence,
       lobbyChannel: "lobby",
-      editWindowSeconds: 86_400,
-      maxReactionsPerMessage: 20,
-      readReceiptsMaxMembers: 50,
+      ...CHANGE_SETTINGS,
     }),
     presence,
   });

@@ -7,7 +7,8 @@
  * fsync always) restarted (state, counts and read positions kept).
  */
 import { ask, type Frame, joinA, joinChannel, type TestClient } from "../support/client.ts";
-import { startCluster, untilStatus } from "../support/cluster.ts";
+import { killConnections, startCluster, untilStatus } from "../support/cluster.ts";
+import { DURABLE_REDIS } from "../support/redis.ts";
 import { assert, assertEquals } from "../support/assert.ts";
 
 /** Rates high enough for a test that sends as fast as acks come back. */
@@ -128,15 +129,7 @@ Deno.test("change faults: an instance's subscriber connection killed while edits
     }
   })();
   await bob.take({ type: "messageEdited", message: "v20" });
-  const killed = await cluster.redis.client.call(
-    "CLIENT",
-    "KILL",
-    "TYPE",
-    "pubsub",
-    "SKIPME",
-    "yes",
-  );
-  assertEquals(Number(killed), 2);
+  assertEquals(await killConnections(cluster, "pubsub"), 2);
   await editing;
   // By id, not by text: an edit backfilled from history carries the message's text as it is now.
   await bob.take({ type: "messageEdited", id: acked.at(-1) }, 20_000);
@@ -147,12 +140,7 @@ Deno.test("change faults: an instance's subscriber connection killed while edits
 });
 
 Deno.test("change faults: Redis (append-only, fsync always) restarted: edits, deletions, reactions and read positions survive; changes during the outage are refused [deno+node]", async () => {
-  await using cluster = await startCluster(2, FAST, [
-    "--appendonly",
-    "yes",
-    "--appendfsync",
-    "always",
-  ]);
+  await using cluster = await startCluster(2, FAST, DURABLE_REDIS);
   const [one, two] = cluster.instances;
   await using alice = await joinA(one.ws, "alice");
   await using bob = await joinA(two.ws, "bob");

@@ -5,7 +5,8 @@
  * flow, and Redis (append-only, fsync always) restarted during a run.
  */
 import { type Frame, joinA, joinChannel, type TestClient } from "../support/client.ts";
-import { startCluster, untilStatus } from "../support/cluster.ts";
+import { killConnections, startCluster, untilStatus } from "../support/cluster.ts";
+import { DURABLE_REDIS } from "../support/redis.ts";
 import { assert, assertEquals } from "../support/assert.ts";
 
 /** The channel messages a client got, in order, without local-only ones (never acknowledged). */
@@ -150,15 +151,7 @@ Deno.test("faults: an instance's subscriber connection killed while messages flo
     }
   })();
   await bob.take({ type: "broadcast", message: "m50" });
-  const killed = await cluster.redis.client.call(
-    "CLIENT",
-    "KILL",
-    "TYPE",
-    "pubsub",
-    "SKIPME",
-    "yes",
-  );
-  assertEquals(Number(killed), 2);
+  assertEquals(await killConnections(cluster, "pubsub"), 2);
   await publishing;
   await drain(alice, [bob, carol], "flow");
   for (const [name, member] of [["bob", bob], ["carol", carol]] as const) {
@@ -169,12 +162,7 @@ Deno.test("faults: an instance's subscriber connection killed while messages flo
 });
 
 Deno.test("faults: Redis (append-only, fsync always) restarted mid-run: every acked message reaches every member once [deno+node]", async () => {
-  await using cluster = await startCluster(2, {}, [
-    "--appendonly",
-    "yes",
-    "--appendfsync",
-    "always",
-  ]);
+  await using cluster = await startCluster(2, {}, DURABLE_REDIS);
   const [one, two] = cluster.instances;
   await using alice = await joinA(one.ws, "alice");
   await using near = await joinA(one.ws, "near");

@@ -5,7 +5,7 @@
  * failed publishes, and heal by themselves.
  */
 import { connect, joinA, joinChannel, names, type TestClient } from "../support/client.ts";
-import { startCluster, untilStatus } from "../support/cluster.ts";
+import { killConnections, startCluster, untilStatus } from "../support/cluster.ts";
 import { startMain } from "../support/process.ts";
 import { testEachRuntime } from "../support/runtimes.ts";
 import { startRedis } from "../support/redis.ts";
@@ -78,9 +78,9 @@ Deno.test("redis failure: killed connections (CLIENT KILL) are re-established an
   await using alice = await joinA(one.ws, "alice");
   await using bob = await joinA(two.ws, "bob");
   for (const client of [alice, bob]) await joinChannel(client, "general");
-  for (const type of ["pubsub", "normal"]) {
-    const killed = await cluster.redis.client.call("CLIENT", "KILL", "TYPE", type, "SKIPME", "yes");
-    assert(Number(killed) >= 2, `killed ${killed} ${type} connections`);
+  for (const type of ["pubsub", "normal"] as const) {
+    const killed = await killConnections(cluster, type);
+    assert(killed >= 2, `killed ${killed} ${type} connections`);
     const recoveryMs = await untilDelivered(alice, bob, "general");
     assertLessOrEqual(recoveryMs, 5000, `delivery resumes within 5 s after killing ${type}`);
   }

@@ -79,3 +79,15 @@ export async function untilStatus(url: string, status: number, timeoutMs = 10_00
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
+
+/**
+ * Kills every connection of `type` the cluster's instances hold on Redis
+ * (`CLIENT KILL`, the test's own spared): `pubsub` for their subscribers,
+ * `normal` for their command connections. Answers how many it killed.
+ */
+export async function killConnections(
+  cluster: TestCluster,
+  type: "pubsub" | "normal",
+): Promise<number> {
+  return Number(await cluster.redis.client.call("CLIENT", "KILL", "TYPE", type, "SKIPME", "yes"));
+}

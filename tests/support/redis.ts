@@ -7,6 +7,9 @@
  */
 import { Redis } from "ioredis";
 
+/** Redis arguments for a server that loses nothing acknowledged: append-only, fsync on every write. */
+export const DURABLE_REDIS = ["--appendonly", "yes", "--appendfsync", "always"];
+
 /** A running test Redis. */
 export interface TestRedis extends AsyncDisposable {
   port: number;

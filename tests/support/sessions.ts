@@ -180,3 +180,10 @@ export function channelsOn(
   const presence = presenceOn(broker);
   return { channels, memberships: createMemberships({ broker, channels, presence }), presence };
 }
+
+/** The settings of message changes and read receipts, at their defaults, for handlers in tests. */
+export const CHANGE_SETTINGS = {
+  editWindowSeconds: 86_400,
+  maxReactionsPerMessage: 20,
+  readReceiptsMaxMembers: 50,
+} as const;

@@ -6,14 +6,12 @@
 import { launchBrowser, role, text } from "../support/browser.ts";
 import { startCluster } from "../support/cluster.ts";
 import { startMain } from "../support/process.ts";
-import { freePort } from "../support/redis.ts";
+import { DURABLE_REDIS, freePort } from "../support/redis.ts";
 import { connected, conversation, createChannel, say, signIn, untilShown } from "./support.ts";
-
-const AOF = ["--appendonly", "yes", "--appendfsync", "always"];
 
 Deno.test("web app: the server restarts (Redis with AOF); both pages show it, reconnect, and lose nothing", async () => {
   const port = freePort();
-  await using cluster = await startCluster(1, { PORT: String(port) }, AOF);
+  await using cluster = await startCluster(1, { PORT: String(port) }, DURABLE_REDIS);
   const url = cluster.instances[0].http;
   await using browser = await launchBrowser();
   const alice = await signIn(browser, "alice", url);
