@@ -52,6 +52,7 @@ const FOLDER_ORDERS: Record<string, string[]> = {
     "errors.ts",
     "directory.ts",
     "reads.ts",
+    "registry.ts",
     "broker.ts",
     "merge.ts",
     "message_state.ts",

@@ -116,8 +116,8 @@ export async function connect(url: string, kind: "A" | "B" = "A"): Promise<TestC
     socket.onerror = () => reject(new Error(`Cannot connect to ${url}`));
   });
   socket.onerror = () => {};
-  let isClosed = false;
-  closed.then(() => isClosed = true);
+  let closedWith: Closed | undefined;
+  closed.then((how) => closedWith = how);
 
   const matches = (match: Match | undefined) => (frame: Frame) => {
     if (match === undefined) return true;
@@ -149,8 +149,13 @@ export async function connect(url: string, kind: "A" | "B" = "A"): Promise<TestC
       if (violation) throw violation;
       const found = find(test);
       if (found) return found;
-      if (isClosed) {
-        throw new Error(`Socket closed before a frame matching ${describe(match)} arrived`);
+      if (closedWith) {
+        // The close code and the last frames say why: a flake is then diagnosed from its log.
+        throw new Error(
+          `Socket closed (${closedWith.code} ${closedWith.reason}) before a frame matching ${
+            describe(match)
+          } arrived; last frames: ${JSON.stringify(received.slice(-5)).slice(0, 1000)}`,
+        );
       }
       const left = deadline - Date.now();
       if (left <= 0) {
