@@ -78,7 +78,7 @@ export function createChat(client: NatterClient, saved: Saved): Chat {
   /** The user's name: the server says it in the session's first frame, before any other. */
   let me = client.username ?? "";
   const editing = messageEditing(client, store, { redraw, live });
-  const reading = followReading(client, store, { redraw, keep, live });
+  const reading = followReading(client, store, { redraw, keep });
 
   for (const user of saved.directs) store.conversation(directKey(user), user);
   for (const [channel, from] of Object.entries(saved.invitations)) {

@@ -71,12 +71,21 @@ export function drawMessages(
   const scroller = byId("message-scroller");
   const fromBottom = scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight;
   const seen = conversation && seenMessage(conversation, context.me);
+  // The edit field moves into the new list: where the caret was is noted before it moves.
+  const field = context.editing?.field;
+  const typing = field !== undefined && document.activeElement === field
+    ? [field.selectionStart, field.selectionEnd] as const
+    : undefined;
   fill(
     byId("messages"),
     ...(conversation?.messages ?? []).map((message) =>
       item(conversation!, message, context, actions, message.id === seen)
     ),
   );
+  if (field && typing) {
+    field.focus();
+    field.setSelectionRange(...typing);
+  }
   // A reader at the bottom follows new messages; one scrolled up stays where they were.
   scroller.scrollTop = fromBottom < 40 ? scroller.scrollHeight : scroller.scrollHeight -
     scroller.clientHeight - fromBottom;
@@ -107,7 +116,7 @@ function item(
         .filter(Boolean).join(" "),
       "data-id": message.id,
     },
-    h("span", { class: "from" }, message.from),
+    h("span", { class: "from", id: `from-${message.id}` }, message.from),
     h(
       "span",
       { class: "meta" },
@@ -125,7 +134,7 @@ function item(
       ? h("p", { class: "text" }, "Message deleted")
       : editing
       ? editor(editing, actions)
-      : h("p", { class: "text" }, message.message),
+      : h("p", { class: "text", id: `text-${message.id}` }, message.message),
     message.deleted ? null : attachment(message.data),
     open ? tools(conversation, message, context, actions) : null,
     seen ? h("p", { class: "receipt" }, "Seen") : null,
@@ -155,6 +164,8 @@ function tools(
   const own = message.from === context.me;
   const mayDelete = own || (conversation.kind === "channel" && context.role !== undefined);
   const confirming = context.confirming === message.id;
+  // Which message a button acts on, for a screen reader: its sender and text.
+  const about = `from-${message.id} text-${message.id}`;
   const button = (
     label: string,
     act: () => void,
@@ -162,7 +173,13 @@ function tools(
   ) =>
     h(
       "button",
-      { type: "button", "data-focus": `${focus} ${message.id}`, onclick: act, ...props },
+      {
+        type: "button",
+        "data-focus": `${focus} ${message.id}`,
+        "aria-describedby": about,
+        onclick: act,
+        ...props,
+      },
       label,
     );
   const reactions = message.reactions ?? [];

@@ -7,12 +7,14 @@
  * `read` frames, so a conversation read on another device clears here
  * too), and marking the conversation on screen read up to its newest
  * message: when it opens, when a message comes into it, and when the page
- * comes back into view. A conversation open in a hidden page is not read.
+ * comes back into view, at most once every `MARK_INTERVAL_MS` (a busy
+ * channel is marked read as a whole, not message by message: each mark
+ * costs a frame and, in a small channel, a receipt to every member). A
+ * conversation open in a hidden page is not read.
  *
  * @module
  */
 import type { NatterClient } from "../src/client/mod.ts";
-import type { REFUSED } from "./notices.ts";
 import { type ConversationKey, type Store, whereOf } from "./store.ts";
 
 /** The read state of one signed-in chat. */
@@ -30,13 +32,17 @@ export interface ReadingHooks {
   redraw(): void;
   /** Keeps the conversation list in the browser (a conversation may come from another device). */
   keep(): void;
-  live<T>(ask: () => Promise<T>): Promise<T | typeof REFUSED>;
 }
+
+/** The shortest time between two marks of one conversation as read. */
+export const MARK_INTERVAL_MS = 2_000;
 
 /** Follows `client`'s read positions into `store`, from now until `dispose`. */
 export function followReading(client: NatterClient, store: Store, hooks: ReadingHooks): Reading {
-  /** The newest id each conversation is being marked read up to: one request at a time. */
-  const marking = new Map<ConversationKey, string>();
+  /** The newest id each conversation was last marked read up to, and when. */
+  const marked = new Map<ConversationKey, { id: string; at: number }>();
+  /** A mark put off until the interval has passed. */
+  let later: ReturnType<typeof setTimeout> | undefined;
   const reading = () => document.visibilityState === "visible" ? store.open : undefined;
 
   function markShownRead(): void {
@@ -44,11 +50,19 @@ export function followReading(client: NatterClient, store: Store, hooks: Reading
     const conversation = key && store.conversations.get(key);
     const newest = key && store.newest(key);
     if (!conversation?.loaded || conversation.unread === 0 || !newest) return;
-    if (marking.get(conversation.key) === newest) return;
-    marking.set(conversation.key, newest);
-    void hooks.live(() => client.markRead(whereOf(conversation), newest)).then(() => {
-      if (marking.get(conversation.key) === newest) marking.delete(conversation.key);
-    });
+    const last = marked.get(conversation.key);
+    if (last?.id === newest) return;
+    const wait = last === undefined ? 0 : last.at + MARK_INTERVAL_MS - Date.now();
+    if (wait > 0) {
+      later ??= setTimeout(() => {
+        later = undefined;
+        markShownRead();
+      }, wait);
+      return;
+    }
+    marked.set(conversation.key, { id: newest, at: Date.now() });
+    // Reading is not something the user asked for: a refusal is no news to them.
+    client.markRead(whereOf(conversation), newest).catch(() => {});
   }
 
   const changed = () => {
@@ -77,6 +91,7 @@ export function followReading(client: NatterClient, store: Store, hooks: Reading
     reading,
     markShownRead,
     dispose() {
+      clearTimeout(later);
       document.removeEventListener("visibilitychange", changed);
       for (const off of offs) off();
     },

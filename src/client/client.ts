@@ -8,7 +8,7 @@
  * @module
  */
 import { Connection, TYPING_REF } from "./connection.ts";
-import { placeKeys } from "./messages.ts";
+import { conversationKey, oneAtATime, placeKeys } from "./messages.ts";
 import {
   type ChannelMember,
   type ClientEvents,
@@ -86,8 +86,11 @@ export class NatterClient {
   }
 
   /** Sends a direct message; resolves with the stored message's id. */
-  directMessage(user: string, text: string, extras: MessageOptions = {}): Promise<string> {
-    return this.#publish({ type: "directMessage", to: user, message: text }, extras);
+  async directMessage(user: string, text: string, extras: MessageOptions = {}): Promise<string> {
+    const id = await this.#publish({ type: "directMessage", to: user, message: text }, extras);
+    // No copy comes back to the sending session: its own message marks the conversation read here.
+    this.#connection.reads.sent({ with: user }, id);
+    return id;
   }
 
   /** Says the user is typing to a channel or user; dropped while not connected. */
@@ -124,10 +127,20 @@ export class NatterClient {
     return this.#change({ type: "react", ...placeKeys(where), id, emoji, remove: true });
   }
 
-  /** The user has read `where` up to `id` (absent: its newest); each of their sessions gets `read`. */
-  async markRead(where: Conversation, id?: string): Promise<void> {
-    await this.#request({ type: "markRead", ...placeKeys(where), id });
+  /**
+   * The user has read `where` up to `id` (absent: its newest); each of their
+   * sessions gets `read`. One request at a time per conversation: calls made
+   * meanwhile become one, with the last call's `id`, so marking every
+   * message as it arrives costs a frame per round trip, not per message.
+   */
+  markRead(where: Conversation, id?: string): Promise<void> {
+    return this.#marking(
+      conversationKey(where),
+      () => this.#request({ type: "markRead", ...placeKeys(where), id }).then(() => {}),
+    );
   }
+
+  readonly #marking = oneAtATime();
 
   /** Where the user stands in a channel or conversation: read position, unread counts. */
   readPosition(where: Conversation): ReadPosition | undefined {

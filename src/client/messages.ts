@@ -102,3 +102,42 @@ function reactionsAfter(
   after.sort((a, b) => byCodePoints(a.emoji, b.emoji));
   return after.length > 0 ? after : undefined;
 }
+
+/** A request waiting behind the one running for its key, and how to settle its callers. */
+interface Waiting {
+  request: () => Promise<void>;
+  done: Promise<void>;
+  settle: (outcome: Promise<void>) => void;
+}
+
+/**
+ * Runs one request at a time per key: a call made while one runs waits, and
+ * the calls after it replace its request and share its promise, so only the
+ * newest of them is sent once the running one is answered.
+ */
+export function oneAtATime(): (key: string, request: () => Promise<void>) => Promise<void> {
+  /** Per key with a request running: the one waiting behind it, if any. */
+  const queued = new Map<string, Waiting | undefined>();
+
+  function run(key: string, request: () => Promise<void>): Promise<void> {
+    queued.set(key, undefined);
+    return request().finally(() => {
+      const next = queued.get(key);
+      queued.delete(key);
+      if (next) next.settle(run(key, next.request));
+    });
+  }
+
+  return (key, request) => {
+    if (!queued.has(key)) return run(key, request);
+    let next = queued.get(key);
+    if (!next) {
+      let settle!: (outcome: Promise<void>) => void;
+      const done = new Promise<void>((resolve) => settle = resolve);
+      next = { request, done, settle };
+      queued.set(key, next);
+    }
+    next.request = request;
+    return next.done;
+  };
+}

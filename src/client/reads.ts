@@ -22,6 +22,14 @@ type Emit = <E extends keyof ClientEvents>(event: E, payload: ClientEvents[E]) =
 /** A message as the counts read it. */
 type CountedMessage = ServerFrameA<"broadcast" | "directMessage" | "sessionUpdate">;
 
+/** How long a message counted here may wait for a server count that includes it. */
+const PENDING_MS = 60_000;
+
+/** The milliseconds of a message id (`<ms>-<sequence>`). */
+function idTime(id: string): number {
+  return Number(id.slice(0, id.indexOf("-")));
+}
+
 /** A message counted here and not yet in a server count: its id, and whether it mentions the user. */
 interface Pending {
   id: string;
@@ -68,10 +76,8 @@ export class ReadPositions {
         const conversation = frame.with === undefined
           ? { channel: frame.to }
           : { with: frame.with };
+        if (this.#stale(conversation, frame.id, frame.countedTo)) return;
         this.#emit("read", { ...frame, conversation });
-        const { read } = this.get(conversation) ?? {};
-        // Positions only move forward: an older one was overtaken on the way.
-        if (read !== undefined && frame.id < read) return;
         const { id, unread, mentions, countedTo } = frame;
         const counted = this.#counted({ conversation, read: id, unread, mentions }, countedTo);
         return this.#update(conversation, counted);
@@ -103,8 +109,46 @@ export class ReadPositions {
     const countedTo = this.#countedTo.get(key);
     if (countedTo !== undefined && frame.id <= countedTo) return;
     const mention = "channel" in conversation && mentions(frame, me);
-    this.#pending.set(key, [...this.#pending.get(key) ?? [], { id: frame.id, mention }]);
+    this.#remember(key, { id: frame.id, mention });
     this.#update(conversation, { unread: unread + 1, mentions: mentioned + (mention ? 1 : 0) });
+  }
+
+  /**
+   * The user sent message `id` to `where` from this session, which gets no
+   * copy of its own direct message: it marks everything up to it read.
+   */
+  sent(where: Conversation, id: string): void {
+    const { read } = this.get(where) ?? {};
+    if (read !== undefined && id <= read) return;
+    this.#pending.delete(conversationKey(where));
+    this.#update(where, { read: id, unread: 0, mentions: 0 });
+  }
+
+  /**
+   * Whether a `read` frame is older than what is known: a smaller id, or
+   * the same id counted to an older point (it crossed a newer count on the
+   * way, from another instance).
+   */
+  #stale(where: Conversation, id: string, countedTo: string | undefined): boolean {
+    const { read } = this.get(where) ?? {};
+    if (read === undefined || id > read) return false;
+    if (id < read) return true;
+    const known = this.#countedTo.get(conversationKey(where));
+    return known !== undefined && (countedTo === undefined || countedTo <= known);
+  }
+
+  /**
+   * Notes a message counted here and not in a server count yet. Those more
+   * than `PENDING_MS` older than the newest are dropped: no count is that
+   * late on its way, so the list stays short in a conversation never read.
+   */
+  #remember(key: string, pending: Pending): void {
+    const list = this.#pending.get(key) ?? [];
+    list.push(pending);
+    const oldest = idTime(pending.id) - PENDING_MS;
+    let drop = 0;
+    while (drop < list.length && idTime(list[drop].id) < oldest) drop++;
+    this.#pending.set(key, drop === 0 ? list : list.slice(drop));
   }
 
   /** The user left `channel`: its position goes with it. */
@@ -122,7 +166,8 @@ export class ReadPositions {
   #counted(position: ReadPosition, countedTo: string | undefined): ReadPosition {
     if (countedTo === undefined) return position;
     const key = conversationKey(position.conversation);
-    this.#countedTo.set(key, countedTo);
+    const known = this.#countedTo.get(key);
+    if (known === undefined || countedTo > known) this.#countedTo.set(key, countedTo);
     const after = (this.#pending.get(key) ?? []).filter(({ id }) =>
       id > countedTo && (position.read === undefined || id > position.read)
     );

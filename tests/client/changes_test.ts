@@ -198,3 +198,53 @@ Deno.test("client SDK: a change made while disconnected goes out on the reconnec
   );
   assertEquals(find(await alice.history(ROOM), id).reactions, [{ emoji: "🎉", count: 1 }]);
 });
+
+testEachRuntime(
+  "client SDK: a direct message sent from this session marks the conversation read here too",
+  async (runtime) => {
+    await using server = await startServer(runtime);
+    await using clients = clientPool();
+    const alice = clients.connect({ url: server.ws, username: "alice" });
+    const bob = clients.connect({ url: server.ws, username: "bob" });
+    await Promise.all([alice.ready(), bob.ready()]);
+    const phone = clients.connect({ url: server.ws, token: bob.token });
+    await phone.ready();
+    await alice.directMessage("bob", "one");
+    await alice.directMessage("bob", "two");
+    await until(() => bob.readPosition({ with: "alice" })?.unread === 2);
+    await until(() => phone.readPosition({ with: "alice" })?.unread === 2);
+    const answer = await bob.directMessage("alice", "answering both");
+    // The sending session gets no copy of its message, yet it read what came before it.
+    assertEquals(bob.readPosition({ with: "alice" }), {
+      conversation: { with: "alice" },
+      read: answer,
+      unread: 0,
+      mentions: 0,
+    });
+    await until(() => phone.readPosition({ with: "alice" })?.unread === 0);
+    const tablet = clients.connect({ url: server.ws, token: bob.token });
+    await tablet.ready();
+    await until(() => tablet.readPosition({ with: "alice" }) !== undefined);
+    assertEquals(tablet.readPosition({ with: "alice" })?.unread, 0, "the server's count agrees");
+  },
+);
+
+testEachRuntime(
+  "client SDK: marking read as each message arrives sends one request at a time",
+  async (runtime) => {
+    await using server = await startServer(runtime);
+    await using clients = clientPool();
+    const alice = clients.connect({ url: server.ws, username: "alice" });
+    const bob = clients.connect({ url: server.ws, username: "bob" });
+    await Promise.all([alice.ready(), bob.ready()]);
+    const ids: string[] = [];
+    for (let i = 0; i < 20; i++) ids.push(await alice.directMessage("bob", `m${i}`));
+    await until(() => bob.readPosition({ with: "alice" })?.unread === 20);
+    const reads = collect(alice, "readReceipt");
+    // Twenty marks at once: the first goes, the rest wait as one, with the newest id.
+    await Promise.all(ids.map((id) => bob.markRead({ with: "alice" }, id)));
+    await until(() => reads.at(-1)?.id === ids.at(-1));
+    assertEquals(reads.map((receipt) => receipt.id), [ids[0], ids.at(-1)]);
+    assertEquals(bob.readPosition({ with: "alice" })?.unread, 0);
+  },
+);

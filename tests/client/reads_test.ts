@@ -171,3 +171,54 @@ Deno.test("read positions: readState, live messages from others, mentions, what 
   reads.forget("room");
   assertEquals(reads.all().map((position) => position.conversation), [{ with: "Carl" }]);
 });
+
+/** The server's counts on connect: #room read up to `read`, `unread` after it, counted to `countedTo`. */
+function readState(read: number, unread: number, countedTo: number): ServerFrameA<"readState"> {
+  return {
+    ...SEED,
+    type: "readState",
+    to: "",
+    from: "",
+    message: "",
+    channels: [{ name: "room", read: id(read), unread, mentions: 0 }],
+    conversations: [],
+    countedTo: id(countedTo),
+  };
+}
+
+/** Another device read #room up to `at`: `unread` after it, counted to `countedTo`. */
+function readFrame(at: number, unread: number, countedTo: number): ServerFrameA<"read"> {
+  return {
+    ...SEED,
+    type: "read",
+    to: "room",
+    from: "",
+    message: "",
+    id: id(at),
+    unread,
+    mentions: 0,
+    countedTo: id(countedTo),
+  };
+}
+
+Deno.test("read positions: a read frame older than the counts this session has changes nothing", () => {
+  const reads = new ReadPositions(() => {});
+  // This session connected when the server had counted to 14 (read to 10: 11..14 unread)...
+  reads.receive(readState(10, 4, 14), "alice");
+  reads.message(message(15, "bob", "live"), "alice");
+  // ...and only now comes the read frame of the mark that made the position 10, counted to 12.
+  reads.receive(readFrame(10, 2, 12), "alice");
+  assertEquals(reads.get({ channel: "room" })?.unread, 5, "11..15 from bob");
+  reads.receive(readFrame(9, 0, 16), "alice");
+  assertEquals(reads.get({ channel: "room" })?.unread, 5, "a position never goes back");
+});
+
+Deno.test("read positions: a channel never read counts 50,000 messages, each once", () => {
+  const reads = new ReadPositions(() => {});
+  reads.receive(readState(0, 0, 0), "alice");
+  // Spread over more than a minute of ids: the oldest ones waiting for a server count are let go.
+  for (let n = 1; n <= 50_000; n++) reads.message(message(n * 2, "bob", "busy"), "alice");
+  assertEquals(reads.get({ channel: "room" })?.unread, 50_000);
+  reads.receive(readFrame(40_000, 30_000, 99_990), "alice");
+  assertEquals(reads.get({ channel: "room" })?.unread, 30_005, "the five after the count");
+});

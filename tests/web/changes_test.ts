@@ -3,11 +3,13 @@
  * place (Enter saves, Escape cancels) and deletes one, bob reacts and takes
  * his reaction back, alice as the channel's owner deletes bob's message;
  * each page sees every change live, and after a reload history shows the
- * messages as they are now.
+ * messages as they are now. An edit in progress keeps its caret when the
+ * conversation is drawn again, and a long reaction wraps on a phone.
  */
-import { launchBrowser, role, text } from "../support/browser.ts";
+import { items, launchBrowser, role, text } from "../support/browser.ts";
 import { startMain } from "../support/process.ts";
-import { assertEquals } from "../support/assert.ts";
+import { assert, assertEquals } from "../support/assert.ts";
+import { clientPool } from "../client/support.ts";
 import {
   assertQuiet,
   connected,
@@ -88,4 +90,50 @@ Deno.test("web app: alice edits and deletes her messages, bob reacts; both see e
   assertEquals(await bob.count(role("button", "Reply").inside(message("Message deleted"))), 0);
   await assertQuiet(alice);
   await assertQuiet(bob);
+});
+
+Deno.test("web app: the edit field keeps its focus and caret when a message comes in", async () => {
+  await using natter = await startMain({});
+  await using browser = await launchBrowser();
+  await using clients = clientPool();
+  const alice = await signIn(browser, "alice", natter.http);
+  await createChannel(alice, "edits");
+  const bob = clients.connect({ url: natter.ws, username: "bob" });
+  await bob.ready();
+  await bob.join("edits");
+  await say(alice, "hello wrld");
+  await untilShown(alice, ["alice: hello wrld"]);
+  await alice.click("Edit");
+  const focus = () =>
+    alice.evaluate<[string | null, number, number]>(`(() => {
+      const active = document.activeElement;
+      return [active.getAttribute("aria-label"), active.selectionStart ?? -1, active.selectionEnd ?? -1];
+    })()`);
+  await alice.evaluate(`(document.activeElement.setSelectionRange(3, 5), true)`);
+  assertEquals(await focus(), ["Edit message", 3, 5]);
+  await bob.broadcast("edits", "interrupting");
+  await alice.waitFor(items("Messages").withText("interrupting"));
+  assertEquals(await focus(), ["Edit message", 3, 5], "after bob's message");
+});
+
+Deno.test("web app: a 32-character reaction wraps instead of widening a phone's message list", async () => {
+  await using natter = await startMain({});
+  await using browser = await launchBrowser();
+  await using clients = clientPool();
+  const bob = clients.connect({ url: natter.ws, username: "bob" });
+  await bob.ready();
+  await bob.join("wide");
+  const alice = await signIn(browser, "alice", natter.http, { width: 360, height: 740 });
+  await alice.click("Channels");
+  await alice.click("New channel");
+  await alice.click("Join wide");
+  const id = await bob.broadcast("wide", "react to me");
+  await untilShown(alice, ["bob: react to me"]);
+  await bob.react({ channel: "wide" }, id, "W".repeat(32));
+  await alice.waitFor(items("Messages").withText("WWWW"));
+  const [scroll, client] = await alice.evaluate<[number, number]>(`(() => {
+    const scroller = document.getElementById("message-scroller");
+    return [scroller.scrollWidth, scroller.clientWidth];
+  })()`);
+  assert(scroll <= client, `message list ${scroll}px wide in ${client}px`);
 });
