@@ -42,7 +42,11 @@ export interface App {
   readonly config: Config;
   /** Decides how to answer `request` from the peer address `peer`. */
   route(request: Request, peer: string): Route;
-  /** Closes every session, then the broker. */
+  /**
+   * Stops taking connections (`/readyz` and upgrades answer 503 from now on),
+   * lets the commands in flight finish, closes every session with 1012, then
+   * closes the broker.
+   */
   shutdown(): Promise<void>;
 }
 
@@ -75,24 +79,33 @@ export async function createApp(config: Config, parts: AppParts = {}): Promise<A
   });
   await chat.start();
   if (config.sharedUsernames) {
-    log.warn(
-      "SHARED_USERNAMES is on: any client can join a live user by its name alone and speak " +
-        "as that user; use it only on a trusted network",
-    );
+    log.warn("config.shared_usernames", {
+      message: "SHARED_USERNAMES is on: any client can join a live user by its name alone " +
+        "and speak as that user; use it only on a trusted network",
+    });
   }
   const admission = createAdmission(config);
+  let draining = false;
   return {
     chat,
     log,
     refusalLog,
     config,
-    route: logRefusals(routeRequests(config, broker, admission, parts.web), refusalLog),
+    route: logRefusals(
+      routeRequests(config, broker, admission, parts.web, () => draining),
+      refusalLog,
+    ),
     async shutdown() {
+      // Load balancers see /readyz fail at once and send no one new here.
+      draining = true;
       await chat.shutdown();
       await broker.close();
     },
   };
 }
+
+/** What a request gets from an instance that is shutting down. */
+const SHUTTING_DOWN = "not ready: shutting down; connect to another instance\n";
 
 /** The broker configuration asks for: Redis when `REDIS_URL` is set, else the embedded one. */
 export function createBroker(config: Config, log: Logger): Broker {
@@ -144,7 +157,7 @@ function logRefusals(route: App["route"], refusalLog: Logger): App["route"] {
   return (request, peer) => {
     const answer = route(request, peer);
     if (answer.type === "respond" && answer.response.status >= 400) {
-      refusalLog.debug("request refused", {
+      refusalLog.debug("http.refused", {
         status: answer.response.status,
         method: request.method,
         path: pathOf(request.url),
@@ -173,6 +186,8 @@ function routeRequests(
   broker: Broker,
   admission: Admission,
   web: WebApp | undefined,
+  /** Whether the instance is shutting down: it takes no new connection and is not ready. */
+  draining: () => boolean,
 ): App["route"] {
   const wsPaths = new Set(config.wsPaths);
   const index = indexDocument(config.wsPaths, config.authMode);
@@ -197,6 +212,7 @@ function routeRequests(
           "text/plain",
         );
       }
+      if (draining()) return respond(SHUTTING_DOWN, 503, "text/plain", { "retry-after": "1" });
       const ip = clientAddress(peer, request.headers.get("x-forwarded-for"), config.trustProxy);
       const admitted = admission.admit(ip, request.headers.get("origin"));
       if (isRefused(admitted)) {
@@ -220,6 +236,7 @@ function routeRequests(
       case "/healthz":
         return respond("ok\n", 200, "text/plain");
       case "/readyz":
+        if (draining()) return respond(SHUTTING_DOWN, 503, "text/plain");
         return broker.isReady()
           ? respond("ready\n", 200, "text/plain")
           : respond("not ready: the broker is unreachable\n", 503, "text/plain");

@@ -9,6 +9,7 @@
  * @module
  */
 import { SCRIPT_RESTRICTIONS } from "./protocol/names.ts";
+import { LOG_FORMATS } from "./log.ts";
 import {
   channelName,
   flag,
@@ -206,6 +207,17 @@ export const SETTINGS = {
     fallback: "info",
     must: `be one of ${LOG_LEVELS.join(", ")}`,
   }),
+  /**
+   * How log lines are written: `json` (one object a line) or `pretty` (text).
+   * Unset: `pretty` when stdout is a terminal, `json` otherwise.
+   */
+  logFormat: oneOf("LOG_FORMAT", LOG_FORMATS, { must: `be one of ${LOG_FORMATS.join(", ")}` }),
+  /**
+   * How long a shutdown (SIGTERM, SIGINT) may take: in-flight commands finish,
+   * sessions close with 1012, then the process exits 0, at the latest after
+   * this. @default 10000
+   */
+  shutdownTimeoutMs: integer("SHUTDOWN_TIMEOUT_MS", 10_000, 100, 600_000),
 } satisfies SettingsTable;
 
 /**

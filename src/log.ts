@@ -1,6 +1,14 @@
 /**
- * A small leveled logger writing one line per event to the console, so that
- * the core can report without knowing the runtime.
+ * A small leveled logger writing one line per event, so that the core can
+ * report without knowing the runtime. Every line names its event with a
+ * stable dotted name (`session.closed`, `redis.connected`), which is what
+ * operators filter on; the README lists them all. Two formats: JSON, one
+ * object a line (`LOG_FORMAT=json`, the default when stdout is not a
+ * terminal), and `pretty`, `time LEVEL event message key=value…` for a
+ * person at a terminal.
+ *
+ * No message text, token or JWT is ever a field: the callers log ids, names,
+ * codes and counts, and an error is printed as its name and message.
  *
  * @module
  */
@@ -8,42 +16,82 @@
 /** Log severities, least severe first. */
 export type LogLevel = "debug" | "info" | "warn" | "error";
 
-/**
- * Extra values printed after the message as `key=value`; an undefined value
- * is left out, and a string with spaces, quotes, `=` or control characters
- * is printed JSON-quoted, so a value a client chose cannot forge a line.
- */
-export type LogFields = Record<string, unknown>;
+/** How lines are written: a JSON object each, or text for a terminal. */
+export type LogFormat = "json" | "pretty";
 
-/** What the core uses to report. */
+/** Every format, as `LOG_FORMAT` accepts them. */
+export const LOG_FORMATS = ["json", "pretty"] as const satisfies readonly LogFormat[];
+
+/**
+ * Values printed with an event. An undefined value is left out; `message` is
+ * a sentence for people; an `Error` is printed as its name and message (and
+ * its cause's). In `pretty` lines a string with spaces, quotes, `=` or
+ * control characters is JSON-quoted, so a value a client chose cannot forge
+ * a line; JSON lines escape them anyway.
+ */
+export type LogFields = Record<string, unknown> & { message?: string };
+
+/** What the core uses to report: an event name, and what goes with it. */
 export interface Logger {
-  debug(message: string, fields?: LogFields): void;
-  info(message: string, fields?: LogFields): void;
-  warn(message: string, fields?: LogFields): void;
-  error(message: string, fields?: LogFields): void;
+  debug(event: string, fields?: LogFields): void;
+  info(event: string, fields?: LogFields): void;
+  warn(event: string, fields?: LogFields): void;
+  error(event: string, fields?: LogFields): void;
 }
+
+/** Where lines go: `out` for debug and info, `err` for warn and error. */
+export interface LogSink {
+  out(line: string): void;
+  err(line: string): void;
+}
+
+const CONSOLE: LogSink = {
+  out: (line) => console.log(line),
+  err: (line) => console.error(line),
+};
 
 const ORDER: Record<LogLevel, number> = { debug: 0, info: 1, warn: 2, error: 3 };
 
-/** A console logger printing events at `level` and above. */
-export function createLogger(level: LogLevel): Logger {
-  const at = (severity: LogLevel) => (message: string, fields?: LogFields) => {
+/** A logger printing events at `level` and above, in `format`, to `sink` (the console). */
+export function createLogger(
+  level: LogLevel,
+  format: LogFormat = "pretty",
+  sink: LogSink = CONSOLE,
+): Logger {
+  const line = format === "json" ? jsonLine : prettyLine;
+  const at = (severity: LogLevel) => (event: string, fields: LogFields = {}) => {
     if (ORDER[severity] < ORDER[level]) return;
-    const line = `${new Date().toISOString()} ${severity.toUpperCase()} ${message}${
-      formatFields(fields)
-    }`;
-    if (severity === "error" || severity === "warn") console.error(line);
-    else console.log(line);
+    const text = line(new Date().toISOString(), severity, event, fields);
+    if (severity === "error" || severity === "warn") sink.err(text);
+    else sink.out(text);
   };
   return { debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error") };
 }
 
-function formatFields(fields: LogFields | undefined): string {
-  if (!fields) return "";
-  return Object.entries(fields)
+function jsonLine(time: string, level: LogLevel, event: string, fields: LogFields): string {
+  const values: Record<string, unknown> = { time, level, event };
+  for (const [key, value] of Object.entries(fields)) {
+    if (value !== undefined) values[key] = value instanceof Error ? errorText(value) : value;
+  }
+  // JSON leaves the line separators as they are; a log shipper splitting on them must not.
+  return JSON.stringify(values).replace(/[\u2028\u2029]/g, (char) => escapeChar(char));
+}
+
+function prettyLine(time: string, level: LogLevel, event: string, fields: LogFields): string {
+  const { message, ...rest } = fields;
+  const values = Object.entries(rest)
     .filter(([, value]) => value !== undefined)
-    .map(([key, value]) => ` ${key}=${typeof value === "string" ? quoted(value) : describe(value)}`)
+    .map(([key, value]) => ` ${key}=${typeof value === "string" ? quoted(value) : shown(value)}`)
     .join("");
+  return `${time} ${level.toUpperCase()} ${event}${
+    message === undefined ? "" : ` ${quotedSentence(message)}`
+  }${values}`;
+}
+
+/** An error as a log shows it: its name and message, then its cause's, and so on. */
+function errorText(error: Error): string {
+  const text = `${error.name}: ${error.message}`;
+  return error.cause instanceof Error ? `${text}; caused by ${errorText(error.cause)}` : text;
 }
 
 /** Matches a string that cannot be printed bare in a `key=value` line. */
@@ -57,13 +105,19 @@ const UNESCAPED_BY_JSON = /[\p{Cc}\p{Cf}\u2028\u2029]/gu;
 
 function quoted(value: string): string {
   if (!NEEDS_QUOTES.test(value)) return value;
-  return JSON.stringify(value).replace(
-    UNESCAPED_BY_JSON,
-    (char) => `\\u${char.codePointAt(0)!.toString(16).padStart(4, "0")}`,
-  );
+  return JSON.stringify(value).replace(UNESCAPED_BY_JSON, escapeChar);
 }
 
-function describe(value: unknown): string {
-  if (value instanceof Error) return JSON.stringify(value.message);
+/** A sentence is printed bare, unless it holds what could break or fake a line. */
+function quotedSentence(message: string): string {
+  return /[\p{Cc}\p{Cf}\u2028\u2029"=]/u.test(message) ? quoted(message) : message;
+}
+
+function escapeChar(char: string): string {
+  return `\\u${char.codePointAt(0)!.toString(16).padStart(4, "0")}`;
+}
+
+function shown(value: unknown): string {
+  if (value instanceof Error) return quoted(errorText(value));
   return JSON.stringify(value) ?? String(value);
 }

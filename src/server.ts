@@ -9,6 +9,7 @@
  */
 import { type App, createApp } from "./app.ts";
 import { type Config, ConfigError, type EdgeName, loadConfig } from "./config.ts";
+import { createLogger } from "./log.ts";
 import { VERSION } from "./version.ts";
 import { loadWebApp, type ReadWebFile } from "./web.ts";
 
@@ -40,6 +41,8 @@ export interface Host {
   edges: Partial<Record<EdgeName, Edge>>;
   /** Reads a file of the built web app (`dist/web/` beside the entry point). */
   readWebFile: ReadWebFile;
+  /** Whether stdout is a terminal: log lines are then `pretty` unless LOG_FORMAT says. */
+  stdoutIsTerminal: boolean;
   onSignal(signal: "SIGINT" | "SIGTERM", listener: () => void): void;
   exit(code: number): void;
 }
@@ -52,18 +55,26 @@ export async function runServer(host: Host): Promise<void> {
     return host.exit(1);
   }
   const { config, edgeName, edge } = started;
+  const format = config.logFormat ?? (host.stdoutIsTerminal ? "pretty" : "json");
+  const log = createLogger(config.logLevel, format);
   const web = await loadWebApp(host.readWebFile);
-  const app = await createApp(config, typeof web === "string" ? {} : { web });
-  if (typeof web === "string") app.log.warn(`web app not served: ${web}`);
+  const app = await createApp(config, typeof web === "string" ? { log } : { log, web });
+  if (typeof web === "string") log.warn("web.unavailable", { message: web });
   // The startup line prints at every log level: operators and scripts look for it.
-  const onListen = ({ hostname, port }: { hostname: string; port: number }) =>
-    console.log(
-      `natter ${VERSION} listening url=http://${hostname}:${port} websocket=${
-        config.wsPaths.map((path) => `ws://${hostname}:${port}${path}`).join(",")
-      } broker=${
-        config.redisUrl === undefined ? "memory" : "redis"
-      } runtime=${host.runtime} edge=${edgeName}`,
-    );
+  const startup = createLogger("debug", format);
+  const onListen = ({ hostname, port }: { hostname: string; port: number }) => {
+    const url = `http://${hostname}:${port}`;
+    const websocket = config.wsPaths.map((path) => `ws://${hostname}:${port}${path}`).join(",");
+    const broker = config.redisUrl === undefined ? "memory" : "redis";
+    startup.info("server.listening", {
+      message: `natter ${VERSION} listening`,
+      url,
+      websocket,
+      broker,
+      runtime: host.runtime,
+      edge: edgeName,
+    });
+  };
   let listener: Listener;
   try {
     listener = await edge(app, { hostname: config.host, port: config.port, onListen });
@@ -77,17 +88,35 @@ export async function runServer(host: Host): Promise<void> {
     return host.exit(1);
   }
   let stopping = false;
+  // A second signal, or a close handler firing twice, finds the shutdown under way.
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    app.log.info("shutting down", { signal });
-    await app.shutdown();
-    await listener.close();
+    const began = Date.now();
+    log.info("shutdown.started", { signal, timeoutMs: config.shutdownTimeoutMs });
+    const finished = await withDeadline(
+      app.shutdown().then(() => listener.close()).catch((error) =>
+        log.error("shutdown.failed", { error })
+      ),
+      config.shutdownTimeoutMs,
+    );
+    if (finished) log.info("shutdown.finished", { ms: Date.now() - began });
+    else log.warn("shutdown.timeout", { ms: Date.now() - began });
     host.exit(0);
   };
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
     host.onSignal(signal, () => shutdown(signal));
   }
+}
+
+/** Whether `work` settled within `ms`. */
+async function withDeadline(work: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<false>((resolve) => timer = setTimeout(() => resolve(false), ms));
+  const done = work.then(() => true);
+  const settled = await Promise.race([done, late]);
+  clearTimeout(timer);
+  return settled;
 }
 
 /** The configuration and the edge to run, or the message explaining why Natter cannot start. */

@@ -44,6 +44,7 @@ const DEFAULTS: Config = {
   allowAnonymousLobby: false,
   sharedUsernames: false,
   logLevel: "info",
+  shutdownTimeoutMs: 10_000,
 };
 
 /** The ConfigError `env` raises; fails if it raises nothing or something else. */
@@ -138,6 +139,7 @@ Deno.test("config: every variable is read", () => {
       allowAnonymousLobby: false,
       sharedUsernames: true,
       logLevel: "debug",
+      shutdownTimeoutMs: 10_000,
     },
   );
 });
@@ -335,8 +337,10 @@ Deno.test("config: every problem is reported in one message, in the order of SET
   );
 });
 
-Deno.test("config: only REDIS_URL, EDGE and the JWT settings can leave their key absent", () => {
+Deno.test("config: only REDIS_URL, EDGE, LOG_FORMAT and the JWT settings can leave their key absent", () => {
   // Checked by the type checker: every other key of Config is required.
-  const required: Required<Omit<Config, "redisUrl" | "edge" | "jwt">> = loadConfig({});
+  const required: Required<Omit<Config, "redisUrl" | "edge" | "jwt" | "logFormat">> = loadConfig(
+    {},
+  );
   assertEquals(required, DEFAULTS);
 });

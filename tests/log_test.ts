@@ -44,3 +44,38 @@ Deno.test("log: fields are key=value; undefined ones are left out; unsafe string
       'user2="bob\\u202eevil\\u0085\\u2028" count=3 empty=""',
   );
 });
+
+Deno.test("log: JSON lines are one object each, with time, level and event; errors as name and message", () => {
+  const lines: string[] = [];
+  const log = createLogger("info", "json", {
+    out: (l) => lines.push(l),
+    err: (l) => lines.push(l),
+  });
+  log.debug("hidden");
+  log.info("session.opened", { session: "s1", user: "bob\u2028evil", gone: undefined });
+  log.warn("redis.restore_failed", {
+    error: new Error("timed out", { cause: new TypeError("socket closed") }),
+  });
+  assertEquals(lines.length, 2);
+  assertEquals(lines.some((line) => line.includes("\u2028")), false, "no raw line separator");
+  const [opened, failed] = lines.map((line) => JSON.parse(line));
+  assertMatch(opened.time, /^\d{4}-\d\d-\d\dT[\d:.]+Z$/);
+  assertEquals([opened.level, opened.event, opened.session, opened.user, "gone" in opened], [
+    "info",
+    "session.opened",
+    "s1",
+    "bob\u2028evil",
+    false,
+  ]);
+  assertEquals(
+    [failed.level, failed.event, failed.error],
+    ["warn", "redis.restore_failed", "Error: timed out; caused by TypeError: socket closed"],
+  );
+});
+
+Deno.test("log: a pretty line prints its event, then its sentence, then the fields", () => {
+  const lines: string[] = [];
+  createLogger("info", "pretty", { out: (l) => lines.push(l), err: (l) => lines.push(l) })
+    .warn("lobby.unregistered", { message: "retrying", channel: "lobby" });
+  assertMatch(lines[0], / WARN lobby\.unregistered retrying channel=lobby$/);
+});

@@ -134,23 +134,22 @@ export function createRedisBroker(options: RedisBrokerOptions): Broker {
     redis.on("error", (error: Error) => {
       if (downSince !== undefined || closing) return;
       downSince = Date.now();
-      log.error(`Redis unreachable at ${where}; retrying`, { connection: role, error });
+      log.error("redis.unreachable", { url: where, connection: role, error });
     });
     redis.on("close", () => {
       if (closing || downSince !== undefined) return;
       downSince = Date.now();
-      log.warn(`Redis connection lost at ${where}; reconnecting`, { connection: role });
+      log.warn("redis.connection_lost", { url: where, connection: role });
     });
     redis.on("ready", () => {
       const outageMs = downSince === undefined ? undefined : Date.now() - downSince;
       downSince = undefined;
-      log.info(`Redis connected at ${where}`, {
+      log.info("redis.connected", {
+        url: where,
         connection: role,
         ...(outageMs === undefined ? {} : { outageMs }),
       });
-      onReady().catch((error) =>
-        log.warn("Redis state not restored yet", { connection: role, error })
-      );
+      onReady().catch((error) => log.warn("redis.restore_failed", { connection: role, error }));
     });
   }
 

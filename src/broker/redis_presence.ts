@@ -97,8 +97,9 @@ export function createRedisPresence(options: PresenceOptions): RedisPresence {
         ...ids,
       );
       if (restored === 1) return;
-      log.warn("a claim was lost while Redis was unreachable; closing its sessions", {
+      log.warn("redis.claim_lost", {
         user: name,
+        message: "the name was claimed anew while Redis was unreachable; closing its sessions",
       });
       for (const id of ids) {
         localSessions.delete(id);
@@ -124,7 +125,7 @@ export function createRedisPresence(options: PresenceOptions): RedisPresence {
     if (!options.isConnected()) return;
     await refreshLocal();
     // After this instance's own users are refreshed: a long sweep never lets them expire.
-    await sweep().catch((error) => log.warn("presence sweep failed", { error }));
+    await sweep().catch((error) => log.warn("redis.presence_sweep_failed", { error }));
   }
 
   async function refreshLocal(): Promise<void> {
@@ -140,7 +141,7 @@ export function createRedisPresence(options: PresenceOptions): RedisPresence {
       ) as string[];
       if (missing.length > 0) await restoreUsers(new Set(missing));
     } catch (error) {
-      log.warn("presence heartbeat failed", { error });
+      log.warn("redis.heartbeat_failed", { error });
     }
   }
 

@@ -84,7 +84,7 @@ export function createRedisSubscriber(options: SubscriberOptions): Subscriptions
     if (!channel.startsWith(prefix)) return;
     const envelope = parseEnvelope(payload);
     if (!envelope) {
-      log.warn("ignored a malformed message", { topic: channel });
+      log.warn("redis.malformed_payload", { topic: channel });
       return;
     }
     const topic = channel.slice(prefix.length);
@@ -122,7 +122,12 @@ export function createRedisSubscriber(options: SubscriberOptions): Subscriptions
             const after = delivered.last(topic) ?? subscribedAt.get(topic);
             if (after === undefined) continue;
             const missed = await options.readSince(topic, after);
-            if (missed.truncated) log.warn("backfill incomplete: history was trimmed", { topic });
+            if (missed.truncated) {
+              log.warn("redis.backfill_truncated", {
+                topic,
+                message: "messages published while the subscriber was down were trimmed",
+              });
+            }
             read.set(topic, missed.envelopes);
           }
         }
@@ -153,7 +158,7 @@ export function createRedisSubscriber(options: SubscriberOptions): Subscriptions
       // While the connection is down, the topic is subscribed (and backfilled) when it is back.
       if (connection.status === "ready") await attempt(() => connection.subscribe(prefix + topic));
       await markSubscribed(topic).catch((error) =>
-        log.warn("could not read where a topic's history ends", { topic, error })
+        log.warn("redis.stream_end_unknown", { topic, error })
       );
     },
     async unsubscribe(topic) {

@@ -125,19 +125,54 @@ export function createChat(options: ChatOptions): Chat {
     expired: presence.expired,
   });
 
+  const lobby = lobbyRegistration(broker, options.lobbyChannel, log);
+
   return {
     async start() {
-      // A broker that is still unreachable registers the lobby once it is back.
-      await broker.channels.create(options.lobbyChannel).catch((error) =>
-        log.warn("lobby not registered yet", { error })
-      );
+      await lobby.register();
       lists.start(sessions);
     },
     accept: sessions.accept,
     async shutdown() {
+      lobby.stop();
       lists.stop();
       await sessions.shutdown();
     },
     sessionCount: sessions.count,
+  };
+}
+
+/** How long the broker may stay unreachable at startup before that is worth a warning. */
+const LOBBY_PATIENCE_MS = 5_000;
+
+/**
+ * Registers the lobby. An instance often starts before its Redis connection
+ * is up: then it tries again in the background, quietly, and warns only if
+ * the broker stays unreachable past `LOBBY_PATIENCE_MS`.
+ */
+function lobbyRegistration(broker: Broker, lobby: string, log: Logger) {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let warned = false;
+  let began = 0;
+
+  async function attempt(delayMs: number): Promise<void> {
+    try {
+      await broker.channels.create(lobby);
+      if (warned) log.info("lobby.registered", { channel: lobby });
+    } catch (error) {
+      if (!warned && Date.now() - began > LOBBY_PATIENCE_MS) {
+        warned = true;
+        log.warn("lobby.unregistered", { channel: lobby, error, message: "retrying" });
+      }
+      timer = setTimeout(() => attempt(Math.min(delayMs * 2, 1000)), delayMs);
+    }
+  }
+
+  return {
+    register(): Promise<void> {
+      began = Date.now();
+      return attempt(50);
+    },
+    stop: () => clearTimeout(timer),
   };
 }

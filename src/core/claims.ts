@@ -263,7 +263,7 @@ export function createClaims(options: ClaimOptions): Claims {
     async adopt(session, { name, token, claimTag }) {
       if (session.state === "closed") {
         await broker.users.close(name, session.id).catch((error) =>
-          log.warn("could not release claim", { user: name, error })
+          log.warn("claim.release_failed", { user: name, error })
         );
         return false;
       }

@@ -22,6 +22,9 @@ export interface ConnectionEvents {
   text(data: string): void;
   /** A binary frame of `byteLength` bytes arrived. */
   binary(byteLength: number): void;
-  /** The socket closed (may be reported more than once; later reports are ignored). */
-  closed(): void;
+  /**
+   * The socket closed, with the close code it got when known (may be
+   * reported more than once; later reports are ignored).
+   */
+  closed(code?: number): void;
 }

@@ -70,7 +70,7 @@ export function createDelivery(options: DeliveryOptions): Deliver {
         }
       }
     } catch (error) {
-      log.error("internal fault", { topic, error });
+      log.error("delivery.internal_fault", { topic, error });
     }
   };
 }

@@ -148,7 +148,7 @@ export function enqueuePublish(
 function refusedAsFull(session: Session, ref: string | undefined): boolean {
   const { maxQueuedFrames, overloadLog } = session.settings;
   if (session.pending < maxQueuedFrames) return false;
-  overloadLog.warn("frame refused: command queue full", {
+  overloadLog.warn("session.queue_full", {
     session: session.id,
     user: session.user?.name,
     queued: session.pending,
@@ -175,6 +175,6 @@ function reportFault(session: Session, error: unknown, ref: string | undefined):
     refuse(session, refusal("unavailable", `Broker unavailable: ${error.message}`, ref));
     return;
   }
-  session.settings.log.error("command failed", { session: session.id, error });
+  session.settings.log.error("command.failed", { session: session.id, error });
   refuse(session, refusal("internal_error", "Internal error: the frame had no effect", ref));
 }

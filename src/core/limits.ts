@@ -137,7 +137,7 @@ export function createBoundedLog(
       return;
     }
     if (dropped > 0) {
-      log[level]("log lines dropped: over the rate bound", { dropped, perSecond: rate });
+      log[level]("log.dropped", { dropped, perSecond: rate });
       dropped = 0;
     }
     log[level](message, fields);

@@ -216,7 +216,7 @@ export function createListFeed(options: ListFeedOptions): ListFeed {
       // What no session was offered this tick is forgotten.
       latestFrames = round.frames;
     } catch (error) {
-      log.warn("list update skipped", { error });
+      log.warn("lists.update_failed", { error });
     } finally {
       ticking = false;
     }

@@ -73,7 +73,7 @@ export function createOpening(options: OpeningOptions): Opening {
     });
     // A client that reads nothing may be dropped by that very frame; a closed session stays closed.
     if (isClosed(session)) return;
-    session.state = "open";
+    opened(session);
     session.changesOnly = handshake.changesOnly === true;
     if (claimed.fresh && handshake.token !== undefined) staleToken(session);
     // A client that resumes (`since`) rejoins its channels itself; others start in them live.
@@ -92,7 +92,7 @@ export function createOpening(options: OpeningOptions): Opening {
   /** Tells the user's channels they are online; a failure costs the session nothing. */
   function cameOnline(name: string): void {
     options.presence.statusChanged(name).catch((error) =>
-      log.warn("presence not announced", { user: name, error })
+      log.warn("presence.announce_failed", { user: name, error })
     );
   }
 
@@ -110,7 +110,7 @@ export function createOpening(options: OpeningOptions): Opening {
     const sender = options.requireTokens ? `guest-${command.sender}` : command.sender;
     const claimed = await claims.forKindB(session, sender, ref);
     if (!claimed || !(await claims.adopt(session, claimed))) return;
-    session.state = "open";
+    opened(session);
     await channels.join(session, lobbyChannel);
     if (isClosed(session)) return;
     // Beyond the size of full lists, arrivals are not announced: each would go to everyone.
@@ -157,7 +157,7 @@ export function createOpening(options: OpeningOptions): Opening {
         `Cannot open the session now, the broker is unreachable: ${error.message}`,
       );
     }
-    log.error("opening a session failed", { session: session.id, error });
+    log.error("session.open_failed", { session: session.id, error });
     return refuseAndClose(session, "internal_error", "Internal error while opening the session");
   }
 
@@ -197,6 +197,16 @@ function staleToken(session: Session): void {
     message: "The token you presented does not hold this name (its user may have been away " +
       "longer than RECONNECT_GRACE_MS): you hold the name anew, with the new token above, and " +
       "no earlier holding's direct messages come with it",
+  });
+}
+
+/** The session is open: logged once, with who holds it. */
+function opened(session: Session): void {
+  session.state = "open";
+  session.settings.log.info("session.opened", {
+    session: session.id,
+    user: session.user?.name,
+    kind: session.codec.kind,
   });
 }
 

@@ -146,7 +146,7 @@ export function createPresence(options: PresenceOptions): PresenceFeed {
     roleChanged: (name, channel, role) => announce(name, [channel], "role", role),
     expired(names) {
       for (const name of names) {
-        statusChanged(name).catch((error) => log.warn("presence not announced", { error }));
+        statusChanged(name).catch((error) => log.warn("presence.announce_failed", { error }));
       }
     },
     deliver(members, channel, change) {

@@ -90,6 +90,8 @@ export interface Session {
   readonly channels: Set<string>;
   /** Its rate limits. */
   readonly limits: SessionLimits;
+  /** The code the socket closed with, once it did (for the `session.closed` log line). */
+  closeCode?: number;
   /** AUTH_MODE=jwt: what its token allows, until when. */
   grant?: Grant;
   /**
@@ -224,7 +226,7 @@ function creditFor(buffered: number, limit: number): number {
 
 function dropSlowConsumer(session: Session): void {
   if (session.state === "closed") return;
-  session.settings.log.warn("slow consumer disconnected", {
+  session.settings.log.warn("session.slow_consumer", {
     session: session.id,
     user: session.user?.name,
     bufferedBytes: session.connection.bufferedAmount,
@@ -250,7 +252,7 @@ export function ack(
 
 /** Sends `refusal` as an `error` frame (logged); resolves at once, so a handler can return it. */
 export function refuse(session: Session, refusal: Refusal): Promise<void> {
-  session.settings.refusalLog.debug("frame refused", {
+  session.settings.refusalLog.debug("frame.refused", {
     code: refusal.code,
     session: session.id,
     user: session.user?.name,
@@ -273,7 +275,7 @@ export function refuseAndClose(
   ref?: string,
 ): Promise<void> {
   send(session, { type: "error", ...refusal(code, message, ref) });
-  end(session, CLOSE_CODES[code], code, "connection refused");
+  end(session, CLOSE_CODES[code], code, "session.refused");
   return Promise.resolve();
 }
 
@@ -281,11 +283,12 @@ export function refuseAndClose(
 
 /** Closes the session's socket with `code` and ends the session (logged); later calls do nothing. */
 export function close(session: Session, code: number, reason: string): void {
-  end(session, code, reason, "session closed");
+  end(session, code, reason, "session.closing");
 }
 
 function end(session: Session, code: number, reason: string, event: string): void {
   if (session.state === "closed") return;
+  session.closeCode ??= code;
   session.settings.refusalLog.debug(event, {
     close: code,
     reason,
@@ -305,7 +308,7 @@ export function disconnected(session: Session): void {
 
 /** A fault while serving `session`: logged, and that session alone closed with 1011. */
 export function fail(session: Session, error: unknown): void {
-  session.settings.log.error("internal fault", { session: session.id, error });
+  session.settings.log.error("session.internal_fault", { session: session.id, error });
   close(session, CLOSE_CODES.internal_error, "internal error");
 }
 

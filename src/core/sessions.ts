@@ -64,6 +64,12 @@ export interface SessionRegistry {
   count(): number;
 }
 
+/** The close code of a socket that went without a closing handshake. */
+const ABNORMAL_CLOSURE = 1006;
+
+/** Why sessions close when the instance shuts down: reconnect, to another instance. */
+const SERVICE_RESTART = "server restarting: reconnect";
+
 /** An edge's events for a connection the core turned away. */
 const IGNORED: ConnectionEvents = { text() {}, binary() {}, closed() {} };
 
@@ -105,10 +111,16 @@ export function createSessionRegistry(options: RegistryOptions): SessionRegistry
   /** Releases everything `session` held; runs once, whatever called it. */
   function release(session: Session): void {
     if (!sessions.delete(session.id)) return;
+    log.info("session.closed", {
+      session: session.id,
+      user: session.user?.name,
+      kind: session.codec.kind,
+      code: session.closeCode ?? ABNORMAL_CLOSURE,
+    });
     const released = Promise.allSettled(releasesOf(session)).then((results) => {
       for (const result of results) {
         if (result.status === "rejected") {
-          log.warn("session cleanup incomplete", { session: session.id, error: result.reason });
+          log.warn("session.cleanup_failed", { session: session.id, error: result.reason });
         }
       }
     });
@@ -145,7 +157,7 @@ export function createSessionRegistry(options: RegistryOptions): SessionRegistry
     accept(connection, handshake) {
       // The edge may still hand over a socket it upgraded while shutdown began.
       if (shuttingDown) {
-        connection.close(CLOSE_CODES.going_away, "server shutting down");
+        connection.close(CLOSE_CODES.service_restart, SERVICE_RESTART);
         return IGNORED;
       }
       const session = createSession(
@@ -166,7 +178,10 @@ export function createSessionRegistry(options: RegistryOptions): SessionRegistry
             if (command) queue(session, command);
           }),
         binary: (byteLength) => isolate(session, () => receiveBinary(session, byteLength)),
-        closed: () => disconnected(session),
+        closed: (code) => {
+          session.closeCode ??= code;
+          disconnected(session);
+        },
       };
     },
     revoke(sessionId) {
@@ -182,8 +197,10 @@ export function createSessionRegistry(options: RegistryOptions): SessionRegistry
     },
     async shutdown() {
       shuttingDown = true;
+      // What clients sent before the shutdown began is answered: acked publishes are stored.
+      await Promise.allSettled([...sessions.values()].map((session) => session.queue));
       for (const session of [...sessions.values()]) {
-        close(session, CLOSE_CODES.going_away, "server shutting down");
+        close(session, CLOSE_CODES.service_restart, SERVICE_RESTART);
         release(session);
       }
       await Promise.all([...releasing]);

@@ -57,8 +57,10 @@ export type ErrorCode = keyof typeof ERROR_CODES;
 
 /** WebSocket close codes Natter uses, with their meaning. */
 export const CLOSE_CODES = {
-  /** The server is shutting down; reconnect (to another instance). */
+  /** The client went idle (no pong within IDLE_TIMEOUT_MS). */
   going_away: 1001,
+  /** The server is restarting: reconnect at once (another instance takes the session). */
+  service_restart: 1012,
   /** A frame was larger than MAX_FRAME_BYTES. */
   frame_too_large: 1009,
   /** The server failed while handling this connection (logged); reconnect. */

@@ -47,7 +47,7 @@ export const serveNode: Edge = async (app, options) => {
   // Node ends the process on an exception escaping a listener: each handler answers its own faults.
   const server = createServer((req, res) => {
     answer(app, req, res).catch((error) => {
-      app.log.error("HTTP request failed", { error: String(error) });
+      app.log.error("http.request_failed", { error });
       if (!res.headersSent) res.writeHead(500, { "content-type": "text/plain; charset=utf-8" });
       res.end("Internal server error\n");
     });
@@ -58,7 +58,7 @@ export const serveNode: Edge = async (app, options) => {
     try {
       upgrade(req, socket, head);
     } catch (error) {
-      app.log.error("WebSocket upgrade failed", { error: String(error) });
+      app.log.error("ws.upgrade_failed", { error });
       socket.destroy();
     }
   });
@@ -82,7 +82,7 @@ export const serveNode: Edge = async (app, options) => {
         else events.text(data.toString("utf8"));
       });
       ws.on("pong", () => alive.set(ws, true));
-      ws.on("close", () => events.closed());
+      ws.on("close", (code) => events.closed(code));
       // ws closes the socket itself on protocol errors (1009 for maxPayload, 1008 for fragments).
       ws.on("error", () => {});
     });
@@ -91,7 +91,7 @@ export const serveNode: Edge = async (app, options) => {
   // An invalid handshake is answered as the Deno edge answers it, its place freed first.
   wss.on("wsClientError", (error: Error, socket: Duplex, req: IncomingMessage) => {
     tickets.get(req)?.release();
-    app.refusalLog.debug("request refused", {
+    app.refusalLog.debug("http.refused", {
       status: 400,
       reason: error.message,
       peer: req.socket.remoteAddress,
@@ -168,7 +168,7 @@ function routeOf(app: App, req: IncomingMessage): Route {
   try {
     request = toRequest(req);
   } catch {
-    app.refusalLog.debug("request refused", {
+    app.refusalLog.debug("http.refused", {
       status: 400,
       reason: "unreadable URL",
       peer: req.socket.remoteAddress,

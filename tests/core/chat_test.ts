@@ -279,23 +279,23 @@ Deno.test("core: an unexpected fault answers internal_error and the session goes
   });
 });
 
-Deno.test("core: shutdown closes every session with 1001 and releases its claim", async () => {
+Deno.test("core: shutdown closes every session with 1012 and releases its claim", async () => {
   const broker = createMemoryBroker();
   let alice: Recorded | undefined;
   await withChat(broker, async (chat) => {
     alice = open(chat, { username: "alice" });
     await alice.until({ type: "channelList" });
   });
-  assertEquals(alice?.closedWith?.code, 1001);
+  assertEquals(alice?.closedWith?.code, 1012);
 });
 
-Deno.test("core: a connection accepted once shutdown began is closed with 1001, no session", async () => {
+Deno.test("core: a connection accepted once shutdown began is closed with 1012, no session", async () => {
   const broker = createMemoryBroker();
   const chat = createChat(chatOptions(broker));
   await chat.start();
   await chat.shutdown();
   const late = open(chat, { username: "late" });
-  assertEquals((await late.closing).code, 1001);
+  assertEquals((await late.closing).code, 1012);
   assertEquals([late.frames, chat.sessionCount()], [[], 0]);
   await broker.close();
 });

@@ -83,7 +83,7 @@ Deno.test("delivery: a receiver whose connection throws is closed with 1011; the
   assertEquals([first.connection.sent.length, last.connection.sent.length], [1, 1]);
   assertEquals(broken.connection.closedWith?.code, 1011);
   assertEquals(broken.state, "closed");
-  assertEquals(log.lines, ["error internal fault"]);
+  assertEquals(log.lines, ["error session.internal_fault"]);
 });
 
 Deno.test("delivery: sessions not open get nothing", async () => {
@@ -207,7 +207,7 @@ Deno.test("delivery: a receiver past SLOW_CONSUMER_BYTES is closed with 4005 and
   deliver("channel:x", { kind: "channel", message: message(id(sent + 1)) });
   assertEquals(slow.connection.sent.length, sent, "the frame that overflowed was the last");
   assertEquals(reader.connection.sent.length, sent + 1);
-  assertEquals(log.lines, ["warn slow consumer disconnected"]);
+  assertEquals(log.lines, ["warn session.slow_consumer"]);
 });
 
 Deno.test("delivery: many small frames to a stalled receiver still drop it within the bound", async () => {

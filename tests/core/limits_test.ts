@@ -117,7 +117,7 @@ Deno.test("limits: a bounded log prints its burst, drops the rest, then says how
   clock.advance(500);
   bounded.info("after a while");
   assertEquals(log.lines.slice(3), [
-    "info log lines dropped: over the rate bound",
+    "info log.dropped",
     "info after a while",
   ]);
   bounded.warn("no token left");

@@ -121,7 +121,7 @@ Deno.test("session: a failed command is answered by what failed it, with its ref
     ["b", "unavailable", "Broker unavailable: down"],
     ["c", "internal_error", "Internal error: the frame had no effect"],
   ]);
-  assertEquals(log.lines, ["error command failed"]);
+  assertEquals(log.lines, ["error command.failed"]);
   assertEquals(session.state, "open");
 });
 
@@ -160,5 +160,5 @@ Deno.test("session: a fault isolated to one session closes it with 1011 and is l
     throw new Error("boom");
   });
   assertEquals(session.connection.closedWith, { code: 1011, reason: "internal error" });
-  assertEquals(log.lines, ["error internal fault"]);
+  assertEquals(log.lines, ["error session.internal_fault"]);
 });

@@ -309,6 +309,6 @@ testEachRuntime(
       20,
       "memory keeps growing round after round",
     );
-    assertEquals(natter.output().match(/internal fault|Uncaught/g), null);
+    assertEquals(natter.output().match(/internal_fault|Uncaught/g), null);
   },
 );

@@ -22,9 +22,10 @@ for (const { runtime, env, edge } of STARTS) {
     await using alice = await connect(`${natter.ws}?username=alice`);
     assertEquals((await alice.take({ type: "sessionID" })).username, "alice");
     natter.child.kill("SIGTERM");
-    assertEquals((await alice.closed).code, 1001);
+    const closed = await alice.closed;
+    assertEquals([closed.code, closed.reason], [1012, "server restarting: reconnect"]);
     assertEquals((await natter.status).code, 0);
-    assertMatch(natter.output(), /shutting down signal=SIGTERM/);
+    assertMatch(natter.output(), /shutdown.started signal=SIGTERM/);
   });
 }
 

@@ -101,7 +101,7 @@ Deno.test("node package: npm pack installs into an empty project; its natter bin
     const chat = await run(node, ["--input-type=module", "-e", sdkChat(natter.ws)], project);
     assertEquals(JSON.parse(chat), { received: ["hello from node"], idIsMessageId: true });
     natter.child.kill("SIGTERM");
-    assertEquals((await alice.closed).code, 1001);
+    assertEquals((await alice.closed).code, 1012);
     assertEquals((await natter.status).code, 0);
   } finally {
     await Deno.remove(scratch, { recursive: true });

@@ -119,9 +119,9 @@ Deno.test("pipelining: a full queue refuses with rate_limited, and the log says 
       await cluster.redis.client.call("CLIENT", "UNPAUSE");
     }
     await alice.take({ type: "ack", ref: "held" });
-    await instance.untilOutput(/WARN frame refused: command queue full .*ref=over2/);
+    await instance.untilOutput(/WARN session.queue_full .*ref=over2/);
     const line = instance.output().split("\n").find((l) => l.includes("ref=over0"))!;
-    assertMatch(line, /WARN frame refused: command queue full session=\S+ user=alice\d queued=1/);
+    assertMatch(line, /WARN session.queue_full session=\S+ user=alice\d queued=1/);
     assertEquals(instance.output().includes("SECRET"), false, "no message text is logged");
   }
 });

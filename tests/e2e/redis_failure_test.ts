@@ -96,7 +96,7 @@ testEachRuntime(
     await redis.stop();
     await using natter = await startMain({ REDIS_URL: redis.url, REDIS_PREFIX: "late:" }, runtime);
     await natter.untilOutput(
-      new RegExp(`Redis unreachable at redis://127\\.0\\.0\\.1:${redis.port}`),
+      new RegExp(`redis.unreachable url=redis://127\\.0\\.0\\.1:${redis.port}`),
     );
     const health = await fetch(`${natter.http}/healthz`);
     assertEquals([health.status, await health.text()], [200, "ok\n"]);

@@ -22,7 +22,7 @@ testEachRuntime(
     });
     await wrongPath.body?.cancel();
     await server.untilOutput(
-      /DEBUG request refused status=404 method=GET path=\/socket upgrade=websocket/,
+      /DEBUG http.refused status=404 method=GET path=\/socket upgrade=websocket/,
     );
 
     using tcp = await Deno.connect({ hostname: "127.0.0.1", port: server.port });
@@ -30,22 +30,22 @@ testEachRuntime(
       "GET /chat?username=x HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\n" +
         "Connection: Upgrade\r\n\r\n",
     ));
-    await server.untilOutput(/DEBUG request refused status=400 reason=.+ peer=127\.0\.0\.1/);
+    await server.untilOutput(/DEBUG http.refused status=400 reason=.+ peer=127\.0\.0\.1/);
 
     await using alice = await joinA(server.ws, "alice");
     const sessionId = alice.session.sessionID!;
     await using taken = await connect(`${server.ws}?username=alice`);
     await taken.closed;
     await server.untilOutput(
-      /DEBUG connection refused close=4002 reason=username_taken session=\S+/,
+      /DEBUG session.refused close=4002 reason=username_taken session=\S+/,
     );
 
     alice.send({ type: "shout", message: "SECRET-TEXT-1", ref: "r1" });
     alice.send('{"type":"broadcast","to":"bad channel!","message":"SECRET-TEXT-2"}');
     alice.send("not json SECRET-TEXT-3");
     await alice.take({ type: "error", code: "invalid_json" });
-    await server.untilOutput(/frame refused code=invalid_json/);
-    const refused = linesOf(server.output(), "frame refused");
+    await server.untilOutput(/frame.refused code=invalid_json/);
+    const refused = linesOf(server.output(), "frame.refused");
     assertEquals(refused.length, 3, refused.join("\n"));
     assertMatch(
       refused[0],
@@ -76,8 +76,8 @@ testEachRuntime("refusal log: a flood of refusals is logged at a bounded rate", 
     assert(mark < 150, "no refusal was logged again within 15 s of the flood");
   }
   const seconds = (performance.now() - started) / 1000;
-  const logged = linesOf(server.output(), "frame refused").length;
-  const droppedTotal = [...server.output().matchAll(/DEBUG log lines dropped: .* dropped=(\d+)/g)]
+  const logged = linesOf(server.output(), "frame.refused").length;
+  const droppedTotal = [...server.output().matchAll(/DEBUG log.dropped dropped=(\d+)/g)]
     .reduce((sum, match) => sum + Number(match[1]), 0);
   // At most the burst (100) plus 20 a second, whatever the flood; every refusal is accounted for.
   assert(logged <= 100 + 20 * (seconds + 1), `${logged} lines in ${seconds.toFixed(1)} s`);

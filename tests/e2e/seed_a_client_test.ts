@@ -63,7 +63,9 @@ testEachRuntime(
   "seed A client: the startup log warns while SHARED_USERNAMES is on",
   async (runtime) => {
     await using shared = await startMain({ SHARED_USERNAMES: "true", LOG_LEVEL: "warn" }, runtime);
-    await shared.untilOutput(/WARN SHARED_USERNAMES is on: .*trusted network/);
+    await shared.untilOutput(
+      /WARN config.shared_usernames SHARED_USERNAMES is on: .*trusted network/,
+    );
     await using plain = await startMain({ LOG_LEVEL: "warn" }, runtime);
     assertEquals(/SHARED_USERNAMES/.test(plain.output()), false, plain.output());
     assertMatch(plain.output(), /websocket=ws:\/\/[^ ]+\/ws,ws:\/\/[^ ]+\/chat /);

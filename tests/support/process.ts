@@ -81,6 +81,8 @@ export async function startNatter(
       HOST: "127.0.0.1",
       PORT: "0",
       LOG_LEVEL: "info",
+      // Tests read log lines as text; the JSON default is tested where it is the point.
+      LOG_FORMAT: "pretty",
       NO_COLOR: "1",
       ...UNTHROTTLED,
       ...env,
@@ -108,10 +110,11 @@ export async function startNatter(
       reject(error);
     }
     onOutput = () => {
-      const match = output.match(/listening url=http:\/\/[^:]+:(\d+)/);
+      // The startup line, as text or as a JSON line.
+      const match = output.match(/listening url=http:\/\/[^:]+:(\d+)|"url":"http:\/\/[^:]+:(\d+)"/);
       if (match) {
         clearTimeout(timer);
-        resolve(Number(match[1]));
+        resolve(Number(match[1] ?? match[2]));
       }
     };
     status.then((s) => fail(new Error(`${label} exited with ${s.code}:\n${output}`)));

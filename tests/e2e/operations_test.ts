@@ -1,0 +1,114 @@
+/**
+ * Natter as an operator sees it: JSON log lines by default when stdout is
+ * not a terminal, each with a stable event name, covering connects and
+ * closes (with their code) and the shutdown, and never a message text, a
+ * token or a JWT; a quiet startup in Redis mode; and a graceful shutdown:
+ * `/readyz` and upgrades answer 503 at once, commands in flight are answered,
+ * sessions close with 1012, and the process exits 0.
+ */
+import { ask, connect, joinA, joinChannel } from "../support/client.ts";
+import { startCluster, untilStatus } from "../support/cluster.ts";
+import { JWT_SECRET, token } from "../support/jwt.ts";
+import { startMain } from "../support/process.ts";
+import { testEachRuntime } from "../support/runtimes.ts";
+import { assert, assertEquals } from "../support/assert.ts";
+
+const SECRET = "SECRET-c0ffee";
+
+testEachRuntime(
+  "operations: JSON log lines by default, an event for each connect, close and shutdown, and no text, token or JWT",
+  async (runtime) => {
+    // An empty LOG_FORMAT is unset: the default for an output that is not a terminal.
+    await using natter = await startMain({
+      AUTH_MODE: "jwt",
+      JWT_SECRET,
+      LOG_LEVEL: "debug",
+      LOG_FORMAT: "",
+    }, runtime);
+    const jwt = await token("alice");
+    const alice = await connect(`${natter.ws}?token=${jwt}`);
+    const welcome = await alice.take({ type: "sessionID" });
+    await joinChannel(alice, "room");
+    await ask(alice, { type: "broadcast", to: "room", message: `${SECRET} one` }, "1");
+    const said = await ask(alice, { type: "broadcast", to: "room", message: "two" }, "2");
+    await ask(alice, { type: "editMessage", to: "room", id: said.id, message: `${SECRET} 2` }, "3");
+    await ask(alice, { type: "directMessage", to: "bob", message: `${SECRET} dm` }, "4");
+    alice.send(`{"type":"broadcast","to":"room","message":"${SECRET} broken`);
+    await alice.take({ type: "error", code: "invalid_json" });
+    await ask(alice, { type: "refresh", token: jwt }, "5");
+    alice.socket.close(1000, "bye");
+    await alice.closed;
+    await natter.untilOutput(/"event":"session\.closed"/);
+    natter.child.kill("SIGTERM");
+    assertEquals((await natter.status).code, 0);
+
+    const output = natter.output();
+    for (const secret of [SECRET, jwt, welcome.token].filter(Boolean) as string[]) {
+      assertEquals(output.includes(secret), false, `logged: ${secret.slice(0, 20)}…`);
+    }
+    const lines = output.trim().split("\n").map((line) => JSON.parse(line));
+    for (const line of lines) {
+      assert(typeof line.time === "string" && typeof line.level === "string", JSON.stringify(line));
+      assert(/^[a-z_]+\.[a-z_]+$/.test(line.event), `event name: ${line.event}`);
+    }
+    const events = lines.map((line) => line.event);
+    for (
+      const event of [
+        "server.listening",
+        "session.opened",
+        "frame.refused",
+        "session.closed",
+        "shutdown.started",
+        "shutdown.finished",
+      ]
+    ) {
+      assert(events.includes(event), `no ${event} in ${events.join(", ")}`);
+    }
+    const closed = lines.find((line) => line.event === "session.closed");
+    assertEquals([closed.user, closed.kind, closed.code], ["alice", "A", 1000]);
+  },
+);
+
+Deno.test("operations: an instance starting with Redis logs no warning [deno+node]", async () => {
+  await using cluster = await startCluster(2, { LOG_LEVEL: "info" });
+  for (const instance of cluster.instances) {
+    await instance.untilOutput(/redis\.connected .*connection=subscriber/);
+    const warnings = instance.output().split("\n").filter((line) => / (WARN|ERROR) /.test(line));
+    assertEquals(warnings, [], "a healthy startup is quiet");
+  }
+});
+
+testEachRuntime(
+  "operations: on SIGTERM /readyz and upgrades answer 503 at once, publishes in flight are acked, sessions close with 1012, and the process exits 0",
+  async (runtime) => {
+    await using cluster = await startCluster(0);
+    await using natter = await startMain({
+      REDIS_URL: cluster.redis.url,
+      REDIS_PREFIX: `${cluster.prefix}${runtime}:`,
+      MAX_QUEUED_FRAMES: "5",
+    }, runtime);
+    await untilStatus(`${natter.http}/readyz`, 200);
+    await using alice = await joinA(natter.ws, "alice");
+    await joinChannel(alice, "room");
+    // Redis holds every write for a while: the publishes below stay in flight.
+    await cluster.redis.client.call("CLIENT", "PAUSE", "1500", "WRITE");
+    for (let i = 0; i < 5; i++) {
+      alice.send({ type: "broadcast", to: "room", message: `m${i}`, ref: `m${i}` });
+    }
+    // A full queue is refused at once: the server has read the five, and they are in flight.
+    alice.send({ type: "broadcast", to: "room", message: "one too many", ref: "over" });
+    assertEquals((await alice.take({ ref: "over" })).code, "rate_limited");
+    natter.child.kill("SIGTERM");
+    await untilStatus(`${natter.http}/readyz`, 503);
+    const upgrade = await fetch(`${natter.http}/ws?username=late`, {
+      headers: { upgrade: "websocket", connection: "Upgrade" },
+    });
+    await upgrade.body?.cancel();
+    assertEquals(upgrade.status, 503);
+    const acks = await alice.takeMany(5, { type: "ack" }, 20_000);
+    assertEquals(acks.map((ack) => ack.ref), ["m0", "m1", "m2", "m3", "m4"]);
+    const closed = await alice.closed;
+    assertEquals([closed.code, closed.reason], [1012, "server restarting: reconnect"]);
+    assertEquals((await natter.status).code, 0);
+  },
+);
