@@ -174,7 +174,7 @@ Deno.test("identity: a SIGTERM rolling restart keeps users' names, and their DMs
   const before = await directMessage(bob, "alice", "before");
   await alice.take({ type: "directMessage", message: "before" });
   two.child.kill("SIGTERM");
-  assertEquals((await alice.closed).code, 1001, "a graceful shutdown says going away");
+  assertEquals((await alice.closed).code, 1012, "a graceful shutdown says service restart");
   // Exited: its shutdown ended her session, and she is offline, holding her name.
   await two.status;
   const during = await directMessage(bob, "alice", "during the restart");

@@ -129,8 +129,8 @@ Deno.test("rolling restart: three instances SIGTERMed in turn; every acked messa
       up.delete(stopping);
       const moved = users.filter((user) => user.client.socket.url.startsWith(stopping.ws));
       stopping.child.kill("SIGTERM");
-      // 1001, or a reset when the process ended with the client's last frames unread.
-      for (const user of moved) assert([1001, 1006, 0].includes((await user.client.closed).code));
+      // 1012, or a reset when the process ended with the client's last frames unread.
+      for (const user of moved) assert([1012, 1006, 0].includes((await user.client.closed).code));
       await stopping.status;
       // Between instances for a moment, as behind a load balancer, then back on another one.
       for (const user of moved) await connectUser(user, firstUp(), true);
