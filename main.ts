@@ -16,6 +16,7 @@ if (import.meta.main) {
     env: Deno.env.toObject(),
     edges: { deno: serveDeno, ws: serveNode },
     readWebFile: (name) => Deno.readFile(new URL(`dist/web/${name}`, import.meta.url)),
+    memoryUsage: () => Deno.memoryUsage(),
     onSignal: (signal, listener) => Deno.addSignalListener(signal, listener),
     exit: (code) => Deno.exit(code),
   });

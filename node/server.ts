@@ -16,6 +16,7 @@ await runServer({
   edges: { ws: serveNode },
   // The build puts the web app in web/ beside server.js.
   readWebFile: (name) => readFile(new URL(`./web/${name}`, import.meta.url)),
+  memoryUsage: () => process.memoryUsage(),
   onSignal: (signal, listener) => process.on(signal, listener),
   exit: (code) => process.exit(code),
 });

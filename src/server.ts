@@ -9,6 +9,7 @@
  */
 import { type App, createApp } from "./app.ts";
 import { type Config, ConfigError, type EdgeName, loadConfig } from "./config.ts";
+import type { MemoryUsage } from "./metrics/exposition.ts";
 import { VERSION } from "./version.ts";
 import { loadWebApp, type ReadWebFile } from "./web.ts";
 
@@ -40,6 +41,8 @@ export interface Host {
   edges: Partial<Record<EdgeName, Edge>>;
   /** Reads a file of the built web app (`dist/web/` beside the entry point). */
   readWebFile: ReadWebFile;
+  /** Reads the process's memory, for `/metrics`. */
+  memoryUsage(): MemoryUsage;
   onSignal(signal: "SIGINT" | "SIGTERM", listener: () => void): void;
   exit(code: number): void;
 }
@@ -53,7 +56,10 @@ export async function runServer(host: Host): Promise<void> {
   }
   const { config, edgeName, edge } = started;
   const web = await loadWebApp(host.readWebFile);
-  const app = await createApp(config, typeof web === "string" ? {} : { web });
+  const app = await createApp(config, {
+    ...(typeof web === "string" ? {} : { web }),
+    memoryUsage: host.memoryUsage,
+  });
   if (typeof web === "string") app.log.warn(`web app not served: ${web}`);
   // The startup line prints at every log level: operators and scripts look for it.
   const onListen = ({ hostname, port }: { hostname: string; port: number }) =>

@@ -335,8 +335,10 @@ Deno.test("config: every problem is reported in one message, in the order of SET
   );
 });
 
-Deno.test("config: only REDIS_URL, EDGE and the JWT settings can leave their key absent", () => {
+Deno.test("config: only REDIS_URL, EDGE, METRICS_TOKEN and the JWT settings can leave their key absent", () => {
   // Checked by the type checker: every other key of Config is required.
-  const required: Required<Omit<Config, "redisUrl" | "edge" | "jwt">> = loadConfig({});
+  const required: Required<Omit<Config, "redisUrl" | "edge" | "metricsToken" | "jwt">> = loadConfig(
+    {},
+  );
   assertEquals(required, DEFAULTS);
 });
