@@ -17,6 +17,7 @@ if (import.meta.main) {
     edges: { deno: serveDeno, ws: serveNode },
     readWebFile: (name) => Deno.readFile(new URL(`dist/web/${name}`, import.meta.url)),
     stdoutIsTerminal: Deno.stdout.isTerminal(),
+    memoryUsage: () => Deno.memoryUsage(),
     onSignal: (signal, listener) => Deno.addSignalListener(signal, listener),
     exit: (code) => Deno.exit(code),
   });

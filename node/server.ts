@@ -17,6 +17,7 @@ await runServer({
   // The build puts the web app in web/ beside server.js.
   readWebFile: (name) => readFile(new URL(`./web/${name}`, import.meta.url)),
   stdoutIsTerminal: process.stdout.isTTY === true,
+  memoryUsage: () => process.memoryUsage(),
   onSignal: (signal, listener) => process.on(signal, listener),
   exit: (code) => process.exit(code),
 });

@@ -1,8 +1,8 @@
 /**
  * The composition root and the HTTP surface, independent of any runtime:
  * configuration → broker → chat core, plus the routing of each request
- * (`/` and the web app's files, `/healthz`, `/readyz`, and the WebSocket paths of
- * `WS_PATHS`). A runtime
+ * (`/` and the web app's files, `/healthz`, `/readyz`, `/metrics`, and the
+ * WebSocket paths of `WS_PATHS`). A runtime
  * edge asks `route` what to do with a request and, for a WebSocket path, upgrades
  * it and hands the socket to `app.chat`.
  *
@@ -10,6 +10,7 @@
  */
 import { createJwtAuthenticator } from "./auth.ts";
 import type { Broker } from "./broker/broker.ts";
+import { instrumentBroker } from "./broker/instrumented.ts";
 import { createMemoryBroker } from "./broker/memory.ts";
 import { createRedisBroker } from "./broker/redis.ts";
 import type { Config } from "./config.ts";
@@ -23,6 +24,9 @@ import {
 import { type Chat, createChat } from "./core/chat.ts";
 import { createBoundedLog } from "./core/limits.ts";
 import { createLogger, type Logger } from "./log.ts";
+import { metricsResponse } from "./metrics/endpoint.ts";
+import { exposition, type MemoryUsage } from "./metrics/exposition.ts";
+import { Metrics } from "./metrics/metrics.ts";
 import { bearerToken, type Handshake, parseHandshake } from "./protocol/handshake.ts";
 import { VERSION } from "./version.ts";
 import { WEB_SECURITY_HEADERS, type WebApp } from "./web.ts";
@@ -56,18 +60,22 @@ export interface AppParts {
   log?: Logger;
   /** The chat web app's files, served at `/` to browsers; without them `/` says how to build it. */
   web?: WebApp;
+  /** Reads the process's memory (a runtime's own call); without it `/metrics` leaves memory out. */
+  memoryUsage?: () => MemoryUsage;
 }
 
 /** Builds and starts an instance: the broker, the chat core, the lobby. */
 export async function createApp(config: Config, parts: AppParts = {}): Promise<App> {
   const log = parts.log ?? createLogger(config.logLevel);
-  const broker = parts.broker ?? createBroker(config, log);
+  const metrics = new Metrics();
+  const broker = instrumentBroker(parts.broker ?? createBroker(config, log, metrics), metrics);
   const refusalLog = createBoundedLog(log);
   const chat = createChat({
     ...config,
     broker,
     log,
     refusalLog,
+    metrics,
     ...(config.jwt
       ? {
         authenticator: createJwtAuthenticator({
@@ -86,13 +94,26 @@ export async function createApp(config: Config, parts: AppParts = {}): Promise<A
   }
   const admission = createAdmission(config);
   let draining = false;
+  /** The text of `/metrics`; a broker that cannot answer leaves its gauges out. */
+  async function scrape(): Promise<string> {
+    const [onlineUsers, channels] = await Promise.all([
+      broker.users.onlineCount(),
+      broker.channels.count(),
+    ]).catch(() => []);
+    return exposition(metrics, {
+      ...chat.census(),
+      onlineUsers,
+      channels,
+      memory: parts.memoryUsage?.(),
+    });
+  }
   return {
     chat,
     log,
     refusalLog,
     config,
     route: logRefusals(
-      routeRequests(config, broker, admission, parts.web, () => draining),
+      routeRequests(config, broker, admission, parts.web, scrape, () => draining),
       refusalLog,
     ),
     async shutdown() {
@@ -108,7 +129,7 @@ export async function createApp(config: Config, parts: AppParts = {}): Promise<A
 const SHUTTING_DOWN = "not ready: shutting down; connect to another instance\n";
 
 /** The broker configuration asks for: Redis when `REDIS_URL` is set, else the embedded one. */
-export function createBroker(config: Config, log: Logger): Broker {
+export function createBroker(config: Config, log: Logger, metrics?: Metrics): Broker {
   const retention = {
     historyLimit: config.historyLimit,
     historyTtlMs: config.historyTtlSeconds * 1000,
@@ -122,6 +143,7 @@ export function createBroker(config: Config, log: Logger): Broker {
     presenceTtlMs: config.presenceTtlMs,
     ...retention,
     log,
+    metrics,
   });
 }
 
@@ -143,6 +165,7 @@ function indexDocument(wsPaths: readonly string[], authMode: Config["authMode"])
     },
     health: "/healthz",
     ready: "/readyz",
+    metrics: "/metrics",
   });
 }
 
@@ -182,10 +205,11 @@ function pathOf(url: string): string {
 
 /** The router of one app: every request's answer, from the configuration fixed at start. */
 function routeRequests(
-  config: Pick<Config, "wsPaths" | "trustProxy" | "authMode">,
+  config: Pick<Config, "wsPaths" | "trustProxy" | "authMode" | "metricsToken">,
   broker: Broker,
   admission: Admission,
   web: WebApp | undefined,
+  scrape: () => Promise<string>,
   /** Whether the instance is shutting down: it takes no new connection and is not ready. */
   draining: () => boolean,
 ): App["route"] {
@@ -240,6 +264,8 @@ function routeRequests(
         return broker.isReady()
           ? respond("ready\n", 200, "text/plain")
           : respond("not ready: the broker is unreachable\n", 503, "text/plain");
+      case "/metrics":
+        return { type: "respond", response: metricsResponse(request, config.metricsToken, scrape) };
       default:
         if (web?.has(pathname)) return webFile(web, pathname, request);
         return respond(`Not found: ${pathname}\n`, 404, "text/plain");

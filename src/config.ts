@@ -24,7 +24,7 @@ import {
 } from "./settings.ts";
 
 /** Paths the HTTP surface answers itself, so no WebSocket path may take them. */
-const HTTP_PATHS = ["/", "/healthz", "/readyz"];
+const HTTP_PATHS = ["/", "/healthz", "/readyz", "/metrics"];
 
 /** Whether a request can have `path` as its path: as a URL parser leaves it, in RFC 3986 characters. */
 function isWebSocketPath(path: string): boolean {
@@ -57,7 +57,7 @@ export const SETTINGS = {
     valid: isWebSocketPath,
     must: "be a comma list of paths such as /ws,/chat: each starts with /, is written as " +
       "a request sends it (ASCII, other characters %-encoded; no ?, #, // or dot segments), " +
-      "and is not /, /healthz or /readyz",
+      "and is not /, /healthz, /readyz or /metrics",
   }),
   /** The channel kind-B clients live in. @default "lobby" */
   lobbyChannel: channelName("LOBBY_CHANNEL", "lobby"),
@@ -161,6 +161,15 @@ export const SETTINGS = {
    * @default 50
    */
   readReceiptsMaxMembers: integer("READ_RECEIPTS_MAX_MEMBERS", 50, 0, 10_000),
+  /**
+   * When set, `/metrics` answers only requests with `Authorization: Bearer`
+   * and this token (others get 401); unset, it is open to anyone who can
+   * reach the port.
+   */
+  metricsToken: verbatim("METRICS_TOKEN", {
+    valid: (token) => /^[\x21-\x7e]{16,}$/.test(token),
+    must: "be at least 16 printable ASCII characters without spaces",
+  }),
   /**
    * How WebSockets are served: Deno's own `upgradeWebSocket` (`deno`, Deno only) or
    * `node:http` with `ws` (`ws`, both runtimes). Unset: the runtime's own,

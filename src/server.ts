@@ -10,6 +10,7 @@
 import { type App, createApp } from "./app.ts";
 import { type Config, ConfigError, type EdgeName, loadConfig } from "./config.ts";
 import { createLogger } from "./log.ts";
+import type { MemoryUsage } from "./metrics/exposition.ts";
 import { VERSION } from "./version.ts";
 import { loadWebApp, type ReadWebFile } from "./web.ts";
 
@@ -43,6 +44,8 @@ export interface Host {
   readWebFile: ReadWebFile;
   /** Whether stdout is a terminal: log lines are then `pretty` unless LOG_FORMAT says. */
   stdoutIsTerminal: boolean;
+  /** Reads the process's memory, for `/metrics`. */
+  memoryUsage(): MemoryUsage;
   onSignal(signal: "SIGINT" | "SIGTERM", listener: () => void): void;
   exit(code: number): void;
 }
@@ -58,7 +61,11 @@ export async function runServer(host: Host): Promise<void> {
   const format = config.logFormat ?? (host.stdoutIsTerminal ? "pretty" : "json");
   const log = createLogger(config.logLevel, format);
   const web = await loadWebApp(host.readWebFile);
-  const app = await createApp(config, typeof web === "string" ? { log } : { log, web });
+  const app = await createApp(config, {
+    log,
+    ...(typeof web === "string" ? {} : { web }),
+    memoryUsage: host.memoryUsage,
+  });
   if (typeof web === "string") log.warn("web.unavailable", { message: web });
   // The startup line prints at every log level: operators and scripts look for it.
   const startup = createLogger("debug", format);

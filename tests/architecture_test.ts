@@ -18,7 +18,7 @@ const MAX_MODULE_LINES = 400;
  * every module in it.
  */
 const LAYERS: readonly string[][] = [
-  ["protocol/", "ids.ts", "log.ts", "version.ts", "web.ts"],
+  ["protocol/", "metrics/", "ids.ts", "log.ts", "version.ts", "web.ts"],
   ["settings.ts", "config.ts", "auth.ts"],
   ["broker/"],
   ["core/"],
@@ -73,7 +73,9 @@ const FOLDER_ORDERS: Record<string, string[]> = {
     "redis_subscriber.ts",
     "redis_presence.ts",
     "redis.ts",
+    "instrumented.ts",
   ],
+  "metrics/": ["histogram.ts", "metrics.ts", "exposition.ts", "endpoint.ts"],
   "core/": [
     "connection.ts",
     "limits.ts",

@@ -337,9 +337,11 @@ Deno.test("config: every problem is reported in one message, in the order of SET
   );
 });
 
-Deno.test("config: only REDIS_URL, EDGE, LOG_FORMAT and the JWT settings can leave their key absent", () => {
+Deno.test("config: only REDIS_URL, EDGE, LOG_FORMAT, METRICS_TOKEN and the JWT settings can leave their key absent", () => {
   // Checked by the type checker: every other key of Config is required.
-  const required: Required<Omit<Config, "redisUrl" | "edge" | "jwt" | "logFormat">> = loadConfig(
+  const required: Required<
+    Omit<Config, "redisUrl" | "edge" | "jwt" | "logFormat" | "metricsToken">
+  > = loadConfig(
     {},
   );
   assertEquals(required, DEFAULTS);

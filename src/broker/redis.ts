@@ -30,6 +30,7 @@ import type { DeliveredMessage } from "../protocol/commands.ts";
 import { byCodePoints, userKey } from "../protocol/names.ts";
 import { createMessageClock, formatMessageId } from "../ids.ts";
 import type { Logger } from "../log.ts";
+import { Metrics, type RedisConnection } from "../metrics/metrics.ts";
 import {
   type Broker,
   type BrokerEvents,
@@ -73,6 +74,8 @@ export interface RedisBrokerOptions {
   /** How long a user keeps the name after their last session ends. @default 120000 */
   reconnectGraceMs: number;
   log: Logger;
+  /** Where reconnects and backfills are counted. */
+  metrics?: Metrics;
 }
 
 /** Longest wait for one Redis command before it counts as failed. */
@@ -83,6 +86,7 @@ const MAX_RECONNECT_DELAY_MS = 1000;
 /** Connects to Redis (in the background: the instance starts even while Redis is down). */
 export function createRedisBroker(options: RedisBrokerOptions): Broker {
   const { prefix, presenceTtlMs, historyLimit, historyTtlMs, dedupWindowMs, log } = options;
+  const metrics = options.metrics ?? new Metrics();
   const where = redactUrl(options.url);
   const connection: RedisOptions = {
     enableOfflineQueue: false,
@@ -123,14 +127,16 @@ export function createRedisBroker(options: RedisBrokerOptions): Broker {
     deliver: (topic, envelope) => events.deliver(topic, envelope),
     historyLimit,
     log,
+    metrics,
   });
 
   watch(command, "commands", restoreState);
   watch(subscriber, "subscriber", subscriptions.onReady);
 
   /** Logs each outage once, and runs `onReady` whenever the connection is (re)established. */
-  function watch(redis: Redis, role: string, onReady: () => Promise<void>): void {
+  function watch(redis: Redis, role: RedisConnection, onReady: () => Promise<void>): void {
     let downSince: number | undefined;
+    let connectedBefore = false;
     redis.on("error", (error: Error) => {
       if (downSince !== undefined || closing) return;
       downSince = Date.now();
@@ -144,6 +150,8 @@ export function createRedisBroker(options: RedisBrokerOptions): Broker {
     redis.on("ready", () => {
       const outageMs = downSince === undefined ? undefined : Date.now() - downSince;
       downSince = undefined;
+      if (connectedBefore) metrics.redisReconnects[role]++;
+      connectedBefore = true;
       log.info("redis.connected", {
         url: where,
         connection: role,

@@ -16,6 +16,7 @@
  */
 import type { Redis } from "ioredis";
 import type { Logger } from "../log.ts";
+import type { Metrics } from "../metrics/metrics.ts";
 import {
   type Envelope,
   type HistorySince,
@@ -43,6 +44,8 @@ export interface SubscriberOptions {
   /** Messages kept per topic: a remembered sender beyond that many could never be backfilled. */
   historyLimit: number;
   log: Logger;
+  /** Where backfills are counted. */
+  metrics: Metrics;
 }
 
 /** The subscriber side, as the rest of the broker uses it. */
@@ -112,6 +115,7 @@ export function createRedisSubscriber(options: SubscriberOptions): Subscriptions
     }
     const current: Backfill = { held: new Map(), again: true, done: Promise.resolve() };
     backfill = current;
+    options.metrics.redisBackfills++;
     current.done = (async () => {
       const read = new Map<Topic, MessageEnvelope[]>();
       try {
@@ -122,6 +126,7 @@ export function createRedisSubscriber(options: SubscriberOptions): Subscriptions
             const after = delivered.last(topic) ?? subscribedAt.get(topic);
             if (after === undefined) continue;
             const missed = await options.readSince(topic, after);
+            options.metrics.redisBackfilledMessages += missed.envelopes.length;
             if (missed.truncated) {
               log.warn("redis.backfill_truncated", {
                 topic,

@@ -11,6 +11,7 @@ import type { Authenticator } from "../auth.ts";
 import type { Broker } from "../broker/broker.ts";
 import type { Config } from "../config.ts";
 import type { Logger } from "../log.ts";
+import { Metrics } from "../metrics/metrics.ts";
 import { createCodecA } from "../protocol/codec_a.ts";
 import { createCodecB } from "../protocol/codec_b.ts";
 import { createChannels } from "./channels.ts";
@@ -63,6 +64,14 @@ export interface ChatOptions extends ChatSettings {
   authenticator?: Authenticator;
   /** Where refusals are logged (at debug); by default `log`, bounded in rate. */
   refusalLog?: Logger;
+  /** Where the core counts what it does, for `/metrics`; by default counts nobody reads. */
+  metrics?: Metrics;
+}
+
+/** How many connections and opened sessions this instance holds, by client kind. */
+export interface Census {
+  connections: Record<"A" | "B", number>;
+  sessions: Record<"A" | "B", number>;
 }
 
 /** The chat service of one instance. */
@@ -75,11 +84,14 @@ export interface Chat {
   shutdown(): Promise<void>;
   /** Sessions currently connected to this instance. */
   sessionCount(): number;
+  /** Counts the connections and sessions by client kind (for `/metrics`: walks every session). */
+  census(): Census;
 }
 
 /** Creates the chat service on `options.broker`. */
 export function createChat(options: ChatOptions): Chat {
   const { broker, log, authenticator } = options;
+  const metrics = options.metrics ?? new Metrics();
   const roster = createRoster<Session>(broker.bus);
   /** Shared by delivery, which notes each channel's newest id, and the sessions' resumes. */
   const lastDelivered = new Map<string, string>();
@@ -105,6 +117,7 @@ export function createChat(options: ChatOptions): Chat {
       refusalLog: options.refusalLog ?? createBoundedLog(log),
       lastDelivered,
       overloadLog: createBoundedLog(log, OVERLOAD_LOG_RATE, OVERLOAD_LOG_BURST),
+      metrics,
     },
     codecs: { A: createCodecA(options), B: createCodecB(options) },
     opening,
@@ -120,6 +133,7 @@ export function createChat(options: ChatOptions): Chat {
       follow: memberships.follow,
       onPresence: presence.deliver,
       lastDelivered,
+      metrics,
     }),
     revoked: sessions.revoke,
     expired: presence.expired,
@@ -139,6 +153,15 @@ export function createChat(options: ChatOptions): Chat {
       await sessions.shutdown();
     },
     sessionCount: sessions.count,
+    census() {
+      const census: Census = { connections: { A: 0, B: 0 }, sessions: { A: 0, B: 0 } };
+      for (const session of sessions.values()) {
+        if (session.state === "closed") continue;
+        census.connections[session.codec.kind]++;
+        if (session.state === "open") census.sessions[session.codec.kind]++;
+      }
+      return census;
+    },
   };
 }
 

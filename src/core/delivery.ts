@@ -22,6 +22,7 @@ import {
   type Topic,
 } from "../broker/broker.ts";
 import type { Logger } from "../log.ts";
+import type { Metrics } from "../metrics/metrics.ts";
 import type { Codec } from "../protocol/commands.ts";
 import { address, type ClientEnvelope, isFor } from "./events.ts";
 import { admits } from "./replay.ts";
@@ -50,11 +51,13 @@ export interface DeliveryOptions {
   onPresence: OnPresence;
   /** Where the newest id delivered on each channel is noted: the sessions' `lastDelivered`. */
   lastDelivered: Map<Topic, string>;
+  /** Where frames out and the delivery lag are counted, once per envelope (not per receiver). */
+  metrics: Metrics;
 }
 
 /** Delivery to the local members of each topic. */
 export function createDelivery(options: DeliveryOptions): Deliver {
-  const { roster, log, follow, onPresence, lastDelivered } = options;
+  const { roster, log, follow, onPresence, lastDelivered, metrics } = options;
   return (topic, envelope) => {
     const members = roster.members(topic);
     if (!members) return;
@@ -63,7 +66,7 @@ export function createDelivery(options: DeliveryOptions): Deliver {
         return onPresence(members, topic.slice(CHANNEL_PREFIX.length), envelope);
       }
       if (envelope.kind === "channel") lastDelivered.set(topic, envelope.message.id);
-      if (envelope.kind !== "membership") return fanOut(members, topic, envelope);
+      if (envelope.kind !== "membership") return fanOut(members, topic, envelope, metrics);
       for (const session of members) {
         if (session.state === "open" && session.id !== envelope.exceptSession) {
           follow(session, envelope);
@@ -78,13 +81,19 @@ export function createDelivery(options: DeliveryOptions): Deliver {
 /** What every channel topic starts with. */
 const CHANNEL_PREFIX = channelTopic("");
 
-function fanOut(members: Iterable<Session>, topic: Topic, envelope: ClientEnvelope): void {
+function fanOut(
+  members: Iterable<Session>,
+  topic: Topic,
+  envelope: ClientEnvelope,
+  metrics: Metrics,
+): void {
   const addressed = address(topic, envelope);
   const leavesOut = addressed.exceptSession !== undefined || addressed.exceptUser !== undefined;
   const gatesMessages = isMessage(envelope);
   const frames = new Map<Codec, string | undefined>();
   let codec: Codec | undefined;
   let frame: string | undefined;
+  let sent = 0;
   for (const session of members) {
     if (session.state !== "open") continue;
     if (leavesOut && !isFor(session, addressed)) continue;
@@ -95,6 +104,10 @@ function fanOut(members: Iterable<Session>, topic: Topic, envelope: ClientEnvelo
       frame = frames.has(codec) ? frames.get(codec) : codec.encode(addressed.event);
       frames.set(codec, frame);
     }
-    if (frame !== undefined) sendFrameIsolated(session, frame);
+    if (frame === undefined) continue;
+    sendFrameIsolated(session, frame);
+    sent++;
   }
+  metrics.framesOut[addressed.event.type] += sent;
+  if (isMessage(envelope)) metrics.deliveryLag.observe(Date.now() - envelope.message.ts);
 }

@@ -56,6 +56,7 @@ function withinRate(session: Session, data?: string): boolean {
   const { limits, settings } = session;
   if (limits.frames.take()) return true;
   if (limits.strikes.strike()) {
+    settings.metrics.rateLimitDisconnects++;
     close(session, CLOSE_CODES.rate_abuse, "rate limit abuse");
     return false;
   }

@@ -197,6 +197,7 @@ export function createListFeed(options: ListFeedOptions): ListFeed {
       session.listsDueAt = Math.max(now, session.listsDueAt) +
         utf8Length(frame) * 1000 / options.listBytesPerSecond;
       sendFrameIsolated(session, frame);
+      session.settings.metrics.framesOut[kind]++;
     }
   }
 

@@ -170,6 +170,7 @@ export function createPresence(options: PresenceOptions): PresenceFeed {
         if (held) held.push(outbound);
         else if ((frame ??= session.codec.encode(outbound)) !== undefined) {
           sendFrameIsolated(session, frame);
+          session.settings.metrics.framesOut.member++;
         }
       }
     },
@@ -217,6 +218,7 @@ export function createPresence(options: PresenceOptions): PresenceFeed {
         if (frame === undefined || lastCounts.get(channel) === frame) continue;
         lastCounts.set(channel, frame);
         for (const session of sessions) sendFrameIsolated(session, frame);
+        sessions[0].settings.metrics.framesOut.memberCount += sessions.length;
       }
     },
     changedChannels() {

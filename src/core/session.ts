@@ -14,6 +14,7 @@
 import type { MessageEnvelope, Topic } from "../broker/broker.ts";
 import type { Config } from "../config.ts";
 import type { Logger } from "../log.ts";
+import type { Metrics } from "../metrics/metrics.ts";
 import type { Codec, Outbound, Refusal } from "../protocol/commands.ts";
 import { CLOSE_CODES, type ErrorCode } from "../protocol/codes.ts";
 import type { Connection } from "./connection.ts";
@@ -75,6 +76,8 @@ export interface SessionSettings extends
   lastDelivered: Map<Topic, string>;
   /** Where frames refused for a full queue go, at warn: an operator's concern, bounded, never texts. */
   overloadLog: Logger;
+  /** Where frames out, errors and closes are counted. */
+  metrics: Metrics;
 }
 
 /** A connected client. */
@@ -182,7 +185,11 @@ export class CommandRefused extends Error {
 export function send(session: Session, event: Outbound): void {
   if (session.state === "closed") return;
   const frame = session.codec.encode(event);
-  if (frame !== undefined) sendFrame(session, frame);
+  if (frame === undefined) return;
+  sendFrame(session, frame);
+  const { metrics } = session.settings;
+  metrics.framesOut[event.type]++;
+  if (event.type === "error") metrics.errors[event.code]++;
 }
 
 /**
@@ -231,6 +238,7 @@ function dropSlowConsumer(session: Session): void {
     user: session.user?.name,
     bufferedBytes: session.connection.bufferedAmount,
   });
+  session.settings.metrics.slowConsumerDisconnects++;
   close(session, CLOSE_CODES.slow_consumer, "slow consumer");
 }
 
@@ -295,13 +303,19 @@ function end(session: Session, code: number, reason: string, event: string): voi
     session: session.id,
     user: session.user?.name,
   });
-  disconnected(session);
+  session.settings.metrics.countClose(code);
+  finish(session);
   session.connection.close(code, reason);
 }
 
-/** Ends a session whose socket is already gone; later calls do nothing. */
+/** Ends a session whose socket is already gone (the client or the network closed it); later calls do nothing. */
 export function disconnected(session: Session): void {
   if (session.state === "closed") return;
+  session.settings.metrics.countClose("remote");
+  finish(session);
+}
+
+function finish(session: Session): void {
   session.state = "closed";
   settlers.get(session)?.();
 }

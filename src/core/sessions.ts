@@ -76,7 +76,7 @@ const IGNORED: ConnectionEvents = { text() {}, binary() {}, closed() {} };
 /** Creates an empty registry. */
 export function createSessionRegistry(options: RegistryOptions): SessionRegistry {
   const { opening, handlers, channels, claims } = options;
-  const { log } = options.settings;
+  const { log, metrics } = options.settings;
   const sessions = new Map<string, Session>();
   /** Releases still running: shutdown waits for them. */
   const releasing = new Set<Promise<void>>();
@@ -175,9 +175,14 @@ export function createSessionRegistry(options: RegistryOptions): SessionRegistry
         text: (data) =>
           isolate(session, () => {
             const command = receiveText(session, data);
+            metrics.framesIn[command?.type ?? "refused"]++;
             if (command) queue(session, command);
           }),
-        binary: (byteLength) => isolate(session, () => receiveBinary(session, byteLength)),
+        binary: (byteLength) =>
+          isolate(session, () => {
+            metrics.framesIn.binary++;
+            receiveBinary(session, byteLength);
+          }),
         closed: (code) => {
           session.closeCode ??= code;
           disconnected(session);

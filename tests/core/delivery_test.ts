@@ -3,6 +3,7 @@
  * encode per client kind, who is left out, the replay gate, and a failing
  * or slow receiver that is closed alone while the others get their frame.
  */
+import { Metrics } from "../../src/metrics/metrics.ts";
 import type { Envelope } from "../../src/broker/broker.ts";
 import { createDelivery } from "../../src/core/delivery.ts";
 import { holdLive } from "../../src/core/replay.ts";
@@ -54,6 +55,7 @@ async function deliveryTo(topic: string, members: Session[], log = silent) {
       throw new Error("no presence signal in these tests");
     },
     lastDelivered: new Map(),
+    metrics: new Metrics(),
   });
 }
 

@@ -41,6 +41,7 @@ function setUp() {
       follow() {},
       onPresence() {},
       lastDelivered: settings.lastDelivered,
+      metrics: settings.metrics,
     }),
     revoked() {},
     expired() {},

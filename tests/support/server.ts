@@ -39,7 +39,7 @@ export async function startServer(
 ): Promise<TestServer> {
   const quiet = { LOG_LEVEL: "error", ...UNTHROTTLED, ...env, HOST: "127.0.0.1", PORT: "0" };
   if (runtime === "node") return await startMain(quiet, "node");
-  const app = await createApp(loadConfig(quiet));
+  const app = await createApp(loadConfig(quiet), { memoryUsage: () => Deno.memoryUsage() });
   const listener = await serveDeno(app, { hostname: "127.0.0.1", port: 0 });
   return {
     port: listener.port,

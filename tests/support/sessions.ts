@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { Metrics } from "../../src/metrics/metrics.ts";
 import type { Broker } from "../../src/broker/broker.ts";
 import { type Channels, createChannels } from "../../src/core/channels.ts";
 import type { Connection } from "../../src/core/connection.ts";
@@ -47,6 +48,7 @@ export function testSettings(overrides: Partial<SessionSettings> = {}): SessionS
     messageChangesPerMinute: 1_000_000,
     maxQueuedFrames: 64,
     lastDelivered: new Map(),
+    metrics: new Metrics(),
     ...overrides,
   };
 }
