@@ -14,6 +14,7 @@ if (import.meta.main) {
   await runServer({
     runtime: "deno",
     env: Deno.env.toObject(),
+    args: Deno.args,
     edges: { deno: serveDeno, ws: serveNode },
     readWebFile: (name) => Deno.readFile(new URL(`dist/web/${name}`, import.meta.url)),
     stdoutIsTerminal: Deno.stdout.isTerminal(),

@@ -13,6 +13,8 @@ import { serveNode } from "../src/runtime/node.ts";
 await runServer({
   runtime: "node",
   env: process.env,
+  // Node's argv starts with the node binary and this script.
+  args: process.argv.slice(2),
   edges: { ws: serveNode },
   // The build puts the web app in web/ beside server.js.
   readWebFile: (name) => readFile(new URL(`./web/${name}`, import.meta.url)),

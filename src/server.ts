@@ -1,6 +1,6 @@
 /**
  * Running Natter as a process, shared by both entry points (`main.ts` for
- * Deno, `node/server.ts` for Node): read the configuration, build the app,
+ * Deno, `node/server.ts` for Node): answer `--help`, read the configuration, build the app,
  * serve it on an edge, print the startup line, and shut down gracefully on
  * SIGINT or SIGTERM. An entry point only hands over its runtime's
  * primitives, as a {@linkcode Host}; nothing here knows which runtime it is.
@@ -11,6 +11,7 @@ import { type App, createApp } from "./app.ts";
 import { type Config, ConfigError, type EdgeName, loadConfig } from "./config.ts";
 import { createLogger } from "./log.ts";
 import type { MemoryUsage } from "./metrics/exposition.ts";
+import { configurationHelp } from "./help.ts";
 import { VERSION } from "./version.ts";
 import { loadWebApp, type ReadWebFile } from "./web.ts";
 
@@ -38,6 +39,8 @@ export interface Host {
   /** The runtime's name, printed in the startup line. */
   runtime: "deno" | "node";
   env: Record<string, string | undefined>;
+  /** The command-line arguments after the program's own (only `--help` is one). */
+  args: readonly string[];
   /** The edges this runtime can run; the first one is used when `EDGE` is unset. */
   edges: Partial<Record<EdgeName, Edge>>;
   /** Reads a file of the built web app (`dist/web/` beside the entry point). */
@@ -50,12 +53,30 @@ export interface Host {
   exit(code: number): void;
 }
 
-/** Runs Natter until a signal stops it; a bad configuration exits with status 1. */
+/** How each runtime's users start Natter, as `--help` shows it. */
+const COMMANDS = { deno: "deno task start", node: "node server.js" } as const;
+
+/**
+ * Runs Natter until a signal stops it. `--help` prints the configuration help
+ * and exits 0; an unknown argument or a bad configuration exits with status 2
+ * (a usage error, which no restart mends), a port it cannot bind with 1.
+ */
 export async function runServer(host: Host): Promise<void> {
+  if (host.args.includes("--help") || host.args.includes("-h")) {
+    console.log(configurationHelp(COMMANDS[host.runtime]));
+    return host.exit(0);
+  }
+  if (host.args.length > 0) {
+    console.error(
+      `Unknown argument ${host.args[0]}: every setting is an environment variable ` +
+        `(${COMMANDS[host.runtime]} --help lists them)`,
+    );
+    return host.exit(2);
+  }
   const started = startable(host);
   if (typeof started === "string") {
     console.error(started);
-    return host.exit(1);
+    return host.exit(2);
   }
   const { config, edgeName, edge } = started;
   const format = config.logFormat ?? (host.stdoutIsTerminal ? "pretty" : "json");

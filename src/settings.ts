@@ -24,6 +24,12 @@ export class Setting<T> {
      * the variable's name.
      */
     readonly schema: z.ZodType<T, string | undefined>,
+    /**
+     * What the variable accepts, as the rule its errors state after its
+     * name ("must be an integer from 0 to 65535"): `--help` prints it as the
+     * setting's bounds, so they cannot drift from what is enforced.
+     */
+    readonly accepts: string,
   ) {}
 }
 
@@ -78,20 +84,19 @@ export function integer(
   min: number,
   max: number,
 ): Setting<number> {
+  const accepts = `must be an integer from ${min} to ${max}`;
   return new Setting(
     variable,
     z.string().optional().transform((raw, ctx) => {
       if (raw === undefined || raw.trim() === "") return fallback;
       const value = Number(raw.trim());
       if (!/^\d+$/.test(raw.trim()) || value < min || value > max) {
-        ctx.addIssue({
-          code: "custom",
-          message: `${variable} must be an integer from ${min} to ${max} (got "${raw}")`,
-        });
+        ctx.addIssue({ code: "custom", message: `${variable} ${accepts} (got "${raw}")` });
         return z.NEVER;
       }
       return value;
     }),
+    accepts,
   );
 }
 
@@ -108,6 +113,7 @@ export function text(
     trimmed(fallback).refine((value) => value === undefined || valid(value), {
       message: `${variable} must ${must}`,
     }),
+    must === undefined ? "any text" : `must ${must}`,
   );
 }
 
@@ -120,14 +126,16 @@ export function list(
   options: { fallback: string } & Rule<string>,
 ): Setting<string[]> {
   const { fallback, valid, must } = options;
+  const accepts = `must ${must}, at least one and none twice`;
   return new Setting(
     variable,
     trimmed(fallback)
       .transform((raw) => raw.split(",").map((item) => item.trim()).filter(Boolean))
       .refine(
         (items) => items.length > 0 && items.every(valid) && new Set(items).size === items.length,
-        { message: `${variable} must ${must}, at least one and none twice` },
+        { message: `${variable} ${accepts}` },
       ),
+    accepts,
   );
 }
 
@@ -148,7 +156,7 @@ export function oneOf<V extends string>(
   options: { fallback?: V; must: string },
 ): Setting<V | undefined> {
   const choice = z.enum(values, { error: `${variable} must ${options.must}` }).optional();
-  return new Setting(variable, trimmed(options.fallback).pipe(choice));
+  return new Setting(variable, trimmed(options.fallback).pipe(choice), `must ${options.must}`);
 }
 
 /**
@@ -167,6 +175,7 @@ export function channelName(variable: string, fallback: string): Setting<string>
       });
       return z.NEVER;
     }),
+    "must be a valid channel name",
   );
 }
 
@@ -181,6 +190,7 @@ export function flag(variable: string): Setting<boolean> {
       ctx.addIssue({ code: "custom", message: `${variable} must be true or false (got "${raw}")` });
       return z.NEVER;
     }),
+    "must be true or false",
   );
 }
 
@@ -196,6 +206,7 @@ export function verbatim(variable: string, rule?: Rule<string>): Setting<string 
       (value) => value === undefined || valid(value),
       { message: `${variable} must ${must}` },
     ),
+    must === undefined ? "any text, used exactly as given" : `must ${must}, used exactly as given`,
   );
 }
 

@@ -1,12 +1,13 @@
 /**
  * The real entry points, as a user runs them (`main.ts` on Deno, the built
  * `dist/node/server.js` on Node): startup, graceful shutdown, bad
- * configuration.
+ * configuration, `--help`.
  */
+import { describeSettings } from "../../src/help.ts";
 import { connect } from "../support/client.ts";
 import { runMain, startMain } from "../support/process.ts";
 import { type Runtime, testEachRuntime } from "../support/runtimes.ts";
-import { assertEquals, assertMatch } from "../support/assert.ts";
+import { assert, assertEquals, assertMatch } from "../support/assert.ts";
 
 const STARTS: { runtime: Runtime; env: Record<string, string>; edge: string }[] = [
   { runtime: "deno", env: {}, edge: "deno" },
@@ -29,19 +30,52 @@ for (const { runtime, env, edge } of STARTS) {
   });
 }
 
-testEachRuntime("main: a bad variable stops startup with a message naming it", async (runtime) => {
-  const { code, output } = await runMain({ PORT: "http", MAX_FRAME_BYTES: "10" }, runtime);
-  assertEquals(code, 1);
-  assertMatch(
-    output,
-    /Invalid configuration: PORT must be an integer from 0 to 65535 \(got "http"\)/,
-  );
-  assertMatch(output, /MAX_FRAME_BYTES/);
+testEachRuntime(
+  "main: bad variables stop startup with status 2, naming every one",
+  async (runtime) => {
+    const { code, output } = await runMain(
+      { PORT: "http", MAX_FRAME_BYTES: "10", AUTH_MODE: "magic" },
+      runtime,
+    );
+    assertEquals(code, 2);
+    assertMatch(
+      output,
+      /Invalid configuration: PORT must be an integer from 0 to 65535 \(got "http"\); MAX_FRAME_BYTES must be an integer from 256 to 16777216 \(got "10"\); AUTH_MODE must be anonymous or jwt/,
+    );
+    assertEquals(output.includes("listening"), false);
+  },
+);
+
+testEachRuntime(
+  "main: --help prints every variable with its default, bounds and meaning, and exits 0",
+  async (runtime) => {
+    // A bad PORT too: --help answers before the configuration is read, and never listens.
+    const { code, output } = await runMain({ PORT: "http" }, runtime, ["--help"]);
+    assertEquals(code, 0);
+    assertMatch(output, runtime === "deno" ? /Usage: deno task start/ : /Usage: node server\.js/);
+    // Unwrapped, each entry reads "VARIABLE Default D; must be …." then its meaning.
+    const flat = output.replace(/\s+/g, " ");
+    for (const { variable, fallback, accepts } of describeSettings()) {
+      const entry = ` ${variable} Default ${fallback ?? "unset"}; ${accepts}. `;
+      assert(flat.includes(entry), `--help shows${entry}`);
+    }
+    assertMatch(
+      output,
+      /^PORT\n {4}Default 8080; must be an integer from 0 to 65535\.\n {4}TCP port/m,
+    );
+    assertEquals(output.includes("listening"), false);
+  },
+);
+
+testEachRuntime("main: an unknown argument stops startup with status 2", async (runtime) => {
+  const { code, output } = await runMain({}, runtime, ["--port=9000"]);
+  assertEquals(code, 2);
+  assertMatch(output, /Unknown argument --port=9000: every setting is an environment variable/);
 });
 
 Deno.test("main (node): EDGE=deno stops startup, naming the edge Node has", async () => {
   const { code, output } = await runMain({ EDGE: "deno" }, "node");
-  assertEquals(code, 1);
+  assertEquals(code, 2);
   assertMatch(
     output,
     /Invalid configuration: EDGE=deno is not available on node, which runs ws \(leave EDGE unset/,

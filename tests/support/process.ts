@@ -38,14 +38,15 @@ function inherited(): Record<string, string> {
   return kept;
 }
 
-/** Output and exit status of a process that is expected to stop by itself. */
+/** Output and exit status of a process that is expected to stop by itself; `extraArgs` follow the entry point. */
 export async function runMain(
   env: Record<string, string>,
   runtime: Runtime = "deno",
+  extraArgs: string[] = [],
 ): Promise<{ code: number; output: string }> {
   const [program, args] = await natterCommand(runtime);
   const { code, stdout, stderr } = await new Deno.Command(program, {
-    args,
+    args: [...args, ...extraArgs],
     clearEnv: true,
     env: { ...inherited(), ...env },
     stdout: "piped",
