@@ -24,6 +24,7 @@ import {
 import { type Chat, createChat } from "./core/chat.ts";
 import { createBoundedLog } from "./core/limits.ts";
 import { createLogger, type Logger } from "./log.ts";
+import type { Tracing } from "./tracing.ts";
 import { metricsResponse } from "./metrics/endpoint.ts";
 import { exposition, type MemoryUsage } from "./metrics/exposition.ts";
 import { Metrics } from "./metrics/metrics.ts";
@@ -62,6 +63,8 @@ export interface AppParts {
   web?: WebApp;
   /** Reads the process's memory (a runtime's own call); without it `/metrics` leaves memory out. */
   memoryUsage?: () => MemoryUsage;
+  /** Spans around publishing and delivering (see `tracing.ts`); without it, none. */
+  tracing?: Tracing;
 }
 
 /** Builds and starts an instance: the broker, the chat core, the lobby. */
@@ -76,6 +79,7 @@ export async function createApp(config: Config, parts: AppParts = {}): Promise<A
     log,
     refusalLog,
     metrics,
+    ...(parts.tracing ? { tracing: parts.tracing } : {}),
     ...(config.jwt
       ? {
         authenticator: createJwtAuthenticator({

@@ -10,6 +10,7 @@
 import { type App, createApp } from "./app.ts";
 import { type Config, ConfigError, type EdgeName, loadConfig } from "./config.ts";
 import { createLogger } from "./log.ts";
+import { tracingFor } from "./tracing.ts";
 import type { MemoryUsage } from "./metrics/exposition.ts";
 import { configurationHelp } from "./help.ts";
 import { VERSION } from "./version.ts";
@@ -82,10 +83,12 @@ export async function runServer(host: Host): Promise<void> {
   const format = config.logFormat ?? (host.stdoutIsTerminal ? "pretty" : "json");
   const log = createLogger(config.logLevel, format);
   const web = await loadWebApp(host.readWebFile);
+  const tracing = tracingFor(host.env);
   const app = await createApp(config, {
     log,
     ...(typeof web === "string" ? {} : { web }),
     memoryUsage: host.memoryUsage,
+    ...(tracing ? { tracing } : {}),
   });
   if (typeof web === "string") log.warn("web.unavailable", { message: web });
   // The startup line prints at every log level: operators and scripts look for it.

@@ -18,7 +18,7 @@ const MAX_MODULE_LINES = 400;
  * every module in it.
  */
 const LAYERS: readonly string[][] = [
-  ["protocol/", "metrics/", "ids.ts", "log.ts", "version.ts", "web.ts"],
+  ["protocol/", "metrics/", "ids.ts", "log.ts", "version.ts", "web.ts", "tracing.ts"],
   ["settings.ts", "config.ts", "setting_meanings.ts", "help.ts", "auth.ts"],
   ["broker/"],
   ["core/"],

@@ -12,6 +12,7 @@ import type { Broker } from "../broker/broker.ts";
 import type { Config } from "../config.ts";
 import type { Logger } from "../log.ts";
 import { Metrics } from "../metrics/metrics.ts";
+import type { Tracing } from "../tracing.ts";
 import { createCodecA } from "../protocol/codec_a.ts";
 import { createCodecB } from "../protocol/codec_b.ts";
 import { createChannels } from "./channels.ts";
@@ -66,6 +67,8 @@ export interface ChatOptions extends ChatSettings {
   refusalLog?: Logger;
   /** Where the core counts what it does, for `/metrics`; by default counts nobody reads. */
   metrics?: Metrics;
+  /** Spans around publishing and delivering (see `tracing.ts`); absent: none. */
+  tracing?: Tracing;
 }
 
 /** How many connections and opened sessions this instance holds, by client kind. */
@@ -134,6 +137,7 @@ export function createChat(options: ChatOptions): Chat {
       onPresence: presence.deliver,
       lastDelivered,
       metrics,
+      tracing: options.tracing,
     }),
     revoked: sessions.revoke,
     expired: presence.expired,

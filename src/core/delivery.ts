@@ -23,6 +23,7 @@ import {
 } from "../broker/broker.ts";
 import type { Logger } from "../log.ts";
 import type { Metrics } from "../metrics/metrics.ts";
+import type { Tracing } from "../tracing.ts";
 import type { Codec } from "../protocol/commands.ts";
 import { address, type ClientEnvelope, isFor } from "./events.ts";
 import { admits } from "./replay.ts";
@@ -53,11 +54,13 @@ export interface DeliveryOptions {
   lastDelivered: Map<Topic, string>;
   /** Where frames out and the delivery lag are counted, once per envelope (not per receiver). */
   metrics: Metrics;
+  /** Spans around each fan-out (`natter.deliver`), when tracing. */
+  tracing?: Tracing;
 }
 
 /** Delivery to the local members of each topic. */
 export function createDelivery(options: DeliveryOptions): Deliver {
-  const { roster, log, follow, onPresence, lastDelivered, metrics } = options;
+  const { roster, log, follow, onPresence, lastDelivered, metrics, tracing } = options;
   return (topic, envelope) => {
     const members = roster.members(topic);
     if (!members) return;
@@ -66,7 +69,15 @@ export function createDelivery(options: DeliveryOptions): Deliver {
         return onPresence(members, topic.slice(CHANNEL_PREFIX.length), envelope);
       }
       if (envelope.kind === "channel") lastDelivered.set(topic, envelope.message.id);
-      if (envelope.kind !== "membership") return fanOut(members, topic, envelope, metrics);
+      if (envelope.kind !== "membership") {
+        // Without tracing, no closure: a fan-out pays nothing for spans.
+        if (!tracing) return fanOut(members, topic, envelope, metrics);
+        return tracing.tracedSync(
+          "natter.deliver",
+          { "natter.topic": topic.slice(0, topic.indexOf(":")), "natter.envelope": envelope.kind },
+          () => fanOut(members, topic, envelope, metrics),
+        );
+      }
       for (const session of members) {
         if (session.state === "open" && session.id !== envelope.exceptSession) {
           follow(session, envelope);

@@ -17,6 +17,7 @@ import {
 } from "../broker/broker.ts";
 import type { Config } from "../config.ts";
 import type { Command } from "../protocol/commands.ts";
+import type { Tracing } from "../tracing.ts";
 import { isChannelName, isUsername, userKey } from "../protocol/names.ts";
 import { mayJoin } from "./channels.ts";
 import type { Memberships } from "./memberships.ts";
@@ -40,6 +41,8 @@ export interface HandlerOptions extends
   authenticator?: Authenticator;
   /** Presence and discovery: their commands, and the leave a kick or ban makes. */
   presence: Pick<PresenceFeed, "handle" | "membershipChanged" | "roleChanged">;
+  /** Spans around each publish, when tracing. */
+  tracing?: Tracing;
 }
 
 /** The handlers of this instance: the publishing commands, and `handle` for all. */

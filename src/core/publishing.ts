@@ -14,10 +14,12 @@ import {
   channelTopic,
   type MessageDraft,
   MutedError,
+  type Published,
   ReplyNotFoundError,
   userTopic,
 } from "../broker/broker.ts";
 import type { Config } from "../config.ts";
+import type { Tracing } from "../tracing.ts";
 import { fingerprint } from "../ids.ts";
 import type { Command, MessageExtras } from "../protocol/commands.ts";
 import { mentionedKeys, userKey } from "../protocol/names.ts";
@@ -33,6 +35,8 @@ export interface PublishingOptions extends Pick<Config, "lobbyChannel"> {
   memberships: Pick<Memberships, "join">;
   /** AUTH_MODE=jwt: any username may get a direct message; absent in anonymous mode. */
   authenticator?: Authenticator;
+  /** Spans around each publish (`natter.publish`), when tracing. */
+  tracing?: Tracing;
 }
 
 /** A command that publishes a message. */
@@ -66,7 +70,15 @@ const UNOBSERVED = () => {};
 
 /** Creates the publishing commands. */
 export function createPublishing(options: PublishingOptions): Publishing {
-  const { broker, memberships, lobbyChannel } = options;
+  const { broker, memberships, lobbyChannel, tracing } = options;
+
+  /** A publish, in a span when tracing; the broker call is issued before this returns. */
+  function traced(
+    kind: "channel" | "direct",
+    publish: () => Promise<Published>,
+  ): Promise<Published> {
+    return tracing ? tracing.traced("natter.publish", { "natter.kind": kind }, publish) : publish();
+  }
 
   async function publish(
     session: Session,
@@ -122,7 +134,10 @@ export function createPublishing(options: PublishingOptions): Publishing {
       author: holdingOf(session),
       ...dedup(session, ref, "channel", channel, content),
     };
-    const publishing = broker.bus.publish([channelTopic(channel)], draft);
+    const publishing = traced(
+      "channel",
+      () => broker.bus.publish([channelTopic(channel)], draft),
+    );
     started();
     const published = await publishing.catch((error) => {
       throw refusalOf(error, content, channel);
@@ -169,15 +184,16 @@ export function createPublishing(options: PublishingOptions): Publishing {
         );
     }
     const topics = [...new Set([userTopic(userKey(recipient.name)), userTopic(sender.key)])];
-    const publishing = broker.bus.publish(topics, {
-      kind: "direct",
-      from: sender.name,
-      to: recipient.name,
-      ...content,
-      senderSession: session.id,
-      author: holdingOf(session),
-      ...(dedupKey === undefined ? {} : { dedupKey }),
-    });
+    const publishing = traced("direct", () =>
+      broker.bus.publish(topics, {
+        kind: "direct",
+        from: sender.name,
+        to: recipient.name,
+        ...content,
+        senderSession: session.id,
+        author: holdingOf(session),
+        ...(dedupKey === undefined ? {} : { dedupKey }),
+      }));
     started();
     const { message, duplicate } = await publishing.catch((error) => {
       throw refusalOf(error, content);
