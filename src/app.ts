@@ -49,10 +49,10 @@ export interface App {
   route(request: Request, peer: string): Route;
   /**
    * Stops taking connections (`/readyz` and upgrades answer 503 from now on),
-   * lets the commands in flight finish, closes every session with 1012, then
-   * closes the broker.
+   * lets the commands in flight finish (for at most `drainMs`), closes every
+   * session with 1012, then closes the broker.
    */
-  shutdown(): Promise<void>;
+  shutdown(drainMs?: number): Promise<void>;
 }
 
 /** Parts a caller may supply instead of the ones built from configuration. */
@@ -120,10 +120,10 @@ export async function createApp(config: Config, parts: AppParts = {}): Promise<A
       routeRequests(config, broker, admission, parts.web, scrape, () => draining),
       refusalLog,
     ),
-    async shutdown() {
+    async shutdown(drainMs) {
       // Load balancers see /readyz fail at once and send no one new here.
       draining = true;
-      await chat.shutdown();
+      await chat.shutdown(drainMs);
       await broker.close();
     },
   };

@@ -59,6 +59,13 @@ export function configurationHelp(command: string): string {
     ),
     "",
     ...settings.flatMap((setting) => [setting, ""]),
+    ...wrap(
+      "OpenTelemetry's own variables turn on Natter's tracing spans: OTEL_DENO=true on Deno " +
+        "(with OTEL_EXPORTER_OTLP_ENDPOINT for where they go), OTEL_EXPORTER_OTLP_ENDPOINT on " +
+        "Node with an SDK registered. See the README's Tracing section.",
+      "",
+    ),
+    "",
   ].join("\n");
 }
 

@@ -71,10 +71,32 @@ export function createLogger(
 function jsonLine(time: string, level: LogLevel, event: string, fields: LogFields): string {
   const values: Record<string, unknown> = { time, level, event };
   for (const [key, value] of Object.entries(fields)) {
-    if (value !== undefined) values[key] = value instanceof Error ? errorText(value) : value;
+    if (value !== undefined) values[key] = value;
   }
   // JSON leaves the line separators as they are; a log shipper splitting on them must not.
-  return JSON.stringify(values).replace(/[\u2028\u2029]/g, (char) => escapeChar(char));
+  return safeJson(values).replace(/[\u2028\u2029]/g, (char) => escapeChar(char));
+}
+
+/**
+ * JSON of any value a caller may log, thrown values included: errors as
+ * their text, BigInts as strings, a cycle as `"[Circular]"`. A logger never
+ * throws: whatever still fails to serialize is named, not printed.
+ */
+function safeJson(value: unknown): string {
+  const seen = new WeakSet<object>();
+  try {
+    return JSON.stringify(value, (_key, item: unknown) => {
+      if (item instanceof Error) return errorText(item);
+      if (typeof item === "bigint") return item.toString();
+      if (typeof item === "object" && item !== null) {
+        if (seen.has(item)) return "[Circular]";
+        seen.add(item);
+      }
+      return item;
+    }) ?? String(value);
+  } catch (error) {
+    return JSON.stringify({ unprintable: error instanceof Error ? error.name : typeof value });
+  }
 }
 
 function prettyLine(time: string, level: LogLevel, event: string, fields: LogFields): string {
@@ -88,9 +110,14 @@ function prettyLine(time: string, level: LogLevel, event: string, fields: LogFie
   }${values}`;
 }
 
-/** An error as a log shows it: its name and message, then its cause's, and so on. */
+/**
+ * An error as a log shows it: its name and message, then its cause's, and so
+ * on. A Redis reply error shows only its code: Redis may echo a command's
+ * arguments (a message's text) in the rest.
+ */
 function errorText(error: Error): string {
-  const text = `${error.name}: ${error.message}`;
+  const message = error.name === "ReplyError" ? error.message.split(" ")[0] : error.message;
+  const text = `${error.name}: ${message}`;
   return error.cause instanceof Error ? `${text}; caused by ${errorText(error.cause)}` : text;
 }
 
@@ -119,5 +146,5 @@ function escapeChar(char: string): string {
 
 function shown(value: unknown): string {
   if (value instanceof Error) return quoted(errorText(value));
-  return JSON.stringify(value) ?? String(value);
+  return safeJson(value);
 }

@@ -83,7 +83,7 @@ export async function runServer(host: Host): Promise<void> {
   const format = config.logFormat ?? (host.stdoutIsTerminal ? "pretty" : "json");
   const log = createLogger(config.logLevel, format);
   const web = await loadWebApp(host.readWebFile);
-  const tracing = tracingFor(host.env);
+  const tracing = tracingFor(host.env, host.runtime);
   const app = await createApp(config, {
     log,
     ...(typeof web === "string" ? {} : { web }),
@@ -121,12 +121,17 @@ export async function runServer(host: Host): Promise<void> {
   let stopping = false;
   // A second signal, or a close handler firing twice, finds the shutdown under way.
   const shutdown = async (signal: string) => {
-    if (stopping) return;
+    if (stopping) {
+      // A second signal is an operator who will not wait: stop now.
+      log.warn("shutdown.forced", { signal });
+      return host.exit(1);
+    }
     stopping = true;
     const began = Date.now();
     log.info("shutdown.started", { signal, timeoutMs: config.shutdownTimeoutMs });
     const finished = await withDeadline(
-      app.shutdown().then(() => listener.close()).catch((error) =>
+      // Half the time for what clients sent to finish; the rest to close sessions and the broker.
+      app.shutdown(config.shutdownTimeoutMs / 2).then(() => listener.close()).catch((error) =>
         log.error("shutdown.failed", { error })
       ),
       config.shutdownTimeoutMs,

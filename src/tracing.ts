@@ -22,11 +22,17 @@ export interface Tracing {
 
 /**
  * Spans through the OpenTelemetry API, when the environment asks for them:
- * `OTEL_DENO=true` (Deno's own export), or an OTLP endpoint for an SDK the
- * operator registered on Node. Otherwise none.
+ * on Deno `OTEL_DENO=true` (its own export), on Node an OTLP endpoint for an
+ * SDK the operator registered. Otherwise none.
  */
-export function tracingFor(env: Record<string, string | undefined>): Tracing | undefined {
-  const wanted = env.OTEL_DENO === "true" || env.OTEL_EXPORTER_OTLP_ENDPOINT !== undefined;
+export function tracingFor(
+  env: Record<string, string | undefined>,
+  runtime: "deno" | "node",
+): Tracing | undefined {
+  // Deno exports only with OTEL_DENO; on Node an SDK reads the endpoint.
+  const wanted = runtime === "deno"
+    ? env.OTEL_DENO === "true"
+    : env.OTEL_EXPORTER_OTLP_ENDPOINT !== undefined;
   if (!wanted) return undefined;
   const tracer = trace.getTracer("natter", VERSION);
   return {
@@ -35,7 +41,11 @@ export function tracingFor(env: Record<string, string | undefined>): Tracing | u
       try {
         return await work();
       } catch (error) {
-        span.setStatus({ code: SpanStatusCode.ERROR, message: String(error) });
+        // The error's name only: a broker's message may echo what was published.
+        span.setStatus({
+          code: SpanStatusCode.ERROR,
+          message: error instanceof Error ? error.name : "error",
+        });
         throw error;
       } finally {
         span.end();

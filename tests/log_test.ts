@@ -79,3 +79,32 @@ Deno.test("log: a pretty line prints its event, then its sentence, then the fiel
     .warn("lobby.unregistered", { message: "retrying", channel: "lobby" });
   assertMatch(lines[0], / WARN lobby\.unregistered retrying channel=lobby$/);
 });
+
+Deno.test("log: whatever was thrown prints: a BigInt, a cycle, a Redis reply error without its arguments", () => {
+  const lines: string[] = [];
+  const log = createLogger("debug", "json", {
+    out: (l) => lines.push(l),
+    err: (l) => lines.push(l),
+  });
+  const cyclic: Record<string, unknown> = { name: "loop" };
+  cyclic.self = cyclic;
+  const reply = Object.assign(
+    new Error("ERR unknown command 'X', with args beginning with: 'secret'"),
+    {
+      name: "ReplyError",
+    },
+  );
+  log.warn("a.bigint", { error: 10n });
+  log.warn("a.cycle", { error: cyclic });
+  log.warn("a.reply", { error: reply });
+  const [big, cycle, replied] = lines.map((line) => JSON.parse(line));
+  assertEquals([big.error, cycle.error, replied.error], [
+    "10",
+    { name: "loop", self: "[Circular]" },
+    "ReplyError: ERR",
+  ]);
+  const pretty: string[] = [];
+  createLogger("debug", "pretty", { out: (l) => pretty.push(l), err: (l) => pretty.push(l) })
+    .warn("a.cycle", { error: cyclic });
+  assertMatch(pretty[0], /error=\{"name":"loop","self":"\[Circular\]"\}$/);
+});

@@ -95,12 +95,14 @@ export function createCommands(command: Redis, prefix: string, where: string): C
   };
 }
 
-/** The URL without its password, for logs. */
+/**
+ * Where Redis is, for logs: scheme, host, port and database only. A password
+ * may sit in the user part or in the query (`?password=`): neither is shown.
+ */
 export function redactUrl(url: string): string {
   try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = "***";
-    return parsed.toString();
+    const { protocol, host, pathname } = new URL(url);
+    return `${protocol}//${host}${pathname === "/" ? "" : pathname}`;
   } catch {
     return "(invalid URL)";
   }

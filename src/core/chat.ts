@@ -83,8 +83,11 @@ export interface Chat {
   start(): Promise<void>;
   /** Takes over a freshly opened connection; the edge reports its events to the result. */
   accept(connection: Connection, handshake: Handshake): ConnectionEvents;
-  /** Closes every session with 1001 and waits until their state is released. */
-  shutdown(): Promise<void>;
+  /**
+   * Lets the commands in flight finish (for at most `drainMs`), closes every
+   * session with 1012 and waits until their state is released.
+   */
+  shutdown(drainMs?: number): Promise<void>;
   /** Sessions currently connected to this instance. */
   sessionCount(): number;
   /** Counts the connections and sessions by client kind (for `/metrics`: walks every session). */
@@ -151,10 +154,10 @@ export function createChat(options: ChatOptions): Chat {
       lists.start(sessions);
     },
     accept: sessions.accept,
-    async shutdown() {
+    async shutdown(drainMs) {
       lobby.stop();
       lists.stop();
-      await sessions.shutdown();
+      await sessions.shutdown(drainMs);
     },
     sessionCount: sessions.count,
     census() {

@@ -56,12 +56,23 @@ export interface SessionRegistry {
   accept(connection: Connection, handshake: Handshake): ConnectionEvents;
   /** Closes the session whose claim the broker revoked (another user holds the name now). */
   revoke(sessionId: string): void;
-  /** Closes every session with 1001 and waits until what they held is released. */
-  shutdown(): Promise<void>;
+  /**
+   * Lets the commands sessions sent finish (for at most `drainMs`), closes
+   * every session with 1012, and waits until what they held is released.
+   */
+  shutdown(drainMs?: number): Promise<void>;
   /** Sessions connected now. */
   values(): IterableIterator<Session>;
   /** How many sessions are connected. */
   count(): number;
+}
+
+/** Waits for `work`, or `ms`, whichever comes first. */
+function settledWithin(work: Promise<unknown>, ms: number): Promise<void> {
+  if (ms === Infinity) return work.then(() => {});
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<void>((resolve) => timer = setTimeout(resolve, ms));
+  return Promise.race([work.then(() => {}), late]).finally(() => clearTimeout(timer));
 }
 
 /** The close code of a socket that went without a closing handshake. */
@@ -200,10 +211,14 @@ export function createSessionRegistry(options: RegistryOptions): SessionRegistry
         );
       });
     },
-    async shutdown() {
+    async shutdown(drainMs = Infinity) {
       shuttingDown = true;
-      // What clients sent before the shutdown began is answered: acked publishes are stored.
-      await Promise.allSettled([...sessions.values()].map((session) => session.queue));
+      // What clients sent before the shutdown began is answered: acked publishes are stored. A
+      // publish stuck on the broker must not keep every session from its 1012: the wait is bounded.
+      await settledWithin(
+        Promise.allSettled([...sessions.values()].map((session) => session.queue)),
+        drainMs,
+      );
       for (const session of [...sessions.values()]) {
         close(session, CLOSE_CODES.service_restart, SERVICE_RESTART);
         release(session);

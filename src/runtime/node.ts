@@ -42,6 +42,8 @@ export const serveNode: Edge = async (app, options) => {
     handleProtocols: () => false,
   });
   const alive = new WeakMap<WebSocket, boolean>();
+  /** Clients dropped for idling: their close is reported as the 1001 they were told. */
+  const idled = new WeakSet<WebSocket>();
   const tickets = new WeakMap<IncomingMessage, Ticket>();
 
   // Node ends the process on an exception escaping a listener: each handler answers its own faults.
@@ -82,7 +84,8 @@ export const serveNode: Edge = async (app, options) => {
         else events.text(data.toString("utf8"));
       });
       ws.on("pong", () => alive.set(ws, true));
-      ws.on("close", (code) => events.closed(code));
+      // An idle client was told 1001 before being dropped; the drop itself reports 1006.
+      ws.on("close", (code) => events.closed(idled.has(ws) ? IDLE_CLOSE : code));
       // ws closes the socket itself on protocol errors (1009 for maxPayload, 1008 for fragments).
       ws.on("error", () => {});
     });
@@ -111,7 +114,8 @@ export const serveNode: Edge = async (app, options) => {
   const pings = setInterval(() => {
     for (const ws of wss.clients) {
       if (!alive.get(ws)) {
-        ws.close(1001, IDLE_REASON);
+        idled.add(ws);
+        ws.close(IDLE_CLOSE, IDLE_REASON);
         ws.terminate();
         continue;
       }
@@ -126,6 +130,8 @@ export const serveNode: Edge = async (app, options) => {
     port,
     async close() {
       clearInterval(pings);
+      // The app closed its sockets (1012): their closing handshakes finish before the rest go.
+      await allClosed(wss.clients, CLOSE_WAIT_MS);
       for (const ws of wss.clients) ws.terminate();
       await new Promise<void>((resolve) => wss.close(() => resolve()));
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
@@ -135,6 +141,31 @@ export const serveNode: Edge = async (app, options) => {
     },
   };
 };
+
+/** How long a listener's close waits for the closing handshakes the app started. */
+const CLOSE_WAIT_MS = 2_000;
+
+/** The close code an idle client is told before it is dropped. */
+const IDLE_CLOSE = 1001;
+
+/** Resolves once every one of `sockets` has closed, or after `ms`. */
+function allClosed(sockets: Set<WebSocket>, ms: number): Promise<void> {
+  const open = [...sockets].filter((ws) => ws.readyState !== ws.CLOSED);
+  if (open.length === 0) return Promise.resolve();
+  return new Promise((resolve) => {
+    let left = open.length;
+    const timer = setTimeout(done, ms);
+    function closed() {
+      if (--left === 0) done();
+    }
+    function done() {
+      clearTimeout(timer);
+      for (const ws of open) ws.off("close", closed);
+      resolve();
+    }
+    for (const ws of open) ws.once("close", closed);
+  });
+}
 
 /** Answers a plain HTTP request, one without a WebSocket handshake. */
 async function answer(app: App, req: IncomingMessage, res: ServerResponse): Promise<void> {

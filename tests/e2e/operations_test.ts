@@ -112,3 +112,78 @@ testEachRuntime(
     assertEquals((await natter.status).code, 0);
   },
 );
+
+Deno.test("operations: a publish stuck on Redis past the drain does not keep sessions from 1012 [deno]", async () => {
+  await using cluster = await startCluster(0);
+  await using natter = await startMain({
+    REDIS_URL: cluster.redis.url,
+    REDIS_PREFIX: `${cluster.prefix}stuck:`,
+    SHUTDOWN_TIMEOUT_MS: "1500",
+    MAX_QUEUED_FRAMES: "1",
+  });
+  await untilStatus(`${natter.http}/readyz`, 200);
+  await using alice = await joinA(natter.ws, "alice");
+  await using bob = await joinA(natter.ws, "bob");
+  await joinChannel(alice, "room");
+  // Redis holds writes far longer than the shutdown may take.
+  await cluster.redis.client.call("CLIENT", "PAUSE", "8000", "WRITE");
+  try {
+    alice.send({ type: "broadcast", to: "room", message: "stuck", ref: "stuck" });
+    alice.send({ type: "broadcast", to: "room", message: "over", ref: "over" });
+    assertEquals(
+      (await alice.take({ ref: "over" })).code,
+      "rate_limited",
+      "the first is in flight",
+    );
+    natter.child.kill("SIGTERM");
+    const [closedAlice, closedBob] = await Promise.all([alice.closed, bob.closed]);
+    assertEquals([closedAlice.code, closedBob.code], [1012, 1012]);
+    assertEquals((await natter.status).code, 0);
+  } finally {
+    await cluster.redis.client.call("CLIENT", "UNPAUSE");
+  }
+});
+
+Deno.test("operations: a Redis password, in the URL's user part or its query, never reaches a log line [deno]", async () => {
+  await using cluster = await startCluster(0);
+  const secret = "hunter2-SECRET-pw";
+  const [scheme, rest] = cluster.redis.url.split("//");
+  for (const url of [`${cluster.redis.url}/?password=${secret}`, `${scheme}//:${secret}@${rest}`]) {
+    await using natter = await startMain({
+      REDIS_URL: url,
+      REDIS_PREFIX: `${cluster.prefix}pw:`,
+      LOG_FORMAT: "json",
+    });
+    await natter.untilOutput(/redis\.(connected|unreachable)/);
+    assertEquals(natter.output().includes(secret), false, natter.output());
+  }
+});
+
+for (
+  const [name, env, runtime] of [
+    ["the Node bin", {}, "node"],
+    ["Deno with EDGE=ws", { EDGE: "ws" }, "deno"],
+    ["Deno's own edge", {}, "deno"],
+  ] as const
+) {
+  Deno.test(`operations: on ${name}, a client still sending during SIGTERM gets 1012`, async () => {
+    await using natter = await startMain(env, runtime);
+    await using alice = await joinA(natter.ws, "alice");
+    await joinChannel(alice, "room");
+    let sending = true;
+    const sender = (async () => {
+      for (let i = 0; sending && alice.socket.readyState === WebSocket.OPEN; i++) {
+        alice.send({ type: "typing", to: "room", ref: `t${i}` });
+        // A turn of the event loop every 20 frames: the socket reads and writes meanwhile.
+        if (i % 20 === 0) await new Promise((resolve) => setTimeout(resolve, 0));
+      }
+    })();
+    await alice.seen({ type: "ack", ref: "t200" });
+    natter.child.kill("SIGTERM");
+    const closed = await alice.closed;
+    sending = false;
+    await sender;
+    assertEquals(closed.code, 1012);
+    assertEquals((await natter.status).code, 0);
+  });
+}
