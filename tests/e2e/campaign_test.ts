@@ -208,17 +208,27 @@ async function oversizeAttack(port: number, ws: string): Promise<number> {
   return frames;
 }
 
-/** A flood far over the rate: refused, then closed with 1008. */
+/**
+ * A flood far over the rate: refused, then closed with 1008. Typing in its own
+ * channel without a ref: a frame the server answers with nothing but a
+ * refusal, so the flooder reads almost nothing back (a flood answered frame by
+ * frame could end as a slow consumer, 4005, before any rate limit).
+ */
 async function flood(ws: string): Promise<number> {
   const flooder = await joinA(ws, "flooder");
+  await joinChannel(flooder, "flooded");
   let sent = 0;
   while (flooder.socket.readyState === WebSocket.OPEN && sent < 20_000) {
-    flooder.send({ type: "typing", to: "nobody", ref: `f${sent}` });
+    flooder.send({ type: "typing", to: "flooded" });
     sent++;
     if (sent % 500 === 0) await new Promise((resolve) => setTimeout(resolve, 0));
   }
-  await flooder.closed;
-  assert(flooder.received.some((f) => f.code === "rate_limited"));
+  const closed = await flooder.closed;
+  const codes = new Set(flooder.received.map((frame) => frame.code).filter(Boolean));
+  assert(
+    codes.has("rate_limited"),
+    `the flood was closed with ${closed.code} after ${sent} frames, with errors ${[...codes]}`,
+  );
   return sent;
 }
 
@@ -253,12 +263,19 @@ testEachRuntime(
           await alice.take({ type: "ack", ref: `${label}${i}` });
         }
       })();
-      const counts = await Promise.all([
-        ...Array.from({ length: CONTENT_CONNECTIONS }, (_, i) => contentAttack(natter.ws, i)),
-        oversizeAttack(natter.port, natter.ws),
-        flood(natter.ws),
+      // Both settle before either's failure is reported: a failed attack must not leave the
+      // conversation running into the disposal of its client, which would hide why it failed.
+      const [attacks, talked] = await Promise.allSettled([
+        Promise.all([
+          ...Array.from({ length: CONTENT_CONNECTIONS }, (_, i) => contentAttack(natter.ws, i)),
+          oversizeAttack(natter.port, natter.ws),
+          flood(natter.ws),
+        ]),
+        conversation,
       ]);
-      await conversation;
+      if (attacks.status === "rejected") throw attacks.reason;
+      if (talked.status === "rejected") throw talked.reason;
+      const counts = attacks.value;
       // The legitimate conversation arrived whole, unchanged and in order.
       const heard: Frame[] = await bob.takeMany(300, { type: "broadcast", from: "alice" });
       assertEquals(
