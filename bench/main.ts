@@ -8,6 +8,10 @@
  * Usage (the task builds dist/node/ and installs bench/node/ first):
  *
  *     deno task bench [--quick] [--rounds=N] [--only=fanout,idle,…] [--servers=raw-deno,…]
+ *                     [--baseline=REF]
+ *
+ * `--baseline=REF` adds Natter on Deno as it was at the git commit REF, run
+ * beside this tree's (see `baseline.ts`).
  *
  * @module
  */
@@ -21,6 +25,7 @@ import { TWO_INSTANCES } from "./scenarios/redis.ts";
 import { SESSION } from "./scenarios/session.ts";
 import { sleep } from "./load.ts";
 import { coreBusy } from "./measure.ts";
+import { baselineServer } from "./baseline.ts";
 
 const SCENARIOS = [FAN_OUT, IDLE, STORM, TWO_INSTANCES, CHURN, CHAT, SESSION];
 
@@ -30,14 +35,14 @@ function option(name: string): string | undefined {
   return Deno.args.find((arg) => arg.startsWith(prefix))?.slice(prefix.length);
 }
 
-const known = /^--(quick|rounds=\d+|only=[\w,-]+|servers=[\w,-]+)$/;
+const known = /^--(quick|rounds=\d+|only=[\w,-]+|servers=[\w,-]+|baseline=[\w./~^-]+)$/;
 const unknown = Deno.args.filter((arg) => !known.test(arg));
 if (unknown.length) {
   console.error(
     `Unknown arguments: ${unknown.join(" ")}\nUsage: deno task bench ` +
       `[--quick] [--rounds=N] [--only=${SCENARIOS.map((s) => s.id)}] [--servers=${
         SERVERS.map((s) => s.id)
-      }]`,
+      }] [--baseline=REF]`,
   );
   Deno.exit(2);
 }
@@ -47,6 +52,9 @@ const only = option("only")?.split(",");
 const serverIds = option("servers")?.split(",");
 const scenarios = SCENARIOS.filter((scenario) => !only || only.includes(scenario.id));
 const servers = SERVERS.filter((server) => !serverIds || serverIds.includes(server.id));
+const baselineRef = option("baseline");
+await using baseline = baselineRef === undefined ? undefined : await baselineServer(baselineRef);
+if (baseline) servers.push(baseline);
 
 /** How busy each core is while the bench runs nothing, with the load averages. */
 async function otherWork(): Promise<string> {

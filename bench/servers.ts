@@ -24,7 +24,7 @@ const ROOT = new URL("../", import.meta.url);
 
 /** One of the compared servers. */
 export interface ServerKind {
-  id: "natter-deno" | "natter-node" | "raw-deno" | "raw-node" | "socketio";
+  id: "natter-deno" | "natter-node" | "raw-deno" | "raw-node" | "socketio" | "natter-deno-baseline";
   label: string;
   dialect: Dialect;
   /** Natter, whose settings (rate limits, connection limits) apply. */

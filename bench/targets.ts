@@ -28,6 +28,7 @@ const LABEL: Record<ServerKind["id"], string> = {
   "raw-deno": "raw Deno",
   "raw-node": "raw Node",
   socketio: "Socket.IO 4",
+  "natter-deno-baseline": "Natter on Deno at the baseline",
 };
 
 const fmt = (n: number, digits = 2) =>
