@@ -42,9 +42,7 @@ testEachRuntime(
   async (runtime) => {
     await using server = await startServer(runtime);
     await using clients = clientPool();
-    const alice = clients.connect({ url: server.ws, username: "alice" });
-    const bob = clients.connect({ url: server.ws, username: "bob" });
-    await Promise.all([alice.ready(), bob.ready()]);
+    const [alice, bob] = await clients.ready(server.ws, "alice", "bob");
     await alice.join("room"); // the first one in owns it
     await bob.join("room");
     const bobSaw = collect(bob, "change");
@@ -112,9 +110,7 @@ testEachRuntime(
   async (runtime) => {
     await using server = await startServer(runtime);
     await using clients = clientPool();
-    const alice = clients.connect({ url: server.ws, username: "alice" });
-    const bob = clients.connect({ url: server.ws, username: "bob" });
-    await Promise.all([alice.ready(), bob.ready()]);
+    const [alice, bob] = await clients.ready(server.ws, "alice", "bob");
     await bob.join("room");
     await alice.join("room");
     await alice.broadcast("room", "one");
@@ -204,9 +200,7 @@ testEachRuntime(
   async (runtime) => {
     await using server = await startServer(runtime);
     await using clients = clientPool();
-    const alice = clients.connect({ url: server.ws, username: "alice" });
-    const bob = clients.connect({ url: server.ws, username: "bob" });
-    await Promise.all([alice.ready(), bob.ready()]);
+    const [alice, bob] = await clients.ready(server.ws, "alice", "bob");
     const phone = clients.connect({ url: server.ws, token: bob.token });
     await phone.ready();
     await alice.directMessage("bob", "one");
@@ -234,9 +228,7 @@ testEachRuntime(
   async (runtime) => {
     await using server = await startServer(runtime);
     await using clients = clientPool();
-    const alice = clients.connect({ url: server.ws, username: "alice" });
-    const bob = clients.connect({ url: server.ws, username: "bob" });
-    await Promise.all([alice.ready(), bob.ready()]);
+    const [alice, bob] = await clients.ready(server.ws, "alice", "bob");
     const ids: string[] = [];
     for (let i = 0; i < 20; i++) ids.push(await alice.directMessage("bob", `m${i}`));
     await until(() => bob.readPosition({ with: "alice" })?.unread === 20);

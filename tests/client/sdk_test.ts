@@ -17,9 +17,7 @@ testEachRuntime(
   async (runtime) => {
     await using server = await startServer(runtime);
     await using clients = clientPool();
-    const alice = clients.connect({ url: server.ws, username: "alice" });
-    const bob = clients.connect({ url: server.ws, username: "bob" });
-    await Promise.all([alice.ready(), bob.ready()]);
+    const [alice, bob] = await clients.ready(server.ws, "alice", "bob");
     assertEquals(alice.username, "alice");
     const bobGot = collect(bob, "message");
     const bobDms = collect(bob, "directMessage");

@@ -15,6 +15,8 @@ import {
 /** Clients that all close when the scope holding them ends (`await using`). */
 export interface ClientPool extends AsyncDisposable {
   connect(options: ConnectOptions): NatterClient;
+  /** Connects one client per username to `url`, and resolves once all are ready. */
+  ready(url: string, ...usernames: string[]): Promise<NatterClient[]>;
 }
 
 /** An empty pool of clients. */
@@ -25,6 +27,11 @@ export function clientPool(): ClientPool {
       const client = connect(options);
       clients.push(client);
       return client;
+    },
+    async ready(url, ...usernames) {
+      const connected = usernames.map((username) => this.connect({ url, username }));
+      await Promise.all(connected.map((client) => client.ready()));
+      return connected;
     },
     async [Symbol.asyncDispose]() {
       for (const client of clients) await client.close();

@@ -98,8 +98,7 @@ Deno.test("web app: the edit field keeps its focus and caret when a message come
   await using clients = clientPool();
   const alice = await signIn(browser, "alice", natter.http);
   await createChannel(alice, "edits");
-  const bob = clients.connect({ url: natter.ws, username: "bob" });
-  await bob.ready();
+  const [bob] = await clients.ready(natter.ws, "bob");
   await bob.join("edits");
   await say(alice, "hello wrld");
   await untilShown(alice, ["alice: hello wrld"]);
@@ -120,8 +119,7 @@ Deno.test("web app: a 32-character reaction wraps instead of widening a phone's 
   await using natter = await startMain({});
   await using browser = await launchBrowser();
   await using clients = clientPool();
-  const bob = clients.connect({ url: natter.ws, username: "bob" });
-  await bob.ready();
+  const [bob] = await clients.ready(natter.ws, "bob");
   await bob.join("wide");
   const alice = await signIn(browser, "alice", natter.http, { width: 360, height: 740 });
   await alice.click("Channels");

@@ -131,8 +131,7 @@ Deno.test("web app: a hidden page marks nothing read and counts the open convers
   await using clients = clientPool();
   const alice = await signIn(browser, "alice", natter.http);
   await createChannel(alice, "quiet");
-  const bob = clients.connect({ url: natter.ws, username: "bob" });
-  await bob.ready();
+  const [bob] = await clients.ready(natter.ws, "bob");
   await bob.join("quiet");
   await countSentFrames(alice);
   const visibility = (state: string) =>
