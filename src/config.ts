@@ -10,6 +10,7 @@
  */
 import { SCRIPT_RESTRICTIONS } from "./protocol/names.ts";
 import { LOG_FORMATS } from "./log.ts";
+import { isWebhookEventType, WEBHOOK_EVENT_TYPES } from "./webhooks/events.ts";
 import {
   channelName,
   flag,
@@ -24,12 +25,13 @@ import {
 } from "./settings.ts";
 
 /** Paths the HTTP surface answers itself, so no WebSocket path may take them. */
-const HTTP_PATHS = ["/", "/healthz", "/readyz", "/metrics"];
+const HTTP_PATHS = ["/", "/healthz", "/readyz", "/metrics", "/api"];
 
 /** Whether a request can have `path` as its path: as a URL parser leaves it, in RFC 3986 characters. */
 function isWebSocketPath(path: string): boolean {
   return /^\/[A-Za-z0-9\-._~!$&'()*+,;=:@%/]*$/.test(path) && !path.includes("//") &&
-    new URL(path, "http://host").pathname === path && !HTTP_PATHS.includes(path);
+    new URL(path, "http://host").pathname === path && !HTTP_PATHS.includes(path) &&
+    !path.startsWith("/api/");
 }
 
 const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
@@ -57,7 +59,7 @@ export const SETTINGS = {
     valid: isWebSocketPath,
     must: "be a comma list of paths such as /ws,/chat: each starts with /, is written as " +
       "a request sends it (ASCII, other characters %-encoded; no ?, #, // or dot segments), " +
-      "and is not /, /healthz, /readyz or /metrics",
+      "and is not /, /healthz, /readyz, /metrics or under /api",
   }),
   /** The channel kind-B clients live in. @default "lobby" */
   lobbyChannel: channelName("LOBBY_CHANNEL", "lobby"),
@@ -171,6 +173,40 @@ export const SETTINGS = {
     must: "be at least 16 printable ASCII characters without spaces",
   }),
   /**
+   * Turns the server API (`/api/`) on: requests must bear
+   * `Authorization: Bearer` and this key. Unset, `/api/` answers 404.
+   */
+  apiKey: verbatim("API_KEY", {
+    valid: (key) => /^[\x21-\x7e]{16,}$/.test(key),
+    must: "be at least 16 printable ASCII characters without spaces",
+  }),
+  /** Largest request body the server API reads, in bytes; larger ones get 413. @default 65536 */
+  apiMaxBodyBytes: integer("API_MAX_BODY_BYTES", 65_536, 1024, 16 * 1024 * 1024),
+  /** Where webhook events are POSTed; unset, none are sent. */
+  webhookUrl: verbatim("WEBHOOK_URL", {
+    valid: (url) => /^https?:\/\/\S+$/.test(url),
+    must: "be an http(s) URL",
+  }),
+  /** The key of each webhook's HMAC-SHA256 signature; required with WEBHOOK_URL. */
+  webhookSecret: verbatim("WEBHOOK_SECRET", {
+    valid: (secret) => secret.length >= 16,
+    must: "be at least 16 characters",
+  }),
+  /** The webhook events sent. @default every one */
+  webhookEvents: list("WEBHOOK_EVENTS", {
+    fallback: WEBHOOK_EVENT_TYPES.join(","),
+    valid: isWebhookEventType,
+    must: `be a comma list of ${WEBHOOK_EVENT_TYPES.join(", ")}`,
+  }),
+  /** Characters of a message's text a `message.offline` event carries; 0 sends none. @default 100 */
+  webhookPreviewChars: integer("WEBHOOK_PREVIEW_CHARS", 100, 0, 4000),
+  /** How long one webhook request may take before it counts as failed. @default 5000 */
+  webhookTimeoutMs: integer("WEBHOOK_TIMEOUT_MS", 5000, 100, 60_000),
+  /** Attempts to deliver one event before it is dropped. @default 10 */
+  webhookMaxAttempts: integer("WEBHOOK_MAX_ATTEMPTS", 10, 1, 100),
+  /** Wait before the first retry; each next one waits twice as long, at most an hour. @default 1000 */
+  webhookRetryBaseMs: integer("WEBHOOK_RETRY_BASE_MS", 1000, 10, 3_600_000),
+  /**
    * How WebSockets are served: Deno's own `upgradeWebSocket` (`deno`, Deno only) or
    * `node:http` with `ws` (`ws`, both runtimes). Unset: the runtime's own,
    * `deno` on Deno and `ws` on Node.
@@ -251,6 +287,12 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   const config = readSettings(SETTINGS, env, problems) as Config;
   if (problems.length > 0) {
     throw new ConfigError(`Invalid configuration: ${problems.join("; ")}`);
+  }
+  if (config.webhookUrl !== undefined && config.webhookSecret === undefined) {
+    throw new ConfigError(
+      "Invalid configuration: WEBHOOK_URL needs WEBHOOK_SECRET, the key receivers check each " +
+        "event's signature with (at least 16 random characters)",
+    );
   }
   const { jwt, ...withoutJwt } = config;
   if (config.authMode !== "jwt") return withoutJwt;

@@ -75,6 +75,24 @@ export const SETTING_MEANINGS: Readonly<Record<string, string>> = {
     "Channels with at most this many members send `readReceipt` frames to their members when one reads (0 to 10000; 0 turns them off in channels). Direct conversations always do.",
   METRICS_TOKEN:
     "When set, `/metrics` answers only requests with `Authorization: Bearer` and this token (at least 16 printable ASCII characters, no spaces), others get `401`. Unset, anyone who can reach the port can read the metrics.",
+  API_KEY:
+    "Turns the server API on (see [docs/api.md](docs/api.md)): every `/api/` request must bear `Authorization: Bearer` and this key (at least 16 printable ASCII characters, no spaces), others get `401`. Unset, `/api/` answers `404`.",
+  API_MAX_BODY_BYTES:
+    "Largest request body the server API reads, in bytes (1024 to 16777216); larger ones get `413`.",
+  WEBHOOK_URL:
+    "Where webhook events are POSTed (an `http(s)` URL; see [docs/webhooks.md](docs/webhooks.md)). Unset, none are sent. Needs `WEBHOOK_SECRET`.",
+  WEBHOOK_SECRET:
+    "The key of each webhook's HMAC-SHA256 signature (at least 16 characters), which receivers verify.",
+  WEBHOOK_EVENTS:
+    "Comma list of the webhook events sent: any of `user.online`, `user.offline`, `message.offline`, `channel.created`, `channel.deleted`, `channel.member_joined`, `channel.member_left`, `channel.member_banned`, `channel.role_changed`.",
+  WEBHOOK_PREVIEW_CHARS:
+    "Characters of a message's text a `message.offline` event carries as its `preview` (0 to 4000; 0 sends no text at all).",
+  WEBHOOK_TIMEOUT_MS:
+    "How long one webhook request may take (100 to 60000); a slower answer counts as a failure and is retried.",
+  WEBHOOK_MAX_ATTEMPTS:
+    "Attempts to deliver one webhook event (1 to 100) before it is dropped, logged as `webhook.dropped` and counted.",
+  WEBHOOK_RETRY_BASE_MS:
+    "Wait before a failed webhook's first retry (10 to 3600000); each next retry waits twice as long, at most an hour.",
   EDGE:
     "How WebSockets are served. Unset: `deno` on Deno, `ws` on Node. `deno` (Deno only): Deno's own HTTP server and `upgradeWebSocket`. `ws`: `node:http` + the `ws` package, which refuses an oversized fragmented message while it arrives (see [docs/security.md](docs/security.md)); the only edge of the Node build, and available on Deno too.",
   AUTH_MODE:

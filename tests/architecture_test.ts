@@ -18,10 +18,20 @@ const MAX_MODULE_LINES = 400;
  * every module in it.
  */
 const LAYERS: readonly string[][] = [
-  ["protocol/", "metrics/", "ids.ts", "log.ts", "version.ts", "web.ts", "tracing.ts"],
+  [
+    "protocol/",
+    "metrics/",
+    "ids.ts",
+    "log.ts",
+    "version.ts",
+    "web.ts",
+    "tracing.ts",
+    "webhooks/events.ts",
+  ],
   ["settings.ts", "config.ts", "setting_meanings.ts", "help.ts", "auth.ts"],
   ["broker/"],
   ["core/"],
+  ["webhooks/", "api/"],
   ["app.ts"],
   ["server.ts"],
   ["runtime/"],
@@ -50,12 +60,14 @@ const FOLDER_ORDERS: Record<string, string[]> = {
   ],
   "broker/": [
     "errors.ts",
+    "event_queue.ts",
     "directory.ts",
     "reads.ts",
     "registry.ts",
     "broker.ts",
     "merge.ts",
     "message_state.ts",
+    "memory_event_queue.ts",
     "memory_presence.ts",
     "memory_history.ts",
     "memory_reads.ts",

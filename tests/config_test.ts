@@ -40,6 +40,22 @@ const DEFAULTS: Config = {
   messageChangesPerMinute: 60,
   maxReactionsPerMessage: 20,
   readReceiptsMaxMembers: 50,
+  apiMaxBodyBytes: 65536,
+  webhookEvents: [
+    "user.online",
+    "user.offline",
+    "message.offline",
+    "channel.created",
+    "channel.deleted",
+    "channel.member_joined",
+    "channel.member_left",
+    "channel.member_banned",
+    "channel.role_changed",
+  ],
+  webhookPreviewChars: 100,
+  webhookTimeoutMs: 5000,
+  webhookMaxAttempts: 10,
+  webhookRetryBaseMs: 1000,
   authMode: "anonymous",
   allowAnonymousLobby: false,
   sharedUsernames: false,
@@ -71,7 +87,7 @@ Deno.test("config: every variable is read", () => {
     loadConfig({
       PORT: "9000",
       HOST: "127.0.0.1",
-      WS_PATHS: "/socket, /api/chat",
+      WS_PATHS: "/socket, /v1/chat",
       LOBBY_CHANNEL: "main-hall",
       LIST_UPDATE_INTERVAL_MS: "250",
       MAX_MESSAGE_CHARS: "280",
@@ -101,7 +117,7 @@ Deno.test("config: every variable is read", () => {
     {
       port: 9000,
       host: "127.0.0.1",
-      wsPaths: ["/socket", "/api/chat"],
+      wsPaths: ["/socket", "/v1/chat"],
       lobbyChannel: "main-hall",
       nameScriptRestriction: "moderately-restrictive",
       listUpdateIntervalMs: 250,
@@ -134,6 +150,12 @@ Deno.test("config: every variable is read", () => {
       messageChangesPerMinute: 60,
       maxReactionsPerMessage: 20,
       readReceiptsMaxMembers: 50,
+      apiMaxBodyBytes: DEFAULTS.apiMaxBodyBytes,
+      webhookEvents: DEFAULTS.webhookEvents,
+      webhookPreviewChars: DEFAULTS.webhookPreviewChars,
+      webhookTimeoutMs: DEFAULTS.webhookTimeoutMs,
+      webhookMaxAttempts: DEFAULTS.webhookMaxAttempts,
+      webhookRetryBaseMs: DEFAULTS.webhookRetryBaseMs,
       edge: "ws",
       authMode: "anonymous",
       allowAnonymousLobby: false,
@@ -337,12 +359,47 @@ Deno.test("config: every problem is reported in one message, in the order of SET
   );
 });
 
-Deno.test("config: only REDIS_URL, EDGE, LOG_FORMAT, METRICS_TOKEN and the JWT settings can leave their key absent", () => {
+Deno.test("config: only REDIS_URL, EDGE, LOG_FORMAT, METRICS_TOKEN, API_KEY, the webhook URL and secret and the JWT settings can leave their key absent", () => {
   // Checked by the type checker: every other key of Config is required.
   const required: Required<
-    Omit<Config, "redisUrl" | "edge" | "jwt" | "logFormat" | "metricsToken">
+    Omit<
+      Config,
+      | "redisUrl"
+      | "edge"
+      | "jwt"
+      | "logFormat"
+      | "metricsToken"
+      | "apiKey"
+      | "webhookUrl"
+      | "webhookSecret"
+    >
   > = loadConfig(
     {},
   );
   assertEquals(required, DEFAULTS);
+});
+
+Deno.test("config: webhooks need a secret, and WEBHOOK_EVENTS names known events only", () => {
+  assertThrows(
+    () => loadConfig({ WEBHOOK_URL: "http://hooks.example.com/natter" }),
+    ConfigError,
+    "WEBHOOK_URL needs WEBHOOK_SECRET",
+  );
+  assertThrows(
+    () => loadConfig({ WEBHOOK_EVENTS: "user.online,message.sent" }),
+    ConfigError,
+    "WEBHOOK_EVENTS must be a comma list of user.online, user.offline",
+  );
+  assertThrows(() => loadConfig({ API_KEY: "short" }), ConfigError, "API_KEY must be at least 16");
+  assertThrows(() => loadConfig({ WS_PATHS: "/api/ws" }), ConfigError, "or under /api");
+  const config = loadConfig({
+    API_KEY: "k".repeat(16),
+    WEBHOOK_URL: "https://hooks.example.com/natter",
+    WEBHOOK_SECRET: "s".repeat(16),
+    WEBHOOK_EVENTS: "message.offline, user.offline",
+    WEBHOOK_PREVIEW_CHARS: "0",
+  });
+  assertEquals(config.webhookEvents, ["message.offline", "user.offline"]);
+  assertEquals(config.webhookPreviewChars, 0);
+  assertEquals(config.apiKey, "k".repeat(16));
 });

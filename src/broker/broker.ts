@@ -26,6 +26,7 @@ import type {
 } from "../protocol/commands.ts";
 
 import type { UserDirectory } from "./directory.ts";
+import type { EventQueue } from "./event_queue.ts";
 import type { ReadState } from "./reads.ts";
 import type { ChannelRegistry } from "./registry.ts";
 
@@ -35,6 +36,7 @@ export {
   MutedError,
   ReplyNotFoundError,
 } from "./errors.ts";
+export type { ClaimedEvent, EventQueue, QueuedEvent } from "./event_queue.ts";
 export type { MarkedRead, Positions, ReadState } from "./reads.ts";
 export type { ChannelAccess, ChannelInfo, ChannelRegistry, Measure } from "./registry.ts";
 export type {
@@ -104,6 +106,8 @@ export type MessageDraft =
     }
   )
   & {
+    /** Posted through the server API as a system sender: no user's mute applies to it. */
+    system?: true;
     /**
      * The holding of the name that sends it (`<user key> <claim tag>`):
      * only that holding edits it, or deletes it as its author. Absent for
@@ -322,6 +326,10 @@ export interface Broker {
   users: UserDirectory;
   channels: ChannelRegistry;
   reads: ReadState;
+  /** Webhook events waiting to be sent. */
+  events: EventQueue;
+  /** How many instances share this broker now (with Redis: those alive within the presence TTL). */
+  instances(): Promise<number>;
   /** Sets the one handler of this instance's broker events; events before it are dropped. */
   onEvents(events: BrokerEvents): void;
   /** Whether the broker can serve requests now (for `/readyz`). */

@@ -6,6 +6,7 @@
  * @module
  */
 import type { Presence, UserStatus } from "../protocol/commands.ts";
+import type { Measure } from "./registry.ts";
 
 /** A user as the directory knows it. */
 export interface UserRecord {
@@ -105,4 +106,12 @@ export interface UserDirectory {
   memberships(name: string): Promise<string[]>;
   /** Makes `channel` one of the user's (or not); resolves whether that changed anything. */
   setMembership(name: string, channel: string, member: boolean): Promise<boolean>;
+  /**
+   * Bars the user called `name` (any case) from opening sessions, until a
+   * time or for good, or lifts the bar. It stays with the name, whoever
+   * holds it, until it ends.
+   */
+  bar(name: string, measure: Measure): Promise<void>;
+  /** Until when (ms) the user called `name` may not open a session (`Infinity`: for good); undefined when free to. */
+  barredUntil(name: string): Promise<number | undefined>;
 }

@@ -16,6 +16,7 @@ import { createMemoryHistory } from "./memory_history.ts";
 import { createMemoryPresence } from "./memory_presence.ts";
 import { createMemoryMessages } from "./memory_messages.ts";
 import { createMemoryReads } from "./memory_reads.ts";
+import { createMemoryEventQueue } from "./memory_event_queue.ts";
 import type {
   Broker,
   BrokerEvents,
@@ -88,6 +89,9 @@ export function createMemoryHub(options: Partial<MemoryHubOptions> = {}): Memory
   /** Users with a live session: counted as they come and go, so counting costs nothing. */
   let onlineUsers = 0;
   const claimsByToken = new Map<string, Claim>();
+  /** Per user key, until when (ms) the name may not open a session. */
+  const bars = new Map<string, number>();
+  const eventQueue = createMemoryEventQueue();
 
   interface Instance {
     topics: Set<Topic>;
@@ -161,6 +165,16 @@ export function createMemoryHub(options: Partial<MemoryHubOptions> = {}): Memory
         else readState.left(userKey(name), channel);
       }
       return Promise.resolve(changed);
+    },
+    bar(name, measure) {
+      if ("lifted" in measure) bars.delete(userKey(name));
+      else bars.set(userKey(name), "forever" in measure ? Infinity : measure.until);
+      return Promise.resolve();
+    },
+    barredUntil(name) {
+      const until = bars.get(userKey(name));
+      if (until !== undefined && until <= Date.now()) bars.delete(userKey(name));
+      return Promise.resolve(until !== undefined && until > Date.now() ? until : undefined);
     },
   };
 
@@ -313,6 +327,8 @@ export function createMemoryHub(options: Partial<MemoryHubOptions> = {}): Memory
         users,
         channels: registry,
         reads: readState.reads,
+        events: eventQueue,
+        instances: () => Promise.resolve(instances.size),
         onEvents(events) {
           instance.events = events;
         },

@@ -73,14 +73,14 @@ export function createMemoryMessages(options: MemoryMessagesOptions): MemoryMess
   function publish(topics: readonly Topic[], draft: MessageDraft): Published {
     const earlier = draft.dedupKey === undefined ? undefined : remembered(draft.dedupKey);
     if (earlier) return { message: earlier, duplicate: true };
-    const mutedUntil = draft.kind === "channel"
+    const mutedUntil = draft.kind === "channel" && !draft.system
       ? options.mutedUntil(draft.to, userKey(draft.from))
       : undefined;
     if (mutedUntil !== undefined) throw new MutedError(mutedUntil);
     if (draft.replyTo !== undefined && !history.answerable(referenceTopic(draft), draft)) {
       throw new ReplyNotFoundError();
     }
-    const { from, to, text, replyTo, data } = draft;
+    const { from, to, text, replyTo, data, system } = draft;
     const count = reads.counted(draft);
     const message: DeliveredMessage = {
       ...next(),
@@ -89,6 +89,7 @@ export function createMemoryMessages(options: MemoryMessagesOptions): MemoryMess
       text,
       ...(replyTo === undefined ? {} : { replyTo }),
       ...(data === undefined ? {} : { data }),
+      ...(system ? { system } : {}),
     };
     // The sending session goes with the live delivery only: history never holds it.
     const stored: StoredEnvelope = { kind: draft.kind, message };

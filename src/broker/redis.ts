@@ -214,12 +214,12 @@ export function createRedisBroker(options: RedisBrokerOptions): Broker {
 
   const bus: MessageBus = {
     async publish(topics, draft) {
-      const { kind, from, to, text, replyTo, data } = draft;
+      const { kind, from, to, text, replyTo, data, system } = draft;
       const direct = draft.kind === "direct";
       try {
         const [stored, duplicate] = await run(
           "PUBLISH_MESSAGE",
-          JSON.stringify({ kind, from, to, text, replyTo, data }),
+          JSON.stringify({ kind, from, to, text, replyTo, data, system }),
           draft.dedupKey ?? "",
           dedupWindowMs,
           historyLimit,
@@ -229,7 +229,7 @@ export function createRedisBroker(options: RedisBrokerOptions): Broker {
           // Encoded here: the script splices it into the published copies as it is, decoding no JSON.
           direct ? JSON.stringify(draft.senderSession) : "",
           direct ? "" : to,
-          direct ? "" : userKey(from),
+          direct || system ? "" : userKey(from),
           replyTo === undefined ? "" : toStreamId(replyTo),
           replyTo === undefined ? "" : referenceTopic(draft),
           draft.kind === "channel" ? (draft.mentions ?? []).join("\n") : "",
@@ -364,6 +364,8 @@ export function createRedisBroker(options: RedisBrokerOptions): Broker {
     users: presence.users,
     channels,
     reads: changes.reads,
+    events: undefined as unknown as Broker["events"], // STUB: helper A implements
+    instances: () => Promise.reject(new Error("STUB: helper A implements")),
     onEvents(handler) {
       events = handler;
     },

@@ -89,7 +89,7 @@ export function parseStored(json: string): StoredEnvelope {
 
 /** The message's own fields, and nothing else a payload carries. */
 function messageOf(
-  { id, ts, from, to, text, replyTo, data, change }: DeliveredMessage,
+  { id, ts, from, to, text, replyTo, data, change, system }: DeliveredMessage,
 ): DeliveredMessage {
   return {
     id,
@@ -100,6 +100,7 @@ function messageOf(
     ...(typeof replyTo === "string" ? { replyTo } : {}),
     ...(data !== null && typeof data === "object" ? { data } : {}),
     ...(change !== null && typeof change === "object" ? { change } : {}),
+    ...(system === true ? { system } : {}),
   };
 }
 

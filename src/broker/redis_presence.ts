@@ -229,6 +229,8 @@ export function createRedisPresence(options: PresenceOptions): RedisPresence {
       );
       return changed === 1;
     },
+    bar: () => Promise.reject(new Error("STUB: helper A implements")),
+    barredUntil: () => Promise.reject(new Error("STUB: helper A implements")),
   };
 
   const channels: ChannelMembers = {

@@ -99,6 +99,11 @@ export interface DeliveredMessage extends MessageExtras {
   /** Set when the broker was unreachable: only members on the sender's instance got it. */
   local?: true;
   /**
+   * Posted by the application's backend through the server API as a system
+   * sender (`from` is that sender's name, not a user's): shown apart.
+   */
+  system?: true;
+  /**
    * Set on an entry that changes an earlier message instead of being one:
    * stamped and stored like a message, in the same order. `text` is then the
    * edited text, or empty.

@@ -34,6 +34,7 @@ function messageFrame(
     reactions: message.reactions,
     replay,
     local: message.local,
+    system: message.system,
   };
 }
 

@@ -67,6 +67,8 @@ const MessageFlags = {
   replay: z.literal(true).optional(),
   /** The broker was unreachable: only members on the sender's instance got it. */
   local: z.literal(true).optional(),
+  /** Posted through the server API by a system sender, not by a user. */
+  system: z.literal(true).optional(),
 };
 
 /** What others see of a user, in `presence` answers (and in `members` ones, with a role). */
