@@ -61,9 +61,9 @@ const FOLDER_ORDERS: Record<string, string[]> = {
   "broker/": [
     "errors.ts",
     "event_queue.ts",
-    "directory.ts",
     "reads.ts",
     "registry.ts",
+    "directory.ts",
     "broker.ts",
     "merge.ts",
     "message_state.ts",
