@@ -5,13 +5,14 @@
 /**
  * One signed-in user's chat: the client's events turned into the app's
  * state and drawn, and the user's actions turned into requests (those on
- * messages in `editing.ts`, the read state in `reading.ts`). Made at
- * sign-in and disposed of at sign-out, so nothing of one user's session
- * (handlers, state, late answers) reaches the next one's.
+ * messages in `editing.ts`, the read state in `reading.ts`). A direct
+ * conversation with a system sender is read-only: nobody there answers.
+ * Made at sign-in and disposed of at sign-out, so nothing of one user's
+ * session (handlers, state, late answers) reaches the next one's.
  *
  * @module
  */
-import type { ChannelRole, NatterClient } from "../src/client/mod.ts";
+import { type ChannelRole, isOwn, type NatterClient } from "../src/client/mod.ts";
 import { byId } from "./dom.ts";
 import { messageEditing } from "./editing.ts";
 import { drawMessages, shortened } from "./messages.ts";
@@ -80,7 +81,10 @@ export function createChat(client: NatterClient, saved: Saved): Chat {
   const editing = messageEditing(client, store, { redraw, live });
   const reading = followReading(client, store, { redraw, keep });
 
-  for (const user of saved.directs) store.conversation(directKey(user), user);
+  const systemDirects = new Set(saved.systemDirects);
+  for (const user of saved.directs) {
+    store.conversation(directKey(user), user).system = systemDirects.has(user);
+  }
   for (const [channel, from] of Object.entries(saved.invitations)) {
     store.invitations.set(channel, from);
   }
@@ -97,6 +101,8 @@ export function createChat(client: NatterClient, saved: Saved): Chat {
     saveSession({
       ...saved,
       directs: store.list("direct").map((conversation) => conversation.name),
+      systemDirects: store.list("direct").filter((conversation) => conversation.system)
+        .map((conversation) => conversation.name),
       invitations: Object.fromEntries(store.invitations),
     });
   }
@@ -115,6 +121,17 @@ export function createChat(client: NatterClient, saved: Saved): Chat {
     drawTyping(store.open ? store.typists(store.open, Date.now()) : []);
     byId<HTMLTextAreaElement>("message").disabled = !open;
     byId<HTMLButtonElement>("send").disabled = !open;
+    // A system sender reads no answers: the message box gives way to a note saying so.
+    const unanswerable = open?.system === true;
+    byId("composer").hidden = unanswerable;
+    byId("no-answer").hidden = !unanswerable;
+    byId("no-answer").textContent = unanswerable
+      ? `${open.name} sends system messages: it cannot be answered.`
+      : "";
+    if (unanswerable) {
+      byId("attach").hidden = true;
+      byId("attach-toggle").setAttribute("aria-expanded", "false");
+    }
     const unread = [...store.conversations.values()]
       .reduce((sum, c) => c.key === read ? sum : sum + c.unread, 0);
     document.title = unread > 0 ? `(${unread}) Natter` : "Natter";
@@ -123,7 +140,7 @@ export function createChat(client: NatterClient, saved: Saved): Chat {
   /** The open channel's members, or the open conversation's peer (asked once per opening). */
   async function drawPeople(askPeer = false): Promise<void> {
     const open = openConversation();
-    byId("toggle-members").hidden = !open;
+    byId("toggle-members").hidden = !open || open.system;
     if (!open) return drawMembers(undefined, [], undefined, me, actions);
     if (open.kind === "channel") {
       drawMembers(
@@ -133,6 +150,9 @@ export function createChat(client: NatterClient, saved: Saved): Chat {
         me,
         actions,
       );
+    } else if (open.system) {
+      // A system sender is no user: it has no presence to show.
+      drawMembers(undefined, [], undefined, me, actions);
     } else if (askPeer) {
       const users = await live(() => client.presence([open.name]));
       if (users !== REFUSED && store.open === open.key) {
@@ -246,7 +266,7 @@ export function createChat(client: NatterClient, saved: Saved): Chat {
       redraw();
     }),
     client.on("directMessage", (frame) => {
-      const peer = frame.from === me ? frame.to : frame.from;
+      const peer = isOwn(frame, me) ? frame.to : frame.from;
       store.conversation(directKey(peer), peer);
       store.add(directKey(peer), [frame]);
       keep();
@@ -301,7 +321,7 @@ export function createChat(client: NatterClient, saved: Saved): Chat {
     openDirect: (user) => open(directKey(user)).then(() => keep()),
     async send(text, data) {
       const conversation = openConversation();
-      if (!conversation) return false;
+      if (!conversation || conversation.system) return false;
       const extras = {
         ...(replyingTo ? { replyTo: replyingTo.id } : {}),
         ...(data ? { data } : {}),

@@ -8,11 +8,15 @@
  * once deleted) and attachment link, its reactions as toggle buttons with
  * their counts, quick reactions, and Reply, Edit and Delete for those who
  * may; "Seen" under the user's last message the other user of a direct
- * conversation has read. Every text a user wrote stays text (`dom.ts`).
+ * conversation has read. A message a system sender posted through the
+ * server API stands apart: a "System" badge by its sender, its own look,
+ * "System message from …" for a screen reader, and no Reply or Edit (no
+ * user wrote it); a channel's owner and moderators may still delete it.
+ * Every text a user wrote stays text (`dom.ts`).
  *
  * @module
  */
-import type { ChannelRole } from "../src/client/mod.ts";
+import { type ChannelRole, isOwn } from "../src/client/mod.ts";
 import { byId, fill, h, when } from "./dom.ts";
 import type { Conversation, ShownMessage } from "./store.ts";
 
@@ -96,7 +100,7 @@ function seenMessage(conversation: Conversation, me: string): string | undefined
   const { theirRead } = conversation;
   if (conversation.kind !== "direct" || theirRead === undefined) return undefined;
   return conversation.messages.findLast((message) =>
-    message.from === me && !message.pending && message.id <= theirRead
+    isOwn(message, me) && !message.pending && message.id <= theirRead
   )?.id;
 }
 
@@ -112,11 +116,15 @@ function item(
   return h(
     "li",
     {
-      class: ["message", message.pending && "pending", message.deleted && "deleted"]
-        .filter(Boolean).join(" "),
+      class: [
+        "message",
+        message.pending && "pending",
+        message.deleted && "deleted",
+        message.system && "system",
+      ].filter(Boolean).join(" "),
       "data-id": message.id,
     },
-    h("span", { class: "from", id: `from-${message.id}` }, message.from),
+    sender(message),
     h(
       "span",
       { class: "meta" },
@@ -141,6 +149,27 @@ function item(
   );
 }
 
+/**
+ * Who sent a message. A system sender's name comes with a "System" badge
+ * for the eye, and is "System message from …" for a screen reader (the
+ * badge itself is not read twice); the buttons name the message by it.
+ */
+function sender(message: ShownMessage): HTMLElement {
+  const id = `from-${message.id}`;
+  if (!message.system) return h("span", { class: "from", id }, message.from);
+  return h(
+    "span",
+    { class: "sender" },
+    h(
+      "span",
+      { class: "from", id },
+      h("span", { class: "visually-hidden" }, "System message from "),
+      message.from,
+    ),
+    h("span", { class: "system-badge", "aria-hidden": "true" }, "System"),
+  );
+}
+
 /** The edit field of a message, with its buttons (Enter and Escape in the field do the same). */
 function editor(field: HTMLTextAreaElement, actions: MessageActions): HTMLElement {
   const button = (label: string, act: () => void) =>
@@ -161,7 +190,7 @@ function tools(
   context: MessageContext,
   actions: MessageActions,
 ): HTMLElement {
-  const own = message.from === context.me;
+  const own = isOwn(message, context.me);
   const mayDelete = own || (conversation.kind === "channel" && context.role !== undefined);
   const confirming = context.confirming === message.id;
   // Which message a button acts on, for a screen reader: its sender and text.
@@ -205,7 +234,8 @@ function tools(
         })
       ),
     ),
-    button("Reply", () => actions.reply(message), { class: "reply" }),
+    // Nobody wrote a system message to answer it: it takes no reply.
+    message.system ? null : button("Reply", () => actions.reply(message), { class: "reply" }),
     own && !context.editing ? button("Edit", () => actions.edit(message)) : null,
     mayDelete
       ? button(confirming ? "Confirm delete" : "Delete", () => actions.remove(message), {

@@ -3,12 +3,13 @@
 /// <reference lib="esnext" />
 /**
  * What the web app keeps in the browser between visits: who the user is
- * (the name and session token, or the pasted JWT), the people they have
- * direct conversations with and the invitations they have not answered, so
- * a reload or a new tab comes back as the same user, within the server's
- * reconnect grace, with the same lists. After "Sign out" only the name and
- * token are kept apart, so that signing in again under the same name within
- * the grace is a return, not a clash with the name's own hold.
+ * (the name and session token, or the pasted JWT), the people (and system
+ * senders) they have direct conversations with and the invitations they
+ * have not answered, so a reload or a new tab comes back as the same user,
+ * within the server's reconnect grace, with the same lists. After "Sign
+ * out" only the name and token are kept apart, so that signing in again
+ * under the same name within the grace is a return, not a clash with the
+ * name's own hold.
  *
  * @module
  */
@@ -20,6 +21,8 @@ export interface Saved {
   jwt?: string;
   /** The users this user has direct conversations with. */
   directs: string[];
+  /** Of `directs`, the system senders (kept since this field came: older sessions have none). */
+  systemDirects?: string[];
   /** Private channels this user was invited to, with who invited. */
   invitations: Record<string, string>;
 }

@@ -3,7 +3,9 @@
  * (channels and direct messages), the messages of each in id order as they
  * are now (edited, deleted, reacted to), unread counts and how far the
  * other user of a conversation has read (both as the SDK keeps them), who
- * is typing and pending invitations. Plain data the views read; nothing
+ * is typing and pending invitations. A message a system sender posted
+ * through the server API keeps its `system` mark, and a direct conversation
+ * with such a sender is marked as one. Plain data the views read; nothing
  * here touches the DOM or the network.
  *
  * @module
@@ -25,12 +27,14 @@ export type ConversationKey = `#${string}` | `@${string}`;
 
 /**
  * One message as the app shows it: `message` is its text (empty once
- * deleted). `pending`: sent, not yet stored (no id).
+ * deleted). `pending`: sent, not yet stored (no id). `system`: posted by the
+ * application's backend as the system sender `from`, not by a user.
  */
 export interface ShownMessage extends ChangeableMessage, MessageExtras {
   from: string;
   ts: number;
   pending?: boolean;
+  system?: true;
 }
 
 /** What a message carries besides its text: the id it answers, the application's data. */
@@ -42,6 +46,8 @@ export interface Conversation {
   /** The channel, or the other user as the server spells them. */
   name: string;
   kind: "channel" | "direct";
+  /** A direct conversation whose other side is a system sender: nobody there to answer. */
+  system: boolean;
   /** In id order: the order every member sees. */
   messages: ShownMessage[];
   /** Messages from others the user has not read, on any device; `mentions` of them name the user. */
@@ -100,6 +106,7 @@ export class Store {
         key,
         name: name ?? key.slice(1),
         kind: key.startsWith("#") ? "channel" : "direct",
+        system: false,
         messages: [],
         unread: 0,
         mentions: 0,
@@ -132,7 +139,7 @@ export class Store {
     for (const frame of frames) {
       if (known.has(frame.id)) continue;
       known.add(frame.id);
-      const { id, from, message, ts, replyTo, data, edited, deleted, reactions } = frame;
+      const { id, from, message, ts, replyTo, data, edited, deleted, reactions, system } = frame;
       conversation.messages.push({
         id,
         from,
@@ -143,8 +150,11 @@ export class Store {
         edited,
         deleted,
         reactions,
+        system,
       });
       conversation.typing.delete(frame.from);
+      // In a direct conversation only the other side can be a system sender.
+      if (system && conversation.kind === "direct") conversation.system = true;
     }
     conversation.messages.sort((a, b) => a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
     conversation.version++;

@@ -35,8 +35,9 @@ function roleOf(member: Member): Role {
 }
 
 /**
- * The channels, the direct conversations and the invitations, with unread
- * counts; none on the conversation being read (open on a visible page).
+ * The channels, the direct conversations (those with a system sender
+ * marked "System") and the invitations, with unread counts; none on the
+ * conversation being read (open on a visible page).
  */
 export function drawConversationLists(
   store: Store,
@@ -62,6 +63,7 @@ export function drawConversationLists(
           conversation.kind === "channel" ? "#" : "@",
         ),
         conversation.name,
+        conversation.system ? systemBadge() : null,
         conversation.unread > 0 && conversation.key !== reading ? badge(conversation) : null,
       ),
     );
@@ -90,6 +92,11 @@ export function drawConversationLists(
   );
 }
 
+/** The mark of a system sender, in words: a colour alone would tell nothing to many. */
+function systemBadge(): HTMLElement {
+  return h("span", { class: "system-badge" }, "System");
+}
+
 /** "N unread", and how many of them mention the user. */
 function badge({ unread, mentions }: Conversation): HTMLElement {
   const mentioned = mentions === 0 ? "" : `, ${mentions} mention${mentions === 1 ? "" : "s"}`;
@@ -115,9 +122,14 @@ export function drawTyping(typists: string[]): void {
  * own, shown or hidden, so what a user is typing in them survives.
  */
 export function drawConversationHead(conversation: Conversation | undefined, myRole: Role): void {
-  byId("conversation-title").textContent = conversation
-    ? `${conversation.kind === "channel" ? "#" : "@"}${conversation.name}`
-    : "No conversation open";
+  fill(
+    byId("conversation-title"),
+    conversation
+      ? `${conversation.kind === "channel" ? "#" : "@"}${conversation.name}`
+      : "No conversation open",
+    conversation?.system ? " " : null,
+    conversation?.system ? systemBadge() : null,
+  );
   const channel = conversation?.kind === "channel";
   byId("invite-form").hidden = !channel || !myRole;
   byId("leave-channel").hidden = !channel;

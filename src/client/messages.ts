@@ -27,16 +27,26 @@ export function conversationKey(where: Conversation): string {
 
 /**
  * The channel or conversation of a delivered frame, as `me` sees it: a
- * message, a change (`direct` in a conversation) or a read receipt.
+ * message, a change (`direct` in a conversation) or a read receipt. A
+ * system sender's direct message is always in the conversation with that
+ * sender: it is never the user's own, whatever its sender is called.
  */
 export function conversationOf(
-  frame: { type: string; to: string; from: string; direct?: true },
+  frame: { type: string; to: string; from: string; direct?: true; system?: true },
   me: string,
 ): Conversation {
   const direct = frame.direct || frame.type === "directMessage" ||
     frame.type === "sessionUpdate";
   if (!direct) return { channel: frame.to };
-  return { with: sameUser(frame.from, me) ? frame.to : frame.from };
+  return { with: isOwn(frame, me) ? frame.to : frame.from };
+}
+
+/**
+ * Whether `me` sent `message`: never so for one a system sender posted
+ * through the server API, since its `from` names that sender, not a user.
+ */
+export function isOwn(message: { from: string; system?: true }, me: string): boolean {
+  return !message.system && sameUser(message.from, me);
 }
 
 /**

@@ -10,7 +10,7 @@ import { NatterClient } from "./client.ts";
 import type { ConnectOptions } from "./types.ts";
 
 export { NatterClient } from "./client.ts";
-export { applyChange, type ChangeableMessage } from "./messages.ts";
+export { applyChange, type ChangeableMessage, isOwn } from "./messages.ts";
 export * from "./types.ts";
 
 /** Connects; the client starts `connecting` (await `client.ready()` to wait until it is open). */

@@ -13,7 +13,7 @@
  *
  * @module
  */
-import { conversationKey, conversationOf, mentions, sameUser } from "./messages.ts";
+import { conversationKey, conversationOf, isOwn, mentions } from "./messages.ts";
 import type { ClientEvents, Conversation, ReadPosition, ServerFrameA } from "./types.ts";
 
 /** How positions report what changed: `readState`, `read`, `readReceipt` and `unread` events. */
@@ -101,7 +101,7 @@ export class ReadPositions {
     const key = conversationKey(conversation);
     const { read, unread = 0, mentions: mentioned = 0 } = this.get(conversation) ?? {};
     if (read !== undefined && frame.id <= read) return;
-    if (sameUser(frame.from, me)) {
+    if (isOwn(frame, me)) {
       this.#pending.delete(key);
       return this.#update(conversation, { read: frame.id, unread: 0, mentions: 0 });
     }

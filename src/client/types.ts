@@ -35,7 +35,11 @@ export type ChannelRole = NonNullable<ChannelMember["role"]>;
 /** The connection's life: see `docs/client.md`. */
 export type ClientState = "connecting" | "open" | "reconnecting" | "closed";
 
-/** A direct message: to this user, or (`copy`) sent by this user from another session. */
+/**
+ * A direct message: to this user, or (`copy`) sent by this user from another
+ * session; `system: true` when the application's backend posted it through
+ * the server API as the system sender `from` (see `isOwn`).
+ */
 export type DirectMessage = ServerFrameA<"directMessage"> & { copy: boolean };
 
 /** A channel, or the direct conversation with a user (named as the other user). */
@@ -73,7 +77,7 @@ export type ReadReceipt = ServerFrameA<"readReceipt"> & { conversation: Conversa
 
 /** Every event a client emits, with its payload. */
 export interface ClientEvents {
-  /** A channel message, each once, in channel order. */
+  /** A channel message, each once, in channel order; `system: true` when a system sender posted it. */
   message: ServerFrameA<"broadcast">;
   /** A direct message (and `sessionUpdate` copies, flagged `copy`), each once, in inbox order. */
   directMessage: DirectMessage;
@@ -138,7 +142,8 @@ export type HistoryQuery = Conversation & { before?: string; limit?: number };
 
 /**
  * A kept message as `history` returns it, in its current state (`edited`,
- * `deleted` with no text, `reactions`): a channel's, or one of a conversation.
+ * `deleted` with no text, `reactions`): a channel's, or one of a
+ * conversation; `system: true` as when it was delivered live.
  */
 export type HistoryMessage = ServerFrameA<"broadcast" | "directMessage" | "sessionUpdate">;
 
