@@ -104,6 +104,7 @@ const FOLDER_ORDERS: Record<string, string[]> = {
     "channels.ts",
     "delivery.ts",
     "memberships.ts",
+    "moderation.ts",
     "claims.ts",
     "publishing.ts",
     "changes.ts",
