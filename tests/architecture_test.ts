@@ -52,6 +52,7 @@ const FOLDER_ORDERS: Record<string, string[]> = {
     "handshake.ts",
     "server_frames.ts",
     "frames.ts",
+    "api.ts",
     "commands.ts",
     "decode.ts",
     "encode_a.ts",
@@ -113,6 +114,7 @@ const FOLDER_ORDERS: Record<string, string[]> = {
     "sessions.ts",
     "chat.ts",
   ],
+  "api/": ["http.ts", "publish.ts", "routes.ts", "api.ts"],
   "client/": [
     "types.ts",
     "handshake.ts",
