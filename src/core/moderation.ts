@@ -46,6 +46,11 @@ export function createModeration(options: {
 }): Moderation {
   const { broker, presence } = options;
 
+  /** `user` as its holder spells it: how watchers know the member, not as it was typed. */
+  async function spelled(user: string): Promise<string> {
+    return (await broker.users.lookup(user))?.name ?? user;
+  }
+
   /** Tells every session of `user` that it is out of `channel`, and why: they leave. */
   async function tell(user: string, channel: string, reason: RemovalReason): Promise<void> {
     await broker.bus.signal(userTopic(userKey(user)), {
@@ -62,7 +67,8 @@ export function createModeration(options: {
       await broker.channels.invite(channel, userKey(user));
       await broker.bus.signal(userTopic(userKey(user)), { kind: "invited", channel, from });
     },
-    async addMember(channel, user) {
+    async addMember(channel, typed) {
+      const user = await spelled(typed);
       const key = userKey(user);
       const access = await broker.channels.access(channel, key);
       if (access?.private && access.owner !== key && !access.invited) {
@@ -82,15 +88,14 @@ export function createModeration(options: {
     },
     async kick(channel, user) {
       if (await broker.users.setMembership(user, channel, false)) {
-        await presence.membershipChanged(user, channel, "left");
+        await presence.membershipChanged(await spelled(user), channel, "left");
       }
       await tell(user, channel, "kicked");
     },
     async setRole(channel, user, role) {
       await broker.channels.setRole(channel, userKey(user), role);
       await presence.roleChanged(
-        // Watchers know the member by the name as the user spelled it, not as it was typed here.
-        (await broker.users.lookup(user))?.name ?? user,
+        await spelled(user),
         channel,
         role === "moderator" ? "moderator" : undefined,
       );
@@ -100,7 +105,7 @@ export function createModeration(options: {
       await broker.channels.ban(channel, userKey(user), measure);
       if ("lifted" in measure) return;
       await tell(user, channel, "banned");
-      await presence.membershipChanged(user, channel, "left");
+      await presence.membershipChanged(await spelled(user), channel, "left");
     },
     async mute(channel, user, measure) {
       await broker.channels.mute(channel, userKey(user), measure);
