@@ -8,12 +8,11 @@
  *
  * @module
  */
-import { BrokerUnavailableError } from "../broker/broker.ts";
-import type { Broker } from "../broker/broker.ts";
+import { type Broker, BrokerUnavailableError } from "../broker/broker.ts";
 import type { Config } from "../config.ts";
 import type { Moderation } from "../core/moderation.ts";
 import type { Logger } from "../log.ts";
-import { type ApiSchemas, apiSchemas } from "../protocol/api.ts";
+import { apiSchemas } from "../protocol/api.ts";
 import { ApiError, authorized, errorResponse, json, parse, readJson } from "./http.ts";
 import { type ApiCall, type ApiRoute, apiRoutes, type RouteOptions } from "./routes.ts";
 
@@ -67,17 +66,12 @@ export function createApi(options: ApiOptions): Api {
         { allow: allowed },
       );
     }
-    const { status = 200, body } = await route.run(callOf(request, route, segments, schemas));
+    const { status = 200, body } = await route.run(callOf(request, route, segments));
     return json(body, status);
   }
 
-  /** The call `request` makes of `route`. */
-  function callOf(
-    request: Request,
-    route: ApiRoute,
-    segments: string[],
-    schemas: ApiSchemas,
-  ): ApiCall {
+  /** The call `request` makes of `route`, its path's names checked. */
+  function callOf(request: Request, route: ApiRoute, segments: string[]): ApiCall {
     const params: Record<string, string> = {};
     route.path.forEach((part, i) => {
       if (!part.startsWith("{")) return;

@@ -8,10 +8,8 @@
  * @module
  */
 import { type Broker, channelTopic, type Measure, userTopic } from "../broker/broker.ts";
-import type { Moderation } from "../core/moderation.ts";
-import { measureOf } from "../core/moderation.ts";
-import type { ApiSchemas } from "../protocol/api.ts";
-import { DEFAULT_DISCONNECT_REASON } from "../protocol/api.ts";
+import { measureOf, type Moderation } from "../core/moderation.ts";
+import { type ApiSchemas, DEFAULT_DISCONNECT_REASON } from "../protocol/api.ts";
 import { DEFAULT_HISTORY_LIMIT, DEFAULT_PAGE_LIMIT } from "../protocol/frames.ts";
 import { byCodePoints, userKey } from "../protocol/names.ts";
 import { ApiError, parse } from "./http.ts";
