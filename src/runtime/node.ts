@@ -226,31 +226,33 @@ function toRequest(req: IncomingMessage): Request {
 }
 
 /**
- * A request's body as a stream read on demand: a reader that stops early (a
- * body over the limit) leaves the rest to be drained, so the answer still
- * goes out on the connection.
+ * A request's body as a stream read on demand, a chunk per read. A body
+ * nobody reads is left to Node, which drains it once the answer is sent; a
+ * reader that stops early (a body over the limit) drains the rest, so the
+ * answer still goes out on the connection.
  */
 function bodyOf(req: IncomingMessage): ReadableStream<Uint8Array> {
+  let reading = false;
   let open = true;
   return new ReadableStream({
-    start(controller) {
-      req.on("data", (chunk: Buffer) => {
-        if (!open) return;
-        controller.enqueue(new Uint8Array(chunk));
-        if ((controller.desiredSize ?? 0) <= 0) req.pause();
-      });
-      req.on("end", () => open && controller.close());
-      req.on("error", (error) => open && controller.error(error));
-      req.pause();
-    },
-    pull() {
+    pull(controller) {
+      if (!reading) {
+        reading = true;
+        req.on("data", (chunk: Buffer) => {
+          if (!open) return;
+          controller.enqueue(new Uint8Array(chunk));
+          req.pause();
+        });
+        req.on("end", () => open && controller.close());
+        req.on("error", (error) => open && controller.error(error));
+      }
       req.resume();
     },
     cancel() {
       open = false;
       req.resume();
     },
-  });
+  }, { highWaterMark: 0 });
 }
 
 /** Writes `response` on a socket that has no HTTP response object (an upgrade request's). */

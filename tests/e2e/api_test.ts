@@ -153,6 +153,9 @@ testEachRuntime(
       ),
       [422, "reply_not_found"],
     );
+    // A body nobody reads (not the API's) leaves the connection usable.
+    const unread = await fetch(`${http}/healthz`, { method: "POST", body: "z".repeat(200_000) });
+    assertEquals([unread.status, await unread.text()], [200, "ok\n"]);
     // After all of it the server serves on.
     assertEquals((await callApi(http, "GET", "/api/info")).status, 200);
   },
