@@ -3,18 +3,22 @@
  * the user (4008, with the reason), a server ban refuses their reconnects
  * (4009) until it ends or is lifted; and on two instances sharing one Redis
  * (Deno and Node), whatever the API does through one instance reaches the
- * clients of the other.
+ * clients of the other. With AUTH_MODE=jwt, any username is a user.
  */
 import { connect, joinA, joinChannel, type TestClient } from "../support/client.ts";
 import { startCluster } from "../support/cluster.ts";
 import { startServer } from "../support/server.ts";
 import { testEachRuntime } from "../support/runtimes.ts";
 import { assert, assertEquals, assertMatch } from "../support/assert.ts";
+import { JWT_SECRET, token } from "../support/jwt.ts";
 import { callApi, refusal, withApi } from "./api_support.ts";
 
 /** Connects as `username` (with `token`) and expects the server ban: an error, then 4009. */
 async function refusedAsBanned(ws: string, username: string, token?: string): Promise<string> {
-  const query = new URLSearchParams({ username, ...(token ? { token } : {}) });
+  const query = new URLSearchParams({
+    ...(username ? { username } : {}),
+    ...(token ? { token } : {}),
+  });
   await using client = await connect(`${ws}?${query}`);
   const error = await client.take({ type: "error" });
   assertEquals([error.code, (await client.closed).code], ["banned", 4009]);
@@ -127,4 +131,22 @@ Deno.test("api: on two instances on one Redis, the API of either reaches the cli
   } finally {
     await Promise.all(clients.map((client) => client.close().catch(() => {})));
   }
+});
+
+Deno.test("api: with AUTH_MODE=jwt a direct message waits for a user who never connected, and the ban holds for their tokens", async () => {
+  await using server = await startServer("deno", withApi({ AUTH_MODE: "jwt", JWT_SECRET }));
+  const { http, ws } = server;
+  const sent = await callApi(http, "POST", "/api/publish", {
+    user: "dana",
+    text: "Welcome aboard",
+  });
+  assertEquals(sent.status, 200);
+  const dana = await connect(`${ws}?token=${await token("dana")}`);
+  const welcome = await dana.take({ type: "sessionID" });
+  assertEquals(welcome.unread, 1);
+  const replayed = await dana.take({ type: "directMessage", id: sent.body.id });
+  assertEquals([replayed.from, replayed.message], ["system", "Welcome aboard"]);
+  await callApi(http, "POST", "/api/users/dana/disconnect", { ban: {} });
+  assertEquals((await dana.closed).code, 4008);
+  await refusedAsBanned(ws, "", await token("Dana"));
 });
