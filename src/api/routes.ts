@@ -182,8 +182,8 @@ export function apiRoutes(options: RouteOptions): ApiRoute[] {
       async run(call) {
         const channel = await existing(call);
         const name = await user(call);
-        const { bannedUntil } = (await broker.channels.access(channel, userKey(name)))!;
-        if (bannedUntil !== undefined) {
+        const access = await broker.channels.access(channel, userKey(name));
+        if (access?.bannedUntil !== undefined) {
           throw new ApiError("banned", `User "${name}" is banned from channel "${channel}"`);
         }
         const added = await moderation.addMember(channel, name);
