@@ -107,6 +107,7 @@ export async function createApp(config: Config, parts: AppParts = {}): Promise<A
     broker,
     moderation: chat.moderation,
     log,
+    metrics,
     about: () => ({
       version: VERSION,
       ...(parts.runtime === undefined ? {} : { runtime: parts.runtime }),

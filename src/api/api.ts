@@ -12,6 +12,7 @@ import { type Broker, BrokerUnavailableError } from "../broker/broker.ts";
 import type { Config } from "../config.ts";
 import type { Moderation } from "../core/moderation.ts";
 import type { Logger } from "../log.ts";
+import type { Metrics } from "../metrics/metrics.ts";
 import { apiSchemas } from "../protocol/api.ts";
 import { ApiError, authorized, errorResponse, json, parse, readJson } from "./http.ts";
 import { type ApiCall, type ApiRoute, apiRoutes, type RouteOptions } from "./routes.ts";
@@ -28,8 +29,13 @@ export interface ApiOptions extends
   broker: Broker;
   moderation: Moderation;
   log: Logger;
+  /** Where each request is counted, by route and status. */
+  metrics: Metrics;
   about: RouteOptions["about"];
 }
+
+/** The route label of a request no route took (unknown, or refused before matching). */
+const UNMATCHED = "unmatched";
 
 /** Answers one request whose path is `/api` or under it. */
 export type Api = (request: Request, path: string) => Promise<Response>;
@@ -50,7 +56,12 @@ export function createApi(options: ApiOptions): Api {
     anyUser: options.authMode === "jwt",
   });
 
-  async function answer(request: Request, path: string): Promise<Response> {
+  /** Answers `request`; names the route that took it in `routed`. */
+  async function answer(
+    request: Request,
+    path: string,
+    routed: { label: string },
+  ): Promise<Response> {
     if (!authorized(request, options.apiKey)) {
       throw new ApiError("unauthorized", "Unauthorized", { "www-authenticate": "Bearer" });
     }
@@ -66,6 +77,7 @@ export function createApi(options: ApiOptions): Api {
         { allow: allowed },
       );
     }
+    routed.label = `${route.method} /api/${route.path.join("/")}`;
     const { status = 200, body } = await route.run(callOf(request, route, segments));
     return json(body, status);
   }
@@ -87,8 +99,20 @@ export function createApi(options: ApiOptions): Api {
   }
 
   return async (request, path) => {
+    const routed = { label: UNMATCHED };
+    const response = await answerSafely(request, path, routed);
+    options.metrics.countApiRequest(routed.label, response.status);
+    return response;
+  };
+
+  /** `answer`, turning whatever it throws into its JSON refusal. */
+  async function answerSafely(
+    request: Request,
+    path: string,
+    routed: { label: string },
+  ): Promise<Response> {
     try {
-      return await answer(request, path);
+      return await answer(request, path, routed);
     } catch (error) {
       if (error instanceof ApiError) return errorResponse(error);
       if (error instanceof BrokerUnavailableError) {
@@ -99,7 +123,7 @@ export function createApi(options: ApiOptions): Api {
       options.log.error("api.internal_fault", { method: request.method, path, error });
       return errorResponse(new ApiError("internal_error", "Internal server error (logged)"));
     }
-  };
+  }
 }
 
 /** The segments of a path under `/api/`, each percent-decoded; refused (400) when one cannot be. */

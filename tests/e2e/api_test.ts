@@ -156,8 +156,16 @@ testEachRuntime(
     // A body nobody reads (not the API's) leaves the connection usable.
     const unread = await fetch(`${http}/healthz`, { method: "POST", body: "z".repeat(200_000) });
     assertEquals([unread.status, await unread.text()], [200, "ok\n"]);
-    // After all of it the server serves on.
+    // After all of it the server serves on, and counted each answer by route and status.
     assertEquals((await callApi(http, "GET", "/api/info")).status, 200);
+    const metrics = (await (await fetch(`${http}/metrics`)).text()).split("\n");
+    for (
+      const sample of [
+        'natter_api_requests_total{route="unmatched",status="401"} 4',
+        'natter_api_requests_total{route="POST /api/channels",status="409"} 1',
+        'natter_api_requests_total{route="GET /api/info",status="200"} 1',
+      ]
+    ) assert(metrics.includes(sample), `${sample} in /metrics`);
   },
 );
 
