@@ -195,8 +195,8 @@ export function apiRoutes(options: RouteOptions): ApiRoute[] {
       path: ["channels", "{channel}", "members", "{user}"],
       async run(call) {
         const channel = await existing(call);
-        await moderation.kick(channel, call.params.user);
-        return { body: { channel, user: call.params.user, removed: true } };
+        const removed = await moderation.kick(channel, call.params.user);
+        return { body: { channel, user: call.params.user, removed } };
       },
     },
     {

@@ -25,8 +25,8 @@ export interface Moderation {
    * private one): every session of theirs joins it. Resolves whether it was new.
    */
   addMember(channel: string, user: string): Promise<boolean>;
-  /** Takes `user` out of `channel`: their sessions leave it, told `kicked`. */
-  kick(channel: string, user: string): Promise<void>;
+  /** Takes `user` out of `channel`: their sessions leave it, told `kicked`. Resolves whether they were in. */
+  kick(channel: string, user: string): Promise<boolean>;
   /** Makes `user` a moderator of `channel`, or a plain member again. */
   setRole(channel: string, user: string, role: "moderator" | "member"): Promise<void>;
   /** Bans `user` from `channel` (they leave it, told `banned`), or lifts the ban. */
@@ -87,10 +87,10 @@ export function createModeration(options: {
       return true;
     },
     async kick(channel, user) {
-      if (await broker.users.setMembership(user, channel, false)) {
-        await presence.membershipChanged(await spelled(user), channel, "left");
-      }
+      const removed = await broker.users.setMembership(user, channel, false);
+      if (removed) await presence.membershipChanged(await spelled(user), channel, "left");
       await tell(user, channel, "kicked");
+      return removed;
     },
     async setRole(channel, user, role) {
       await broker.channels.setRole(channel, userKey(user), role);
