@@ -1,8 +1,8 @@
 /**
  * The composition root and the HTTP surface, independent of any runtime:
  * configuration → broker → chat core, plus the routing of each request
- * (`/` and the web app's files, `/healthz`, `/readyz`, `/metrics`, and the
- * WebSocket paths of `WS_PATHS`). A runtime
+ * (`/` and the web app's files, `/healthz`, `/readyz`, `/metrics`, the
+ * server API under `/api/`, and the WebSocket paths of `WS_PATHS`). A runtime
  * edge asks `route` what to do with a request and, for a WebSocket path, upgrades
  * it and hands the socket to `app.chat`.
  *
@@ -22,6 +22,7 @@ import {
   type Ticket,
 } from "./core/admission.ts";
 import { type Chat, createChat } from "./core/chat.ts";
+import { type Api, apiOff, createApi } from "./api/api.ts";
 import { createBoundedLog } from "./core/limits.ts";
 import { createLogger, type Logger } from "./log.ts";
 import type { Tracing } from "./tracing.ts";
@@ -34,7 +35,8 @@ import { WEB_SECURITY_HEADERS, type WebApp } from "./web.ts";
 
 /** What the edge should do with one HTTP request. */
 export type Route =
-  | { type: "respond"; response: Response }
+  /** Answer; a response still being worked out (the server API's) comes as a promise. */
+  | { type: "respond"; response: Response | Promise<Response> }
   /** Upgrade; the edge releases `ticket` when the socket closes or the upgrade fails. */
   | { type: "upgrade"; handshake: Handshake; ticket: Ticket };
 
@@ -65,6 +67,8 @@ export interface AppParts {
   memoryUsage?: () => MemoryUsage;
   /** Spans around publishing and delivering (see `tracing.ts`); without it, none. */
   tracing?: Tracing;
+  /** The runtime serving the app, as the server API's `/api/info` reports it. */
+  runtime?: string;
 }
 
 /** Builds and starts an instance: the broker, the chat core, the lobby. */
@@ -97,6 +101,19 @@ export async function createApp(config: Config, parts: AppParts = {}): Promise<A
     });
   }
   const admission = createAdmission(config);
+  const api = config.apiKey === undefined ? undefined : createApi({
+    ...config,
+    apiKey: config.apiKey,
+    broker,
+    moderation: chat.moderation,
+    log,
+    metrics,
+    about: () => ({
+      version: VERSION,
+      ...(parts.runtime === undefined ? {} : { runtime: parts.runtime }),
+      sessions: chat.sessionCount(),
+    }),
+  });
   let draining = false;
   /** The text of `/metrics`; a broker that cannot answer leaves its gauges out. */
   async function scrape(): Promise<string> {
@@ -117,7 +134,7 @@ export async function createApp(config: Config, parts: AppParts = {}): Promise<A
     refusalLog,
     config,
     route: logRefusals(
-      routeRequests(config, broker, admission, parts.web, scrape, () => draining),
+      routeRequests(config, broker, admission, { web: parts.web, api }, scrape, () => draining),
       refusalLog,
     ),
     async shutdown(drainMs) {
@@ -183,15 +200,19 @@ function upgradeRequired(wsPaths: readonly string[]): string {
 function logRefusals(route: App["route"], refusalLog: Logger): App["route"] {
   return (request, peer) => {
     const answer = route(request, peer);
-    if (answer.type === "respond" && answer.response.status >= 400) {
+    if (answer.type !== "respond") return answer;
+    const logged = (response: Response) => {
+      if (response.status < 400) return;
       refusalLog.debug("http.refused", {
-        status: answer.response.status,
+        status: response.status,
         method: request.method,
         path: pathOf(request.url),
         upgrade: request.headers.get("upgrade") ?? undefined,
         peer,
       });
-    }
+    };
+    if (answer.response instanceof Response) logged(answer.response);
+    else answer.response.then(logged, () => {});
     return answer;
   };
 }
@@ -212,7 +233,7 @@ function routeRequests(
   config: Pick<Config, "wsPaths" | "trustProxy" | "authMode" | "metricsToken">,
   broker: Broker,
   admission: Admission,
-  web: WebApp | undefined,
+  { web, api }: { web?: WebApp; api?: Api },
   scrape: () => Promise<string>,
   /** Whether the instance is shutting down: it takes no new connection and is not ready. */
   draining: () => boolean,
@@ -228,6 +249,9 @@ function routeRequests(
       return unreadableRequest();
     }
     const { pathname, searchParams } = url;
+    if (pathname === "/api" || pathname.startsWith("/api/")) {
+      return { type: "respond", response: api ? api(request, pathname) : apiOff() };
+    }
     if (wsPaths.has(pathname)) {
       if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
         return respond(upgradeOnly, 426, "text/plain", { upgrade: "websocket" });

@@ -1,8 +1,8 @@
 /**
  * Identifiers and secrets: ULIDs for sessions (npm:ulid, the same spec as
  * jsr:@std/ulid, which this one import could switch back to), sortable
- * message ids, random session tokens, and the hash under which a token is
- * stored.
+ * message ids, random session tokens, the hash under which a token is
+ * stored, and the constant-time comparison of a presented secret.
  *
  * @module
  */
@@ -81,4 +81,17 @@ export function fingerprint(text: string): string {
     hash = Math.imul(hash, 0x01000193);
   }
   return (hash >>> 0).toString(16).padStart(8, "0");
+}
+
+/**
+ * Whether `given` equals `secret`, in a time that depends on the secret's
+ * length only, so that timing a wrong guess tells nothing of how much of it
+ * was right.
+ */
+export function sameSecret(given: string | undefined, secret: string): boolean {
+  const expected = new TextEncoder().encode(secret);
+  const offered = new TextEncoder().encode(given ?? "");
+  let difference = expected.length ^ offered.length;
+  for (let i = 0; i < expected.length; i++) difference |= expected[i] ^ (offered[i] ?? 0);
+  return given !== undefined && difference === 0;
 }

@@ -89,6 +89,7 @@ export async function runServer(host: Host): Promise<void> {
     ...(typeof web === "string" ? {} : { web }),
     memoryUsage: host.memoryUsage,
     ...(tracing ? { tracing } : {}),
+    runtime: host.runtime,
   });
   if (typeof web === "string") log.warn("web.unavailable", { message: web });
   // The startup line prints at every log level: operators and scripts look for it.

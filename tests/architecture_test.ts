@@ -52,6 +52,7 @@ const FOLDER_ORDERS: Record<string, string[]> = {
     "handshake.ts",
     "server_frames.ts",
     "frames.ts",
+    "api.ts",
     "commands.ts",
     "decode.ts",
     "encode_a.ts",
@@ -106,6 +107,7 @@ const FOLDER_ORDERS: Record<string, string[]> = {
     "channels.ts",
     "delivery.ts",
     "memberships.ts",
+    "moderation.ts",
     "claims.ts",
     "publishing.ts",
     "changes.ts",
@@ -114,6 +116,7 @@ const FOLDER_ORDERS: Record<string, string[]> = {
     "sessions.ts",
     "chat.ts",
   ],
+  "api/": ["http.ts", "publish.ts", "routes.ts", "api.ts"],
   "client/": [
     "types.ts",
     "handshake.ts",

@@ -197,6 +197,8 @@ export type Signal =
   }
   /** On a user's topic: `from` invited the user to the private `channel`. */
   | { kind: "invited"; channel: string; from: string }
+  /** On a user's topic: the server API ends every session of the user, saying `reason`. */
+  | { kind: "disconnect"; reason: string }
   /** On a user's topic: the user moved their read position in `in`; every session follows. */
   | {
     kind: "read";

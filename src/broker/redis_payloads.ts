@@ -20,6 +20,8 @@ export function parseEnvelope(payload: string): Envelope | undefined {
         return { kind: "typing", from: value.from, to: value.to };
       case "invited":
         return { kind: "invited", channel: value.channel, from: value.from };
+      case "disconnect":
+        return { kind: "disconnect", reason: String(value.reason) };
       case "read": {
         const { read, unread, mentions } = value.position;
         return {

@@ -23,6 +23,7 @@ import { createHandlers } from "./handlers.ts";
 import { createBoundedLog, OVERLOAD_LOG_BURST, OVERLOAD_LOG_RATE } from "./limits.ts";
 import { createListFeed } from "./lists.ts";
 import { createMemberships } from "./memberships.ts";
+import { createModeration, type Moderation } from "./moderation.ts";
 import { createOpening } from "./opening.ts";
 import { createPresence } from "./presence.ts";
 import { createRoster } from "./roster.ts";
@@ -90,6 +91,8 @@ export interface Chat {
   shutdown(drainMs?: number): Promise<void>;
   /** Sessions currently connected to this instance. */
   sessionCount(): number;
+  /** What administering channels and users does (for the server API, which acts as the server). */
+  readonly moderation: Moderation;
   /** Counts the connections and sessions by client kind (for `/metrics`: walks every session). */
   census(): Census;
 }
@@ -105,7 +108,8 @@ export function createChat(options: ChatOptions): Chat {
   const presence = createPresence(options);
   const lists = createListFeed({ ...options, intervalMs: options.listUpdateIntervalMs, presence });
   const memberships = createMemberships({ broker, channels, presence });
-  const handlers = createHandlers({ ...options, memberships, presence });
+  const moderation = createModeration({ broker, presence });
+  const handlers = createHandlers({ ...options, memberships, presence, moderation });
   const claims = createClaims(options);
   const opening = createOpening({
     ...options,
@@ -160,6 +164,7 @@ export function createChat(options: ChatOptions): Chat {
       await sessions.shutdown(drainMs);
     },
     sessionCount: sessions.count,
+    moderation,
     census() {
       const census: Census = { connections: { A: 0, B: 0 }, sessions: { A: 0, B: 0 } };
       for (const session of sessions.values()) {

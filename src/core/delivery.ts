@@ -8,7 +8,8 @@
  * (`sendFrame`). A receiver whose connection fails is closed alone, and the
  * others still get their frame.
  * A membership signal on a user's topic is no frame: each of that user's
- * other local sessions is handed to `follow`; a presence change on a
+ * other local sessions is handed to `follow`; a disconnect signal closes
+ * each of them (4008, with the signal's reason); a presence change on a
  * channel's topic goes to `presence.ts`, which knows who watches.
  *
  * @module
@@ -25,10 +26,11 @@ import type { Logger } from "../log.ts";
 import type { Metrics } from "../metrics/metrics.ts";
 import type { Tracing } from "../tracing.ts";
 import type { Codec } from "../protocol/commands.ts";
+import { CLOSE_CODES } from "../protocol/codes.ts";
 import { address, type ClientEnvelope, isFor } from "./events.ts";
 import { admits } from "./replay.ts";
 import type { Roster } from "./roster.ts";
-import { sendFrameIsolated, type Session } from "./session.ts";
+import { close, sendFrameIsolated, type Session } from "./session.ts";
 
 /** Hands what the broker delivers on `topic` to its local members. */
 export type Deliver = (topic: Topic, envelope: Envelope) => void;
@@ -68,6 +70,7 @@ export function createDelivery(options: DeliveryOptions): Deliver {
       if (envelope.kind === "presence") {
         return onPresence(members, topic.slice(CHANNEL_PREFIX.length), envelope);
       }
+      if (envelope.kind === "disconnect") return disconnectAll(members, envelope.reason);
       if (envelope.kind === "channel") lastDelivered.set(topic, envelope.message.id);
       if (envelope.kind !== "membership") {
         // Without tracing, no closure: a fan-out pays nothing for spans.
@@ -87,6 +90,11 @@ export function createDelivery(options: DeliveryOptions): Deliver {
       log.error("delivery.internal_fault", { topic, error });
     }
   };
+}
+
+/** Closes every session of a user's topic: the server API disconnected the user. */
+function disconnectAll(members: Iterable<Session>, reason: string): void {
+  for (const session of [...members]) close(session, CLOSE_CODES.disconnected, reason);
 }
 
 /** What every channel topic starts with. */

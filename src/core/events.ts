@@ -20,8 +20,14 @@ export interface Addressed {
   exceptUser?: string;
 }
 
-/** What the broker delivers that becomes the same frame to every receiver: not membership or presence. */
-export type ClientEnvelope = Exclude<Envelope, { kind: "membership" | "presence" }>;
+/**
+ * What the broker delivers that becomes the same frame to every receiver:
+ * not membership, presence or a disconnect.
+ */
+export type ClientEnvelope = Exclude<
+  Envelope,
+  { kind: "membership" | "presence" | "disconnect" }
+>;
 
 /** The event `envelope` on `topic` tells its receivers, and whom it leaves out. */
 export function address(topic: Topic, envelope: ClientEnvelope): Addressed {

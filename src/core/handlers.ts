@@ -8,19 +8,14 @@
  * @module
  */
 import type { Authenticator } from "../auth.ts";
-import {
-  type Broker,
-  type ChannelAccess,
-  channelTopic,
-  type Measure,
-  userTopic,
-} from "../broker/broker.ts";
+import { type Broker, type ChannelAccess, channelTopic, userTopic } from "../broker/broker.ts";
 import type { Config } from "../config.ts";
 import type { Command } from "../protocol/commands.ts";
 import type { Tracing } from "../tracing.ts";
 import { isChannelName, isUsername, userKey } from "../protocol/names.ts";
 import { mayJoin } from "./channels.ts";
 import type { Memberships } from "./memberships.ts";
+import { measureOf, type Moderation } from "./moderation.ts";
 import type { PresenceFeed } from "./presence.ts";
 import { checkChannelGrant, refresh } from "./grants.ts";
 import { createChanges } from "./changes.ts";
@@ -39,8 +34,10 @@ export interface HandlerOptions extends
   memberships: Pick<Memberships, "join" | "joinAndResume" | "leave">;
   /** AUTH_MODE=jwt: verifies refreshed tokens; absent in anonymous mode. */
   authenticator?: Authenticator;
-  /** Presence and discovery: their commands, and the leave a kick or ban makes. */
-  presence: Pick<PresenceFeed, "handle" | "membershipChanged" | "roleChanged">;
+  /** Presence and discovery: their commands. */
+  presence: Pick<PresenceFeed, "handle">;
+  /** What invitations, roles, kicks, bans, mutes and deletions do, once allowed. */
+  moderation: Moderation;
   /** Spans around each publish, when tracing. */
   tracing?: Tracing;
 }
@@ -53,7 +50,7 @@ export interface Handlers extends Publishing {
 
 /** Creates the command handlers. */
 export function createHandlers(options: HandlerOptions): Handlers {
-  const { broker, memberships, presence } = options;
+  const { broker, memberships, presence, moderation } = options;
   const publishing = createPublishing(options);
   const changeMessage = createChanges(options);
   const markRead = createReading(options);
@@ -134,8 +131,7 @@ export function createHandlers(options: HandlerOptions): Handlers {
         ),
       );
     }
-    await broker.channels.invite(channel, userKey(user));
-    await broker.bus.signal(userTopic(userKey(user)), { kind: "invited", channel, from: me.name });
+    await moderation.invite(channel, user, me.name);
     ack(session, ref);
   }
 
@@ -172,31 +168,15 @@ export function createHandlers(options: HandlerOptions): Handlers {
     }
     switch (command.type) {
       case "setRole":
-        await broker.channels.setRole(channel, target, command.role);
-        await presence.roleChanged(
-          // Watchers know the member by the name as the user spelled it, not as the owner typed it.
-          (await broker.users.lookup(command.user))?.name ?? command.user,
-          channel,
-          command.role === "moderator" ? "moderator" : undefined,
-        );
+        await moderation.setRole(channel, command.user, command.role);
         break;
       case "kick":
-        if (await broker.users.setMembership(command.user, channel, false)) {
-          await presence.membershipChanged(command.user, channel, "left");
-        }
-        await tell(target, channel, "kicked");
+        await moderation.kick(channel, command.user);
         break;
       case "ban":
-      case "mute": {
-        const measure = measureOf(command.seconds);
-        // A ban ends the user's membership in the same broker step.
-        await broker.channels[command.type](channel, target, measure);
-        if (command.type === "ban" && !("lifted" in measure)) {
-          await tell(target, channel, "banned");
-          await presence.membershipChanged(command.user, channel, "left");
-        }
+      case "mute":
+        await moderation[command.type](channel, command.user, measureOf(command.seconds));
         break;
-      }
     }
     ack(session, ref);
   }
@@ -217,20 +197,8 @@ export function createHandlers(options: HandlerOptions): Handlers {
         refusal("not_permitted", `Only the owner of channel "${channel}" can delete it`, ref),
       );
     }
-    const members = await broker.channels.remove(channel);
-    await Promise.all(members.map((key) => tell(key, channel, "deleted")));
+    await moderation.deleteChannel(channel);
     ack(session, ref);
-  }
-
-  /** Tells every session of the user `key` that it is out of `channel`, and why: they leave. */
-  async function tell(key: string, channel: string, reason: "kicked" | "banned" | "deleted") {
-    await broker.bus.signal(userTopic(key), {
-      kind: "membership",
-      channel,
-      member: false,
-      exceptSession: "",
-      reason,
-    });
   }
 
   async function typing(session: Session, to: string, ref: string | undefined): Promise<void> {
@@ -302,10 +270,4 @@ const RANKS = { member: 0, moderator: 1, owner: 2 } as const;
 
 function rank(access: ChannelAccess | undefined): number {
   return RANKS[access?.role ?? "member"];
-}
-
-/** The measure `seconds` asks for: absent for good, 0 lifts it. */
-function measureOf(seconds: number | undefined): Measure {
-  if (seconds === undefined) return { forever: true };
-  return seconds === 0 ? { lifted: true } : { until: Date.now() + seconds * 1000 };
 }

@@ -130,6 +130,8 @@ export function createMemberships(options: {
       send(session, { type: "readState", ...positions });
     },
     follow(session, { channel, member, reason }) {
+      // A lobby client lives in the lobby alone: it may be taken out, never put in.
+      if (member && session.codec.kind !== "A") return;
       // After the session's own commands, so its join or leave answers come first.
       enqueue(
         session,

@@ -6,7 +6,9 @@
  * that came while away. Kind B opens with its first frame: claim the
  * sender's name, join the lobby, announce "NAME has joined the chat" (while
  * the deployment is no bigger than its full lists), and say the frame's
- * text. A user's first session tells their channels they are online. The lobby's announcements live here too, so that
+ * text. A user the server API banned is refused (4009) once the session
+ * listens to the user's topic, where a disconnect would reach it. A user's
+ * first session tells their channels they are online. The lobby's announcements live here too, so that
  * a kind-B leave is announced when its join was.
  *
  * @module
@@ -19,7 +21,7 @@ import { MESSAGE_ID_PATTERN } from "../protocol/frames.ts";
 import type { Handshake } from "../protocol/handshake.ts";
 import { SERVER_SENDER, userKey } from "../protocol/names.ts";
 import { formatMessageId } from "../ids.ts";
-import type { Channels } from "./channels.ts";
+import { type Channels, until } from "./channels.ts";
 import type { Claims } from "./claims.ts";
 import type { Handlers } from "./handlers.ts";
 import type { ListFeed } from "./lists.ts";
@@ -81,6 +83,7 @@ export function createOpening(options: OpeningOptions): Opening {
     const since = resuming ?? (unread > 0 ? awaySince : undefined);
     if (since !== undefined) holdLive(session, inbox);
     await channels.listenToInbox(session);
+    if (await barred(session)) return;
     await lists.sendCurrent(session);
     await options.memberships.restore(session, resuming === undefined);
     if (since !== undefined) {
@@ -111,6 +114,9 @@ export function createOpening(options: OpeningOptions): Opening {
     const claimed = await claims.forKindB(session, sender, ref);
     if (!claimed || !(await claims.adopt(session, claimed))) return;
     opened(session);
+    // Only to hear a disconnect: a lobby client gets no direct messages.
+    await channels.listenToInbox(session);
+    if (await barred(session)) return;
     await channels.join(session, lobbyChannel);
     if (isClosed(session)) return;
     // Beyond the size of full lists, arrivals are not announced: each would go to everyone.
@@ -128,6 +134,22 @@ export function createOpening(options: OpeningOptions): Opening {
       ref,
     );
     answer();
+  }
+
+  /**
+   * Refuses (4009) a user the server API banned. Checked once the session
+   * listens to its user's topic: a ban set after this check is followed by
+   * its disconnect signal, which then reaches the session.
+   */
+  async function barred(session: Session): Promise<boolean> {
+    const barredUntil = await broker.users.barredUntil(session.user!.name);
+    if (barredUntil === undefined) return false;
+    await refuseAndClose(
+      session,
+      "banned",
+      `You are banned from this server ${until(barredUntil)}`,
+    );
+    return true;
   }
 
   /** Direct messages to the session's user in `inbox` after `after`. */

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { sameSecret } from "../ids.ts";
 import { bearerToken } from "../protocol/handshake.ts";
 import { EXPOSITION_CONTENT_TYPE } from "./exposition.ts";
 
@@ -30,17 +31,4 @@ export function metricsResponse(
     },
   });
   return new Response(body, { headers: { "content-type": EXPOSITION_CONTENT_TYPE } });
-}
-
-/**
- * Whether `given` equals `secret`, in a time that depends on the secret's
- * length only, so that timing a wrong guess tells nothing of how much of it
- * was right.
- */
-function sameSecret(given: string | undefined, secret: string): boolean {
-  const expected = new TextEncoder().encode(secret);
-  const offered = new TextEncoder().encode(given ?? "");
-  let difference = expected.length ^ offered.length;
-  for (let i = 0; i < expected.length; i++) difference |= expected[i] ^ (offered[i] ?? 0);
-  return given !== undefined && difference === 0;
 }

@@ -103,6 +103,12 @@ export const METRIC_FAMILIES = {
     help: "Reads of the history store: page (history frames and newest ids) or since " +
       "(resumes and replays)",
   },
+  natter_api_requests_total: {
+    type: "counter",
+    labels: ["route", "status"],
+    help: "Server API requests answered, by route (unmatched: no route, or refused before one " +
+      "was matched) and HTTP status",
+  },
   process_resident_memory_bytes: {
     type: "gauge",
     labels: [],
@@ -179,6 +185,13 @@ export function exposition(metrics: Metrics, samples: Samples): string {
   family("natter_redis_backfills_total", single(metrics.redisBackfills));
   family("natter_redis_backfilled_messages_total", single(metrics.redisBackfilledMessages));
   family("natter_history_reads_total", byLabel("read", metrics.historyReads));
+  family(
+    "natter_api_requests_total",
+    [...metrics.apiRequests].map(([key, value]): [string, number] => {
+      const [route, status] = key.split("\n");
+      return [`{route="${route}",status="${status}"}`, value];
+    }),
+  );
   const { memory } = samples;
   family("process_resident_memory_bytes", single(memory?.rss));
   family("natter_heap_used_bytes", single(memory?.heapUsed));

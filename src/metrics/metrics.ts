@@ -139,8 +139,17 @@ export class Metrics {
   /** Reads of the history store. */
   readonly historyReads: Record<HistoryRead, number> = { page: 0, since: 0 };
 
+  /** Server API requests answered, per route and status (`<route>\n<status>`); rare enough for a map. */
+  readonly apiRequests = new Map<string, number>();
+
   /** Counts a session ended by `cause`. */
   countClose(cause: CloseCause): void {
     this.closes.set(cause, (this.closes.get(cause) ?? 0) + 1);
+  }
+
+  /** Counts a server API request to `route` (`GET /api/channels/{channel}`, or `unmatched`) answered with `status`. */
+  countApiRequest(route: string, status: number): void {
+    const key = `${route}\n${status}`;
+    this.apiRequests.set(key, (this.apiRequests.get(key) ?? 0) + 1);
   }
 }

@@ -39,7 +39,8 @@ export const ERROR_CODES = {
     "The channel cannot be joined: its name is taken by a channel you were not invited to",
   not_permitted:
     "Your role does not allow that: the owner appoints moderators and deletes the channel; the owner and moderators invite, kick, ban and mute those below them, and delete any message; only its author edits a message",
-  banned: "You are banned from that channel (for good, or until the time the message says)",
+  banned:
+    "You are banned from that channel, or at connect from the server (for good, or until the time the message says)",
   muted:
     "You are muted in that channel: you read it but may not post (for good, or until the time the message says)",
   history_truncated:
@@ -83,4 +84,8 @@ export const CLOSE_CODES = {
   too_many_sessions: 4006,
   /** Sustained flooding: frames kept coming far over the rate limit. */
   rate_abuse: 1008,
+  /** The application's backend disconnected the user through the server API; the reason says why. */
+  disconnected: 4008,
+  /** The user is banned from the server (through the server API): at connect, after an `error` frame. */
+  banned: 4009,
 } as const;

@@ -129,8 +129,11 @@ const UTF8 = new TextEncoder();
 /** Longest ban or mute with a duration: a year; longer is for good (no `seconds`). */
 const MAX_MEASURE_SECONDS = 31_536_000;
 
-/** The inbound schemas, built for the configured limits. */
-export function clientFrameSchemas(limits: FrameLimits) {
+/**
+ * The fields a message and its addressing are made of, built for the
+ * configured limits: shared by the client frames and the server API.
+ */
+export function messageFieldSchemas(limits: FrameLimits) {
   const BoundedText = z.string().refine(
     (text) => !exceedsCodePoints(text, limits.maxMessageChars),
     {
@@ -155,13 +158,31 @@ export function clientFrameSchemas(limits: FrameLimits) {
   const scripts = limits.nameScriptRestriction ?? DEFAULT_SCRIPT_RESTRICTION;
   const ChannelName = nameSchema("channel", scripts);
   const Username = nameSchema("username", scripts);
+  /** How long a ban or mute lasts, in seconds: 0 lifts it where that is allowed. */
+  const MeasureSeconds = z.number().int().min(0).max(MAX_MEASURE_SECONDS);
+  return {
+    PrintableText,
+    Text,
+    Data,
+    ChannelName,
+    Username,
+    MessageId: MessageIdField,
+    MeasureSeconds,
+    scripts,
+  };
+}
+
+/** The inbound schemas, built for the configured limits. */
+export function clientFrameSchemas(limits: FrameLimits) {
+  const { PrintableText, Text, Data, ChannelName, Username, MeasureSeconds, scripts } =
+    messageFieldSchemas(limits);
   /** A ban or mute frame: the channel, the user, and how long (absent: for good; 0: lifted). */
   const Measure = <T extends "ban" | "mute">(type: T) =>
     z.object({
       type: z.literal(type),
       to: ChannelName,
       user: Username,
-      seconds: z.number().int().min(0).max(MAX_MEASURE_SECONDS).optional(),
+      seconds: MeasureSeconds.optional(),
       ref: Ref,
     });
   const Target = targetSchema(scripts);

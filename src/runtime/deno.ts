@@ -66,7 +66,7 @@ export function denoHandler(
   upgrade: Upgrade = Deno.upgradeWebSocket,
   /** The sockets open now, kept up to date for the listener's close. */
   sockets: Set<WebSocket> = new Set(),
-): (request: Request, info: { remoteAddr: { hostname: string } }) => Response {
+): (request: Request, info: { remoteAddr: { hostname: string } }) => Response | Promise<Response> {
   return (request, info) => {
     const route = app.route(request, info.remoteAddr.hostname);
     if (route.type === "respond") return route.response;

@@ -171,7 +171,7 @@ function allClosed(sockets: Set<WebSocket>, ms: number): Promise<void> {
 async function answer(app: App, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const route = routeOf(app, req);
   let response: Response;
-  if (route.type === "respond") response = route.response;
+  if (route.type === "respond") response = await route.response;
   else {
     // The app admits only requests with `Connection: Upgrade`, which Node's parser upgrades too;
     // should the two ever disagree, the place is freed and the client told.
@@ -220,12 +220,45 @@ function toRequest(req: IncomingMessage): Request {
   const url = target.startsWith("/")
     ? `http://${req.headers.host ?? "localhost"}${target}`
     : target;
-  return new Request(url, { headers });
+  const method = req.method ?? "GET";
+  if (method === "GET" || method === "HEAD") return new Request(url, { method, headers });
+  return new Request(url, { method, headers, body: bodyOf(req), duplex: "half" } as RequestInit);
+}
+
+/**
+ * A request's body as a stream read on demand, a chunk per read. A body
+ * nobody reads is left to Node, which drains it once the answer is sent; a
+ * reader that stops early (a body over the limit) drains the rest, so the
+ * answer still goes out on the connection.
+ */
+function bodyOf(req: IncomingMessage): ReadableStream<Uint8Array> {
+  let reading = false;
+  let open = true;
+  return new ReadableStream({
+    pull(controller) {
+      if (!reading) {
+        reading = true;
+        req.on("data", (chunk: Buffer) => {
+          if (!open) return;
+          controller.enqueue(new Uint8Array(chunk));
+          req.pause();
+        });
+        req.on("end", () => open && controller.close());
+        req.on("error", (error) => open && controller.error(error));
+      }
+      req.resume();
+    },
+    cancel() {
+      open = false;
+      req.resume();
+    },
+  }, { highWaterMark: 0 });
 }
 
 /** Writes `response` on a socket that has no HTTP response object (an upgrade request's). */
-function writeRaw(socket: Duplex, response: Response): void {
-  response.arrayBuffer().then((body) => {
+function writeRaw(socket: Duplex, answer: Response | Promise<Response>): void {
+  Promise.resolve(answer).then(async (response) => {
+    const body = await response.arrayBuffer();
     const status = `HTTP/1.1 ${response.status} ${STATUS_CODES[response.status] ?? ""}`;
     const headers = [...response.headers].map(([name, value]) => `${name}: ${value}`);
     const head = [status, ...headers, `content-length: ${body.byteLength}`, "", ""].join("\r\n");

@@ -6,6 +6,7 @@
  */
 import type { Envelope } from "../../src/broker/broker.ts";
 import { createMemoryHub } from "../../src/broker/memory.ts";
+import { createModeration } from "../../src/core/moderation.ts";
 import { createHandlers, type Handlers } from "../../src/core/handlers.ts";
 import type { Session } from "../../src/core/session.ts";
 import type { Command } from "../../src/protocol/commands.ts";
@@ -34,6 +35,7 @@ function deployment() {
     broker,
     memberships,
     presence,
+    moderation: createModeration({ broker, presence }),
     lobbyChannel: "lobby",
     ...CHANGE_SETTINGS,
   });

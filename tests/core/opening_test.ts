@@ -8,6 +8,7 @@ import { createJwtAuthenticator } from "../../src/auth.ts";
 import { type Broker, BrokerUnavailableError } from "../../src/broker/broker.ts";
 import { createMemoryBroker } from "../../src/broker/memory.ts";
 import { createClaims } from "../../src/core/claims.ts";
+import { createModeration } from "../../src/core/moderation.ts";
 import { createHandlers } from "../../src/core/handlers.ts";
 import { createOpening, type Opening } from "../../src/core/opening.ts";
 import { assertEquals } from "../support/assert.ts";
@@ -50,6 +51,7 @@ function openingOn(
       broker,
       memberships,
       presence,
+      moderation: createModeration({ broker, presence }),
       lobbyChannel: "lobby",
       ...CHANGE_SETTINGS,
     }),

@@ -115,7 +115,13 @@ Deno.test("registry: a closed session lets go of its channels, inbox, claim and 
     const bob = connect({ kind: "B" });
     bob.events.text(JSON.stringify({ sender: "Bob", text: "", ref: "open" }));
     await frame(bob.connection, { type: "ack", ref: "open" });
-    assertEquals([...subscribed].sort(), ["channel:dev", "channel:lobby", "user:alice"]);
+    // A lobby client listens to its user's topic too: a disconnect from the server API reaches it.
+    assertEquals([...subscribed].sort(), [
+      "channel:dev",
+      "channel:lobby",
+      "user:alice",
+      "user:bob",
+    ]);
     alice.events.closed();
     alice.events.closed();
     bob.events.closed();

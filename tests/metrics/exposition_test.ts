@@ -42,6 +42,7 @@ Deno.test("metrics: every family is written with its HELP and TYPE, counters fro
   metrics.countClose(4005);
   metrics.countClose("remote");
   metrics.countClose("remote");
+  metrics.countApiRequest("POST /api/publish", 200);
   const text = exposition(metrics, SAMPLES);
   for (const [name, family] of Object.entries(METRIC_FAMILIES)) {
     assert(text.includes(`# TYPE ${name} ${family.type}\n`), `${name} has its TYPE`);
@@ -53,6 +54,7 @@ Deno.test("metrics: every family is written with its HELP and TYPE, counters fro
       'natter_errors_total{code="rate_limited"} 1',
       'natter_closes_total{code="4005"} 1',
       'natter_closes_total{code="remote"} 2',
+      'natter_api_requests_total{route="POST /api/publish",status="200"} 1',
       'natter_connections{kind="A"} 2',
       "natter_online_users 5",
       "process_resident_memory_bytes 100",

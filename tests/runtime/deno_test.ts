@@ -109,10 +109,11 @@ async function withEdge(
     return { socket: socket as unknown as WebSocket, response: new Response(null) };
   };
   const handler = denoHandler(app, upgrade);
+  // Only the server API answers later; every route these tests ask answers at once.
   const request = (path: string, headers: Record<string, string> = {}) =>
     handler(new Request(`http://localhost${path}`, { headers }), {
       remoteAddr: { hostname: "127.0.0.1" },
-    });
+    }) as Response;
   try {
     await fn({ app, request, sockets, upgrades, failUpgrade: (reason) => failure = reason });
   } finally {
