@@ -103,6 +103,23 @@ export const METRIC_FAMILIES = {
     help: "Reads of the history store: page (history frames and newest ids) or since " +
       "(resumes and replays)",
   },
+  natter_webhook_deliveries_total: {
+    type: "counter",
+    labels: ["outcome"],
+    help: "Webhook attempts of this instance, by outcome: delivered (2xx), failed (retried " +
+      "later) or dropped (the last attempt failed)",
+  },
+  natter_webhook_request_seconds: {
+    type: "histogram",
+    labels: [],
+    help: "Time from a webhook request's start until its answer, its error or its timeout",
+  },
+  natter_webhook_queue_size: {
+    type: "gauge",
+    labels: [],
+    help: "Webhook events waiting to be sent in the whole deployment (absent without " +
+      "WEBHOOK_URL, or while the broker is unreachable)",
+  },
   process_resident_memory_bytes: {
     type: "gauge",
     labels: [],
@@ -142,6 +159,8 @@ export interface Samples {
   /** Absent when the broker could not be asked. */
   onlineUsers?: number;
   channels?: number;
+  /** Webhook events waiting; absent without webhooks, or when the broker could not be asked. */
+  webhookQueueSize?: number;
   /** Absent when the runtime edge gave no way to read it. */
   memory?: MemoryUsage;
 }
@@ -179,6 +198,9 @@ export function exposition(metrics: Metrics, samples: Samples): string {
   family("natter_redis_backfills_total", single(metrics.redisBackfills));
   family("natter_redis_backfilled_messages_total", single(metrics.redisBackfilledMessages));
   family("natter_history_reads_total", byLabel("read", metrics.historyReads));
+  family("natter_webhook_deliveries_total", byLabel("outcome", metrics.webhookDeliveries));
+  family("natter_webhook_request_seconds", histogramValues(metrics.webhookRequestLatency));
+  family("natter_webhook_queue_size", single(samples.webhookQueueSize));
   const { memory } = samples;
   family("process_resident_memory_bytes", single(memory?.rss));
   family("natter_heap_used_bytes", single(memory?.heapUsed));
