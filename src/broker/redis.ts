@@ -40,7 +40,6 @@ import {
   type Envelope,
   type HistorySince,
   type HistoryStore,
-  type Measure,
   type MessageBus,
   type MessageDraft,
   MutedError,
@@ -53,7 +52,16 @@ import {
 import { createCommands, redactUrl, whenConnected } from "./redis_commands.ts";
 import { asItIsNow, asReplayed } from "./message_state.ts";
 import { createRedisChanges } from "./redis_changes.ts";
-import { fromStreamId, parseStored, reactionsOf, stateOf, toStreamId } from "./redis_payloads.ts";
+import {
+  activeUntil,
+  fromStreamId,
+  parseStored,
+  reactionsOf,
+  stateOf,
+  storedMeasure,
+  toStreamId,
+} from "./redis_payloads.ts";
+import { createRedisEventQueue } from "./redis_event_queue.ts";
 import { createRedisPresence } from "./redis_presence.ts";
 import { createRedisSubscriber } from "./redis_subscriber.ts";
 
@@ -364,8 +372,8 @@ export function createRedisBroker(options: RedisBrokerOptions): Broker {
     users: presence.users,
     channels,
     reads: changes.reads,
-    events: undefined as unknown as Broker["events"], // STUB: helper A implements
-    instances: () => Promise.reject(new Error("STUB: helper A implements")),
+    events: createRedisEventQueue(commands),
+    instances: presence.instances,
     onEvents(handler) {
       events = handler;
     },
@@ -385,15 +393,3 @@ export function createRedisBroker(options: RedisBrokerOptions): Broker {
 const MUTED = 2;
 /** What PUBLISH_MESSAGE answers for a reply to no kept message. */
 const NO_REPLY_TARGET = 3;
-
-/** A measure as Redis keeps it: its end in ms, '0' for good, '' when lifted. */
-function storedMeasure(measure: Measure): string {
-  return "until" in measure ? `${measure.until}` : "forever" in measure ? "0" : "";
-}
-
-/** Until when a stored measure lasts, if it does now. */
-function activeUntil(stored: string | undefined): number | undefined {
-  if (!stored) return undefined;
-  const until = stored === "0" ? Infinity : Number(stored);
-  return until > Date.now() ? until : undefined;
-}

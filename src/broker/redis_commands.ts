@@ -13,6 +13,7 @@ import * as changeScripts from "./redis_change_scripts.ts";
 import * as channelScripts from "./redis_channel_scripts.ts";
 import * as allMessageScripts from "./redis_message_scripts.ts";
 import * as presenceScripts from "./redis_presence_scripts.ts";
+import * as queueScripts from "./redis_queue_scripts.ts";
 import * as otherScripts from "./redis_scripts.ts";
 
 /** The shared Lua helpers are part of scripts, not one of their own. */
@@ -26,6 +27,7 @@ const scripts = {
   ...changeScripts,
   ...channelScripts,
   ...presenceScripts,
+  ...queueScripts,
 };
 
 /** The name of one of the broker's Lua scripts. */

@@ -9,7 +9,7 @@
 import type { Conversation, DeliveredMessage, Reaction } from "../protocol/commands.ts";
 import { type MessageState, orderReactions } from "./message_state.ts";
 import { formatMessageId } from "../ids.ts";
-import { type Envelope, isMessage, type StoredEnvelope } from "./broker.ts";
+import { type Envelope, isMessage, type Measure, type StoredEnvelope } from "./broker.ts";
 
 /** What a topic carried, or undefined when it is not a payload Natter publishes. */
 export function parseEnvelope(payload: string): Envelope | undefined {
@@ -142,4 +142,16 @@ export function toStreamId(id: string): string {
 export function fromStreamId(id: string): string {
   const [ms, sequence] = id.split("-");
   return formatMessageId(Number(ms), Number(sequence));
+}
+
+/** A measure as Redis keeps it: its end in ms, '0' for good, '' when lifted. */
+export function storedMeasure(measure: Measure): string {
+  return "until" in measure ? `${measure.until}` : "forever" in measure ? "0" : "";
+}
+
+/** Until when a stored measure lasts, if it does now. */
+export function activeUntil(stored: string | undefined): number | undefined {
+  if (!stored) return undefined;
+  const until = stored === "0" ? Infinity : Number(stored);
+  return until > Date.now() ? until : undefined;
 }

@@ -21,7 +21,8 @@ import type {
   UserStatus,
 } from "./broker.ts";
 import type { Commands } from "./redis_commands.ts";
-import { fromStreamId } from "./redis_payloads.ts";
+import { activeUntil, fromStreamId, storedMeasure } from "./redis_payloads.ts";
+import { newSessionId } from "../ids.ts";
 
 /** What the directory needs from the rest of the broker. */
 export interface PresenceOptions {
@@ -53,6 +54,8 @@ export interface RedisPresence {
   channels: ChannelMembers;
   /** Puts back the claims and sessions of every local user (after the command connection is back). */
   restore(): Promise<void>;
+  /** How many instances beat within the presence TTL, this one included. */
+  instances(): Promise<number>;
   /** Stops the heartbeat. */
   stop(): void;
 }
@@ -121,8 +124,13 @@ export function createRedisPresence(options: PresenceOptions): RedisPresence {
     options.expired(names);
   }
 
+  /** Names this instance in the census of live instances. */
+  const instanceId = newSessionId();
+  const instances = async () => await run("INSTANCE_BEAT", instanceId, presenceTtlMs) as number;
+
   async function beat(): Promise<void> {
     if (!options.isConnected()) return;
+    await instances().catch((error) => log.warn("redis.heartbeat_failed", { error }));
     await refreshLocal();
     // After this instance's own users are refreshed: a long sweep never lets them expire.
     await sweep().catch((error) => log.warn("redis.presence_sweep_failed", { error }));
@@ -229,8 +237,12 @@ export function createRedisPresence(options: PresenceOptions): RedisPresence {
       );
       return changed === 1;
     },
-    bar: () => Promise.reject(new Error("STUB: helper A implements")),
-    barredUntil: () => Promise.reject(new Error("STUB: helper A implements")),
+    async bar(name, measure) {
+      await run("BAR_USER", userKey(name), storedMeasure(measure));
+    },
+    async barredUntil(name) {
+      return activeUntil(await run("BARRED_UNTIL", userKey(name)) as string | null ?? undefined);
+    },
   };
 
   const channels: ChannelMembers = {
@@ -282,6 +294,7 @@ export function createRedisPresence(options: PresenceOptions): RedisPresence {
       await restoreUsers(new Set([...localSessions.values()].map((session) => session.key)));
       await beat();
     },
+    instances,
     stop: () => clearInterval(heartbeat),
   };
 }

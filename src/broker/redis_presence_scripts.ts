@@ -115,6 +115,22 @@ if changed == 1 then redis.call('PEXPIRE', memberships_key(key), history_ttl) en
 return changed
 `;
 
+/**
+ * Bars a user from opening sessions until a time, for good, or lifts it.
+ * ARGV: prefix, user key, end ms ('0' for good, '' to lift).
+ */
+export const BAR_USER = PRELUDE + `
+local bar = prefix .. 'bar:' .. ARGV[2]
+if ARGV[3] == '' then return redis.call('DEL', bar) end
+redis.call('SET', bar, ARGV[3])
+if ARGV[3] ~= '0' then redis.call('PEXPIREAT', bar, tonumber(ARGV[3])) end
+`;
+
+/** Until when a user is barred ('0': for good), or nil. ARGV: prefix, user key. */
+export const BARRED_UNTIL = PRELUDE + `
+return redis.call('GET', prefix .. 'bar:' .. ARGV[2])
+`;
+
 /** Names of users with a live session. ARGV: prefix, ttl ms. */
 export const ONLINE_USERS = PRELUDE + `
 local now = now_ms()

@@ -22,6 +22,7 @@ import { messagesContract } from "./messages_contract.ts";
 import { readStateContract } from "./read_state_contract.ts";
 import { presenceContract } from "./presence_contract.ts";
 import { rolesContract } from "./roles_contract.ts";
+import { eventQueueContract } from "./event_queue_contract.ts";
 
 /** Two instances of one deployment, disposed of together. */
 export interface Deployment extends AsyncDisposable {
@@ -154,6 +155,7 @@ export function brokerContract(name: string, deploy: Deploy): void {
   messagesContract(name, deploy);
   changesContract(name, deploy);
   readStateContract(name, deploy);
+  eventQueueContract(name, deploy);
   const test = contractTest(name, deploy);
 
   /** Opens a kind-A session with placeholder fields, `request` on top. */
