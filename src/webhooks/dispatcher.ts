@@ -23,7 +23,7 @@ export interface DispatcherOptions extends
     Config,
     "webhookTimeoutMs" | "webhookMaxAttempts" | "webhookRetryBaseMs"
   > {
-  broker: Pick<Broker, "events" | "users">;
+  broker: Pick<Broker, "events" | "users" | "isReady">;
   url: string;
   secret: string;
   log: Logger;
@@ -99,7 +99,8 @@ export function startDispatcher(options: DispatcherOptions): Dispatcher {
     polling = true;
     try {
       const free = concurrency - inFlight.size;
-      if (free > 0) {
+      // While the broker is unreachable, a claim could only fail: wait for it, quietly.
+      if (free > 0 && broker.isReady()) {
         const claimed = await events.claim(free, leaseMs);
         backlog = claimed.length === free;
         for (const event of claimed) track(handle(event));
