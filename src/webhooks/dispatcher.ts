@@ -100,7 +100,8 @@ export function startDispatcher(options: DispatcherOptions): Dispatcher {
     try {
       const free = concurrency - inFlight.size;
       // While the broker is unreachable, a claim could only fail: wait for it, quietly.
-      if (free > 0 && broker.isReady()) {
+      if (!broker.isReady()) backlog = false;
+      else if (free > 0) {
         const claimed = await events.claim(free, leaseMs);
         backlog = claimed.length === free;
         for (const event of claimed) track(handle(event));

@@ -1,11 +1,9 @@
 /**
  * The webhook signature as a receiver checks it: a request verifies with
  * the deployment's secret, fresh, and unchanged; a tampered body, another
- * secret, a stale timestamp or a missing header do not. And the retry
- * policy's formula.
+ * secret, a stale timestamp or a missing header do not.
  */
 import { sign, signingKey, verifyWebhook, WEBHOOK_HEADERS } from "../../src/webhooks/signature.ts";
-import { MAX_RETRY_DELAY_MS, retryDelayMs } from "../../src/webhooks/dispatcher.ts";
 import { assertEquals } from "../support/assert.ts";
 
 const SECRET = "0123456789abcdef-secret";
@@ -50,15 +48,4 @@ Deno.test("webhook signature: only an unchanged, fresh request signed with the s
   );
   headers.delete(WEBHOOK_HEADERS.signature);
   assertEquals(await verifyWebhook(key, headers, BODY, now), "missing_headers");
-});
-
-Deno.test("webhook retries: base · 2^attempts, at most an hour, plus up to 10 %", () => {
-  assertEquals([0, 1, 2, 3].map((attempts) => retryDelayMs(1000, attempts, () => 0)), [
-    1000,
-    2000,
-    4000,
-    8000,
-  ]);
-  assertEquals(retryDelayMs(1000, 3, () => 0.999), 8799);
-  assertEquals(retryDelayMs(1000, 40, () => 0), MAX_RETRY_DELAY_MS);
 });
