@@ -9,7 +9,13 @@
 import { ask, joinA, joinChannel, type TestClient } from "../support/client.ts";
 import { assert, assertEquals } from "../support/assert.ts";
 import { startCluster } from "../support/cluster.ts";
-import { startReceiver, type TestReceiver, untilMetric, webhookEnv } from "../support/webhooks.ts";
+import {
+  startReceiver,
+  type TestReceiver,
+  untilMetric,
+  untilOffline,
+  webhookEnv,
+} from "../support/webhooks.ts";
 
 function assertAllVerified(receiver: TestReceiver): void {
   assertEquals(receiver.refused, []);
@@ -74,6 +80,8 @@ Deno.test("webhooks cluster: message.offline only when the recipient has no sess
   await ask(alice, { type: "broadcast", to: "dev", message: "hey @carol" }, "b1");
   await bob.close();
   await carol.close();
+  // Their sockets closed; their instance may not have ended their sessions yet.
+  for (const name of ["bob", "carol"]) await untilOffline(alice, name);
   const dm = await ask(alice, { type: "directMessage", to: "bob", message: "secret" }, "d2");
   const mention = await ask(alice, { type: "broadcast", to: "dev", message: "@carol!" }, "b2");
   const direct = await receiver.event("message.offline", (data) => data.recipient === "bob");

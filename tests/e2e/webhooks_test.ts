@@ -11,7 +11,13 @@ import { ask, joinA, joinChannel } from "../support/client.ts";
 import { assert, assertEquals } from "../support/assert.ts";
 import { startMain } from "../support/process.ts";
 import { testEachRuntime } from "../support/runtimes.ts";
-import { startReceiver, type TestReceiver, untilMetric, webhookEnv } from "../support/webhooks.ts";
+import {
+  startReceiver,
+  type TestReceiver,
+  untilMetric,
+  untilOffline,
+  webhookEnv,
+} from "../support/webhooks.ts";
 
 /** Every request verified, and named by the id its body carries. */
 function assertAllVerified(receiver: TestReceiver): void {
@@ -79,6 +85,8 @@ testEachRuntime(
     );
     await bob.close();
     await carol.close();
+    // Their sockets closed; their instance may not have ended their sessions yet.
+    for (const name of ["Bob", "carol"]) await untilOffline(alice, name);
     const text = "h\u00e9llo \u{1F389} world";
     const dm = await ask(alice, { type: "directMessage", to: "bob", message: text }, "d2");
     const direct = await receiver.event("message.offline", (data) => data.recipient === "Bob");

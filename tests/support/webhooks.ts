@@ -8,6 +8,7 @@
  * @module
  */
 import type { WebhookEventType } from "../../src/webhooks/events.ts";
+import { ask, type TestClient } from "./client.ts";
 import { signingKey, verifyWebhook, WEBHOOK_HEADERS } from "../../src/webhooks/signature.ts";
 
 /** The secret every test server and receiver share. */
@@ -153,6 +154,25 @@ export async function untilMetric(http: string, line: string, timeoutMs = 15_000
       text.split("\n").filter((l) => l.startsWith("natter_webhook")).join("\n")
     }`,
   );
+}
+
+/**
+ * Waits until `client` sees the user `name` offline: a client's socket
+ * closes before its instance has ended the user's session in the broker.
+ */
+export async function untilOffline(client: TestClient, name: string, timeoutMs = 10_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (let asked = 0;; asked++) {
+    const answer = await ask(
+      client,
+      { type: "presence", users: [name] },
+      `offline-${name}-${asked}`,
+    );
+    const [user] = (answer as { users?: { online: boolean }[] }).users ?? [];
+    if (user?.online === false) return;
+    if (Date.now() > deadline) throw new Error(`${name} was still online after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }
 
 function describe(requests: Delivery[]): string {
