@@ -181,6 +181,7 @@ export function startDispatcher(options: DispatcherOptions): Dispatcher {
   /** One attempt: the signed POST, its answer read and let go. */
   async function send(event: ClaimedEvent, id: string): Promise<Outcome> {
     const timestamp = Math.floor(Date.now() / 1000);
+    const { signal, release } = requestSignal(stopping.signal, webhookTimeoutMs);
     try {
       const response = await fetch(url, {
         method: "POST",
@@ -193,7 +194,7 @@ export function startDispatcher(options: DispatcherOptions): Dispatcher {
         body: event.body,
         // A signed request goes where it was configured to go, nowhere else.
         redirect: "manual",
-        signal: AbortSignal.any([AbortSignal.timeout(webhookTimeoutMs), stopping.signal]),
+        signal,
       });
       await response.body?.cancel();
       return response.status >= 200 && response.status < 300
@@ -201,6 +202,8 @@ export function startDispatcher(options: DispatcherOptions): Dispatcher {
         : { ok: false, status: response.status };
     } catch (error) {
       return { ok: false, error };
+    } finally {
+      release();
     }
   }
 
@@ -210,6 +213,28 @@ export function startDispatcher(options: DispatcherOptions): Dispatcher {
       stopping.abort();
       clearTimeout(timer);
       await Promise.all([...inFlight]);
+    },
+  };
+}
+
+/**
+ * A request's signal: aborted by `stopping`, or after `timeoutMs` with a
+ * `TimeoutError`. (`AbortSignal.any` would do, but Node has it only from
+ * 20.3, and the Node build supports every Node 20.)
+ */
+function requestSignal(
+  stopping: AbortSignal,
+  timeoutMs: number,
+): { signal: AbortSignal; release(): void } {
+  const controller = new AbortController();
+  const timeout = AbortSignal.timeout(timeoutMs);
+  const abort = (event: Event) => controller.abort((event.target as AbortSignal).reason);
+  for (const source of [timeout, stopping]) source.addEventListener("abort", abort);
+  if (stopping.aborted) controller.abort(stopping.reason);
+  return {
+    signal: controller.signal,
+    release() {
+      for (const source of [timeout, stopping]) source.removeEventListener("abort", abort);
     },
   };
 }

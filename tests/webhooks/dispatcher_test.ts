@@ -1,6 +1,7 @@
 /**
  * The dispatcher on the embedded broker, against a real receiver: the retry
- * formula, an offline whose user came back done unsent, and a stop that
+ * formula, an offline whose user came back done unsent, a timeout retried
+ * as a failure, and a stop that
  * aborts a request the receiver never answers and gives its event back at
  * once, with no attempt counted.
  */
@@ -15,21 +16,22 @@ import { assertEquals } from "../support/assert.ts";
 import { eventually, recordingLog } from "../support/sessions.ts";
 import { startReceiver, type TestReceiver, WEBHOOK_SECRET } from "../support/webhooks.ts";
 
-function dispatching(receiver: TestReceiver) {
+function dispatching(receiver: TestReceiver, webhookTimeoutMs = 60_000) {
   const broker = createMemoryBroker();
   const metrics = new Metrics();
+  const log = recordingLog();
   const dispatcher = startDispatcher({
     broker,
     url: receiver.url,
     secret: WEBHOOK_SECRET,
-    log: recordingLog(),
+    log,
     metrics,
-    webhookTimeoutMs: 60_000,
+    webhookTimeoutMs,
     webhookMaxAttempts: 3,
     webhookRetryBaseMs: 10,
     pollMs: 10,
   });
-  return { broker, metrics, dispatcher };
+  return { broker, metrics, log, dispatcher };
 }
 
 function body(id: string, user: string): string {
@@ -84,4 +86,24 @@ Deno.test("dispatcher: stop aborts a hanging request and gives its event back at
   const [event] = await broker.events.claim(10, 60_000);
   assertEquals([event.id, event.attempts], ["e1", 0]);
   assertEquals(metrics.webhookDeliveries, { delivered: 0, failed: 0, dropped: 0 });
+});
+
+Deno.test("dispatcher: no answer within the timeout is a failed attempt, retried with the same id", async () => {
+  await using receiver = await startReceiver();
+  receiver.answer = (_event, attempt) => attempt === 1 ? "hang" : 200;
+  const { broker, metrics, log, dispatcher } = dispatching(receiver, 100);
+  try {
+    await broker.events.add({ id: "e1", body: body("e1", "Ann") }, 0);
+    await receiver.event("user.offline");
+    assertEquals(receiver.requests.map((r) => [r.headerId, r.answer]), [["e1", "hang"], [
+      "e1",
+      200,
+    ]]);
+    // The receiver saw the request before the dispatcher saw its answer.
+    await eventually(() => metrics.webhookDeliveries.delivered === 1, "the delivery counted");
+    assertEquals(metrics.webhookDeliveries, { delivered: 1, failed: 1, dropped: 0 });
+    assertEquals(log.lines, ["warn webhook.failed"]);
+  } finally {
+    await dispatcher.stop();
+  }
 });
