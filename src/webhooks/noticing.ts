@@ -82,7 +82,10 @@ export function noticeWebhookEvents(broker: Broker, options: NoticingOptions): N
     done.finally(() => pending.delete(done));
   }
 
-  /** Queues an event of `type` if selected, due in `delayMs`, under `queueId` (its id by default). */
+  /**
+   * Queues an event of `type` that happened at `ts` (now by default) if
+   * selected, due in `delayMs`, under `queueId` (its own id by default).
+   */
   async function queue<Type extends WebhookEventType>(
     type: Type,
     data: WebhookEventData[Type],
@@ -135,7 +138,9 @@ export function noticeWebhookEvents(broker: Broker, options: NoticingOptions): N
       const recipient = await users.lookup(message.to);
       if (recipient?.online) return;
       const data = { recipient: recipient?.name ?? message.to, ...common };
-      return queue("message.offline", { ...data, conversation: { with: message.from } });
+      return queue("message.offline", { ...data, conversation: { with: message.from } }, {
+        ts: message.ts,
+      });
     }
     const mentioned = (draft.mentions ?? []).filter((key) => key !== sender)
       .slice(0, MAX_MENTION_EVENTS);
@@ -149,7 +154,7 @@ export function noticeWebhookEvents(broker: Broker, options: NoticingOptions): N
           ...common,
           channel: message.to,
           mentioned: true,
-        })
+        }, { ts: message.ts })
       ),
     );
   }

@@ -97,6 +97,8 @@ testEachRuntime(
       preview: "h\u00e9llo \u{1F389}",
       conversation: { with: "alice" },
     });
+    // When it happened: the message's stamp, which its id carries.
+    assertEquals(direct.ts, Number(dm.id!.split("-")[0]));
     // Only a member who is offline, and never the sender, is told of a mention.
     const mention = await ask(
       alice,
