@@ -1,6 +1,7 @@
 /**
  * The composition root and the HTTP surface, independent of any runtime:
- * configuration → broker → chat core, plus the routing of each request
+ * configuration → broker (which, with `WEBHOOK_URL`, queues webhook events
+ * and has them sent) → chat core, plus the routing of each request
  * (`/` and the web app's files, `/healthz`, `/readyz`, `/metrics`, the
  * server API under `/api/`, and the WebSocket paths of `WS_PATHS`). A runtime
  * edge asks `route` what to do with a request and, for a WebSocket path, upgrades
@@ -32,6 +33,7 @@ import { Metrics } from "./metrics/metrics.ts";
 import { bearerToken, type Handshake, parseHandshake } from "./protocol/handshake.ts";
 import { VERSION } from "./version.ts";
 import { WEB_SECURITY_HEADERS, type WebApp } from "./web.ts";
+import { createWebhooks, webhookConfig } from "./webhooks/webhooks.ts";
 
 /** What the edge should do with one HTTP request. */
 export type Route =
@@ -75,7 +77,14 @@ export interface AppParts {
 export async function createApp(config: Config, parts: AppParts = {}): Promise<App> {
   const log = parts.log ?? createLogger(config.logLevel);
   const metrics = new Metrics();
-  const broker = instrumentBroker(parts.broker ?? createBroker(config, log, metrics), metrics);
+  const instrumented = instrumentBroker(
+    parts.broker ?? createBroker(config, log, metrics),
+    metrics,
+  );
+  const hooks = webhookConfig(config);
+  // Events come from what the core asks of the broker: it needs to know nothing of them.
+  const webhooks = hooks && createWebhooks(instrumented, hooks, log, metrics);
+  const broker = webhooks?.broker ?? instrumented;
   const refusalLog = createBoundedLog(log);
   const chat = createChat({
     ...config,
@@ -94,6 +103,7 @@ export async function createApp(config: Config, parts: AppParts = {}): Promise<A
       : {}),
   });
   await chat.start();
+  webhooks?.start();
   if (config.sharedUsernames) {
     log.warn("config.shared_usernames", {
       message: "SHARED_USERNAMES is on: any client can join a live user by its name alone " +
@@ -117,14 +127,16 @@ export async function createApp(config: Config, parts: AppParts = {}): Promise<A
   let draining = false;
   /** The text of `/metrics`; a broker that cannot answer leaves its gauges out. */
   async function scrape(): Promise<string> {
-    const [onlineUsers, channels] = await Promise.all([
+    const [onlineUsers, channels, webhookQueueSize] = await Promise.all([
       broker.users.onlineCount(),
       broker.channels.count(),
+      webhooks?.queueSize(),
     ]).catch(() => []);
     return exposition(metrics, {
       ...chat.census(),
       onlineUsers,
       channels,
+      webhookQueueSize,
       memory: parts.memoryUsage?.(),
     });
   }
@@ -140,7 +152,11 @@ export async function createApp(config: Config, parts: AppParts = {}): Promise<A
     async shutdown(drainMs) {
       // Load balancers see /readyz fail at once and send no one new here.
       draining = true;
+      // A webhook request in flight must not hold the shutdown: its event goes to another instance.
+      const sendingStopped = webhooks?.stopSending();
       await chat.shutdown(drainMs);
+      // The offline events of the sessions just closed are queued before the broker goes.
+      await Promise.all([sendingStopped, webhooks?.queued()]);
       await broker.close();
     },
   };

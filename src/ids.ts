@@ -1,5 +1,5 @@
 /**
- * Identifiers and secrets: ULIDs for sessions (npm:ulid, the same spec as
+ * Identifiers and secrets: ULIDs for sessions and webhook events (npm:ulid, the same spec as
  * jsr:@std/ulid, which this one import could switch back to), sortable
  * message ids, random session tokens, the hash under which a token is
  * stored, and the constant-time comparison of a presented secret.
@@ -10,6 +10,11 @@ import { ulid } from "ulid";
 
 /** A new globally unique session id. */
 export function newSessionId(): string {
+  return ulid();
+}
+
+/** A new globally unique webhook event id. */
+export function newEventId(): string {
   return ulid();
 }
 

@@ -91,6 +91,7 @@ const FOLDER_ORDERS: Record<string, string[]> = {
     "instrumented.ts",
   ],
   "metrics/": ["histogram.ts", "metrics.ts", "exposition.ts", "endpoint.ts"],
+  "webhooks/": ["events.ts", "signature.ts", "noticing.ts", "dispatcher.ts", "webhooks.ts"],
   "core/": [
     "connection.ts",
     "limits.ts",

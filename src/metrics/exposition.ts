@@ -109,6 +109,23 @@ export const METRIC_FAMILIES = {
     help: "Server API requests answered, by route (unmatched: no route, or refused before one " +
       "was matched) and HTTP status",
   },
+  natter_webhook_deliveries_total: {
+    type: "counter",
+    labels: ["outcome"],
+    help: "Webhook attempts of this instance, by outcome: delivered (2xx), failed (retried " +
+      "later) or dropped (the last attempt failed)",
+  },
+  natter_webhook_request_seconds: {
+    type: "histogram",
+    labels: [],
+    help: "Time from a webhook request's start until its answer, its error or its timeout",
+  },
+  natter_webhook_queue_size: {
+    type: "gauge",
+    labels: [],
+    help: "Webhook events waiting to be sent in the whole deployment (absent without " +
+      "WEBHOOK_URL, or while the broker is unreachable)",
+  },
   process_resident_memory_bytes: {
     type: "gauge",
     labels: [],
@@ -148,6 +165,8 @@ export interface Samples {
   /** Absent when the broker could not be asked. */
   onlineUsers?: number;
   channels?: number;
+  /** Webhook events waiting; absent without webhooks, or when the broker could not be asked. */
+  webhookQueueSize?: number;
   /** Absent when the runtime edge gave no way to read it. */
   memory?: MemoryUsage;
 }
@@ -192,6 +211,9 @@ export function exposition(metrics: Metrics, samples: Samples): string {
       return [`{route="${route}",status="${status}"}`, value];
     }),
   );
+  family("natter_webhook_deliveries_total", byLabel("outcome", metrics.webhookDeliveries));
+  family("natter_webhook_request_seconds", histogramValues(metrics.webhookRequestLatency));
+  family("natter_webhook_queue_size", single(samples.webhookQueueSize));
   const { memory } = samples;
   family("process_resident_memory_bytes", single(memory?.rss));
   family("natter_heap_used_bytes", single(memory?.heapUsed));

@@ -24,6 +24,12 @@ export type RedisConnection = "commands" | "subscriber";
 /** How the history store was read: a page (history, newest id) or everything since an id (resumes). */
 export type HistoryRead = "page" | "since";
 
+/** How a webhook attempt ended: `delivered` (2xx), `failed` (retried later), `dropped` (the last attempt failed). */
+export type WebhookOutcome = "delivered" | "failed" | "dropped";
+
+/** Upper bounds (ms) of the webhook request buckets: a receiver nearby, far, or up to the timeout. */
+const WEBHOOK_BOUNDS_MS = [5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10_000, 30_000, 60_000];
+
 /** Upper bounds (ms) of the publish latency buckets: a local broker in microseconds, Redis in ms. */
 const PUBLISH_BOUNDS_MS = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25, 50, 100, 250, 1000, 3000];
 
@@ -138,6 +144,14 @@ export class Metrics {
   redisBackfilledMessages = 0;
   /** Reads of the history store. */
   readonly historyReads: Record<HistoryRead, number> = { page: 0, since: 0 };
+  /** Webhook attempts of this instance, by how they ended. */
+  readonly webhookDeliveries: Record<WebhookOutcome, number> = {
+    delivered: 0,
+    failed: 0,
+    dropped: 0,
+  };
+  /** From a webhook request's start until its answer (or its failure). */
+  readonly webhookRequestLatency = new Histogram(WEBHOOK_BOUNDS_MS);
 
   /** Server API requests answered, per route and status (`<route>\n<status>`); rare enough for a map. */
   readonly apiRequests = new Map<string, number>();

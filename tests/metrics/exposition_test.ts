@@ -14,6 +14,7 @@ const SAMPLES: Samples = {
   sessions: { A: 1, B: 1 },
   onlineUsers: 5,
   channels: 3,
+  webhookQueueSize: 4,
   memory: { rss: 100, heapTotal: 50, heapUsed: 40, external: 10 },
 };
 
@@ -57,14 +58,23 @@ Deno.test("metrics: every family is written with its HELP and TYPE, counters fro
       'natter_api_requests_total{route="POST /api/publish",status="200"} 1',
       'natter_connections{kind="A"} 2',
       "natter_online_users 5",
+      'natter_webhook_deliveries_total{outcome="dropped"} 0',
+      "natter_webhook_queue_size 4",
       "process_resident_memory_bytes 100",
     ]
   ) assert(text.split("\n").includes(sample), `${sample} is written`);
 });
 
-Deno.test("metrics: a broker that could not be asked, or no memory reader, leaves those gauges out", () => {
+Deno.test("metrics: a broker that could not be asked, no webhooks or no memory reader leave those gauges out", () => {
   const text = exposition(new Metrics(), { connections: { A: 0, B: 0 }, sessions: { A: 0, B: 0 } });
-  for (const name of ["natter_online_users", "natter_channels", "process_resident_memory_bytes"]) {
+  for (
+    const name of [
+      "natter_online_users",
+      "natter_channels",
+      "natter_webhook_queue_size",
+      "process_resident_memory_bytes",
+    ]
+  ) {
     assert(!text.includes(name), `${name} is left out`);
   }
 });
