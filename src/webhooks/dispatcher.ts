@@ -196,7 +196,7 @@ export function startDispatcher(options: DispatcherOptions): Dispatcher {
         redirect: "manual",
         signal,
       });
-      await response.body?.cancel();
+      await drain(response.body);
       return response.status >= 200 && response.status < 300
         ? { ok: true }
         : { ok: false, status: response.status };
@@ -215,6 +215,21 @@ export function startDispatcher(options: DispatcherOptions): Dispatcher {
       await Promise.all([...inFlight]);
     },
   };
+}
+
+/**
+ * Reads an answer's body to its end, discarding it, so that the connection
+ * can carry the next request. The status decided the outcome already: a
+ * body cut short (by the timeout) changes nothing.
+ */
+async function drain(body: ReadableStream<Uint8Array> | null): Promise<void> {
+  try {
+    for await (const _chunk of body ?? []) {
+      // Discarded: receivers' answers mean nothing beyond their status.
+    }
+  } catch {
+    // Cut short: see above.
+  }
 }
 
 /**

@@ -4,10 +4,11 @@
  * online and offline once per holding of a name (not per tab, not for a
  * reconnect within the grace), `message.offline` for a direct message and a
  * mention, retries after 500 with the same event id and a drop after the
- * last attempt (in the metrics and the log), and a receiver that never
- * answers holding up no chat and no shutdown.
+ * last attempt (in the metrics and the log), a receiver that never
+ * answers holding up no chat and no shutdown, and the channel events of
+ * the commands that cause them.
  */
-import { ask, joinA, joinChannel } from "../support/client.ts";
+import { ask, joinA, joinChannel, type TestClient } from "../support/client.ts";
 import { assert, assertEquals } from "../support/assert.ts";
 import { startMain } from "../support/process.ts";
 import { testEachRuntime } from "../support/runtimes.ts";
@@ -187,3 +188,51 @@ testEachRuntime(
     assertAllVerified(receiver);
   },
 );
+
+testEachRuntime("webhooks: channel events follow the commands that cause them", async (runtime) => {
+  await using receiver = await startReceiver();
+  await using natter = await startMain(
+    webhookEnv(receiver, {
+      WEBHOOK_EVENTS: "channel.created,channel.deleted,channel.member_joined,channel.member_left," +
+        "channel.member_banned,channel.role_changed",
+    }),
+    runtime,
+  );
+  await using alice = await joinA(natter.ws, "Alice");
+  await using bob = await joinA(natter.ws, "Bob");
+  await using carol = await joinA(natter.ws, "carol");
+  const steps: [TestClient, Record<string, unknown>][] = [
+    [alice, { type: "createChannel", message: "design" }],
+    [bob, { type: "joinChannel", to: "design" }],
+    [carol, { type: "joinChannel", to: "design" }],
+    [alice, { type: "setRole", to: "design", user: "bob", role: "moderator" }],
+    [bob, { type: "kick", to: "design", user: "carol" }],
+    [carol, { type: "joinChannel", to: "design" }],
+    [bob, { type: "ban", to: "design", user: "carol" }],
+    [bob, { type: "leaveChannel", to: "design" }],
+    [alice, { type: "deleteChannel", to: "design" }],
+  ];
+  for (const [i, [client, frame]] of steps.entries()) {
+    assertEquals((await ask(client, frame, `s${i}`)).type, "ack", JSON.stringify(frame));
+  }
+  await receiver.until(() => receiver.delivered("channel.deleted").length === 1, "the deletion");
+  await untilMetric(natter.http, "natter_webhook_queue_size 0");
+  // No order is promised: the events are compared as a set.
+  const seen = receiver.delivered().map((event) => JSON.stringify([event.type, event.data])).sort();
+  assertEquals(
+    seen,
+    [
+      ["channel.created", { channel: "design", private: false, owner: "Alice" }],
+      ["channel.member_joined", { channel: "design", user: "Alice" }],
+      ["channel.member_joined", { channel: "design", user: "Bob" }],
+      ["channel.member_joined", { channel: "design", user: "carol" }],
+      ["channel.role_changed", { channel: "design", user: "Bob", role: "moderator" }],
+      ["channel.member_left", { channel: "design", user: "carol" }],
+      ["channel.member_joined", { channel: "design", user: "carol" }],
+      ["channel.member_banned", { channel: "design", user: "carol", forever: true }],
+      ["channel.member_left", { channel: "design", user: "Bob" }],
+      ["channel.deleted", { channel: "design", members: 1 }],
+    ].map((event) => JSON.stringify(event)).sort(),
+  );
+  assertAllVerified(receiver);
+});

@@ -1,7 +1,8 @@
 /**
  * The webhook signature as a receiver checks it: a request verifies with
  * the deployment's secret, fresh, and unchanged; a tampered body, another
- * secret, a stale timestamp or a missing header do not.
+ * secret, a stale timestamp or a missing header do not; and the snippet
+ * docs/webhooks.md gives receivers agrees.
  */
 import { sign, signingKey, verifyWebhook, WEBHOOK_HEADERS } from "../../src/webhooks/signature.ts";
 import { assertEquals } from "../support/assert.ts";
@@ -48,4 +49,20 @@ Deno.test("webhook signature: only an unchanged, fresh request signed with the s
   );
   headers.delete(WEBHOOK_HEADERS.signature);
   assertEquals(await verifyWebhook(key, headers, BODY, now), "missing_headers");
+});
+
+Deno.test("docs/webhooks.md: the verification snippet accepts a signed request, and refuses a tampered or stale one", async () => {
+  const docs = await Deno.readTextFile(new URL("../../docs/webhooks.md", import.meta.url));
+  const snippet = docs.split("\n```ts\n")[1].split("\n// Deno;")[0];
+  const module = `const WEBHOOK_SECRET = ${
+    JSON.stringify(SECRET)
+  };\n${snippet}\nexport { verify };`;
+  const { verify } = await import(
+    `data:application/typescript;base64,${btoa(module)}`
+  ) as { verify(headers: Headers, body: string): Promise<boolean> };
+  const now = Math.floor(Date.now() / 1000);
+  assertEquals(await verify(await signed(BODY, now), BODY), true);
+  assertEquals(await verify(await signed(BODY, now), BODY.replace("alice", "mallory")), false);
+  assertEquals(await verify(await signed(BODY, now - 301), BODY), false);
+  assertEquals(await verify(await signed(BODY, now, "another-secret-0000"), BODY), false);
 });
