@@ -9,7 +9,7 @@
 import type { ConnectOptions, UrlSource } from "./types.ts";
 
 /** Close codes after which the server will not take this client back as it is. */
-export const FINAL_CLOSE_CODES = new Set([4002, 4003, 4006, 4007]);
+export const FINAL_CLOSE_CODES = new Set([4002, 4003, 4006, 4007, 4009]);
 /** The server restarts or shuts down: reconnect at once. */
 export const RESTART_CLOSE_CODES = new Set([1001, 1012]);
 

@@ -22,7 +22,9 @@ import {
   isPrintableText,
   type NameKind,
   quoteName,
+  RESERVED_USERNAMES,
   type ScriptRestriction,
+  userKey,
 } from "./names.ts";
 import { MESSAGE_ID_PATTERN } from "./server_frames.ts";
 
@@ -69,6 +71,21 @@ function nameSchema(kind: NameKind, scripts: ScriptRestriction) {
   const { subject, code } = NAME_REFUSALS[kind];
   return normalizedName((raw) => {
     const verdict = checkName(raw, kind, scripts);
+    return verdict.ok
+      ? verdict
+      : { ok: false, message: `${subject} ${quoteName(raw)} ${verdict.problem}`, code };
+  });
+}
+
+/**
+ * The other side of a direct conversation: a username, or a reserved name
+ * (`system`), which no user holds but the server API sends as.
+ */
+function peerSchema(scripts: ScriptRestriction) {
+  const { subject, code } = NAME_REFUSALS.username;
+  return normalizedName((raw) => {
+    if (RESERVED_USERNAMES.includes(userKey(raw))) return { ok: true, name: raw };
+    const verdict = checkName(raw, "username", scripts);
     return verdict.ok
       ? verdict
       : { ok: false, message: `${subject} ${quoteName(raw)} ${verdict.problem}`, code };
@@ -186,12 +203,13 @@ export function clientFrameSchemas(limits: FrameLimits) {
       ref: Ref,
     });
   const Target = targetSchema(scripts);
+  const Peer = peerSchema(scripts);
   /** A frame about a message of a channel (`to`) or of the conversation with a user (`with`). */
   const aboutMessage = <K extends string, T extends z.ZodRawShape>(type: K, shape: T) =>
     z.object({
       type: z.literal(type),
       to: ChannelName.optional(),
-      with: Username.optional(),
+      with: Peer.optional(),
       ...shape,
       ref: Ref,
     }).refine(
@@ -292,7 +310,7 @@ export function clientFrameSchemas(limits: FrameLimits) {
     history: z.object({
       type: z.literal("history"),
       to: ChannelName.optional(),
-      with: Username.optional(),
+      with: Peer.optional(),
       before: MessageIdField.optional(),
       limit: z.number().int().min(1).max(MAX_HISTORY_LIMIT).optional(),
       ref: Ref,

@@ -9,7 +9,7 @@
  */
 import { isOwn } from "../../src/client/mod.ts";
 import { assert, assertEquals } from "../support/assert.ts";
-import { publishViaApi, TEST_API_KEY } from "../support/publish_api.ts";
+import { API_KEY, publishViaApi } from "../support/api.ts";
 import { testEachRuntime } from "../support/runtimes.ts";
 import { startServer } from "../support/server.ts";
 import { clientPool, collect, until } from "./support.ts";
@@ -17,7 +17,7 @@ import { clientPool, collect, until } from "./support.ts";
 testEachRuntime(
   "client SDK: a system sender's messages carry system: true, live, replayed and in history",
   async (runtime) => {
-    await using server = await startServer(runtime, { API_KEY: TEST_API_KEY });
+    await using server = await startServer(runtime, { API_KEY: API_KEY });
     await using clients = clientPool();
     const [alice, bob] = await clients.ready(server.ws, "alice", "bob");
     await alice.join("orders");
@@ -77,6 +77,18 @@ testEachRuntime(
       [[direct, "Order bot", "Your order shipped", true], true],
       "the replayed direct message",
     );
+
+    // The default sender, "system", is a name no user may hold: its conversation is read all the same.
+    const notice = await publishViaApi(server.http, { user: "alice", text: "Password changed" });
+    await until(() => aliceDms.length === 2);
+    assertEquals(
+      seen(await alice.history({ with: "system" })),
+      [[notice, "system", "Password changed", true]],
+      "the conversation with the reserved system sender",
+    );
+    await until(() => alice.readPosition({ with: "system" })?.unread === 1);
+    await alice.markRead({ with: "system" });
+    await until(() => alice.readPosition({ with: "system" })?.unread === 0);
   },
 );
 

@@ -11,7 +11,7 @@ import { startServer } from "../support/server.ts";
 import { testEachRuntime } from "../support/runtimes.ts";
 import { assert, assertEquals, assertMatch } from "../support/assert.ts";
 import { JWT_SECRET, token } from "../support/jwt.ts";
-import { callApi, refusal, withApi } from "./api_support.ts";
+import { callApi, refusal, withApi } from "../support/api.ts";
 
 /** Connects as `username` (with `token`) and expects the server ban: an error, then 4009. */
 async function refusedAsBanned(ws: string, username: string, token?: string): Promise<string> {

@@ -9,7 +9,7 @@ import { ask, connect, type Frame, joinA, joinChannel } from "../support/client.
 import { startServer } from "../support/server.ts";
 import { testEachRuntime } from "../support/runtimes.ts";
 import { assert, assertEquals, assertMatch } from "../support/assert.ts";
-import { API_KEY, callApi, refusal, withApi } from "./api_support.ts";
+import { API_KEY, callApi, refusal, withApi } from "../support/api.ts";
 
 testEachRuntime(
   "api: off without API_KEY, every /api/ path is 404, even with a key",

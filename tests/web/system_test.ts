@@ -11,7 +11,7 @@
 import { label, launchBrowser, PHONE, role, text } from "../support/browser.ts";
 import { startMain } from "../support/process.ts";
 import { assert, assertEquals } from "../support/assert.ts";
-import { publishViaApi, TEST_API_KEY } from "../support/publish_api.ts";
+import { API_KEY, publishViaApi } from "../support/api.ts";
 import {
   assertQuiet,
   connected,
@@ -29,7 +29,7 @@ function systemBadge(scope: ReturnType<typeof message>) {
 }
 
 Deno.test("web app: a system sender's channel message stands apart, takes no reply or edit, and only the owner deletes it", async () => {
-  await using natter = await startMain({ API_KEY: TEST_API_KEY });
+  await using natter = await startMain({ API_KEY: API_KEY });
   await using browser = await launchBrowser();
   const alice = await signIn(browser, "alice", natter.http);
   await createChannel(alice, "orders");
@@ -100,7 +100,7 @@ Deno.test("web app: a system sender's channel message stands apart, takes no rep
 });
 
 Deno.test("web app: a system sender's direct message opens a conversation marked System that takes no answer, also after a reload", async () => {
-  await using natter = await startMain({ API_KEY: TEST_API_KEY });
+  await using natter = await startMain({ API_KEY: API_KEY });
   await using browser = await launchBrowser();
   const alice = await signIn(browser, "alice", natter.http, PHONE);
   await publishViaApi(natter.http, {

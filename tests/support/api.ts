@@ -47,3 +47,17 @@ export async function callApi(
 export function refusal(answer: ApiAnswer): [number, string | undefined] {
   return [answer.status, answer.body?.error?.code];
 }
+
+/** What the backend posts: to a `channel`, or to a `user` as a direct message. */
+export type PublishBody =
+  & ({ channel: string } | { user: string })
+  & { text: string; from?: string; system?: boolean };
+
+/** Posts `body` through `POST /api/publish` to the server at `http`; resolves with the message's id. */
+export async function publishViaApi(http: string, body: PublishBody): Promise<string> {
+  const answer = await callApi(http, "POST", "/api/publish", body);
+  if (answer.status !== 200 || typeof answer.body?.id !== "string") {
+    throw new Error(`POST /api/publish answered ${answer.status}: ${JSON.stringify(answer.body)}`);
+  }
+  return answer.body.id;
+}
