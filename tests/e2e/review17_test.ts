@@ -5,7 +5,10 @@
 import { startServer } from "../support/server.ts";
 import { testEachRuntime } from "../support/runtimes.ts";
 import { assertEquals, assertMatch } from "../support/assert.ts";
-import { callApi, refusal, withApi } from "./api_support.ts";
+import { API_KEY, callApi, refusal, withApi } from "./api_support.ts";
+import { connect, joinA } from "../support/client.ts";
+import { startMain } from "../support/process.ts";
+import { startReceiver, untilMetric, webhookEnv } from "../support/webhooks.ts";
 
 testEachRuntime(
   "review17: a published `data` with a `__proto__` key is stored as sent or refused, never altered",
@@ -27,5 +30,29 @@ testEachRuntime(
     const history = await callApi(server.http, "GET", "/api/channels/lobby/messages");
     const stored = history.body.messages.find((m: { id: string }) => m.id === answer.body.id);
     assertEquals(JSON.stringify(stored.data), JSON.stringify(JSON.parse(data)));
+  },
+);
+
+testEachRuntime(
+  "review17: a user the server banned is refused before anything: no welcome, no user.online webhook",
+  async (runtime) => {
+    await using receiver = await startReceiver();
+    await using natter = await startMain(
+      webhookEnv(receiver, { API_KEY, WEBHOOK_EVENTS: "user.online" }),
+      runtime,
+    );
+    const banned = await callApi(natter.http, "POST", "/api/users/mallory/disconnect", {
+      ban: {},
+    });
+    assertEquals(banned.status, 200);
+    await using mallory = await connect(`${natter.ws}?username=mallory`);
+    assertEquals((await mallory.closed).code, 4009);
+    // A marker queued after Mallory's attempt: once it is sent and the queue is empty, all was.
+    await using zed = await joinA(natter.ws, "zed");
+    await receiver.event("user.online", (data) => data.user === "zed");
+    await untilMetric(natter.http, "natter_webhook_queue_size 0");
+    assertEquals(receiver.delivered("user.online").map((event) => event.data.user), ["zed"]);
+    // Refused at connect: the only frame is the refusal, no welcome with a session token.
+    assertEquals(mallory.received.map((frame) => frame.type), ["error"]);
   },
 );
