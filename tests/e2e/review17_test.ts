@@ -48,7 +48,7 @@ testEachRuntime(
     await using mallory = await connect(`${natter.ws}?username=mallory`);
     assertEquals((await mallory.closed).code, 4009);
     // A marker queued after Mallory's attempt: once it is sent and the queue is empty, all was.
-    await using zed = await joinA(natter.ws, "zed");
+    await using _zed = await joinA(natter.ws, "zed");
     await receiver.event("user.online", (data) => data.user === "zed");
     await untilMetric(natter.http, "natter_webhook_queue_size 0");
     assertEquals(receiver.delivered("user.online").map((event) => event.data.user), ["zed"]);
