@@ -41,6 +41,8 @@ export function createMemoryEventQueue(now: () => number = Date.now): EventQueue
       const event = waiting.get(id);
       if (!event) return Promise.resolve(false);
       delete event.check;
+      // Under a live lease the claimer alone sends it.
+      if (event.claim !== "" && event.dueAt > now()) return Promise.resolve(true);
       event.dueAt = now();
       event.claim = "";
       return Promise.resolve(true);
@@ -59,6 +61,12 @@ export function createMemoryEventQueue(now: () => number = Date.now): EventQueue
     },
     done(id, claim) {
       if (claimed(id, claim)) waiting.delete(id);
+      return Promise.resolve();
+    },
+    dismiss(id, claim) {
+      const event = claimed(id, claim);
+      if (event?.check !== undefined) waiting.delete(id);
+      else if (event) Object.assign(event, { dueAt: now(), claim: "" });
       return Promise.resolve();
     },
     retry(id, claim, delayMs, failed) {

@@ -24,12 +24,21 @@ redis.call('HSET', event_key(id), 'body', ARGV[3], 'check', ARGV[4], 'attempts',
 redis.call('ZADD', queue, now_ms() + tonumber(ARGV[5]), id)
 `;
 
-/** Makes a waiting event due now, without its check. ARGV: prefix, id. Returns 1 if one waited. */
+/**
+ * Drops a waiting event's check and makes it due now; one under a live
+ * lease stays its claimer's (only its check goes). ARGV: prefix, id.
+ * Returns 1 if one waited.
+ */
 export const QUEUE_EXPEDITE = PRELUDE + QUEUE + `
 local id = ARGV[2]
 if redis.call('EXISTS', event_key(id)) == 0 then return 0 end
-redis.call('HSET', event_key(id), 'check', '', 'claim', '')
-redis.call('ZADD', queue, now_ms(), id)
+local now = now_ms()
+redis.call('HSET', event_key(id), 'check', '')
+if redis.call('HGET', event_key(id), 'claim') ~= '' and tonumber(redis.call('ZSCORE', queue, id)) > now then
+  return 1
+end
+redis.call('HSET', event_key(id), 'claim', '')
+redis.call('ZADD', queue, now, id)
 return 1
 `;
 
@@ -60,6 +69,25 @@ return claimed
 export const QUEUE_DONE = PRELUDE + QUEUE + `
 local id = ARGV[2]
 if redis.call('HGET', event_key(id), 'claim') ~= ARGV[3] then return 0 end
+redis.call('DEL', event_key(id))
+redis.call('ZREM', queue, id)
+return 1
+`;
+
+/**
+ * Removes an event claimed under its latest claim unsent, its check having
+ * failed; expedited since (its check dropped), it is due now instead.
+ * ARGV: prefix, id, claim.
+ */
+export const QUEUE_DISMISS = PRELUDE + QUEUE + `
+local id = ARGV[2]
+local event = redis.call('HMGET', event_key(id), 'claim', 'check')
+if event[1] ~= ARGV[3] then return 0 end
+if event[2] == '' then
+  redis.call('HSET', event_key(id), 'claim', '')
+  redis.call('ZADD', queue, now_ms(), id)
+  return 2
+end
 redis.call('DEL', event_key(id))
 redis.call('ZREM', queue, id)
 return 1
