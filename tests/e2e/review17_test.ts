@@ -56,3 +56,30 @@ testEachRuntime(
     assertEquals(mallory.received.map((frame) => frame.type), ["error"]);
   },
 );
+
+testEachRuntime(
+  "review17: anonymous mode: a channel's owner must be held, as a member must (404 user_not_found)",
+  async (runtime) => {
+    await using server = await startServer(runtime, withApi());
+    const { http } = server;
+    // Nobody holds "olga": the first stranger to claim the name would own the private channel.
+    const created = await callApi(http, "POST", "/api/channels", {
+      name: "vip",
+      private: true,
+      owner: "olga",
+    });
+    assertEquals(refusal(created), [404, "user_not_found"]);
+    assertEquals(refusal(await callApi(http, "GET", "/api/channels/vip")), [
+      404,
+      "channel_not_found",
+    ]);
+    // Held, the owner is the holder, as they spell their name.
+    await using _olga = await joinA(server.ws, "Olga");
+    const owned = await callApi(http, "POST", "/api/channels", {
+      name: "vip",
+      private: true,
+      owner: "olga",
+    });
+    assertEquals([owned.status, owned.body.owner], [201, "olga"]);
+  },
+);
