@@ -83,3 +83,26 @@ testEachRuntime(
     assertEquals([owned.status, owned.body.owner], [201, "olga"]);
   },
 );
+
+testEachRuntime(
+  "review17: a system sender named like a user does not post into that user's conversation",
+  async (runtime) => {
+    await using server = await startServer(runtime, withApi());
+    const { http, ws } = server;
+    await using bob = await joinA(ws, "bob");
+    await using _alice = await joinA(ws, "Alice");
+    // The backend's system sender "Alice" (the API lets any valid username name a system sender).
+    const posted = await callApi(http, "POST", "/api/publish", {
+      user: "bob",
+      from: "Alice",
+      system: true,
+      text: "Your invoice is ready",
+    });
+    assertEquals(posted.status, 200);
+    await bob.take({ type: "directMessage", id: posted.body.id });
+    // Bob's conversation with the user Alice must hold only what Alice wrote: reading it, or
+    // answering it (the web app makes a conversation with a system sender read-only), is about her.
+    const history = await callApi(http, "GET", "/api/users/bob/conversations/alice/messages");
+    assertEquals(history.body.messages.filter((m: { system?: true }) => m.system), []);
+  },
+);
