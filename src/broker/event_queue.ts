@@ -35,7 +35,9 @@ export interface ClaimedEvent extends QueuedEvent {
 export interface EventQueue {
   /**
    * Queues `event`, due in `delayMs`, replacing a waiting event with the
-   * same id (its attempts start again, and a claim of it is void).
+   * same id (its attempts start again, and a claim of it is void) — unless
+   * that one was expedited and is not claimed: it moves to an id of its own
+   * and is still sent.
    */
   add(event: QueuedEvent, delayMs: number): Promise<void>;
   /**

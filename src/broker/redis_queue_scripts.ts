@@ -16,12 +16,27 @@ local queue = prefix .. 'webhooks:due'
 local function event_key(id) return prefix .. 'webhooks:event:' .. id end
 `;
 
-/** Queues an event, replacing one with the same id. ARGV: prefix, id, body, check, delay ms. */
+/**
+ * Queues an event, replacing one with the same id; one waiting expedited
+ * (its check dropped: a previous holding's offline, due as it is) moves to
+ * an id of its own instead, to be sent still. ARGV: prefix, id, body,
+ * check, delay ms.
+ */
 export const QUEUE_ADD = PRELUDE + QUEUE + `
 local id = ARGV[2]
+local now = now_ms()
+local previous = redis.call('HMGET', event_key(id), 'expedited', 'claim')
+local due = redis.call('ZSCORE', queue, id)
+if previous[1] == '1' and due and (previous[2] == '' or tonumber(due) <= now) then
+  local moved = id .. '#' .. redis.call('INCR', prefix .. 'webhooks:claims')
+  redis.call('RENAME', event_key(id), event_key(moved))
+  redis.call('HSET', event_key(moved), 'claim', '')
+  redis.call('ZREM', queue, id)
+  redis.call('ZADD', queue, due, moved)
+end
 redis.call('DEL', event_key(id))
 redis.call('HSET', event_key(id), 'body', ARGV[3], 'check', ARGV[4], 'attempts', 0, 'claim', '')
-redis.call('ZADD', queue, now_ms() + tonumber(ARGV[5]), id)
+redis.call('ZADD', queue, now + tonumber(ARGV[5]), id)
 `;
 
 /**
@@ -33,7 +48,7 @@ export const QUEUE_EXPEDITE = PRELUDE + QUEUE + `
 local id = ARGV[2]
 if redis.call('EXISTS', event_key(id)) == 0 then return 0 end
 local now = now_ms()
-redis.call('HSET', event_key(id), 'check', '')
+redis.call('HSET', event_key(id), 'check', '', 'expedited', '1')
 if redis.call('HGET', event_key(id), 'claim') ~= '' and tonumber(redis.call('ZSCORE', queue, id)) > now then
   return 1
 end
