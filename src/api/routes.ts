@@ -62,8 +62,12 @@ export function apiRoutes(options: RouteOptions): ApiRoute[] {
   }
 
   /** The user `{user}` names, as held; in anonymous mode refused (404) when nobody holds it. */
-  async function user(call: ApiCall): Promise<string> {
-    const name = call.params.user;
+  function user(call: ApiCall): Promise<string> {
+    return heldUser(call.params.user);
+  }
+
+  /** The user `name`, as held; in anonymous mode refused (404) when nobody holds it. */
+  async function heldUser(name: string): Promise<string> {
     const found = await broker.users.lookup(name);
     if (found) return found.name;
     if (options.anyUser) return name;
@@ -126,7 +130,9 @@ export function apiRoutes(options: RouteOptions): ApiRoute[] {
       method: "POST",
       path: ["channels"],
       async run(call) {
-        const { name, owner, ...rest } = parse(schemas.createChannel, await call.body(), "body");
+        const { name, ...rest } = parse(schemas.createChannel, await call.body(), "body");
+        // Not a name nobody holds (anonymous mode): whoever claimed it next would own the channel.
+        const owner = rest.owner === undefined ? undefined : await heldUser(rest.owner);
         const info = {
           private: rest.private === true,
           ...(owner ? { owner: userKey(owner) } : {}),

@@ -35,12 +35,17 @@ export interface ClaimedEvent extends QueuedEvent {
 export interface EventQueue {
   /**
    * Queues `event`, due in `delayMs`, replacing a waiting event with the
-   * same id (its attempts start again, and a claim of it is void).
+   * same id (its attempts start again, and a claim of it is void) — unless
+   * that one was expedited and is not claimed: it moves to an id of its own
+   * and is still sent.
    */
   add(event: QueuedEvent, delayMs: number): Promise<void>;
   /**
    * Makes the waiting event `id`, if any, due now and drops its check: what
-   * it waited to confirm is known. Resolves whether one was waiting.
+   * it waited to confirm is known. One claimed now stays its claimer's
+   * until the lease ends (it alone sends it); only its check goes, so that
+   * the claimer's `dismiss` of a check it made before is undone. Resolves
+   * whether one was waiting.
    */
   expedite(id: string): Promise<boolean>;
   /**
@@ -50,6 +55,12 @@ export interface EventQueue {
   claim(limit: number, leaseMs: number): Promise<ClaimedEvent[]>;
   /** The claimed event was sent: it leaves the queue (unless replaced since it was claimed). */
   done(id: string, claim: string): Promise<void>;
+  /**
+   * The claimed event's check failed: it leaves the queue unsent (unless
+   * replaced since it was claimed). Expedited since it was claimed, it is
+   * due now instead, to be sent without its check.
+   */
+  dismiss(id: string, claim: string): Promise<void>;
   /**
    * The claimed event is due again in `delayMs` (unless replaced since it
    * was claimed), with one more attempt counted when `failed`.

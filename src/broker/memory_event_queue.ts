@@ -12,6 +12,8 @@ interface Waiting extends QueuedEvent {
   dueAt: number;
   attempts: number;
   claim: string;
+  /** Its check was dropped by `expedite`: it goes as it is. */
+  expedited?: true;
 }
 
 /** Creates a queue; `now` is the hub's clock. */
@@ -27,6 +29,15 @@ export function createMemoryEventQueue(now: () => number = Date.now): EventQueue
 
   return {
     add({ id, body, check }, delayMs) {
+      const previous = waiting.get(id);
+      // Expedited and not under a live lease: a previous holding's offline, still to be sent.
+      if (
+        previous?.expedited &&
+        (previous.claim === "" || previous.dueAt <= now())
+      ) {
+        const moved = `${id}#${++claims}`;
+        waiting.set(moved, { ...previous, id: moved, claim: "" });
+      }
       waiting.set(id, {
         id,
         body,
@@ -41,6 +52,9 @@ export function createMemoryEventQueue(now: () => number = Date.now): EventQueue
       const event = waiting.get(id);
       if (!event) return Promise.resolve(false);
       delete event.check;
+      event.expedited = true;
+      // Under a live lease the claimer alone sends it.
+      if (event.claim !== "" && event.dueAt > now()) return Promise.resolve(true);
       event.dueAt = now();
       event.claim = "";
       return Promise.resolve(true);
@@ -59,6 +73,12 @@ export function createMemoryEventQueue(now: () => number = Date.now): EventQueue
     },
     done(id, claim) {
       if (claimed(id, claim)) waiting.delete(id);
+      return Promise.resolve();
+    },
+    dismiss(id, claim) {
+      const event = claimed(id, claim);
+      if (event?.check !== undefined) waiting.delete(id);
+      else if (event) Object.assign(event, { dueAt: now(), claim: "" });
       return Promise.resolve();
     },
     retry(id, claim, delayMs, failed) {

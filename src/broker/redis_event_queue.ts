@@ -32,6 +32,9 @@ export function createRedisEventQueue({ run }: Pick<Commands, "run">): EventQueu
     async done(id, claim) {
       await run("QUEUE_DONE", id, claim);
     },
+    async dismiss(id, claim) {
+      await run("QUEUE_DISMISS", id, claim);
+    },
     async retry(id, claim, delayMs, failed) {
       await run("QUEUE_RETRY", id, claim, delayMs, failed ? "1" : "");
     },

@@ -16,20 +16,44 @@ local queue = prefix .. 'webhooks:due'
 local function event_key(id) return prefix .. 'webhooks:event:' .. id end
 `;
 
-/** Queues an event, replacing one with the same id. ARGV: prefix, id, body, check, delay ms. */
+/**
+ * Queues an event, replacing one with the same id; one waiting expedited
+ * (its check dropped: a previous holding's offline, due as it is) moves to
+ * an id of its own instead, to be sent still. ARGV: prefix, id, body,
+ * check, delay ms.
+ */
 export const QUEUE_ADD = PRELUDE + QUEUE + `
 local id = ARGV[2]
+local now = now_ms()
+local previous = redis.call('HMGET', event_key(id), 'expedited', 'claim')
+local due = redis.call('ZSCORE', queue, id)
+if previous[1] == '1' and due and (previous[2] == '' or tonumber(due) <= now) then
+  local moved = id .. '#' .. redis.call('INCR', prefix .. 'webhooks:claims')
+  redis.call('RENAME', event_key(id), event_key(moved))
+  redis.call('HSET', event_key(moved), 'claim', '')
+  redis.call('ZREM', queue, id)
+  redis.call('ZADD', queue, due, moved)
+end
 redis.call('DEL', event_key(id))
 redis.call('HSET', event_key(id), 'body', ARGV[3], 'check', ARGV[4], 'attempts', 0, 'claim', '')
-redis.call('ZADD', queue, now_ms() + tonumber(ARGV[5]), id)
+redis.call('ZADD', queue, now + tonumber(ARGV[5]), id)
 `;
 
-/** Makes a waiting event due now, without its check. ARGV: prefix, id. Returns 1 if one waited. */
+/**
+ * Drops a waiting event's check and makes it due now; one under a live
+ * lease stays its claimer's (only its check goes). ARGV: prefix, id.
+ * Returns 1 if one waited.
+ */
 export const QUEUE_EXPEDITE = PRELUDE + QUEUE + `
 local id = ARGV[2]
 if redis.call('EXISTS', event_key(id)) == 0 then return 0 end
-redis.call('HSET', event_key(id), 'check', '', 'claim', '')
-redis.call('ZADD', queue, now_ms(), id)
+local now = now_ms()
+redis.call('HSET', event_key(id), 'check', '', 'expedited', '1')
+if redis.call('HGET', event_key(id), 'claim') ~= '' and tonumber(redis.call('ZSCORE', queue, id)) > now then
+  return 1
+end
+redis.call('HSET', event_key(id), 'claim', '')
+redis.call('ZADD', queue, now, id)
 return 1
 `;
 
@@ -60,6 +84,25 @@ return claimed
 export const QUEUE_DONE = PRELUDE + QUEUE + `
 local id = ARGV[2]
 if redis.call('HGET', event_key(id), 'claim') ~= ARGV[3] then return 0 end
+redis.call('DEL', event_key(id))
+redis.call('ZREM', queue, id)
+return 1
+`;
+
+/**
+ * Removes an event claimed under its latest claim unsent, its check having
+ * failed; expedited since (its check dropped), it is due now instead.
+ * ARGV: prefix, id, claim.
+ */
+export const QUEUE_DISMISS = PRELUDE + QUEUE + `
+local id = ARGV[2]
+local event = redis.call('HMGET', event_key(id), 'claim', 'check')
+if event[1] ~= ARGV[3] then return 0 end
+if event[2] == '' then
+  redis.call('HSET', event_key(id), 'claim', '')
+  redis.call('ZADD', queue, now_ms(), id)
+  return 2
+end
 redis.call('DEL', event_key(id))
 redis.call('ZREM', queue, id)
 return 1

@@ -3,8 +3,9 @@
  * mode a kind-A client claims a free name (and gets a fresh token), joins
  * the user whose token it presents, or gets a guest name; a kind-B client
  * claims the name of its first frame. With AUTH_MODE=jwt every session of a
- * token's subject joins that subject's one claim. A refused claim closes the
- * session with the code the protocol names for it.
+ * token's subject joins that subject's one claim. A user the server API
+ * banned claims nothing. A refused claim closes the session with the code
+ * the protocol names for it.
  *
  * @module
  */
@@ -16,6 +17,7 @@ import type { Logger } from "../log.ts";
 import type { Handshake } from "../protocol/handshake.ts";
 import { checkName, DEFAULT_SCRIPT_RESTRICTION, quoteName, userKey } from "../protocol/names.ts";
 import { grant } from "./grants.ts";
+import { until } from "./channels.ts";
 import { refuseAndClose, type Session } from "./session.ts";
 
 /** What the claims need. */
@@ -51,6 +53,13 @@ export interface Claims {
   forKindA(session: Session, handshake: Handshake & { kind: "A" }): Promise<Claimed | undefined>;
   /** The name of a kind-B client's first frame; refused (and closed) it is undefined. */
   forKindB(session: Session, sender: string, ref: string | undefined): Promise<Claimed | undefined>;
+  /**
+   * Refuses (4009, and closes) the session of `name` if the server API
+   * banned that user; resolves whether it did. Checked before a claim (a
+   * banned user holds nothing, even briefly) and again once the session
+   * listens to its user's topic, where a ban set meanwhile is heard.
+   */
+  refuseIfBarred(session: Session, name: string, ref?: string): Promise<boolean>;
   /** Gives a claimed session its user; false (and the claim released) if it closed meanwhile. */
   adopt(session: Session, claimed: Claimed): Promise<boolean>;
   /**
@@ -156,6 +165,7 @@ export function createClaims(options: ClaimOptions): Claims {
       ? undefined
       : await checkUsername(session, handshake.username);
     if (username === undefined && handshake.username !== undefined) return undefined;
+    if (username !== undefined && await refuseIfBarred(session, username)) return undefined;
     const outcome = username === undefined && token === undefined
       ? await claimGuest(session)
       : await claim(session, username, token, options.sharedUsernames);
@@ -209,6 +219,7 @@ export function createClaims(options: ClaimOptions): Claims {
       await refuseAndClose(session, "invalid_token", `Invalid token: ${error.message}`);
       return undefined;
     }
+    if (await refuseIfBarred(session, identity.user)) return undefined;
     const subjectHash = await hashToken(`jwt:${userKey(identity.user)}`);
     const result = await broker.users.open({
       name: identity.user,
@@ -242,11 +253,24 @@ export function createClaims(options: ClaimOptions): Claims {
     };
   }
 
+  async function refuseIfBarred(session: Session, name: string, ref?: string): Promise<boolean> {
+    const barredUntil = await broker.users.barredUntil(name);
+    if (barredUntil === undefined) return false;
+    await refuseAndClose(
+      session,
+      "banned",
+      `You are banned from this server ${until(barredUntil)}`,
+      ref,
+    );
+    return true;
+  }
+
   function tooManySessions(): string {
     return `This user already holds ${options.maxSessionsPerUser} sessions: close one first`;
   }
 
   return {
+    refuseIfBarred,
     forKindA(session, handshake) {
       return authenticator
         ? claimWithJwt(session, authenticator, handshake.token)
@@ -254,7 +278,7 @@ export function createClaims(options: ClaimOptions): Claims {
     },
     async forKindB(session, sender, ref) {
       const name = await checkUsername(session, sender, ref);
-      if (name === undefined) return undefined;
+      if (name === undefined || await refuseIfBarred(session, name, ref)) return undefined;
       const outcome = await claim(session, name, undefined);
       if (outcome.ok) return outcome;
       await refuseAndClose(session, "username_taken", "Username already taken", ref);

@@ -6,8 +6,9 @@
  * that came while away. Kind B opens with its first frame: claim the
  * sender's name, join the lobby, announce "NAME has joined the chat" (while
  * the deployment is no bigger than its full lists), and say the frame's
- * text. A user the server API banned is refused (4009) once the session
- * listens to the user's topic, where a disconnect would reach it. A user's
+ * text. A user the server API banned is refused (4009) before the claim
+ * (`claims.ts`), and again once the session listens to the user's topic,
+ * where a disconnect would reach it. A user's
  * first session tells their channels they are online. The lobby's announcements live here too, so that
  * a kind-B leave is announced when its join was.
  *
@@ -21,7 +22,7 @@ import { MESSAGE_ID_PATTERN } from "../protocol/frames.ts";
 import type { Handshake } from "../protocol/handshake.ts";
 import { SERVER_SENDER, userKey } from "../protocol/names.ts";
 import { formatMessageId } from "../ids.ts";
-import { type Channels, until } from "./channels.ts";
+import type { Channels } from "./channels.ts";
 import type { Claims } from "./claims.ts";
 import type { Handlers } from "./handlers.ts";
 import type { ListFeed } from "./lists.ts";
@@ -137,19 +138,12 @@ export function createOpening(options: OpeningOptions): Opening {
   }
 
   /**
-   * Refuses (4009) a user the server API banned. Checked once the session
-   * listens to its user's topic: a ban set after this check is followed by
-   * its disconnect signal, which then reaches the session.
+   * Refuses (4009) a user the server API banned since its claim. Checked
+   * once the session listens to its user's topic: a ban set after this
+   * check is followed by its disconnect signal, which then reaches the session.
    */
-  async function barred(session: Session): Promise<boolean> {
-    const barredUntil = await broker.users.barredUntil(session.user!.name);
-    if (barredUntil === undefined) return false;
-    await refuseAndClose(
-      session,
-      "banned",
-      `You are banned from this server ${until(barredUntil)}`,
-    );
-    return true;
+  function barred(session: Session): Promise<boolean> {
+    return claims.refuseIfBarred(session, session.user!.name);
   }
 
   /** Direct messages to the session's user in `inbox` after `after`. */

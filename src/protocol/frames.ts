@@ -164,8 +164,15 @@ export function messageFieldSchemas(limits: FrameLimits) {
   });
   const Text = PrintableText.min(1, "text must not be empty");
   const maxDataBytes = limits.maxDataBytes ?? 4096;
-  /** Application data a message carries as it is: a JSON object, bounded in size. */
-  const Data = z.record(z.string(), z.unknown()).refine(
+  /**
+   * Application data a message carries as it is: a JSON object, bounded in
+   * size. A top-level `__proto__` key is refused: copied into an object it
+   * would set the prototype instead (the key lost, its value inherited).
+   */
+  const Data = z.custom<Record<string, unknown>>(
+    (data) => !(typeof data === "object" && data !== null && Object.hasOwn(data, "__proto__")),
+    "data must not have a key named __proto__: rename it",
+  ).pipe(z.record(z.string(), z.unknown())).refine(
     (data) => UTF8.encode(JSON.stringify(data)).length <= maxDataBytes,
     {
       message: `data is larger than ${maxDataBytes} bytes as JSON (MAX_DATA_BYTES)`,

@@ -136,7 +136,8 @@ export function startDispatcher(options: DispatcherOptions): Dispatcher {
 
   /**
    * Whether `event`'s condition holds, so it goes now. An offline whose
-   * user is back is done unsent; one whose grace has not ended by the
+   * user is back is dismissed unsent (unless a new holder of the name
+   * expedited it meanwhile: then it goes after all); one whose grace has not ended by the
    * broker's clock comes back shortly, no attempt counted.
    */
   async function stillDue(event: ClaimedEvent, check: string): Promise<boolean> {
@@ -144,7 +145,7 @@ export function startDispatcher(options: DispatcherOptions): Dispatcher {
     if (offline === undefined) return true;
     const held = await broker.users.lookup(offline);
     if (!held) return true;
-    if (held.online) await events.done(event.id, event.claim);
+    if (held.online) await events.dismiss(event.id, event.claim);
     else await events.retry(event.id, event.claim, GRACE_RECHECK_MS, false);
     return false;
   }

@@ -60,6 +60,23 @@ export function eventQueueContract(name: string, deploy: Deploy): void {
     assertEquals([event.id, event.check], ["offline:bob", undefined]);
   });
 
+  test("expedite leaves a claimed event to its claimer; a dismissed check it made before is undone", async ({ first, second }) => {
+    await first.events.add({ id: "offline:bob", body: "{}", check: "offline:bob" }, 0);
+    const [sending] = await first.events.claim(10, 60_000);
+    assertEquals(await second.events.expedite("offline:bob"), true);
+    assertEquals(await second.events.claim(10, 60_000), [], "a leased event is nobody else's");
+    // The claimer's check (made before the expedite) said "back online": the event goes all the same.
+    await first.events.dismiss(sending.id, sending.claim);
+    const [again] = await second.events.claim(10, 60_000);
+    assertEquals([again.id, again.check], ["offline:bob", undefined]);
+    // Not expedited, a dismissed event leaves the queue unsent.
+    await first.events.add({ id: "offline:eve", body: "{}", check: "offline:eve" }, 0);
+    const [checked] = await first.events.claim(10, 60_000);
+    await first.events.dismiss(checked.id, checked.claim);
+    await second.events.done(again.id, again.claim);
+    assertEquals(await second.events.size(), 0);
+  });
+
   test("a lease that ends gives the event to another instance; the old claim is void", async ({ first, second }) => {
     await first.events.add({ id: "e", body: "{}" }, 0);
     const [stale] = await first.events.claim(10, 200);

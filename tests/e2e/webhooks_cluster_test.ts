@@ -10,17 +10,13 @@ import { ask, joinA, joinChannel, type TestClient } from "../support/client.ts";
 import { assert, assertEquals } from "../support/assert.ts";
 import { startCluster } from "../support/cluster.ts";
 import {
+  assertAllVerified,
   startReceiver,
   type TestReceiver,
   untilMetric,
   untilOffline,
   webhookEnv,
 } from "../support/webhooks.ts";
-
-function assertAllVerified(receiver: TestReceiver): void {
-  assertEquals(receiver.refused, []);
-  for (const { event, headerId } of receiver.requests) assertEquals(headerId, event.id);
-}
 
 /** How many requests each event id got. */
 function requestsPerId(receiver: TestReceiver): number[] {

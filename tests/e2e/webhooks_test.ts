@@ -13,18 +13,12 @@ import { assert, assertEquals } from "../support/assert.ts";
 import { startMain } from "../support/process.ts";
 import { testEachRuntime } from "../support/runtimes.ts";
 import {
+  assertAllVerified,
   startReceiver,
-  type TestReceiver,
   untilMetric,
   untilOffline,
   webhookEnv,
 } from "../support/webhooks.ts";
-
-/** Every request verified, and named by the id its body carries. */
-function assertAllVerified(receiver: TestReceiver): void {
-  assertEquals(receiver.refused, []);
-  for (const { event, headerId } of receiver.requests) assertEquals(headerId, event.id);
-}
 
 testEachRuntime(
   "webhooks: user.online once per holding, user.offline once after the grace",

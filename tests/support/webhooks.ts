@@ -8,6 +8,7 @@
  * @module
  */
 import type { WebhookEventType } from "../../src/webhooks/events.ts";
+import { assertEquals } from "./assert.ts";
 import { ask, type TestClient } from "./client.ts";
 import { signingKey, verifyWebhook, WEBHOOK_HEADERS } from "../../src/webhooks/signature.ts";
 
@@ -130,6 +131,12 @@ export async function startReceiver(secret = WEBHOOK_SECRET): Promise<TestReceiv
   });
   receiver.url = `http://127.0.0.1:${server.addr.port}/hooks`;
   return receiver;
+}
+
+/** Every request verified, and named by the id its body carries. */
+export function assertAllVerified(receiver: TestReceiver): void {
+  assertEquals(receiver.refused, []);
+  for (const { event, headerId } of receiver.requests) assertEquals(headerId, event.id);
 }
 
 /** The environment of a Natter process sending its webhooks to `receiver`. */

@@ -1,0 +1,108 @@
+/**
+ * Review of issue 17 (server API and webhooks): the failing cases found in
+ * review, over real HTTP against real servers on Deno and on Node.
+ */
+import { startServer } from "../support/server.ts";
+import { testEachRuntime } from "../support/runtimes.ts";
+import { assertEquals, assertMatch } from "../support/assert.ts";
+import { API_KEY, callApi, refusal, withApi } from "./api_support.ts";
+import { connect, joinA } from "../support/client.ts";
+import { startMain } from "../support/process.ts";
+import { startReceiver, untilMetric, webhookEnv } from "../support/webhooks.ts";
+
+testEachRuntime(
+  "review17: a published `data` with a `__proto__` key is stored as sent or refused, never altered",
+  async (runtime) => {
+    await using server = await startServer(runtime, withApi());
+    // Raw JSON: `__proto__` is an own key of what JSON.parse makes, as any receiver parses it.
+    const data = '{"__proto__":{"mentions":["carol"]},"k":1}';
+    const answer = await callApi(
+      server.http,
+      "POST",
+      "/api/publish",
+      `{"channel":"lobby","text":"hi","data":${data}}`,
+    );
+    if (answer.status !== 200) {
+      assertEquals(refusal(answer), [400, "invalid_request"]);
+      assertMatch(answer.body.error.message, /__proto__/);
+      return;
+    }
+    const history = await callApi(server.http, "GET", "/api/channels/lobby/messages");
+    const stored = history.body.messages.find((m: { id: string }) => m.id === answer.body.id);
+    assertEquals(JSON.stringify(stored.data), JSON.stringify(JSON.parse(data)));
+  },
+);
+
+testEachRuntime(
+  "review17: a user the server banned is refused before anything: no welcome, no user.online webhook",
+  async (runtime) => {
+    await using receiver = await startReceiver();
+    await using natter = await startMain(
+      webhookEnv(receiver, { API_KEY, WEBHOOK_EVENTS: "user.online" }),
+      runtime,
+    );
+    const banned = await callApi(natter.http, "POST", "/api/users/mallory/disconnect", {
+      ban: {},
+    });
+    assertEquals(banned.status, 200);
+    await using mallory = await connect(`${natter.ws}?username=mallory`);
+    assertEquals((await mallory.closed).code, 4009);
+    // A marker queued after Mallory's attempt: once it is sent and the queue is empty, all was.
+    await using _zed = await joinA(natter.ws, "zed");
+    await receiver.event("user.online", (data) => data.user === "zed");
+    await untilMetric(natter.http, "natter_webhook_queue_size 0");
+    assertEquals(receiver.delivered("user.online").map((event) => event.data.user), ["zed"]);
+    // Refused at connect: the only frame is the refusal, no welcome with a session token.
+    assertEquals(mallory.received.map((frame) => frame.type), ["error"]);
+  },
+);
+
+testEachRuntime(
+  "review17: anonymous mode: a channel's owner must be held, as a member must (404 user_not_found)",
+  async (runtime) => {
+    await using server = await startServer(runtime, withApi());
+    const { http } = server;
+    // Nobody holds "olga": the first stranger to claim the name would own the private channel.
+    const created = await callApi(http, "POST", "/api/channels", {
+      name: "vip",
+      private: true,
+      owner: "olga",
+    });
+    assertEquals(refusal(created), [404, "user_not_found"]);
+    assertEquals(refusal(await callApi(http, "GET", "/api/channels/vip")), [
+      404,
+      "channel_not_found",
+    ]);
+    // Held, the owner is the holder, as they spell their name.
+    await using _olga = await joinA(server.ws, "Olga");
+    const owned = await callApi(http, "POST", "/api/channels", {
+      name: "vip",
+      private: true,
+      owner: "olga",
+    });
+    assertEquals([owned.status, owned.body.owner], [201, "olga"]);
+  },
+);
+
+testEachRuntime(
+  "review17: a system sender named like a user does not post into that user's conversation",
+  async (runtime) => {
+    await using server = await startServer(runtime, withApi());
+    const { http, ws } = server;
+    await using bob = await joinA(ws, "bob");
+    await using _alice = await joinA(ws, "Alice");
+    // The backend's system sender "Alice" (the API lets any valid username name a system sender).
+    const posted = await callApi(http, "POST", "/api/publish", {
+      user: "bob",
+      from: "Alice",
+      system: true,
+      text: "Your invoice is ready",
+    });
+    assertEquals(posted.status, 200);
+    await bob.take({ type: "directMessage", id: posted.body.id });
+    // Bob's conversation with the user Alice must hold only what Alice wrote: reading it, or
+    // answering it (the web app makes a conversation with a system sender read-only), is about her.
+    const history = await callApi(http, "GET", "/api/users/bob/conversations/alice/messages");
+    assertEquals(history.body.messages.filter((m: { system?: true }) => m.system), []);
+  },
+);
