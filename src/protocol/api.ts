@@ -85,6 +85,11 @@ export function apiSchemas(limits: FrameLimits) {
       ref: z.string().min(1).max(MAX_REF_CHARS).optional(),
     }).refine((body) => (body.channel === undefined) !== (body.user === undefined), {
       message: "publish needs exactly one of channel (a channel name) or user (a username)",
+    }).refine((body) => !(body.user !== undefined && body.system && body.from !== undefined), {
+      message: "a system message to a user comes from system: leave out from. A named system " +
+        "sender posts to channels only, since a direct conversation is keyed by its name, " +
+        "which may be a user's",
+      path: ["from"],
     }),
     createChannel: z.strictObject({
       name: ChannelName,

@@ -48,24 +48,19 @@ testEachRuntime(
     assertEquals(seen(bobGot), channel, "bob's live message events");
     assertEquals(seen(await bob.history({ channel: "orders" })), channel, "the channel's history");
 
-    const direct = await publishViaApi(server.http, {
-      user: "alice",
-      text: "Your order shipped",
-      from: "Order bot",
-      system: true,
-    });
+    const direct = await publishViaApi(server.http, { user: "alice", text: "Your order shipped" });
     await until(() => aliceDms.length === 1);
     assertEquals(
       [...seen(aliceDms), aliceDms[0].to, aliceDms[0].copy],
-      [[direct, "Order bot", "Your order shipped", true], "alice", false],
+      [[direct, "system", "Your order shipped", true], "alice", false],
       "alice's live directMessage event",
     );
     assertEquals(
-      seen(await alice.history({ with: "Order bot" })),
-      [[direct, "Order bot", "Your order shipped", true]],
+      seen(await alice.history({ with: "system" })),
+      [[direct, "system", "Your order shipped", true]],
       "the conversation's history",
     );
-    await until(() => alice.readPosition({ with: "Order bot" })?.unread === 1);
+    await until(() => alice.readPosition({ with: "system" })?.unread === 1);
 
     // Another device of alice's, resuming from before the direct message, gets it replayed.
     const resumed = clients.connect({ url: server.ws, token: alice.token, since: userSaid });
@@ -74,19 +69,19 @@ testEachRuntime(
     await until(() => replayed.length === 1);
     assertEquals(
       [...seen(replayed), replayed[0].replay],
-      [[direct, "Order bot", "Your order shipped", true], true],
+      [[direct, "system", "Your order shipped", true], true],
       "the replayed direct message",
     );
 
-    // The default sender, "system", is a name no user may hold: its conversation is read all the same.
+    // "system" is a name no user may hold: its conversation is read and marked read all the same.
     const notice = await publishViaApi(server.http, { user: "alice", text: "Password changed" });
     await until(() => aliceDms.length === 2);
     assertEquals(
       seen(await alice.history({ with: "system" })),
-      [[notice, "system", "Password changed", true]],
+      [[direct, "system", "Your order shipped", true], [notice, "system", "Password changed", true]],
       "the conversation with the reserved system sender",
     );
-    await until(() => alice.readPosition({ with: "system" })?.unread === 1);
+    await until(() => alice.readPosition({ with: "system" })?.unread === 2);
     await alice.markRead({ with: "system" });
     await until(() => alice.readPosition({ with: "system" })?.unread === 0);
   },

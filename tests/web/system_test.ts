@@ -106,17 +106,15 @@ Deno.test("web app: a system sender's direct message opens a conversation marked
   await publishViaApi(natter.http, {
     user: "alice",
     text: "Your order shipped",
-    from: "Order bot",
-    system: true,
   });
   await alice.click("Channels");
-  const entry = conversation("Order bot");
+  const entry = conversation("system");
   await alice.waitFor(entry.withText("1 unread"));
   await alice.waitFor(systemBadge(entry));
 
   await alice.click(entry);
-  await alice.waitFor(role("heading", "@Order bot System"));
-  await untilShown(alice, ["System message from Order bot: Your order shipped"]);
+  await alice.waitFor(role("heading", "@system System"));
+  await untilShown(alice, ["System message from system: Your order shipped"]);
   await alice.waitFor(systemBadge(message("Your order shipped")));
   assertEquals(await alice.count(role("button", "Reply")), 0, "no reply to a system sender");
   assertEquals(
@@ -124,15 +122,15 @@ Deno.test("web app: a system sender's direct message opens a conversation marked
     0,
     "a direct message's author deletes it",
   );
-  await alice.waitFor(text("Order bot sends system messages: it cannot be answered."));
+  await alice.waitFor(text("system sends system messages: it cannot be answered."));
   assertEquals(await alice.visible(label("Message")), false, "no message box");
 
   await alice.reload();
   await connected(alice);
   await alice.click("Channels");
-  await alice.waitFor(systemBadge(conversation("Order bot")));
-  await alice.click(conversation("Order bot"));
-  await untilShown(alice, ["System message from Order bot: Your order shipped"]);
+  await alice.waitFor(systemBadge(conversation("system")));
+  await alice.click(conversation("system"));
+  await untilShown(alice, ["System message from system: Your order shipped"]);
   await alice.waitFor(systemBadge(message("Your order shipped")));
   assertEquals(await alice.visible(label("Message")), false, "no message box after the reload");
 

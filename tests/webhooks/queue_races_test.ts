@@ -1,7 +1,7 @@
 /**
- * Review of issue 17, unit level: the event queue's lease promise ("while
- * the lease lasts no other instance gets them", `event_queue.ts`) against
- * `expedite`, which a new holder of a name triggers at any moment.
+ * The event queue's lease promise ("while the lease lasts no other instance
+ * gets them", `event_queue.ts`) against `expedite`, which a new holder of a
+ * name triggers at any moment, and each holding's offline kept apart.
  */
 import { createMemoryBroker } from "../../src/broker/memory.ts";
 import { createMemoryEventQueue } from "../../src/broker/memory_event_queue.ts";
@@ -9,7 +9,7 @@ import { noticeWebhookEvents } from "../../src/webhooks/noticing.ts";
 import { recordingLog } from "../support/sessions.ts";
 import { assertEquals } from "../support/assert.ts";
 
-Deno.test("review17: expedite of an event claimed and being sent gives it to no second instance", async () => {
+Deno.test("webhook queue: expedite of an event claimed and being sent gives it to no second instance", async () => {
   const queue = createMemoryEventQueue();
   // Bob's offline, due: instance 1 claims it, its check passed (the name is free), it is sending.
   await queue.add({ id: "offline:bob", body: "{}", check: "offline:bob" }, 0);
@@ -21,7 +21,7 @@ Deno.test("review17: expedite of an event claimed and being sent gives it to no 
   assertEquals((await queue.claim(10, 60_000)).map(({ id }) => id), []);
 });
 
-Deno.test("review17: each holding of a name gets its offline, even when the next one ends before it was sent", async () => {
+Deno.test("webhook queue: each holding of a name gets its offline, even when the next one ends before it was sent", async () => {
   const GRACE_MS = 60_000;
   const base = createMemoryBroker({ reconnectGraceMs: GRACE_MS });
   const { broker, idle } = noticeWebhookEvents(base, {

@@ -1,17 +1,19 @@
 /**
- * Review of issue 17 (server API and webhooks): the failing cases found in
- * review, over real HTTP against real servers on Deno and on Node.
+ * What the server API guards against, over real HTTP against real servers
+ * on Deno and on Node: message data that would be altered, a banned user
+ * slipping in, a channel owned by a name nobody holds, and a system sender
+ * posing as a user in a direct conversation.
  */
 import { startServer } from "../support/server.ts";
 import { testEachRuntime } from "../support/runtimes.ts";
 import { assertEquals, assertMatch } from "../support/assert.ts";
-import { API_KEY, callApi, refusal, withApi } from "./api_support.ts";
+import { API_KEY, callApi, refusal, withApi } from "../support/api.ts";
 import { connect, joinA } from "../support/client.ts";
 import { startMain } from "../support/process.ts";
 import { startReceiver, untilMetric, webhookEnv } from "../support/webhooks.ts";
 
 testEachRuntime(
-  "review17: a published `data` with a `__proto__` key is stored as sent or refused, never altered",
+  "server API: a published `data` with a `__proto__` key is stored as sent or refused, never altered",
   async (runtime) => {
     await using server = await startServer(runtime, withApi());
     // Raw JSON: `__proto__` is an own key of what JSON.parse makes, as any receiver parses it.
@@ -34,7 +36,7 @@ testEachRuntime(
 );
 
 testEachRuntime(
-  "review17: a user the server banned is refused before anything: no welcome, no user.online webhook",
+  "server API: a user the server banned is refused before anything: no welcome, no user.online webhook",
   async (runtime) => {
     await using receiver = await startReceiver();
     await using natter = await startMain(
@@ -58,7 +60,7 @@ testEachRuntime(
 );
 
 testEachRuntime(
-  "review17: anonymous mode: a channel's owner must be held, as a member must (404 user_not_found)",
+  "server API: anonymous mode: a channel's owner must be held, as a member must (404 user_not_found)",
   async (runtime) => {
     await using server = await startServer(runtime, withApi());
     const { http } = server;
@@ -85,24 +87,29 @@ testEachRuntime(
 );
 
 testEachRuntime(
-  "review17: a system sender named like a user does not post into that user's conversation",
+  "server API: a system sender named like a user cannot post into that user's conversation",
   async (runtime) => {
     await using server = await startServer(runtime, withApi());
     const { http, ws } = server;
     await using bob = await joinA(ws, "bob");
     await using _alice = await joinA(ws, "Alice");
-    // The backend's system sender "Alice" (the API lets any valid username name a system sender).
-    const posted = await callApi(http, "POST", "/api/publish", {
+    // A direct conversation is keyed by the other side's name: a system "Alice" would join hers.
+    const refused = await callApi(http, "POST", "/api/publish", {
       user: "bob",
       from: "Alice",
       system: true,
       text: "Your invoice is ready",
     });
+    assertEquals(refusal(refused), [400, "invalid_request"]);
+    assertMatch(refused.body.error.message, /comes from system: leave out from/);
+    const posted = await callApi(http, "POST", "/api/publish", {
+      user: "bob",
+      text: "Your invoice is ready",
+    });
     assertEquals(posted.status, 200);
-    await bob.take({ type: "directMessage", id: posted.body.id });
-    // Bob's conversation with the user Alice must hold only what Alice wrote: reading it, or
-    // answering it (the web app makes a conversation with a system sender read-only), is about her.
+    const got = await bob.take({ type: "directMessage", id: posted.body.id });
+    assertEquals([got.from, got.system], ["system", true]);
     const history = await callApi(http, "GET", "/api/users/bob/conversations/alice/messages");
-    assertEquals(history.body.messages.filter((m: { system?: true }) => m.system), []);
+    assertEquals(history.body.messages, []);
   },
 );
