@@ -78,7 +78,12 @@ testEachRuntime(
     await until(() => aliceDms.length === 2);
     assertEquals(
       seen(await alice.history({ with: "system" })),
-      [[direct, "system", "Your order shipped", true], [notice, "system", "Password changed", true]],
+      [[direct, "system", "Your order shipped", true], [
+        notice,
+        "system",
+        "Password changed",
+        true,
+      ]],
       "the conversation with the reserved system sender",
     );
     await until(() => alice.readPosition({ with: "system" })?.unread === 2);

@@ -108,7 +108,7 @@ testEachRuntime(
     });
     assertEquals(posted.status, 200);
     const got = await bob.take({ type: "directMessage", id: posted.body.id });
-    assertEquals([got.from, got.system], ["system", true]);
+    assertEquals([got.from, (got as { system?: true }).system], ["system", true]);
     const history = await callApi(http, "GET", "/api/users/bob/conversations/alice/messages");
     assertEquals(history.body.messages, []);
   },
