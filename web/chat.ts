@@ -18,6 +18,7 @@ import { messageEditing } from "./editing.ts";
 import { drawMessages, shortened } from "./messages.ts";
 import { notice, REFUSED, request } from "./notices.ts";
 import { followReading } from "./reading.ts";
+import { coalesced } from "./coalesce.ts";
 import { type Saved, saveSession } from "./session.ts";
 import {
   channelKey,
@@ -79,7 +80,9 @@ export function createChat(client: NatterClient, saved: Saved): Chat {
   /** The user's name: the server says it in the session's first frame, before any other. */
   let me = client.username ?? "";
   const editing = messageEditing(client, store, { redraw, live });
-  const reading = followReading(client, store, { redraw, keep });
+  /** A redraw for what the server sends: a burst of it is drawn once. */
+  const redrawSoon = coalesced(redraw);
+  const reading = followReading(client, store, { redraw: redrawSoon, keep });
 
   const systemDirects = new Set(saved.systemDirects);
   for (const user of saved.directs) {
@@ -263,18 +266,18 @@ export function createChat(client: NatterClient, saved: Saved): Chat {
     }),
     client.on("message", (frame) => {
       store.add(channelKey(frame.to), [frame]);
-      redraw();
+      redrawSoon();
     }),
     client.on("directMessage", (frame) => {
       const peer = isOwn(frame, me) ? frame.to : frame.from;
       store.conversation(directKey(peer), peer);
       store.add(directKey(peer), [frame]);
       keep();
-      redraw();
+      redrawSoon();
     }),
     client.on("change", (change) => {
       store.change(change, me);
-      redraw();
+      redrawSoon();
     }),
     client.on("typing", (frame) => {
       const key = frame.to === me ? directKey(frame.from) : channelKey(frame.to);
