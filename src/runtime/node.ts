@@ -182,6 +182,8 @@ async function answer(app: App, req: IncomingMessage, res: ServerResponse): Prom
   res.writeHead(response.status, {
     ...Object.fromEntries(response.headers),
     "content-length": body.length,
+    // A body refused unread (a 401, a 413) is not drained: the caller could send it forever.
+    ...(req.complete ? {} : { connection: "close" }),
   });
   res.end(body);
 }

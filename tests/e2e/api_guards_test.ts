@@ -6,7 +6,7 @@
  */
 import { startServer } from "../support/server.ts";
 import { testEachRuntime } from "../support/runtimes.ts";
-import { assertEquals, assertMatch } from "../support/assert.ts";
+import { assert, assertEquals, assertMatch } from "../support/assert.ts";
 import { API_KEY, callApi, refusal, withApi } from "../support/api.ts";
 import { connect, joinA } from "../support/client.ts";
 import { startMain } from "../support/process.ts";
@@ -111,5 +111,38 @@ testEachRuntime(
     assertEquals([got.from, (got as { system?: true }).system], ["system", true]);
     const history = await callApi(http, "GET", "/api/users/bob/conversations/alice/messages");
     assertEquals(history.body.messages, []);
+  },
+);
+
+Deno.test(
+  "server API on Node: a body refused unread is not drained: the answer goes, then the connection closes",
+  async () => {
+    await using server = await startServer("node", withApi());
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port: server.port });
+    const encode = (text: string) => new TextEncoder().encode(text);
+    // A chunked body that never ends, without the key: refused before any of it is read.
+    const head = "POST /api/publish HTTP/1.1\r\nHost: natter\r\nTransfer-Encoding: chunked\r\n\r\n";
+    await conn.write(encode(`${head}5\r\nhello\r\n`));
+    let gaveUp = false;
+    const deadline = setTimeout(() => {
+      gaveUp = true;
+      conn.close();
+    }, 10_000);
+    let answer = "";
+    const buffer = new Uint8Array(4096);
+    try {
+      for (let read; (read = await conn.read(buffer)) !== null;) {
+        answer += new TextDecoder().decode(buffer.subarray(0, read));
+        // Keep streaming, as a caller that wants to hold the connection would.
+        await conn.write(encode("5\r\nhello\r\n")).catch(() => {});
+      }
+    } catch (error) {
+      if (!gaveUp) throw error;
+    } finally {
+      clearTimeout(deadline);
+    }
+    assert(!gaveUp, "the server was still reading the refused body after 10 s");
+    conn.close();
+    assertMatch(answer, /^HTTP\/1\.1 401/);
   },
 );
