@@ -188,6 +188,12 @@ export function apiRoutes(options: RouteOptions): ApiRoute[] {
       async run(call) {
         const channel = await existing(call);
         const name = await user(call);
+        if ((await broker.users.lookup(name))?.kind === "B") {
+          throw new ApiError(
+            "lobby_only",
+            `User "${name}" uses a lobby-only client, which joins no channel but the lobby`,
+          );
+        }
         const access = await broker.channels.access(channel, userKey(name));
         if (access?.bannedUntil !== undefined) {
           throw new ApiError("banned", `User "${name}" is banned from channel "${channel}"`);

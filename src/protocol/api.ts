@@ -40,6 +40,11 @@ export const API_ERRORS = {
     status: 409,
     meaning: "The recipient uses a lobby-only (kind-B) client, which has no direct messages",
   },
+  lobby_only: {
+    status: 409,
+    meaning:
+      "The user uses a lobby-only (kind-B) client, which lives in the lobby and joins no channel",
+  },
   payload_too_large: { status: 413, meaning: "The body is larger than `API_MAX_BODY_BYTES`" },
   reply_not_found: {
     status: 422,

@@ -1,14 +1,15 @@
 /**
  * What the server API guards against, over real HTTP against real servers
  * on Deno and on Node: message data that would be altered, a banned user
- * slipping in, a channel owned by a name nobody holds, and a system sender
- * posing as a user in a direct conversation.
+ * slipping in, a channel owned by a name nobody holds, a system sender
+ * posing as a user in a direct conversation, a lobby-only client made a
+ * member of a channel, and (on Node) a refused body drained forever.
  */
 import { startServer } from "../support/server.ts";
 import { testEachRuntime } from "../support/runtimes.ts";
 import { assert, assertEquals, assertMatch } from "../support/assert.ts";
 import { API_KEY, callApi, refusal, withApi } from "../support/api.ts";
-import { connect, joinA } from "../support/client.ts";
+import { connect, joinA, joinB } from "../support/client.ts";
 import { startMain } from "../support/process.ts";
 import { startReceiver, untilMetric, webhookEnv } from "../support/webhooks.ts";
 
@@ -144,5 +145,21 @@ Deno.test(
     assert(!gaveUp, "the server was still reading the refused body after 10 s");
     conn.close();
     assertMatch(answer, /^HTTP\/1\.1 401/);
+  },
+);
+
+testEachRuntime(
+  "server API: a lobby-only client is not made a member of a channel it can never join",
+  async (runtime) => {
+    await using server = await startServer(runtime, withApi());
+    await using _lobby = await joinB(server.ws, "Lobbyist");
+    assertEquals(
+      (await callApi(server.http, "POST", "/api/channels", { name: "team" })).status,
+      201,
+    );
+    const added = await callApi(server.http, "PUT", "/api/channels/team/members/lobbyist");
+    assertEquals(refusal(added), [409, "lobby_only"]);
+    const members = await callApi(server.http, "GET", "/api/channels/team/members");
+    assertEquals(members.body.members, [], "nobody was made a member");
   },
 );
