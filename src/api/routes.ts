@@ -61,16 +61,14 @@ export function apiRoutes(options: RouteOptions): ApiRoute[] {
     return channel;
   }
 
-  /** The user `{user}` names, as held; in anonymous mode refused (404) when nobody holds it. */
-  function user(call: ApiCall): Promise<string> {
-    return heldUser(call.params.user);
-  }
-
-  /** The user `name`, as held; in anonymous mode refused (404) when nobody holds it. */
-  async function heldUser(name: string): Promise<string> {
+  /**
+   * The user `name` as held (with the kind of client that holds it), or, in
+   * JWT mode, a name nobody holds yet; in anonymous mode refused (404).
+   */
+  async function holder(name: string): Promise<{ name: string; kind?: "A" | "B" }> {
     const found = await broker.users.lookup(name);
-    if (found) return found.name;
-    if (options.anyUser) return name;
+    if (found) return found;
+    if (options.anyUser) return { name };
     throw new ApiError("user_not_found", `No user "${name}": nobody holds that name now`);
   }
 
@@ -132,7 +130,7 @@ export function apiRoutes(options: RouteOptions): ApiRoute[] {
       async run(call) {
         const { name, ...rest } = parse(schemas.createChannel, await call.body(), "body");
         // Not a name nobody holds (anonymous mode): whoever claimed it next would own the channel.
-        const owner = rest.owner === undefined ? undefined : await heldUser(rest.owner);
+        const owner = rest.owner === undefined ? undefined : (await holder(rest.owner)).name;
         const info = {
           private: rest.private === true,
           ...(owner ? { owner: userKey(owner) } : {}),
@@ -187,8 +185,8 @@ export function apiRoutes(options: RouteOptions): ApiRoute[] {
       path: ["channels", "{channel}", "members", "{user}"],
       async run(call) {
         const channel = await existing(call);
-        const name = await user(call);
-        if ((await broker.users.lookup(name))?.kind === "B") {
+        const { name, kind } = await holder(call.params.user);
+        if (kind === "B") {
           throw new ApiError(
             "lobby_only",
             `User "${name}" uses a lobby-only client, which joins no channel but the lobby`,

@@ -68,13 +68,18 @@ const NAME_REFUSALS = {
  * `invalid_username` or `invalid_channel` whose message names the broken rule.
  */
 function nameSchema(kind: NameKind, scripts: ScriptRestriction) {
+  return normalizedName(nameCheck(kind, scripts));
+}
+
+/** The check of a name of `kind`: its NFC form, or the refusal naming the broken rule. */
+function nameCheck(kind: NameKind, scripts: ScriptRestriction) {
   const { subject, code } = NAME_REFUSALS[kind];
-  return normalizedName((raw) => {
+  return (raw: string) => {
     const verdict = checkName(raw, kind, scripts);
     return verdict.ok
       ? verdict
-      : { ok: false, message: `${subject} ${quoteName(raw)} ${verdict.problem}`, code };
-  });
+      : { ok: false as const, message: `${subject} ${quoteName(raw)} ${verdict.problem}`, code };
+  };
 }
 
 /**
@@ -82,14 +87,10 @@ function nameSchema(kind: NameKind, scripts: ScriptRestriction) {
  * (`system`), which no user holds but the server API sends as.
  */
 function peerSchema(scripts: ScriptRestriction) {
-  const { subject, code } = NAME_REFUSALS.username;
-  return normalizedName((raw) => {
-    if (RESERVED_USERNAMES.includes(userKey(raw))) return { ok: true, name: raw };
-    const verdict = checkName(raw, "username", scripts);
-    return verdict.ok
-      ? verdict
-      : { ok: false, message: `${subject} ${quoteName(raw)} ${verdict.problem}`, code };
-  });
+  const username = nameCheck("username", scripts);
+  return normalizedName((raw) =>
+    RESERVED_USERNAMES.includes(userKey(raw)) ? { ok: true, name: raw } : username(raw)
+  );
 }
 
 /** A `typing` target: a channel name or a username, in its NFC form. */
